@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: set-up, unit and integration tests (real nats-server,
+# real ZMQ), then the cross-language contract tests (real msgspec/pyzmq in a local venv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh prometheus
+
+echo "== unit and integration tests (node --test)"
+node --test --test-concurrency=1 --test-timeout=180000 dist/test/
+
+echo "== contract tests (Python msgspec/pyzmq against the TypeScript codec)"
+bash contract-tests/run.sh

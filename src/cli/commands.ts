@@ -1,0 +1,13 @@
+/**
+ * Every `fpm` subcommand, registered in one list. Add a command by adding its register
+ * function here (one line per module).
+ */
+import type { Command } from "commander";
+import { registerCodecCommands } from "./codec-commands.js";
+import type { CommandContext } from "./context.js";
+
+export type RegisterCommands = (program: Command, ctx: CommandContext) => void;
+
+export const COMMANDS: RegisterCommands[] = [
+  registerCodecCommands,
+];

@@ -1,0 +1,203 @@
+/**
+ * A strict, allocation-light msgpack reader over one buffer. It throws only `CodecFailure`
+ * objects (no stack capture, cheap), which the public decoders turn into results; it never
+ * lets a RangeError or TypeError escape.
+ */
+
+export class CodecFailure {
+  constructor(
+    readonly reason: "decode" | "schema",
+    readonly detail: string,
+  ) {}
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+export class MsgpackCursor {
+  pos = 0;
+  readonly end: number;
+  private view: DataView;
+
+  constructor(readonly buf: Uint8Array) {
+    this.end = buf.length;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  fail(reason: "decode" | "schema", detail: string): never {
+    throw new CodecFailure(reason, detail);
+  }
+
+  need(n: number): void {
+    if (this.pos + n > this.end) this.fail("decode", `truncated at byte ${this.pos}: need ${n} more, have ${this.end - this.pos}`);
+  }
+
+  byte(): number {
+    if (this.pos >= this.end) this.fail("decode", `truncated at byte ${this.pos}: input ended`);
+    return this.buf[this.pos++];
+  }
+
+  u16(): number {
+    this.need(2);
+    const b = this.buf, p = this.pos;
+    this.pos = p + 2;
+    return (b[p] << 8) | b[p + 1];
+  }
+
+  u32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  /** A uint64 as a double (may be inexact above 2^53: callers check `u64Exact` first). */
+  u64Number(): { value: number; safe: boolean } {
+    this.need(8);
+    const hi = this.view.getUint32(this.pos);
+    const lo = this.view.getUint32(this.pos + 4);
+    this.pos += 8;
+    return { value: hi * 4294967296 + lo, safe: hi < 0x200000 };
+  }
+
+  u64BigInt(): bigint {
+    this.need(8);
+    const v = this.view.getBigUint64(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  i64Number(): { value: number; safe: boolean } {
+    this.need(8);
+    const v = this.view.getBigInt64(this.pos);
+    this.pos += 8;
+    const safe = v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER);
+    return { value: Number(v), safe };
+  }
+
+  f32(): number {
+    this.need(4);
+    const v = this.view.getFloat32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  f64(): number {
+    this.need(8);
+    const v = this.view.getFloat64(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  /** Reads a str body of `len` bytes at the cursor as UTF-8 (invalid UTF-8 is a decode failure). */
+  strBody(len: number): string {
+    this.need(len);
+    const b = this.buf, start = this.pos, stop = start + len;
+    this.pos = stop;
+    // ASCII fast path: worker ids and keys are almost always ASCII.
+    if (len <= 64) {
+      let ascii = true;
+      for (let i = start; i < stop; i++) {
+        if (b[i] > 0x7f) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) return String.fromCharCode.apply(null, b.subarray(start, stop) as unknown as number[]);
+    }
+    try {
+      return utf8.decode(b.subarray(start, stop));
+    } catch {
+      return this.fail("decode", `invalid UTF-8 in string at byte ${start}`);
+    }
+  }
+
+  /** Length of a str whose tag was just read, or -1 when the tag is not a str. */
+  strLength(tag: number): number {
+    if (tag >= 0xa0 && tag <= 0xbf) return tag & 0x1f;
+    if (tag === 0xd9) return this.byte();
+    if (tag === 0xda) return this.u16();
+    if (tag === 0xdb) return this.u32();
+    return -1;
+  }
+
+  /** Entry count of a map whose tag was just read, or -1 when the tag is not a map. */
+  mapLength(tag: number): number {
+    if (tag >= 0x80 && tag <= 0x8f) return tag & 0x0f;
+    if (tag === 0xde) return this.u16();
+    if (tag === 0xdf) return this.u32();
+    return -1;
+  }
+
+  /** Length of a bin whose tag was just read, or -1 when the tag is not a bin. */
+  binLength(tag: number): number {
+    if (tag === 0xc4) return this.byte();
+    if (tag === 0xc5) return this.u16();
+    if (tag === 0xc6) return this.u32();
+    return -1;
+  }
+
+  /** Skips one complete value whose tag is at the cursor, validating its structure. */
+  skipValue(): void {
+    // Iterative: `pending` counts values still to skip, so deep nesting cannot overflow the stack.
+    let pending = 1;
+    while (pending > 0) {
+      pending--;
+      const tag = this.byte();
+      if (tag <= 0x7f || tag >= 0xe0 || tag === 0xc0 || tag === 0xc2 || tag === 0xc3) continue;
+      let n: number;
+      if ((n = this.strLength(tag)) >= 0 || (n = this.binLength(tag)) >= 0) {
+        this.skipBytes(n);
+        continue;
+      }
+      let items = -1;
+      if (tag >= 0x90 && tag <= 0x9f) items = tag & 0x0f;
+      else if (tag === 0xdc) items = this.u16();
+      else if (tag === 0xdd) items = this.u32();
+      else {
+        const m = this.mapLength(tag);
+        if (m >= 0) items = m * 2;
+      }
+      if (items >= 0) {
+        // Every item takes at least one byte: a count beyond what is left is truncated input.
+        if (items > this.end - this.pos) this.fail("decode", `truncated at byte ${this.pos}: container of ${items} items`);
+        pending += items;
+        continue;
+      }
+      switch (tag) {
+        case 0xcc: case 0xd0: this.skipBytes(1); break;
+        case 0xcd: case 0xd1: this.skipBytes(2); break;
+        case 0xca: case 0xce: case 0xd2: this.skipBytes(4); break;
+        case 0xcb: case 0xcf: case 0xd3: this.skipBytes(8); break;
+        case 0xd4: this.skipBytes(2); break; // fixext 1: type + 1
+        case 0xd5: this.skipBytes(3); break;
+        case 0xd6: this.skipBytes(5); break;
+        case 0xd7: this.skipBytes(9); break;
+        case 0xd8: this.skipBytes(17); break;
+        case 0xc7: this.skipBytes(this.byte() + 1); break;
+        case 0xc8: this.skipBytes(this.u16() + 1); break;
+        case 0xc9: this.skipBytes(this.u32() + 1); break;
+        default:
+          this.fail("decode", `reserved msgpack byte 0x${tag.toString(16)} at ${this.pos - 1}`);
+      }
+    }
+  }
+
+  skipBytes(n: number): void {
+    this.need(n);
+    this.pos += n;
+  }
+}
+
+/** A short name for a msgpack type tag, for error details. */
+export function msgpackTypeName(tag: number): string {
+  if (tag <= 0x7f || tag >= 0xe0 || (tag >= 0xcc && tag <= 0xd3)) return "int";
+  if ((tag >= 0xa0 && tag <= 0xbf) || (tag >= 0xd9 && tag <= 0xdb)) return "str";
+  if ((tag >= 0x80 && tag <= 0x8f) || tag === 0xde || tag === 0xdf) return "map";
+  if ((tag >= 0x90 && tag <= 0x9f) || tag === 0xdc || tag === 0xdd) return "array";
+  if (tag === 0xca || tag === 0xcb) return "float";
+  if (tag === 0xc0) return "nil";
+  if (tag === 0xc2 || tag === 0xc3) return "bool";
+  if (tag >= 0xc4 && tag <= 0xc6) return "bin";
+  if ((tag >= 0xc7 && tag <= 0xc9) || (tag >= 0xd4 && tag <= 0xd8)) return "ext";
+  return "reserved";
+}

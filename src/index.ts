@@ -1,0 +1,14 @@
+/**
+ * fpm: the public surface. Everything a library user needs is exported here; files not
+ * re-exported are internal.
+ */
+
+// Schema and codec
+export * from "./schema/forward-pass-metrics.js";
+export * from "./schema/envelope.js";
+export { ForwardPassMetricsJson, fpmFromJson } from "./schema/zod.js";
+export type { DecodeResult, FpmRejectReason, EnvelopeRejectReason } from "./codec/result.js";
+export { FPM_REJECT_REASONS } from "./codec/result.js";
+export { decodeFpm } from "./codec/fpm-decode.js";
+export { encodeFpm, FpmEncodeError } from "./codec/fpm-encode.js";
+export { decodeEnvelope, encodeEnvelope } from "./codec/envelope.js";

@@ -1,0 +1,106 @@
+/**
+ * A real nats-server per test: free loopback port, own temp dir and config, stopped at the
+ * end. `restart()` keeps the port so clients can reconnect. Extra config (auth, TLS,
+ * cluster) is passed as nats-server config text.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { freePort, sleep } from "./ports.js";
+
+export interface NatsServerOptions {
+  /** Extra nats-server config text appended to the generated config. */
+  config?: string;
+  /** Fixed client port (default: a free one). */
+  port?: number;
+  /** Extra command-line arguments. */
+  args?: string[];
+}
+
+export function natsServerBinary(): string {
+  const candidates = [process.env.NATS_SERVER_BIN, "/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"];
+  for (const c of candidates) if (c && fs.existsSync(c)) return c;
+  const which = spawnSync("sh", ["-c", "command -v nats-server"], { encoding: "utf8" });
+  if (which.status === 0 && which.stdout.trim()) return which.stdout.trim();
+  throw new Error("nats-server not found: run `npm run setup` (installs Debian's nats-server) or set NATS_SERVER_BIN");
+}
+
+export class NatsServer {
+  readonly dir: string;
+  port = 0;
+  private proc: ChildProcess | null = null;
+  private log = "";
+
+  private constructor(private readonly opts: NatsServerOptions) {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "fpm-nats-"));
+  }
+
+  static async start(opts: NatsServerOptions = {}): Promise<NatsServer> {
+    const s = new NatsServer(opts);
+    s.port = opts.port ?? (await freePort());
+    await s.launch();
+    return s;
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  get output(): string {
+    return this.log;
+  }
+
+  private async launch(): Promise<void> {
+    const conf = path.join(this.dir, "nats.conf");
+    fs.writeFileSync(conf, `listen: 127.0.0.1:${this.port}\n${this.opts.config ?? ""}\n`);
+    const proc = spawn(natsServerBinary(), ["-c", conf, ...(this.opts.args ?? [])], { stdio: ["ignore", "pipe", "pipe"] });
+    this.proc = proc;
+    this.log = "";
+    proc.stdout!.on("data", (d) => (this.log = (this.log + d).slice(-20000)));
+    proc.stderr!.on("data", (d) => (this.log = (this.log + d).slice(-20000)));
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if (proc.exitCode !== null) throw new Error(`nats-server exited with ${proc.exitCode}:\n${this.log}`);
+      if (await canConnect(this.port)) return;
+      await sleep(25);
+    }
+    throw new Error(`nats-server did not listen on ${this.port} within 10 s:\n${this.log}`);
+  }
+
+  /** Stops the server (SIGTERM, then SIGKILL after 3 s). */
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    this.proc = null;
+    if (!proc || proc.exitCode !== null) return;
+    const exited = new Promise<void>((r) => proc.once("exit", () => r()));
+    proc.kill("SIGTERM");
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 3000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Stops, optionally waits `downMs`, and starts again on the same port. */
+  async restart(downMs = 0): Promise<void> {
+    await this.stop();
+    if (downMs > 0) await sleep(downMs);
+    await this.launch();
+  }
+
+  async cleanup(): Promise<void> {
+    await this.stop();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, "127.0.0.1");
+    sock.once("connect", () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once("error", () => resolve(false));
+  });
+}
