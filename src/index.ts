@@ -12,3 +12,8 @@ export { FPM_REJECT_REASONS } from "./codec/result.js";
 export { decodeFpm } from "./codec/fpm-decode.js";
 export { encodeFpm, FpmEncodeError } from "./codec/fpm-encode.js";
 export { decodeEnvelope, encodeEnvelope } from "./codec/envelope.js";
+
+// Event plane (NATS subjects and connection)
+export * from "./eventplane/subject.js";
+export { addNatsCliOptions, connectNats, natsOptionsFromFlags, redactUrl, describeNatsAuth, EventPlaneConnection, NATS_ENV, DEFAULT_NATS_SERVER } from "./eventplane/connection.js";
+export type { NatsConnectionOptions, NatsCliFlags, NatsConnectionState, NatsStatusEvent } from "./eventplane/connection.js";

@@ -1,0 +1,98 @@
+/**
+ * NATS subjects of the FPM event plane (WIRE.md section 4). Segments are percent-encoded
+ * as newer Dynamo runtimes do, so a `.` inside a name cannot split a subject level.
+ */
+
+/** The event-plane topic of forward pass metrics; also the envelope's `topic`. */
+export const FPM_TOPIC = "forward-pass-metrics";
+
+/** Dynamo's defaults (WIRE.md sections 4 and 6). */
+export const DEFAULT_NAMESPACE = "dynamo";
+export const DEFAULT_COMPONENT = "backend";
+export const DEFAULT_ENDPOINT = "generate";
+
+/** Where FPM of one worker is published: Dynamo's component or endpoint scope. */
+export interface FpmSubjectScope {
+  /** Default: env DYN_NAMESPACE, else `dynamo`. */
+  namespace?: string;
+  /** Default `backend`. */
+  component?: string;
+  /** When set, the endpoint-scoped subject is used; absent means component scope. */
+  endpoint?: string;
+}
+
+const HEX = "0123456789ABCDEF";
+
+function isPlain(b: number): boolean {
+  return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x5f || b === 0x2d;
+}
+
+/**
+ * Percent-encodes one subject segment: every UTF-8 byte outside `[A-Za-z0-9_-]` becomes
+ * `%XX` with upper-case hex (so `.` is `%2E`, `*` is `%2A`, `%` itself is `%25`).
+ */
+export function encodeSubjectSegment(segment: string): string {
+  if (/^[A-Za-z0-9_-]*$/.test(segment)) return segment;
+  let out = "";
+  for (const b of Buffer.from(segment, "utf8")) {
+    out += isPlain(b) ? String.fromCharCode(b) : "%" + HEX[b >> 4] + HEX[b & 15];
+  }
+  return out;
+}
+
+/** Resolves the defaults of a scope (namespace from `env.DYN_NAMESPACE`). */
+export function resolveFpmScope(scope: FpmSubjectScope = {}, env: NodeJS.ProcessEnv = process.env): Required<Omit<FpmSubjectScope, "endpoint">> & { endpoint?: string } {
+  const namespace = scope.namespace ?? (env.DYN_NAMESPACE || DEFAULT_NAMESPACE);
+  const component = scope.component ?? DEFAULT_COMPONENT;
+  return scope.endpoint === undefined ? { namespace, component } : { namespace, component, endpoint: scope.endpoint };
+}
+
+/**
+ * The subject a relay publishes on:
+ * `namespace.{ns}.component.{comp}.forward-pass-metrics`, or with an endpoint
+ * `namespace.{ns}.component.{comp}.endpoint.{ep}.forward-pass-metrics`.
+ */
+export function fpmSubject(scope: FpmSubjectScope = {}, env: NodeJS.ProcessEnv = process.env): string {
+  const s = resolveFpmScope(scope, env);
+  const base = `namespace.${encodeSubjectSegment(s.namespace)}.component.${encodeSubjectSegment(s.component)}`;
+  return s.endpoint === undefined
+    ? `${base}.${FPM_TOPIC}`
+    : `${base}.endpoint.${encodeSubjectSegment(s.endpoint)}.${FPM_TOPIC}`;
+}
+
+/** Which subjects a subscriber listens to; any field left out matches every value. */
+export interface FpmSubscriptionScope {
+  /** Default: env DYN_NAMESPACE, else `dynamo`. Use `"*"` for every namespace. */
+  namespace?: string;
+  /** Absent or `"*"`: every component. */
+  component?: string;
+  /**
+   * `undefined`: component-scoped subjects only; `"*"`: every endpoint-scoped subject;
+   * a name: that endpoint only.
+   */
+  endpoint?: string;
+}
+
+function segmentOrWildcard(value: string | undefined): string {
+  return value === undefined || value === "*" ? "*" : encodeSubjectSegment(value);
+}
+
+/**
+ * A subscriber's subject, with `*` where the scope leaves a level open, for example
+ * `namespace.dynamo.component.*.forward-pass-metrics`.
+ */
+export function fpmSubscriptionSubject(scope: FpmSubscriptionScope = {}, env: NodeJS.ProcessEnv = process.env): string {
+  const ns = scope.namespace ?? (env.DYN_NAMESPACE || DEFAULT_NAMESPACE);
+  const base = `namespace.${segmentOrWildcard(ns)}.component.${segmentOrWildcard(scope.component)}`;
+  return scope.endpoint === undefined
+    ? `${base}.${FPM_TOPIC}`
+    : `${base}.endpoint.${segmentOrWildcard(scope.endpoint)}.${FPM_TOPIC}`;
+}
+
+/**
+ * Both subjects a subscriber needs to see every FPM in a namespace, whichever scope the
+ * relays publish on (component scope and endpoint scope).
+ */
+export function fpmSubscriptionSubjects(scope: Omit<FpmSubscriptionScope, "endpoint"> = {}, env: NodeJS.ProcessEnv = process.env): string[] {
+  return [fpmSubscriptionSubject({ ...scope, endpoint: undefined }, env), fpmSubscriptionSubject({ ...scope, endpoint: "*" }, env)];
+}
