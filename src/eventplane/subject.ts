@@ -3,8 +3,7 @@
  * as newer Dynamo runtimes do, so a `.` inside a name cannot split a subject level.
  */
 
-/** The event-plane topic of forward pass metrics; also the envelope's `topic`. */
-export const FPM_TOPIC = "forward-pass-metrics";
+import { FPM_TOPIC } from "../schema/forward-pass-metrics.js";
 
 /** Dynamo's defaults (WIRE.md sections 4 and 6). */
 export const DEFAULT_NAMESPACE = "dynamo";
