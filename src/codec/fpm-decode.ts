@@ -24,15 +24,17 @@ const encoder = new TextEncoder();
 interface KeyTable {
   fields: readonly FieldSpec<string>[];
   keys: Uint8Array[];
+  /** Error-detail path of each field, built once rather than per message. */
+  paths: string[];
 }
 
-function keyTable(fields: readonly FieldSpec<string>[]): KeyTable {
-  return { fields, keys: fields.map((f) => encoder.encode(f.wire)) };
+function keyTable(fields: readonly FieldSpec<string>[], parent: string): KeyTable {
+  return { fields, keys: fields.map((f) => encoder.encode(f.wire)), paths: fields.map((f) => `${parent}.${f.wire}`) };
 }
 
-const TOP = keyTable(FPM_FIELDS);
-const SCHEDULED = keyTable(SCHEDULED_FIELDS);
-const QUEUED = keyTable(QUEUED_FIELDS);
+const TOP = keyTable(FPM_FIELDS, "$");
+const SCHEDULED = keyTable(SCHEDULED_FIELDS, "$.scheduled_requests");
+const QUEUED = keyTable(QUEUED_FIELDS, "$.queued_requests");
 
 /** Per-decode state: the first invalid value seen, reported only if nothing worse is found. */
 interface DecodeState {
@@ -139,8 +141,7 @@ function readNested<T extends object>(c: MsgpackCursor, table: KeyTable, target:
       continue;
     }
     const f = table.fields[i];
-    const p = `${path}.${f.wire}`;
-    out[f.name] = f.kind === "int" ? readInt(c, p, st) : readFloat(c, p, st);
+    out[f.name] = f.kind === "int" ? readInt(c, table.paths[i], st) : readFloat(c, table.paths[i], st);
   }
 }
 
@@ -167,8 +168,8 @@ export function decodeFpm(bytes: Uint8Array): DecodeResult<ForwardPassMetrics> {
         case 2: fpm.dpRank = readInt(c, "$.dp_rank", st); break;
         case 3: fpm.counterId = readInt(c, "$.counter_id", st); break;
         case 4: fpm.wallTimeS = readFloat(c, "$.wall_time", st); break;
-        case 5: readNested(c, SCHEDULED, fpm.scheduledRequests, "$.scheduled_requests", st); break;
-        case 6: readNested(c, QUEUED, fpm.queuedRequests, "$.queued_requests", st); break;
+        case 5: readNested(c, SCHEDULED, fpm.scheduledRequests, TOP.paths[5], st); break;
+        case 6: readNested(c, QUEUED, fpm.queuedRequests, TOP.paths[6], st); break;
         default: c.skipValue();
       }
     }
