@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { after, test } from "node:test";
+import { Counter, Registry } from "prom-client";
+import { MetricsServer } from "../../src/metrics/http-server.js";
+
+let healthy = true;
+const registry = new Registry();
+new Counter({ name: "fpm_test_events_total", help: "test counter", registers: [registry] }).inc(3);
+const server = new MetricsServer({ registry, host: "127.0.0.1", port: 0, health: () => ({ healthy, nats: healthy ? "connected" : "disconnected" }) });
+const addr = await server.start();
+const base = `http://127.0.0.1:${addr.port}`;
+after(() => server.stop());
+
+test("metrics - /metrics serves the registry in Prometheus text format", async () => {
+  const res = await fetch(`${base}/metrics`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get("content-type") ?? "", /text\/plain/);
+  assert.match(await res.text(), /^fpm_test_events_total 3$/m);
+});
+
+test("metrics - /health is 200 when healthy and 503 with a JSON reason otherwise", async () => {
+  healthy = true;
+  let res = await fetch(`${base}/health`);
+  assert.equal(res.status, 200);
+  assert.equal(((await res.json()) as { nats: string }).nats, "connected");
+  healthy = false;
+  res = await fetch(`${base}/health`);
+  assert.equal(res.status, 503);
+  assert.deepEqual(await res.json(), { healthy: false, nats: "disconnected" });
+});
+
+test("metrics - unknown paths are 404 and writes are refused", async () => {
+  assert.equal((await fetch(`${base}/nope`)).status, 404);
+  assert.equal((await fetch(`${base}/metrics`, { method: "POST" })).status, 405);
+});
