@@ -1,0 +1,26 @@
+/** deploy/nats-accounts.conf for tests: generated passwords, a nats-server started with it. */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { NatsServer } from "../harness/nats-server.js";
+import { REPO_ROOT } from "./fpm-process.js";
+
+export const ACCOUNTS_FILE = path.join(REPO_ROOT, "deploy", "nats-accounts.conf");
+
+/** Passwords for the three users of deploy/nats-accounts.conf, generated per run. */
+export function accountPasswords(): Record<"FPM_RELAY_PASSWORD" | "FPM_PLANNER_PASSWORD" | "FPM_ACTUATOR_PASSWORD", string> {
+  const p = () => crypto.randomBytes(18).toString("base64url");
+  return { FPM_RELAY_PASSWORD: p(), FPM_PLANNER_PASSWORD: p(), FPM_ACTUATOR_PASSWORD: p() };
+}
+
+/** Starts nats-server with deploy/nats-accounts.conf; the passwords reach it through its environment. */
+export async function startWithAccounts(passwords: Record<string, string>): Promise<NatsServer> {
+  // The harness spawns nats-server with process.env, and the config reads $FPM_*_PASSWORD from it.
+  Object.assign(process.env, passwords);
+  try {
+    return await NatsServer.start({ config: fs.readFileSync(ACCOUNTS_FILE, "utf8") });
+  } finally {
+    for (const k of Object.keys(passwords)) delete process.env[k];
+  }
+}
+

@@ -1,0 +1,132 @@
+/**
+ * Runs the real `fpm` executable (bin/fpm.js -> dist) as a child process for the ops
+ * tests: captures stdout/stderr, polls its /health and /metrics, reads its RSS from
+ * /proc, and stops it with SIGTERM (SIGKILL after a grace period).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { waitFor } from "../harness/ports.js";
+
+/** Repository root (this file is at dist/test/ops/ once compiled). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+export const FPM_BIN = path.join(REPO_ROOT, "bin", "fpm.js");
+
+export interface FpmProcessOptions {
+  /** Extra environment (merged over process.env; DYN_LOG defaults to debug so logs are searched in full). */
+  env?: Record<string, string | undefined>;
+  /** Port of its /metrics + /health, when it serves them. */
+  metricsPort?: number;
+}
+
+export class FpmProcess {
+  readonly proc: ChildProcess;
+  stdout = "";
+  stderr = "";
+  readonly exited: Promise<number | null>;
+  exitCode: number | null = null;
+
+  constructor(readonly args: string[], readonly opts: FpmProcessOptions = {}) {
+    const env: Record<string, string | undefined> = { ...process.env, DYN_LOG: "debug", ...opts.env };
+    for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+    this.proc = spawn(process.execPath, [FPM_BIN, ...args], { cwd: REPO_ROOT, env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
+    // Keep the whole output (tests search it for secrets), bounded to 8 MB.
+    this.proc.stdout!.on("data", (d) => (this.stdout = (this.stdout + d).slice(-8_000_000)));
+    this.proc.stderr!.on("data", (d) => (this.stderr = (this.stderr + d).slice(-8_000_000)));
+    this.exited = new Promise((resolve) => this.proc.once("exit", (code, signal) => {
+      this.exitCode = code ?? (signal ? 128 : null);
+      resolve(this.exitCode);
+    }));
+  }
+
+  get running(): boolean {
+    return this.exitCode === null && this.proc.exitCode === null;
+  }
+
+  get pid(): number {
+    return this.proc.pid!;
+  }
+
+  get output(): string {
+    return this.stdout + this.stderr;
+  }
+
+  private base(): string {
+    if (!this.opts.metricsPort) throw new Error(`fpm ${this.args[0]}: no metricsPort given`);
+    return `http://127.0.0.1:${this.opts.metricsPort}`;
+  }
+
+  /** GET a path of its metrics server; null while it does not answer. */
+  async get(p: string): Promise<{ status: number; body: string } | null> {
+    try {
+      const res = await fetch(this.base() + p);
+      return { status: res.status, body: await res.text() };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Waits until /health answers 200; fails early with the output if the process exits. */
+  async waitHealthy(timeoutMs = 30_000): Promise<void> {
+    await waitFor(async () => {
+      if (!this.running) throw new Error(`fpm ${this.args.join(" ")} exited with ${this.exitCode}:\n${this.output.slice(-4000)}`);
+      return (await this.get("/health"))?.status === 200;
+    }, timeoutMs, `fpm ${this.args[0]} /health 200`);
+  }
+
+  /** Sum of every sample of a metric (optionally only those whose labels contain `labelText`). */
+  async metricSum(name: string, labelText = ""): Promise<number> {
+    const r = await this.get("/metrics");
+    if (!r) return NaN;
+    return sumMetric(r.body, name, labelText);
+  }
+
+  /** Resident set size in bytes, from /proc (Linux). */
+  rssBytes(): number {
+    try {
+      const status = fs.readFileSync(`/proc/${this.pid}/status`, "utf8");
+      const m = /VmRSS:\s+(\d+) kB/.exec(status);
+      return m ? Number(m[1]) * 1024 : NaN;
+    } catch {
+      return NaN;
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves to the exit code. */
+  async stop(graceMs = 8000): Promise<number | null> {
+    if (!this.running) return this.exitCode;
+    this.proc.kill("SIGTERM");
+    const timer = setTimeout(() => this.proc.kill("SIGKILL"), graceMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+}
+
+/** Sums the samples of `name` (exact metric name, any labels) in a Prometheus text exposition. */
+export function sumMetric(text: string, name: string, labelText = ""): number {
+  let sum = 0;
+  let found = false;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== " " && rest[0] !== "{") continue;
+    if (labelText && !rest.includes(labelText)) continue;
+    const v = Number(line.slice(line.lastIndexOf(" ") + 1));
+    if (Number.isFinite(v)) {
+      sum += v;
+      found = true;
+    }
+  }
+  return found ? sum : 0;
+}
+
+/** Runs `fpm args` to completion (for --help and start-up failures); kills it after `timeoutMs`. */
+export async function runFpm(args: string[], opts: FpmProcessOptions = {}, timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = new FpmProcess(args, opts);
+  const timer = setTimeout(() => p.proc.kill("SIGKILL"), timeoutMs);
+  const code = await p.exited;
+  clearTimeout(timer);
+  return { code, stdout: p.stdout, stderr: p.stderr };
+}
