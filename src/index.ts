@@ -17,3 +17,10 @@ export { decodeEnvelope, encodeEnvelope } from "./codec/envelope.js";
 export * from "./eventplane/subject.js";
 export { addNatsCliOptions, connectNats, natsOptionsFromFlags, redactUrl, describeNatsAuth, EventPlaneConnection, NATS_ENV, DEFAULT_NATS_SERVER } from "./eventplane/connection.js";
 export type { NatsConnectionOptions, NatsCliFlags, NatsConnectionState, NatsStatusEvent } from "./eventplane/connection.js";
+
+// Engine side (ZMQ publisher, endpoints, frames)
+export { FpmPublisher } from "./engine/publisher.js";
+export type { FpmPublisherOptions, FpmPublisherStats, FpmFields } from "./engine/publisher.js";
+export * from "./engine/endpoints.js";
+export { encodeSeqFrame, decodeSeqFrame, FPM_FRAME_COUNT } from "./engine/frames.js";
+export { heartbeatIntervalMs, DEFAULT_HEARTBEAT_INTERVAL_MS } from "./engine/heartbeat-interval.js";
