@@ -1,0 +1,264 @@
+/**
+ * The planner of one component (prefill, decode or agg): feeds its model and decides the
+ * replica count each tick (PLANNER.md "Sampling" and "Decisions"). Pure: time and the
+ * engines' latest messages come in as arguments; no I/O.
+ *
+ * Parity mode feeds the latest message of each engine once per tick, as the reference.
+ * Default mode instead takes every distinct iteration as it arrives (`ingest`), skips the
+ * cold-start iterations of new or restarted engines, and steps down when every engine
+ * has been idle for a whole interval.
+ */
+import type { ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
+import { AggModel } from "./agg-model.js";
+import { DecodeModel } from "./decode-model.js";
+import { clampReplicas, combineAggVerdicts, slaVerdict, thresholdsFor, thresholdVerdict, type RuleVerdict } from "./decision-rules.js";
+import type { DecisionReason, EngineEstimate, PlannerDecision } from "./decision.js";
+import type { PlannerConfig } from "./planner-config.js";
+import { PrefillModel } from "./prefill-model.js";
+import type { ModelKind, RegressionModel } from "./regression-model.js";
+
+/** One live engine's latest message, as the subscriber's tracking snapshot gives it. */
+export interface EngineLatest {
+  workerId: string;
+  dpRank: number;
+  fpm: ForwardPassMetrics;
+}
+
+export interface TickInput {
+  /** Wall-clock ms of the tick (simulated time in tests). */
+  nowMs: number;
+  /** Live engines of this component, latest message each. */
+  engines: readonly EngineLatest[];
+  /** Replicas the deployment has ready now. */
+  replicas: number;
+  /** True while an earlier scale has not completed. */
+  scaleInProgress: boolean;
+}
+
+export interface ComponentPlannerOptions {
+  /** Component name, as in the subject (`backend`, `prefill`, ...). */
+  component: string;
+  kind: ModelKind;
+  config: PlannerConfig;
+  /** Engines whose cold-start and idle state are kept (default mode). Default 10,000. */
+  maxEngines?: number;
+}
+
+interface EngineProgress {
+  lastCounterId: number;
+  /** Non-idle iterations since the engine (re)started. */
+  busyIterations: number;
+  firstSeenMs: number;
+  /** Last non-heartbeat iteration, or -Infinity. */
+  lastBusyMs: number;
+}
+
+function engineKey(workerId: string, dpRank: number): string {
+  return `${dpRank}\u0000${workerId}`;
+}
+
+export class ComponentPlanner {
+  readonly component: string;
+  readonly kind: ModelKind;
+  readonly config: PlannerConfig;
+  readonly model: PrefillModel | DecodeModel | AggModel;
+  private readonly progress = new Map<string, EngineProgress>();
+  private readonly maxEngines: number;
+  /** Default mode: iterations skipped as cold start, and engines refused for the bound. */
+  coldStartSkipped = 0;
+  enginesRefused = 0;
+
+  constructor(opts: ComponentPlannerOptions) {
+    this.component = opts.component;
+    this.kind = opts.kind;
+    this.config = opts.config;
+    this.maxEngines = opts.maxEngines ?? 10_000;
+    const modelOpts = {
+      maxSamples: opts.config.maxNumFpmSamples,
+      bucketCount: opts.config.fpmSampleBucketSize,
+      minObservations: opts.config.loadMinObservations,
+    };
+    this.model = opts.kind === "prefill" ? new PrefillModel(modelOpts) : opts.kind === "decode" ? new DecodeModel(modelOpts) : new AggModel(modelOpts);
+  }
+
+  /**
+   * Default mode: one distinct iteration as it arrives. Repeats of an engine's last
+   * `counter_id` are ignored; a lower `counter_id` is a restart and starts a new cold start.
+   * Returns true when the iteration became a regression sample. No-op in parity mode.
+   */
+  ingest(fpm: ForwardPassMetrics, nowMs: number): boolean {
+    if (this.config.mode === "parity") return false;
+    const key = engineKey(fpm.workerId, fpm.dpRank);
+    let p = this.progress.get(key);
+    if (!p) {
+      if (this.progress.size >= this.maxEngines) {
+        this.enginesRefused++;
+        return false;
+      }
+      p = { lastCounterId: -1, busyIterations: 0, firstSeenMs: nowMs, lastBusyMs: -Infinity };
+      this.progress.set(key, p);
+    } else if (fpm.counterId !== 0) {
+      if (fpm.counterId === p.lastCounterId) return false;
+      if (fpm.counterId < p.lastCounterId) {
+        p.busyIterations = 0;
+        p.firstSeenMs = nowMs;
+      }
+    }
+    p.lastCounterId = fpm.counterId;
+    const busy = fpm.wallTimeS > 0;
+    if (busy) {
+      p.busyIterations++;
+      p.lastBusyMs = nowMs;
+    }
+    const warm = p.busyIterations > this.config.coldStartIterations;
+    if (busy && !warm) this.coldStartSkipped++;
+    return this.model.observe(fpm, warm);
+  }
+
+  /** Forgets an engine that expired or was removed (default mode state). */
+  forgetEngine(workerId: string, dpRank: number): void {
+    this.progress.delete(engineKey(workerId, dpRank));
+  }
+
+  get trackedEngines(): number {
+    return this.progress.size;
+  }
+
+  /** One tick: (parity) feed the latest messages, estimate, pass the gates, decide. */
+  tick(input: TickInput): PlannerDecision {
+    const c = this.config;
+    if (c.mode === "parity") for (const e of input.engines) this.model.observe(e.fpm);
+    const n = input.replicas;
+    const engines = this.estimate(input.engines);
+    const decide = (reason: DecisionReason, desired = n): PlannerDecision => this.record(input, engines, reason, desired);
+
+    if (!c.enableLoadScaling) return decide("disabled");
+    if (input.scaleInProgress) return decide("scale_in_progress");
+    if (input.engines.length === 0) return decide("no_fpm_data");
+    if (!workerCountMatches(input.engines, n)) return decide("worker_count_mismatch");
+    if (c.mode === "default" && this.allIdle(input)) {
+      if (n > c.minEndpoint) return this.finish(input, engines, { desired: n - 1 }, "idle_scale_down");
+      return decide("no_change");
+    }
+    if (n === 0) return decide("insufficient_data");
+
+    let verdict: RuleVerdict;
+    if (c.optimizationTarget === "sla") {
+      if (!this.model.hasSufficientData()) return decide("insufficient_data");
+      if (!this.model.ensureFitted()) return decide("fit_rejected");
+      const ttft = engines.map((e) => e.ttftMs).filter((v): v is number => v !== undefined);
+      const itl = engines.map((e) => e.itlMs).filter((v): v is number => v !== undefined);
+      const sens = c.loadScalingDownSensitivity;
+      if (this.kind === "prefill") {
+        if (ttft.length === 0) return decide("insufficient_data");
+        verdict = slaVerdict(ttft, c.ttftMs, sens, n, c.minEndpoint);
+      } else if (this.kind === "decode") {
+        verdict = slaVerdict(itl, c.itlMs, sens, n, c.minEndpoint);
+      } else {
+        const t = ttft.length > 0 ? slaVerdict(ttft, c.ttftMs, sens, n, c.minEndpoint) : null;
+        verdict = combineAggVerdicts(t, slaVerdict(itl, c.itlMs, sens, n, c.minEndpoint), n);
+      }
+    } else {
+      const ratios = engines.map((e) => e.loadRatio).filter((v): v is number => v !== undefined);
+      if (ratios.length === 0) return decide("insufficient_data");
+      verdict = thresholdVerdict(ratios, thresholdsFor(this.kind, c.optimizationTarget), n, c.minEndpoint);
+    }
+    return this.finish(input, engines, verdict);
+  }
+
+  private finish(input: TickInput, engines: EngineEstimate[], verdict: RuleVerdict, why?: DecisionReason): PlannerDecision {
+    const c = this.config;
+    const n = input.replicas;
+    const { desired, budgetCapped } = clampReplicas(verdict ? verdict.desired : n, c.minEndpoint, c.maxGpuBudget, c.gpusPerReplica);
+    let reason: DecisionReason;
+    if (budgetCapped && desired <= n && (verdict?.desired ?? n) > desired) reason = "max_gpu_budget";
+    else if (desired > n) reason = "scale_up";
+    else if (desired < n) reason = why ?? "scale_down";
+    else reason = "no_change";
+    return this.record(input, engines, reason, desired);
+  }
+
+  /** Per-engine estimates (sla) or load ratios (throughput/latency). */
+  private estimate(latest: readonly EngineLatest[]): EngineEstimate[] {
+    const c = this.config;
+    const out: EngineEstimate[] = new Array(latest.length);
+    const sla = c.optimizationTarget === "sla";
+    const fitted = sla && this.model.hasSufficientData() && this.model.ensureFitted();
+    for (let i = 0; i < latest.length; i++) {
+      const { workerId, dpRank, fpm } = latest[i];
+      const s = fpm.scheduledRequests, q = fpm.queuedRequests;
+      const e: EngineEstimate = { workerId, dpRank };
+      if (sla) {
+        if (fitted) {
+          const m = this.model;
+          if (m instanceof PrefillModel) {
+            const t = m.estimateTtft(q.sumPrefillTokens, c.maxNumBatchedTokens ?? 0);
+            if (t !== null) e.ttftMs = t * 1000;
+          } else if (m instanceof DecodeModel) {
+            const t = m.estimateItl(s.sumDecodeKvTokens, q.sumDecodeKvTokens);
+            if (t !== null) e.itlMs = t * 1000;
+          } else {
+            const t = m.estimateTtft(q.sumPrefillTokens, c.maxNumBatchedTokens ?? 0, s.sumDecodeKvTokens);
+            if (t !== null) e.ttftMs = t * 1000;
+            const l = m.estimateItl(s.sumDecodeKvTokens, q.sumDecodeKvTokens);
+            if (l !== null) e.itlMs = l * 1000;
+          }
+        }
+      } else if (this.kind === "prefill") {
+        if (c.contextLength) e.loadRatio = q.sumPrefillTokens / c.contextLength;
+      } else if (c.maxKvTokens) {
+        const kv = s.sumDecodeKvTokens + q.sumDecodeKvTokens + (this.kind === "agg" ? q.sumPrefillTokens : 0);
+        e.loadRatio = kv / c.maxKvTokens;
+      }
+      out[i] = e;
+    }
+    return out;
+  }
+
+  /** Every live engine known for at least an interval and idle (heartbeats only) through it. */
+  private allIdle(input: TickInput): boolean {
+    const since = input.nowMs - this.config.loadAdjustmentIntervalS * 1000;
+    for (const e of input.engines) {
+      const p = this.progress.get(engineKey(e.workerId, e.dpRank));
+      if (!p || p.firstSeenMs > since || p.lastBusyMs >= since) return false;
+    }
+    return true;
+  }
+
+  private record(input: TickInput, engines: EngineEstimate[], reason: DecisionReason, desired: number): PlannerDecision {
+    const m = this.model;
+    const fit = m.hasSufficientData() ? m.coefficients() : null;
+    return {
+      time: new Date(input.nowMs).toISOString(),
+      component: this.component,
+      kind: this.kind,
+      mode: this.config.mode,
+      target: this.config.optimizationTarget,
+      replicas: input.replicas,
+      desired,
+      direction: desired > input.replicas ? "up" : desired < input.replicas ? "down" : "hold",
+      reason,
+      engines,
+      model: {
+        status: m.hasSufficientData() ? m.status() : "insufficient_data",
+        intercept: fit ? fit.intercept : null,
+        coef: fit ? fit.coef : null,
+        samples: m.sampleCount,
+        samplesAdded: m.samplesAdded,
+      },
+    };
+  }
+}
+
+/** The reference's check: distinct workers equal the ready count, and every worker has the same number of ranks. */
+export function workerCountMatches(engines: readonly EngineLatest[], replicas: number): boolean {
+  const ranks = new Map<string, number>();
+  for (const e of engines) ranks.set(e.workerId, (ranks.get(e.workerId) ?? 0) + 1);
+  if (ranks.size !== replicas) return false;
+  let size = -1;
+  for (const r of ranks.values()) {
+    if (size === -1) size = r;
+    else if (r !== size) return false;
+  }
+  return true;
+}
