@@ -3,7 +3,7 @@
  * decode with u64 fields kept exact as bigint. Never throws on decode.
  */
 import { ENVELOPE_FIELDS, type EventEnvelope, U64_MAX } from "../schema/envelope.js";
-import { CodecFailure, MsgpackCursor, msgpackTypeName } from "./msgpack-cursor.js";
+import { CodecFailure, MsgpackCursor } from "./msgpack-cursor.js";
 import { MsgpackWriter, encodedKey } from "./msgpack-writer.js";
 import type { DecodeResult, EnvelopeRejectReason } from "./result.js";
 
@@ -38,9 +38,9 @@ function readU64(c: MsgpackCursor, path: string): bigint {
     case 0xce: return BigInt(c.u32());
     case 0xcf: return c.u64BigInt();
   }
-  if (tag === 0xc1) return c.fail("decode", `reserved msgpack byte 0xc1 at ${c.pos - 1}`);
   const negative = tag >= 0xe0 || (tag >= 0xd0 && tag <= 0xd3);
-  return c.fail("schema", `${path}: expected u64, got ${negative ? "negative int" : msgpackTypeName(tag)}`);
+  if (negative) return c.fail("schema", `${path}: expected u64, got a negative int`);
+  return c.mismatch(tag, path, "u64");
 }
 
 /**
@@ -54,11 +54,11 @@ export function decodeEnvelope(bytes: Uint8Array): DecodeResult<EventEnvelope, E
   try {
     const tag = c.byte();
     const n = c.mapLength(tag);
-    if (n < 0) c.fail(tag === 0xc1 ? "decode" : "schema", `$: expected map, got ${msgpackTypeName(tag)}`);
+    if (n < 0) c.mismatch(tag, "$", "map");
     for (let k = 0; k < n; k++) {
       const kt = c.byte();
       const len = c.strLength(kt);
-      if (len < 0) c.fail(kt === 0xc1 ? "decode" : "schema", `$: map key must be str, got ${msgpackTypeName(kt)}`);
+      if (len < 0) c.mismatch(kt, "$ map key", "str");
       const key = c.strBody(len);
       switch (key) {
         case "publisher_id": publisherId = readU64(c, "$.publisher_id"); break;
@@ -67,14 +67,14 @@ export function decodeEnvelope(bytes: Uint8Array): DecodeResult<EventEnvelope, E
         case "topic": {
           const t = c.byte();
           const l = c.strLength(t);
-          if (l < 0) c.fail(t === 0xc1 ? "decode" : "schema", `$.topic: expected str, got ${msgpackTypeName(t)}`);
+          if (l < 0) c.mismatch(t, "$.topic", "str");
           topic = c.strBody(l);
           break;
         }
         case "payload": {
           const t = c.byte();
           const l = c.binLength(t);
-          if (l < 0) c.fail(t === 0xc1 ? "decode" : "schema", `$.payload: expected bin, got ${msgpackTypeName(t)}`);
+          if (l < 0) c.mismatch(t, "$.payload", "bin");
           c.need(l);
           payload = bytes.subarray(c.pos, c.pos + l);
           c.pos += l;

@@ -16,7 +16,7 @@ import {
   emptyQueued,
   emptyScheduled,
 } from "../schema/forward-pass-metrics.js";
-import { CodecFailure, MsgpackCursor, msgpackTypeName } from "./msgpack-cursor.js";
+import { CodecFailure, MsgpackCursor } from "./msgpack-cursor.js";
 import type { DecodeResult } from "./result.js";
 
 const encoder = new TextEncoder();
@@ -78,7 +78,7 @@ function readInt(c: MsgpackCursor, path: string, st: DecodeState): number {
       return noteInvalid(st, path, value);
     }
   }
-  return c.fail(tag === 0xc1 ? "decode" : "schema", tag === 0xc1 ? `reserved msgpack byte 0xc1 at ${c.pos - 1}` : `${path}: expected int, got ${msgpackTypeName(tag)}`);
+  return c.mismatch(tag, path, "int");
 }
 
 function noteInvalid(st: DecodeState, path: string, value: number): number {
@@ -99,7 +99,7 @@ function readFloat(c: MsgpackCursor, path: string, st: DecodeState): number {
     const scratch: DecodeState = { invalid: null };
     v = readInt(c, path, scratch);
   } else {
-    return c.fail(tag === 0xc1 ? "decode" : "schema", tag === 0xc1 ? `reserved msgpack byte 0xc1 at ${c.pos - 1}` : `${path}: expected float, got ${msgpackTypeName(tag)}`);
+    return c.mismatch(tag, path, "float");
   }
   if (st.invalid === null && !(v >= 0 && v !== Infinity)) st.invalid = `${path} = ${v} is ${Number.isNaN(v) ? "NaN" : v < 0 ? "negative" : "infinite"}`;
   return v;
@@ -108,7 +108,7 @@ function readFloat(c: MsgpackCursor, path: string, st: DecodeState): number {
 function readStr(c: MsgpackCursor, path: string): string {
   const tag = c.byte();
   const len = c.strLength(tag);
-  if (len < 0) c.fail(tag === 0xc1 ? "decode" : "schema", `${path}: expected str, got ${msgpackTypeName(tag)}`);
+  if (len < 0) c.mismatch(tag, path, "str");
   return c.strBody(len);
 }
 
@@ -116,7 +116,7 @@ function readStr(c: MsgpackCursor, path: string): string {
 function readMapHeader(c: MsgpackCursor, path: string): number {
   const tag = c.byte();
   const n = c.mapLength(tag);
-  if (n < 0) c.fail(tag === 0xc1 ? "decode" : "schema", `${path}: expected map, got ${msgpackTypeName(tag)}`);
+  if (n < 0) c.mismatch(tag, path, "map");
   return n;
 }
 
@@ -124,7 +124,7 @@ function readMapHeader(c: MsgpackCursor, path: string): number {
 function readKey(c: MsgpackCursor, table: KeyTable, hint: number, path: string): number {
   const tag = c.byte();
   const len = c.strLength(tag);
-  if (len < 0) c.fail(tag === 0xc1 ? "decode" : "schema", `${path}: map key must be str, got ${msgpackTypeName(tag)}`);
+  if (len < 0) c.mismatch(tag, `${path} map key`, "str");
   c.need(len);
   const start = c.pos;
   c.pos += len;

@@ -27,6 +27,12 @@ export class MsgpackCursor {
     throw new CodecFailure(reason, detail);
   }
 
+  /** Fails for a value of the wrong type at `path`: reserved byte 0xc1 is malformed (decode), anything else a type mismatch (schema). */
+  mismatch(tag: number, path: string, expected: string): never {
+    if (tag === 0xc1) return this.fail("decode", `reserved msgpack byte 0xc1 at byte ${this.pos - 1}`);
+    return this.fail("schema", `${path}: expected ${expected}, got ${msgpackTypeName(tag)}`);
+  }
+
   need(n: number): void {
     if (this.pos + n > this.end) this.fail("decode", `truncated at byte ${this.pos}: need ${n} more, have ${this.end - this.pos}`);
   }
@@ -177,7 +183,7 @@ export class MsgpackCursor {
         case 0xc8: this.skipBytes(this.u16() + 1); break;
         case 0xc9: this.skipBytes(this.u32() + 1); break;
         default:
-          this.fail("decode", `reserved msgpack byte 0x${tag.toString(16)} at ${this.pos - 1}`);
+          this.fail("decode", `reserved msgpack byte 0x${tag.toString(16)} at byte ${this.pos - 1}`);
       }
     }
   }

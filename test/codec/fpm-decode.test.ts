@@ -112,7 +112,7 @@ test("codec - worker_id must be a str: bin and nil are schema errors; bad UTF-8 
 });
 
 test("codec - a non-str map key is a schema error", () => {
-  rejects(new Uint8Array([0x81, 0x01, 0x02]), "schema", "map key must be str");
+  rejects(new Uint8Array([0x81, 0x01, 0x02]), "schema", "map key: expected str");
 });
 
 test("codec - verdict order: schema beats version, version beats invalid_value", () => {
