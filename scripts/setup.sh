@@ -33,4 +33,5 @@ for pkg in "$@"; do
 done
 
 echo "setup: compiling TypeScript" >&2
+rm -rf dist  # no stale compiled tests from renamed files
 npx tsc -p tsconfig.json
