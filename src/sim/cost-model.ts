@@ -1,0 +1,54 @@
+/**
+ * How long a simulated forward pass takes:
+ * `wall_time = a + b * prefill_tokens + c * decode_kv_tokens`, times (1 + noise * N(0,1)).
+ * The same linear form the planner's agg model fits, so a test can check that the planner
+ * recovers a, b and c.
+ */
+import { SeededRandom } from "./prng.js";
+
+export interface CostModelOptions {
+  /** Fixed cost per iteration, seconds. Default 0.005. */
+  a?: number;
+  /** Seconds per freshly computed prefill token. Default 2e-5. */
+  b?: number;
+  /** Seconds per KV token read by decoding requests. Default 5e-7. */
+  c?: number;
+  /** Relative standard deviation of the multiplicative noise; 0 = deterministic. Default 0.02. */
+  noise?: number;
+  /** Seed of the noise stream. Default 1. */
+  seed?: number;
+}
+
+/** The shortest iteration the model returns, so noise never yields 0 (0 means heartbeat on the wire). */
+export const MIN_WALL_TIME_S = 1e-6;
+
+export class CostModel {
+  readonly a: number;
+  readonly b: number;
+  readonly c: number;
+  readonly noise: number;
+  private readonly rng: SeededRandom;
+
+  constructor(opts: CostModelOptions = {}) {
+    this.a = opts.a ?? 0.005;
+    this.b = opts.b ?? 2e-5;
+    this.c = opts.c ?? 5e-7;
+    this.noise = opts.noise ?? 0.02;
+    this.rng = new SeededRandom(opts.seed ?? 1);
+    for (const [k, v] of Object.entries({ a: this.a, b: this.b, c: this.c, noise: this.noise })) {
+      if (!Number.isFinite(v) || v < 0) throw new RangeError(`cost model ${k} must be a finite number >= 0, got ${v}`);
+    }
+  }
+
+  /** The noiseless wall time of an iteration. */
+  expected(prefillTokens: number, decodeKvTokens: number): number {
+    return this.a + this.b * prefillTokens + this.c * decodeKvTokens;
+  }
+
+  /** The wall time of one iteration, with noise. */
+  wallTime(prefillTokens: number, decodeKvTokens: number): number {
+    const base = this.expected(prefillTokens, decodeKvTokens);
+    const factor = this.noise > 0 ? 1 + this.noise * this.rng.normal() : 1;
+    return Math.max(MIN_WALL_TIME_S, base * factor);
+  }
+}

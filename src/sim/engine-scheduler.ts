@@ -1,0 +1,246 @@
+/**
+ * The scheduler of one simulated engine (one dp_rank), modelled on vLLM's continuous
+ * batching: each iteration has a budget of `maxNumBatchedTokens`; running requests go
+ * first (one token per decoding request, the next chunk of a prefill), then waiting
+ * requests are admitted while budget, `maxNumSeqs` and KV capacity allow. When the KV
+ * cache cannot hold a running request's next tokens, the most recently admitted running
+ * request is preempted (recompute mode) and goes back to the front of the queue.
+ *
+ * `schedule()` plans an iteration and returns its FPM fields; `complete()` applies it
+ * when the simulated forward pass ends (tokens sampled, finished requests leave).
+ */
+import { emptyQueued, emptyScheduled, type QueuedRequestMetrics, type ScheduledRequestMetrics } from "../schema/forward-pass-metrics.js";
+import { SimRequest } from "./sim-request.js";
+import { RunningVariance } from "./welford.js";
+
+export interface EngineSchedulerOptions {
+  /** Token budget of one iteration (vLLM `max_num_batched_tokens`). Default 2048. */
+  maxNumBatchedTokens?: number;
+  /** Most requests running at once (vLLM `max_num_seqs`). Default 256. */
+  maxNumSeqs?: number;
+  /** KV cache capacity in tokens. Default 65536. */
+  kvCapacityTokens?: number;
+  /** Split long prompts over iterations (vLLM chunked prefill). Default true. */
+  chunkedPrefill?: boolean;
+  /** Most requests waiting; arrivals beyond it are rejected and counted. Default 10000. */
+  maxQueuedRequests?: number;
+}
+
+/** One request's share of an iteration. */
+export interface ScheduledEntry {
+  request: SimRequest;
+  /** Tokens computed for it in this iteration. */
+  tokens: number;
+}
+
+export interface IterationPlan {
+  entries: ScheduledEntry[];
+  scheduled: ScheduledRequestMetrics;
+  queued: QueuedRequestMetrics;
+  /** Requests preempted while planning this iteration. */
+  preempted: number;
+}
+
+export interface IterationOutcome {
+  /** Requests that produced their last token. */
+  finished: SimRequest[];
+  /** Requests that produced their first token in this iteration. */
+  firstTokens: SimRequest[];
+}
+
+export type EnqueueResult = "queued" | "rejected_queue_full" | "rejected_too_long";
+
+export class EngineScheduler {
+  readonly maxNumBatchedTokens: number;
+  readonly maxNumSeqs: number;
+  readonly kvCapacityTokens: number;
+  readonly chunkedPrefill: boolean;
+  readonly maxQueuedRequests: number;
+  /** Admitted requests, in admission order (the tail is preempted first). */
+  private readonly running: SimRequest[] = [];
+  /** Waiting requests; preempted ones are put back at the front. */
+  private waiting: SimRequest[] = [];
+  private kvUsed = 0;
+  private inFlight: IterationPlan | null = null;
+  /** Totals since start. */
+  readonly totals = { enqueued: 0, rejected: 0, finished: 0, preemptions: 0, iterations: 0 };
+
+  constructor(opts: EngineSchedulerOptions = {}) {
+    this.maxNumBatchedTokens = opts.maxNumBatchedTokens ?? 2048;
+    this.maxNumSeqs = opts.maxNumSeqs ?? 256;
+    this.kvCapacityTokens = opts.kvCapacityTokens ?? 65536;
+    this.chunkedPrefill = opts.chunkedPrefill ?? true;
+    this.maxQueuedRequests = opts.maxQueuedRequests ?? 10_000;
+    for (const [k, v] of Object.entries({ maxNumBatchedTokens: this.maxNumBatchedTokens, maxNumSeqs: this.maxNumSeqs, kvCapacityTokens: this.kvCapacityTokens, maxQueuedRequests: this.maxQueuedRequests })) {
+      if (!Number.isInteger(v) || v < 1) throw new RangeError(`${k} must be an integer >= 1, got ${v}`);
+    }
+  }
+
+  enqueue(req: SimRequest): EnqueueResult {
+    // A request whose whole context can never fit would block the queue forever.
+    if (req.promptTokens + req.outputTokens > this.kvCapacityTokens || (!this.chunkedPrefill && req.promptTokens > this.maxNumBatchedTokens)) {
+      this.totals.rejected++;
+      return "rejected_too_long";
+    }
+    if (this.waiting.length >= this.maxQueuedRequests) {
+      this.totals.rejected++;
+      return "rejected_queue_full";
+    }
+    this.waiting.push(req);
+    this.totals.enqueued++;
+    return "queued";
+  }
+
+  hasWork(): boolean {
+    return this.running.length > 0 || this.waiting.length > 0;
+  }
+
+  /** Requests admitted or waiting. */
+  outstanding(): number {
+    return this.running.length + this.waiting.length;
+  }
+
+  numRunning(): number {
+    return this.running.length;
+  }
+
+  numWaiting(): number {
+    return this.waiting.length;
+  }
+
+  kvUsedTokens(): number {
+    return this.kvUsed;
+  }
+
+  /** Removes every request (a worker being shut down) and returns them. */
+  drain(): SimRequest[] {
+    const all = [...this.running, ...this.waiting];
+    this.running.length = 0;
+    this.waiting = [];
+    this.kvUsed = 0;
+    this.inFlight = null;
+    for (const r of all) r.computed = 0;
+    return all;
+  }
+
+  /** Plans one iteration. Call `complete()` with the plan before planning the next. */
+  schedule(): IterationPlan {
+    if (this.inFlight) throw new Error("schedule() called while an iteration is in flight");
+    let budget = this.maxNumBatchedTokens;
+    const entries: ScheduledEntry[] = [];
+    let preempted = 0;
+
+    // 1. Running requests, oldest first.
+    for (let i = 0; i < this.running.length && budget > 0; ) {
+      const req = this.running[i];
+      const tokens = Math.min(req.target() - req.computed, budget);
+      // Free KV by preempting from the tail until this request's tokens fit.
+      while (this.kvUsed + tokens > this.kvCapacityTokens && this.running.length > i) {
+        const victim = this.running.pop()!;
+        this.preempt(victim);
+        preempted++;
+        if (victim === req) break;
+      }
+      if (this.running[i] !== req) break; // the request itself was preempted
+      entries.push({ request: req, tokens });
+      req.computed += tokens;
+      this.kvUsed += tokens;
+      budget -= tokens;
+      i++;
+    }
+
+    // 2. Waiting requests, in order, unless this iteration already had to preempt.
+    while (preempted === 0 && budget > 0 && this.waiting.length > 0 && this.running.length < this.maxNumSeqs) {
+      const req = this.waiting[0];
+      const reused = req.generated === 0 && req.computed === 0 ? req.cachedTokens : 0;
+      const need = req.target() - reused;
+      if (!this.chunkedPrefill && need > budget) break;
+      const tokens = Math.min(need, budget);
+      if (this.kvUsed + reused + tokens > this.kvCapacityTokens) break;
+      this.waiting.shift();
+      req.computed = reused + tokens;
+      this.kvUsed += reused + tokens;
+      this.running.push(req);
+      entries.push({ request: req, tokens });
+      budget -= tokens;
+    }
+
+    const plan: IterationPlan = { entries, scheduled: this.scheduledMetrics(entries), queued: this.queuedMetrics(), preempted };
+    this.totals.preemptions += preempted;
+    this.inFlight = plan;
+    return plan;
+  }
+
+  /** Applies the iteration: tokens are sampled, finished requests leave and free their KV. */
+  complete(plan: IterationPlan): IterationOutcome {
+    if (this.inFlight !== plan) throw new Error("complete() called with a plan that is not in flight");
+    this.inFlight = null;
+    this.totals.iterations++;
+    const finished: SimRequest[] = [];
+    const firstTokens: SimRequest[] = [];
+    for (const { request } of plan.entries) {
+      if (request.computed !== request.target()) continue; // a prefill chunk, not the last one
+      request.generated++;
+      if (request.generated === 1) firstTokens.push(request);
+      if (request.finished()) finished.push(request);
+    }
+    if (finished.length > 0) {
+      const done = new Set(finished);
+      for (let i = this.running.length - 1; i >= 0; i--) {
+        if (done.has(this.running[i])) {
+          this.kvUsed -= this.running[i].computed;
+          this.running.splice(i, 1);
+        }
+      }
+      this.totals.finished += finished.length;
+    }
+    return { finished, firstTokens };
+  }
+
+  private preempt(req: SimRequest): void {
+    this.kvUsed -= req.computed;
+    req.computed = 0;
+    req.preemptions++;
+    this.waiting.unshift(req);
+  }
+
+  private scheduledMetrics(entries: readonly ScheduledEntry[]): ScheduledRequestMetrics {
+    const m = emptyScheduled();
+    const prefillLen = new RunningVariance();
+    const decodeKv = new RunningVariance();
+    for (const { request, tokens } of entries) {
+      const before = request.computed - tokens; // KV read, not computed: prefix hits and earlier chunks
+      if (request.generated >= 1 && tokens === 1 && before === request.target() - 1) {
+        decodeKv.add(before);
+      } else {
+        prefillLen.add(request.target());
+        m.sumPrefillTokens += tokens;
+        m.sumPrefillKvTokens += before;
+      }
+    }
+    m.numPrefillRequests = prefillLen.count;
+    m.varPrefillLength = prefillLen.variance();
+    m.numDecodeRequests = decodeKv.count;
+    m.sumDecodeKvTokens = decodeKv.sum;
+    m.varDecodeKvTokens = decodeKv.variance();
+    return m;
+  }
+
+  private queuedMetrics(): QueuedRequestMetrics {
+    const m = emptyQueued();
+    const prefillLen = new RunningVariance();
+    const decodeKv = new RunningVariance();
+    for (const req of this.waiting) {
+      // Preempted requests already produced output: they wait to resume decoding.
+      if (req.generated >= 1) decodeKv.add(req.target());
+      else prefillLen.add(req.promptTokens);
+    }
+    m.numPrefillRequests = prefillLen.count;
+    m.sumPrefillTokens = prefillLen.sum;
+    m.varPrefillLength = prefillLen.variance();
+    m.numDecodeRequests = decodeKv.count;
+    m.sumDecodeKvTokens = decodeKv.sum;
+    m.varDecodeKvTokens = decodeKv.variance();
+    return m;
+  }
+}
