@@ -35,7 +35,7 @@ export interface NatsConnectionOptions {
   name?: string;
   /** Time allowed for the first connection, per server. Default 5000 ms. */
   connectTimeoutMs?: number;
-  /** First reconnect delay; doubles per failed attempt up to `reconnectMaxMs`. Default 250 ms. */
+  /** Shortest wait between reconnect attempts; the wait doubles with the outage up to `reconnectMaxMs`. Default 250 ms. */
   reconnectMinMs?: number;
   /** Longest reconnect delay. Default 5000 ms. */
   reconnectMaxMs?: number;
@@ -265,6 +265,16 @@ export class EventPlaneConnection {
     return this.stateValue === "connected";
   }
 
+  /**
+   * True when a publish would go out now. Tighter than `connected`, which follows status
+   * events a turn late: it also asks the client whether its socket is up.
+   */
+  get writable(): boolean {
+    if (this.stateValue !== "connected") return false;
+    const proto = (this.nc as unknown as { protocol?: { connected?: unknown } }).protocol;
+    return typeof proto?.connected === "boolean" ? proto.connected : true;
+  }
+
   /** Calls `listener` on every status change; returns a function that removes it. */
   onStatus(listener: (e: NatsStatusEvent) => void): () => void {
     this.listeners.add(listener);
@@ -352,16 +362,19 @@ function startFailureHint(err: unknown): string {
 /**
  * Connects once (every server in turn); a failure throws `NatsConnectError` (exit code 3)
  * whose message names the servers and the likely cause but no secret. Once connected, the
- * client reconnects forever, with delays doubling from `reconnectMinMs` to `reconnectMaxMs`.
+ * client reconnects forever, attempts spaced from `reconnectMinMs` doubling to `reconnectMaxMs`.
  */
 export async function connectNats(opts: NatsConnectionOptions, logger: Logger): Promise<EventPlaneConnection> {
   const min = opts.reconnectMinMs ?? 250;
-  const max = opts.reconnectMaxMs ?? 5000;
-  let attempt = 0;
+  const max = Math.max(min, opts.reconnectMaxMs ?? 5000);
+  // The client asks for a delay on every turn of its dial loop, so derive the backoff from
+  // how long the outage has lasted: attempts land near 0, min, 2*min, 4*min, ... up to max.
+  let outageStart: number | null = null;
   const nextDelay = (): number => {
-    const base = Math.min(max, min * 2 ** Math.min(attempt, 20));
-    attempt++;
-    return Math.round(base / 2 + Math.random() * (base / 2));
+    const now = Date.now();
+    if (outageStart === null) outageStart = now;
+    const base = Math.min(max, Math.max(min, now - outageStart));
+    return Math.round(base * (0.8 + Math.random() * 0.2));
   };
   const where = opts.servers.map(redactUrl).join(",");
   let nc: NatsConnection;
@@ -372,5 +385,5 @@ export async function connectNats(opts: NatsConnectionOptions, logger: Logger): 
     throw new NatsConnectError(`could not connect to NATS at ${where} (${describeNatsAuth(opts)}): ${startFailureHint(err)} [${detail}]`);
   }
   logger.info("connected to NATS", { servers: where, server: redactUrl(nc.getServer()), ...Object.fromEntries(describeNatsAuth(opts).split(" ").map((p) => p.split("="))) });
-  return new EventPlaneConnection(nc, opts, logger, () => (attempt = 0));
+  return new EventPlaneConnection(nc, opts, logger, () => (outageStart = null));
 }
