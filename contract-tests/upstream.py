@@ -1,0 +1,133 @@
+"""The published engines' own FPM Structs, for the upstream-parity tests (d).
+
+Each package is installed into this venv with `pip install --no-deps` (wheels cached under
+contract-tests/.cache/wheels, so reruns do not download again), and its FPM module is loaded
+BY FILE PATH: importing `dynamo` or `sglang` as packages would pull in torch, the Rust runtime
+and the rest, which the contract does not need. Both modules import only msgspec and stdlib.
+
+Versions are pinned below so results are reproducible; override one with the environment
+variable named in `version_env` (e.g. FPM_CONTRACT_SGLANG_VERSION=0.5.22).
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fpm_structs import StructSet
+
+CONTRACT_DIR = Path(__file__).resolve().parent
+WHEEL_CACHE = CONTRACT_DIR / ".cache" / "wheels"
+
+
+@dataclass(frozen=True)
+class UpstreamPackage:
+    dist: str
+    version: str
+    version_env: str
+    # Where the module lives in the wheel (found by inspecting the published wheels).
+    module_path: str
+
+
+UPSTREAM_PACKAGES = [
+    UpstreamPackage("ai-dynamo", "1.6.1", "FPM_CONTRACT_AI_DYNAMO_VERSION", "dynamo/common/forward_pass_metrics.py"),
+    UpstreamPackage("sglang", "0.5.23", "FPM_CONTRACT_SGLANG_VERSION", "sglang/srt/observability/forward_pass_metrics.py"),
+]
+
+
+class UpstreamUnavailable(Exception):
+    """The package could not be installed here, or the installed version has no FPM module."""
+
+
+@dataclass
+class UpstreamReport:
+    """What was checked, printed at the end of the pytest run."""
+
+    checked: dict[str, str] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+
+REPORT = UpstreamReport()
+_loaded: dict[str, StructSet] = {}
+
+
+def wanted_version(pkg: UpstreamPackage) -> str:
+    return os.environ.get(pkg.version_env, pkg.version)
+
+
+def _installed_version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _pip(*args: str) -> None:
+    cmd = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", *args]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        raise UpstreamUnavailable(f"`pip {' '.join(args)}` failed: {(done.stderr or done.stdout).strip()[-800:]}")
+
+
+def install(pkg: UpstreamPackage, version: str) -> None:
+    """pip install --no-deps from the wheel cache, downloading into it first when needed."""
+    if _installed_version(pkg.dist) == version:
+        return
+    WHEEL_CACHE.mkdir(parents=True, exist_ok=True)
+    stem = f"{pkg.dist.replace('-', '_')}-{version}-"
+    if not any(p.name.startswith(stem) for p in WHEEL_CACHE.glob("*.whl")):
+        _pip("download", "--no-deps", "--only-binary=:all:", "--dest", str(WHEEL_CACHE), f"{pkg.dist}=={version}")
+    _pip("install", "--no-deps", "--no-index", "--find-links", str(WHEEL_CACHE), f"{pkg.dist}=={version}")
+
+
+def _find_module_file(pkg: UpstreamPackage) -> Path:
+    dist = importlib.metadata.distribution(pkg.dist)
+    known = Path(str(dist.locate_file(pkg.module_path)))
+    if known.exists():
+        return known
+    # Older or newer layouts: any non-test forward_pass_metrics.py that defines the Struct.
+    for f in dist.files or []:
+        if f.name == "forward_pass_metrics.py" and "tests" not in f.parts:
+            path = Path(str(dist.locate_file(f)))
+            if "class ForwardPassMetrics" in path.read_text(encoding="utf-8"):
+                return path
+    raise UpstreamUnavailable(f"{pkg.dist} {dist.version} has no FPM module (no forward_pass_metrics.py defining ForwardPassMetrics)")
+
+
+def load(pkg: UpstreamPackage) -> StructSet:
+    """The package's FPM Structs, installing it first; raises UpstreamUnavailable with the reason."""
+    if pkg.dist in _loaded:
+        return _loaded[pkg.dist]
+    version = wanted_version(pkg)
+    try:
+        install(pkg, version)
+        path = _find_module_file(pkg)
+        # A unique module name registered in sys.modules: msgspec resolves the postponed
+        # annotations (`from __future__ import annotations`) through the module's globals.
+        name = f"_upstream_{pkg.dist.replace('-', '_')}_forward_pass_metrics"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        missing = [c for c in ("ForwardPassMetrics", "ScheduledRequestMetrics", "QueuedRequestMetrics") if not hasattr(module, c)]
+        if missing:
+            raise UpstreamUnavailable(f"{pkg.dist} {version}: {path.name} lacks {', '.join(missing)}")
+    except UpstreamUnavailable as e:
+        REPORT.unavailable[pkg.dist] = str(e)
+        raise
+    relative = path.relative_to(Path(str(importlib.metadata.distribution(pkg.dist).locate_file(""))))
+    struct_set = StructSet(
+        pkg.dist,
+        module.ForwardPassMetrics,
+        module.ScheduledRequestMetrics,
+        module.QueuedRequestMetrics,
+        version=f"{pkg.dist} {version} ({relative})",
+    )
+    REPORT.checked[pkg.dist] = struct_set.version
+    _loaded[pkg.dist] = struct_set
+    return struct_set
