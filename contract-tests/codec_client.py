@@ -7,8 +7,6 @@ response per line, in order); `TsCodec` wraps scripts/contract-codec-server.ts. 
 from __future__ import annotations
 
 import json
-import math
-import os
 import struct
 import subprocess
 import threading
@@ -87,6 +85,10 @@ class TsCodec(JsonLinesProcess):
     def encode_fpm(self, exact_values: Iterable[dict]) -> list[dict]:
         return self.request("encode_fpm", items=list(exact_values))
 
+    def roundtrip_fpm(self, pairs: Iterable[tuple[bytes, dict]]) -> list[dict]:
+        """For each (payload, exact value): TypeScript's decode of the payload and its encoding of the value."""
+        return self.request("roundtrip_fpm", items=[{"hex": p.hex(), "value": v} for p, v in pairs])
+
     def decode_envelope(self, payloads: Iterable[bytes]) -> list[dict]:
         return self.request("decode_envelope", items=[p.hex() for p in payloads])
 
@@ -126,11 +128,3 @@ def exact_text(value: Any) -> str:
     """Canonical text of an exact-JSON value, order-sensitive: equal text means equal values and key order."""
     return json.dumps(value, ensure_ascii=True)
 
-
-def describe_exact_float(bits: str) -> str:
-    v = bits_float(bits)
-    return f"{v!r} (bits {bits})" if not math.isnan(v) else f"nan (bits {bits})"
-
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "") not in ("", "0", "false")

@@ -5,6 +5,7 @@
  * Protocol: one JSON request per stdin line, one JSON response per stdout line, in order.
  *   {"id", "op": "decode_fpm", "items": [hex...]}      -> {"id", "ok": true, "result": [{ok, value}|{ok: false, reason, detail}]}
  *   {"id", "op": "encode_fpm", "items": [exact...]}    -> {"id", "ok": true, "result": [{ok, hex}|{ok: false, error}]}
+ *   {"id", "op": "roundtrip_fpm", "items": [{hex, value}]} -> [{decoded: <decode_fpm result of hex>, encoded: <encode_fpm result of value>}]
  *   {"id", "op": "decode_envelope" | "encode_envelope", "items": [...]} likewise
  *   {"id", "op": "describe"}                           -> field tables, TS defaults, zod description
  * Values are exact JSON (scripts/contract-exact-json.ts). A request that cannot be served gets
@@ -49,6 +50,16 @@ function serve(req: CodecRequest): unknown {
       });
     case "encode_fpm":
       return encodeEach(items, (item) => encodeFpm(fpmFromExact(item)));
+    case "roundtrip_fpm":
+      // Both directions of one property-test example in a single round trip.
+      return items.map((item) => {
+        const { hex: h, value } = item as { hex: string; value: ExactObject };
+        const r = decodeFpm(fromHex(h));
+        return {
+          decoded: r.ok ? { ok: true, value: fpmToExact(r.value) } : r,
+          encoded: encodeEach([value], (v) => encodeFpm(fpmFromExact(v)))[0],
+        };
+      });
     case "decode_envelope":
       return items.map((h) => {
         const r = decodeEnvelope(fromHex(h));

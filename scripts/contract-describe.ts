@@ -21,6 +21,8 @@ import { floatToBits, fpmToExact } from "./contract-exact-json.js";
 export interface FieldDescription {
   name: string;
   kind: string;
+  /** Property name on the TypeScript object (field tables only). */
+  tsName?: string;
   /** Exact default (decimal string for ints, float64 bits for floats), when the source has one. */
   default?: unknown;
   fields?: FieldDescription[];
@@ -31,9 +33,9 @@ function tableDescription(fields: readonly FieldSpec<string>[], defaults: Record
     if (f.kind === "scheduled" || f.kind === "queued") {
       const nested = f.kind === "scheduled" ? SCHEDULED_FIELDS : QUEUED_FIELDS;
       const d = defaults[f.wire] as Record<string, unknown>;
-      return { name: f.wire, kind: "struct", default: d, fields: tableDescription(nested, d) };
+      return { name: f.wire, kind: "struct", tsName: f.name, default: d, fields: tableDescription(nested, d) };
     }
-    return { name: f.wire, kind: f.kind, default: defaults[f.wire] };
+    return { name: f.wire, kind: f.kind, tsName: f.name, default: defaults[f.wire] };
   });
 }
 
@@ -42,7 +44,7 @@ export function describeFieldTables(): { fpm: FieldDescription[]; envelope: Fiel
   const defaults = fpmToExact(defaultForwardPassMetrics());
   return {
     fpm: tableDescription(FPM_FIELDS, defaults),
-    envelope: ENVELOPE_FIELDS.map((f) => ({ name: f.wire, kind: f.kind })),
+    envelope: ENVELOPE_FIELDS.map((f) => ({ name: f.wire, kind: f.kind, tsName: f.name })),
   };
 }
 
