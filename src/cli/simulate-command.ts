@@ -1,0 +1,246 @@
+/**
+ * `fpm simulate`: simulated engines (no GPU) that publish real FPM over ZMQ, as vLLM or
+ * SGLang workers would, driven by a request load. With `--follow-planner` it is also the
+ * planner's actuator: it adds and removes workers as the planner's decisions ask.
+ */
+import type { Command } from "commander";
+import { checkZmqEndpoint, DEFAULT_FPM_BASE_PORT } from "../engine/endpoints.js";
+import { addNatsCliOptions, connectNats, type EventPlaneConnection, type NatsCliFlags, natsOptionsFromFlags } from "../eventplane/connection.js";
+import { DEFAULT_COMPONENT, DEFAULT_NAMESPACE } from "../eventplane/subject.js";
+import { ARRIVALS_HELP, parseArrivalSpec, parseTokenRange } from "../sim/arrival-spec.js";
+import { SimulatedDeployment } from "../sim/deployment.js";
+import { SimulatedEngineFleet } from "../sim/engine-fleet.js";
+import { PlannerFollower, plannerDecisionsSubject } from "../sim/planner-follower.js";
+import { RealtimeSimulation } from "../sim/realtime-runner.js";
+import { ConfigError } from "../util/errors.js";
+import { Logger } from "../util/log.js";
+import type { CommandContext } from "./context.js";
+import { EXIT } from "./exit-codes.js";
+
+interface SimulateFlags extends NatsCliFlags {
+  workers: string;
+  dpRanks: string;
+  portBase?: string;
+  ipcPrefix?: string;
+  arrivals: string;
+  poisson?: boolean;
+  inputTokens: string;
+  outputTokens: string;
+  maxNumBatchedTokens: string;
+  maxNumSeqs: string;
+  kvCapacityTokens: string;
+  chunkedPrefill: boolean;
+  costA: string;
+  costB: string;
+  costC: string;
+  noise: string;
+  seed: string;
+  speed: string;
+  duration?: string;
+  heartbeatIntervalMs?: string;
+  followPlanner?: boolean;
+  namespace?: string;
+  component: string;
+  decisionsSubject?: string;
+  startupDelay: string;
+  maxWorkers: string;
+  workerIdPrefix: string;
+  events?: boolean;
+  sendLog?: string;
+  statusInterval: string;
+}
+
+function int(text: string, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const v = /^-?\d+$/.test(text.trim()) ? Number(text) : NaN;
+  if (!Number.isInteger(v) || v < min || v > max) throw new ConfigError(`${flag} ${JSON.stringify(text)}: must be an integer in ${min}..${max}`);
+  return v;
+}
+
+function real(text: string, flag: string, min: number, exclusiveMin = false): number {
+  const v = Number(text);
+  if (text.trim() === "" || !Number.isFinite(v) || v < min || (exclusiveMin && v === min)) throw new ConfigError(`${flag} ${JSON.stringify(text)}: must be a number ${exclusiveMin ? ">" : ">="} ${min}`);
+  return v;
+}
+
+export function registerSimulateCommand(program: Command, ctx: CommandContext): void {
+  const cmd = program
+    .command("simulate")
+    .description("Run simulated engines (workers x dp ranks) that publish real FPM over ZMQ, driven by a request load; optionally follow the planner's decisions")
+    .option("--workers <n>", "workers at start", "2")
+    .option("--dp-ranks <n>", "data-parallel ranks (engines) per worker", "2")
+    .option("--port-base <port>", `tcp base port: rank r of worker slot s binds base + s*dp_ranks + r (env DYN_FORWARDPASS_METRIC_PORT; default ${DEFAULT_FPM_BASE_PORT})`)
+    .option("--ipc-prefix <path>", "bind ipc://{path}-{slot}.{rank} (SGLang style) instead of tcp")
+    .option("--arrivals <spec>", `request load for the whole deployment, req/s and simulated seconds: ${ARRIVALS_HELP}`, "poisson:8")
+    .option("--poisson", "Poisson arrivals for step and ramp shapes (default: evenly spaced)")
+    .option("--input-tokens <min[:max]>", "prompt length range, tokens", "256:1024")
+    .option("--output-tokens <min[:max]>", "output length range, tokens", "32:128")
+    .option("--max-num-batched-tokens <n>", "token budget per iteration (vLLM max_num_batched_tokens)", "2048")
+    .option("--max-num-seqs <n>", "most running requests per engine (vLLM max_num_seqs)", "256")
+    .option("--kv-capacity-tokens <n>", "KV cache capacity per engine, tokens; a full cache preempts", "65536")
+    .option("--no-chunked-prefill", "schedule a prompt only when it fits one iteration's budget")
+    .option("--cost-a <s>", "cost model: fixed seconds per iteration", "0.005")
+    .option("--cost-b <s>", "cost model: seconds per prefill token", "0.00002")
+    .option("--cost-c <s>", "cost model: seconds per decode KV token", "0.0000005")
+    .option("--noise <fraction>", "cost model: relative standard deviation of the wall time", "0.02")
+    .option("--seed <n>", "seed of arrivals, lengths and noise", "1")
+    .option("--speed <factor>", "simulated seconds per wall second", "1")
+    .option("--duration <s>", "stop after this many wall seconds (default: run until SIGINT/SIGTERM)")
+    .option("--heartbeat-interval-ms <ms>", "idle heartbeat interval (env DYN_FPM_HEARTBEAT_INTERVAL_MS; default 1000)")
+    .option("--follow-planner", "closed loop: add/remove workers as the planner's decisions on NATS ask")
+    .option("--namespace <ns>", `namespace of the planner's decisions (env DYN_NAMESPACE; default ${DEFAULT_NAMESPACE})`)
+    .option("--component <name>", "component whose decisions are followed", DEFAULT_COMPONENT)
+    .option("--decisions-subject <subject>", "subject of the decisions (default namespace.{ns}.planner.decisions)")
+    .option("--startup-delay <s>", "simulated seconds before an added worker takes requests and publishes", "5")
+    .option("--max-workers <n>", "most workers the closed loop may run", "8")
+    .option("--worker-id-prefix <text>", "worker ids are this prefix and a counter", "sim-worker-")
+    .option("--events", "print worker events and a status line every --status-interval as JSON lines on stdout")
+    .option("--send-log <file>", "append `worker_id dp_rank counter_id send_time_ms` per message (for latency benchmarks)")
+    .option("--status-interval <s>", "seconds between status lines", "5");
+  addNatsCliOptions(cmd);
+  cmd.addHelpText("after", `
+Examples:
+  fpm simulate --workers 2 --dp-ranks 2 --arrivals poisson:8
+  fpm simulate --arrivals step:4:30:20:80 --speed 2 --port-base 21000
+  fpm simulate --ipc-prefix /tmp/fpm-sim --arrivals file:arrivals.ndjson
+  fpm simulate --follow-planner --nats nats://127.0.0.1:4222 --startup-delay 5
+
+Arrivals file (NDJSON): {"t": 0.25, "input_tokens": 512, "output_tokens": 128, "cached_tokens": 0}
+A malformed line is reported with its line number and skipped.`);
+  cmd.action(async (flags: SimulateFlags) => {
+    ctx.exitCode = await runSimulate(flags, ctx);
+  });
+}
+
+async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<number> {
+  const logger = new Logger({ target: "fpm::simulate" });
+  const workers = int(flags.workers, "--workers", 1, 1024);
+  const dpRanks = int(flags.dpRanks, "--dp-ranks", 1, 1024);
+  const maxWorkers = Math.max(workers, int(flags.maxWorkers, "--max-workers", 1, 1024));
+  const envPort = process.env.DYN_FORWARDPASS_METRIC_PORT;
+  const portBase = flags.portBase !== undefined ? int(flags.portBase, "--port-base", 1024, 49151) : envPort ? int(envPort, "DYN_FORWARDPASS_METRIC_PORT", 1024, 49151) : DEFAULT_FPM_BASE_PORT;
+  const [inputMin, inputMax] = parseTokenRange(flags.inputTokens, "--input-tokens");
+  const [outputMin, outputMax] = parseTokenRange(flags.outputTokens, "--output-tokens");
+  const seed = int(flags.seed, "--seed", 0);
+  const speed = real(flags.speed, "--speed", 0, true);
+  const durationS = flags.duration !== undefined ? real(flags.duration, "--duration", 0, true) : undefined;
+  const startupDelayS = real(flags.startupDelay, "--startup-delay", 0);
+  const statusEveryS = real(flags.statusInterval, "--status-interval", 0, true);
+  const heartbeatIntervalMs = flags.heartbeatIntervalMs !== undefined ? int(flags.heartbeatIntervalMs, "--heartbeat-interval-ms", 1, 300_000) : undefined;
+  const arrivals = parseArrivalSpec(flags.arrivals, { lengths: { inputMin, inputMax, outputMin, outputMax }, seed, poisson: !!flags.poisson });
+  for (const p of arrivals.problems.slice(0, 20)) logger.warn("skipped a malformed arrivals line", { line: p.line, reason: p.reason });
+  if (arrivals.problems.length > 20) logger.warn("more malformed arrivals lines skipped", { count: arrivals.problems.length - 20 });
+
+  const fleet = new SimulatedEngineFleet({ dpRanks, portBase, ipcPrefix: flags.ipcPrefix, heartbeatIntervalMs, sendLogPath: flags.sendLog, logger });
+  // Every endpoint the run may bind is checked now, so a bad port or ipc path fails at start.
+  for (let s = 0; s < maxWorkers; s++) for (const e of fleet.endpoints(s)) checkZmqEndpoint(e, flags.ipcPrefix ? "--ipc-prefix" : "--port-base");
+
+  const emit = (obj: Record<string, unknown>) => {
+    if (flags.events) ctx.stdout(JSON.stringify({ time: new Date().toISOString(), ...obj }));
+  };
+  const pendingBinds: Promise<void>[] = [];
+  let deployment: SimulatedDeployment;
+  try {
+    deployment = new SimulatedDeployment({
+      arrivals: arrivals.source,
+      workers,
+      dpRanks,
+      seed,
+      startupDelayS,
+      maxWorkers,
+      workerIdPrefix: flags.workerIdPrefix,
+      scheduler: {
+        maxNumBatchedTokens: int(flags.maxNumBatchedTokens, "--max-num-batched-tokens", 1),
+        maxNumSeqs: int(flags.maxNumSeqs, "--max-num-seqs", 1),
+        kvCapacityTokens: int(flags.kvCapacityTokens, "--kv-capacity-tokens", 1),
+        chunkedPrefill: flags.chunkedPrefill,
+      },
+      cost: { a: real(flags.costA, "--cost-a", 0), b: real(flags.costB, "--cost-b", 0), c: real(flags.costC, "--cost-c", 0), noise: real(flags.noise, "--noise", 0) },
+      onForwardPass: (ev) => fleet.publish(ev),
+      onWorkerEvent: (ev) => {
+        emit({ event: `worker_${ev.kind}`, worker_id: ev.workerId, slot: ev.slot, simulated_s: +ev.atS.toFixed(3), endpoints: fleet.endpoints(ev.slot) });
+        pendingBinds.push(fleet.onWorkerEvent(ev));
+      },
+    });
+  } catch (err) {
+    if (err instanceof RangeError) throw new ConfigError(err.message);
+    throw err;
+  }
+  await Promise.all(pendingBinds);
+
+  let conn: EventPlaneConnection | null = null;
+  let follower: PlannerFollower | null = null;
+  if (flags.followPlanner) {
+    const natsOpts = natsOptionsFromFlags(flags, process.env, "fpm-simulate");
+    conn = await connectNats(natsOpts, logger);
+    const namespace = flags.namespace ?? (process.env.DYN_NAMESPACE || DEFAULT_NAMESPACE);
+    const subject = flags.decisionsSubject ?? plannerDecisionsSubject(namespace);
+    follower = new PlannerFollower({
+      nc: conn.nc,
+      deployment,
+      subject,
+      component: flags.component,
+      logger,
+      onScale: (from, to, reason) => emit({ event: "scale", from, to, reason }),
+    });
+    follower.start();
+    logger.info("following planner decisions", { subject, component: flags.component, startupDelayS });
+  }
+
+  logger.info("simulating", { workers, dpRanks, arrivals: arrivals.description, speed, transport: flags.ipcPrefix ? `ipc://${flags.ipcPrefix}-{slot}.{rank}` : `tcp://127.0.0.1:${portBase}+` });
+  let nextStatusS = statusEveryS * speed;
+  const status = () => {
+    const t = deployment.totals;
+    const f = fleet.stats();
+    const views = deployment.engineViews();
+    return {
+      event: "status",
+      simulated_s: +deployment.nowS.toFixed(3),
+      workers: deployment.workerCount(),
+      ready_workers: deployment.readyWorkerCount(),
+      arrivals: t.arrivals,
+      finished: t.finished,
+      rejected: t.rejected,
+      preemptions: t.preemptions,
+      forward_passes: t.forwardPasses,
+      published: f.published,
+      dropped: f.dropped,
+      waiting: views.reduce((s, v) => s + v.waiting, 0),
+      running: views.reduce((s, v) => s + v.running, 0),
+    };
+  };
+  const runner = new RealtimeSimulation({
+    deployment,
+    speed,
+    onTick: (simS) => {
+      if (simS < nextStatusS) return;
+      nextStatusS += statusEveryS * speed;
+      const s = status();
+      emit(s);
+      logger.debug("status", s);
+    },
+  });
+
+  await new Promise<void>((resolve) => {
+    let timer: NodeJS.Timeout | null = null;
+    const stop = (why: string) => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      if (timer) clearTimeout(timer);
+      logger.info("stopping", { why });
+      resolve();
+    };
+    const onSignal = (sig: NodeJS.Signals) => stop(sig);
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    if (durationS !== undefined) timer = setTimeout(() => stop("duration"), durationS * 1000);
+    runner.start();
+  });
+  runner.stop();
+  follower?.stop();
+  const final = status();
+  emit({ ...final, event: "summary" });
+  await fleet.close();
+  await conn?.close();
+  logger.info("stopped", final);
+  return EXIT.OK;
+}

@@ -1,0 +1,78 @@
+/**
+ * Closed loop: the simulator as the planner's actuator. It listens to the decisions the
+ * planner publishes (`namespace.{ns}.planner.decisions`, one JSON object each, with
+ * `component`, `desired` and `direction`) and sets the simulated worker count to
+ * `desired`; new workers become ready after the deployment's start-up delay.
+ */
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { encodeSubjectSegment } from "../eventplane/subject.js";
+import type { Logger } from "../util/log.js";
+import type { SimulatedDeployment } from "./deployment.js";
+
+export function plannerDecisionsSubject(namespace: string): string {
+  return `namespace.${encodeSubjectSegment(namespace)}.planner.decisions`;
+}
+
+export interface PlannerFollowerOptions {
+  nc: NatsConnection;
+  deployment: SimulatedDeployment;
+  /** Subject of the decisions. */
+  subject: string;
+  /** Only decisions for this component are followed. */
+  component: string;
+  logger: Logger;
+  /** Called when a decision changes the worker count. */
+  onScale?: (from: number, to: number, reason: string) => void;
+}
+
+export class PlannerFollower {
+  private sub: Subscription | null = null;
+  readonly totals = { decisions: 0, applied: 0, malformed: 0 };
+
+  constructor(private readonly opts: PlannerFollowerOptions) {}
+
+  start(): void {
+    this.sub = this.opts.nc.subscribe(this.opts.subject, {
+      callback: (err, msg) => {
+        if (err) return;
+        this.handle(msg.data);
+      },
+    });
+  }
+
+  /** Applies one decision message; malformed ones are counted and skipped. */
+  handle(bytes: Uint8Array): void {
+    let d: Record<string, unknown>;
+    try {
+      const v = JSON.parse(Buffer.from(bytes).toString("utf8"));
+      if (typeof v !== "object" || v === null) throw new Error("not an object");
+      d = v as Record<string, unknown>;
+    } catch {
+      this.totals.malformed++;
+      this.opts.logger.limited("decision-malformed", "warn", "ignored a planner decision that is not a JSON object");
+      return;
+    }
+    if (d.component !== undefined && d.component !== this.opts.component) return;
+    this.totals.decisions++;
+    const desired = d.desired;
+    if (typeof desired !== "number" || !Number.isInteger(desired) || desired < 0) {
+      this.totals.malformed++;
+      this.opts.logger.limited("decision-desired", "warn", "ignored a planner decision without an integer `desired`");
+      return;
+    }
+    if (d.direction === "hold") return;
+    const from = this.opts.deployment.workerCount();
+    this.opts.deployment.setWorkerCount(desired);
+    const to = this.opts.deployment.workerCount();
+    if (to !== from) {
+      this.totals.applied++;
+      this.opts.logger.info("planner decision applied", { from, to, reason: String(d.reason ?? "") });
+      this.opts.onScale?.(from, to, String(d.reason ?? ""));
+    }
+  }
+
+  stop(): void {
+    this.sub?.unsubscribe();
+    this.sub = null;
+  }
+}
