@@ -5,9 +5,11 @@
 import type { Command } from "commander";
 import { registerCodecCommands } from "./codec-commands.js";
 import type { CommandContext } from "./context.js";
+import { registerSimulateCommand } from "./simulate-command.js";
 
 export type RegisterCommands = (program: Command, ctx: CommandContext) => void;
 
 export const COMMANDS: RegisterCommands[] = [
   registerCodecCommands,
+  registerSimulateCommand,
 ];
