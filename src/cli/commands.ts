@@ -4,6 +4,7 @@
  */
 import type { Command } from "commander";
 import { registerCodecCommands } from "./codec-commands.js";
+import { registerRelayCommand } from "./relay-command.js";
 import type { CommandContext } from "./context.js";
 import { registerSimulateCommand } from "./simulate-command.js";
 
@@ -11,5 +12,6 @@ export type RegisterCommands = (program: Command, ctx: CommandContext) => void;
 
 export const COMMANDS: RegisterCommands[] = [
   registerCodecCommands,
+  registerRelayCommand,
   registerSimulateCommand,
 ];

@@ -1,0 +1,90 @@
+/** `fpm relay`: run an `FpmEventRelay` beside an inference worker until SIGINT/SIGTERM. */
+import { type Command, Option } from "commander";
+import { addNatsCliOptions } from "../eventplane/connection.js";
+import { MetricsServer } from "../metrics/http-server.js";
+import { RELAY_DROP_REASONS } from "../metrics/relay-metrics.js";
+import { RELAY_DEFAULTS, type RelayCliFlags, relayOptionsFromFlags } from "../relay/options.js";
+import { FpmEventRelay } from "../relay/relay.js";
+import { ConfigError } from "../util/errors.js";
+import { Logger } from "../util/log.js";
+import type { CommandContext } from "./context.js";
+import { EXIT } from "./exit-codes.js";
+
+/** The whole shutdown (stop receiving, flush NATS, close) fits in this; the issue allows 5 s. */
+const SHUTDOWN_BUDGET_MS = 4000;
+
+const HELP_AFTER = `
+Endpoints (one per dp_rank):
+  vLLM:    DYN_FORWARDPASS_METRIC_PORT=20380 fpm relay --dp-size 2
+           -> tcp://127.0.0.1:20380 (rank 0), tcp://127.0.0.1:20381 (rank 1)
+  SGLang:  fpm relay --zmq-endpoint 'ipc:///tmp/sglang_fpm.{rank}' --dp-size 2
+           ({rank} is replaced by each rank from --dp-start)
+
+Environment:
+  DYN_FORWARDPASS_METRIC_PORT  base port (rank N on base+N), like the vLLM worker
+  DYN_NAMESPACE                namespace (default dynamo)
+  DYN_SYSTEM_PORT              port of /metrics and /health (unset or -1: off)
+  NATS_SERVER                  NATS URL(s), comma-separated (default nats://127.0.0.1:4222)
+  NATS_AUTH_TOKEN | NATS_AUTH_USERNAME + NATS_AUTH_PASSWORD | NATS_AUTH_NKEY | NATS_AUTH_CREDENTIALS_FILE
+  NATS_TLS_CA_CERT_PATH, NATS_TLS_CLIENT_CERT_PATH, NATS_TLS_CLIENT_KEY_PATH
+  DYN_LOG (error|warn|info|debug|trace), DYN_LOGGING_JSONL=true for JSON lines
+
+Drop reasons (fpm_relay_dropped_total{reason}):
+  ${RELAY_DROP_REASONS.join(", ")}`;
+
+export function registerRelayCommand(program: Command, ctx: CommandContext): void {
+  const cmd = program
+    .command("relay")
+    .description("Relay Forward Pass Metrics from an engine's ZMQ PUB sockets to the NATS event plane, validated and accounted")
+    .option("--zmq-endpoint <url>", "engine endpoint, tcp://host:port or ipc://path; repeatable; {rank} expands to each rank", (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option("--base-port <port>", "base port: rank N connects to tcp://127.0.0.1:{base+N} (env DYN_FORWARDPASS_METRIC_PORT)")
+    .option("--dp-start <rank>", "first dp_rank", "0")
+    .option("--dp-size <n>", "number of dp_ranks", "1")
+    .option("--namespace <ns>", "subject namespace (env DYN_NAMESPACE; default dynamo)")
+    .option("--component <name>", "subject component", "backend")
+    .option("--endpoint <name>", "subject endpoint; when set, publishes on the endpoint-scoped subject")
+    .addOption(new Option("--validate <mode>", "on: check frames, size, seq and payload; off: frame count only, like Dynamo's relay").default("on").choices(["on", "off"]))
+    .option("--max-payload-bytes <n>", "drop payloads larger than this (reason oversize)", String(RELAY_DEFAULTS.maxPayloadBytes))
+    .option("--max-buffered-bytes <n>", "bytes held while NATS is down; the oldest beyond it are dropped (reason nats_unavailable)", String(RELAY_DEFAULTS.maxBufferedBytes))
+    .option("--receive-hwm <n>", "ZMQ receive high-water mark per engine, in messages", String(RELAY_DEFAULTS.receiveHighWaterMark))
+    .option("--metrics-port <port>", "serve /metrics and /health on this port (env DYN_SYSTEM_PORT; -1: off; 0: a free port)")
+    .option("--metrics-host <host>", "address for /metrics and /health", RELAY_DEFAULTS.metricsHost);
+  addNatsCliOptions(cmd);
+  cmd.addHelpText("after", HELP_AFTER);
+  cmd.action(async (flags: RelayCliFlags) => {
+    const parsed = relayOptionsFromFlags(flags);
+    const logger = new Logger({ target: "fpm.relay" });
+    const relay = new FpmEventRelay({ ...parsed.relay, logger });
+    await relay.start();
+    let server: MetricsServer | null = null;
+    if (parsed.metricsPort !== null) {
+      server = new MetricsServer({ registry: relay.metrics.registry, health: () => relay.health(), host: parsed.metricsHost, port: parsed.metricsPort });
+      try {
+        const addr = await server.start();
+        logger.info("serving /metrics and /health", { host: addr.address, port: addr.port });
+      } catch (err) {
+        await relay.stop();
+        throw new ConfigError(`cannot serve /metrics on ${parsed.metricsHost}:${parsed.metricsPort}: ${(err as Error).message}; change --metrics-port or DYN_SYSTEM_PORT`);
+      }
+    }
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      const on = (s: NodeJS.Signals) => {
+        process.off("SIGINT", on);
+        process.off("SIGTERM", on);
+        resolve(s);
+      };
+      process.on("SIGINT", on);
+      process.on("SIGTERM", on);
+    });
+    logger.info("stopping", { signal });
+    // A second signal, or a stuck flush, must not keep the process past the budget.
+    const force = setTimeout(() => {
+      logger.error("shutdown took too long; exiting");
+      process.exit(EXIT.OK);
+    }, SHUTDOWN_BUDGET_MS + 500);
+    force.unref();
+    await Promise.all([relay.stop(SHUTDOWN_BUDGET_MS / 2), server?.stop()]);
+    clearTimeout(force);
+    ctx.exitCode = EXIT.OK;
+  });
+}

@@ -1,0 +1,169 @@
+/**
+ * The relay's Prometheus metrics, prefix `fpm_relay_`, in their own registry. The hot path
+ * bumps plain numbers in a `RelayRankCounters` per dp_rank; prom-client reads them only
+ * when `/metrics` is scraped, so a message costs no label lookups.
+ */
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/**
+ * Why the relay dropped a message:
+ * - `frame_count`: not exactly 3 ZMQ frames.
+ * - `oversize`: payload over `--max-payload-bytes`.
+ * - `seq_frame`: the seq frame is not 8 bytes.
+ * - `decode`, `schema`, `unsupported_version`, `invalid_value`: the codec rejected the payload.
+ * - `nats_unavailable`: NATS was down and the outage buffer was full (oldest dropped first),
+ *   or the relay stopped before NATS came back.
+ * - `publish_error`: the NATS client refused the message (for example over the server's max_payload).
+ */
+export const RELAY_DROP_REASONS = [
+  "frame_count",
+  "oversize",
+  "seq_frame",
+  "decode",
+  "schema",
+  "unsupported_version",
+  "invalid_value",
+  "nats_unavailable",
+  "publish_error",
+] as const;
+export type RelayDropReason = (typeof RELAY_DROP_REASONS)[number];
+
+/** Plain counters of one dp_rank, bumped on the hot path. */
+export class RelayRankCounters {
+  received = 0;
+  forwarded = 0;
+  lost = 0;
+  engineRestarts = 0;
+  counterIdMismatches = 0;
+  receiveErrors = 0;
+  /** -1 until the first seq is seen. */
+  lastSeq = -1;
+  engineConnected = 0;
+  readonly dropped: Record<RelayDropReason, number> = Object.fromEntries(RELAY_DROP_REASONS.map((r) => [r, 0])) as Record<RelayDropReason, number>;
+
+  constructor(readonly dpRank: number) {}
+
+  droppedTotal(): number {
+    let n = 0;
+    for (const r of RELAY_DROP_REASONS) n += this.dropped[r];
+    return n;
+  }
+}
+
+/** Latency buckets, seconds: 10 us .. 1 s, dense around the 1 ms target. */
+export const RELAY_LATENCY_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1];
+
+export class RelayMetrics {
+  readonly registry = new Registry();
+  private readonly ranks = new Map<number, RelayRankCounters>();
+  natsConnected = 0;
+  natsReconnects = 0;
+  bufferedBytes = 0;
+  bufferedMessages = 0;
+  private readonly latency: Histogram;
+
+  constructor() {
+    const ranks = () => [...this.ranks.values()];
+    const counterFrom = (name: string, help: string, read: (r: RelayRankCounters) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ["dp_rank"],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const r of ranks()) this.inc({ dp_rank: String(r.dpRank) }, read(r));
+        },
+      });
+    counterFrom("fpm_relay_received_total", "ZMQ messages received from the engine, per dp_rank", (r) => r.received);
+    counterFrom("fpm_relay_forwarded_total", "Messages published on NATS, per dp_rank", (r) => r.forwarded);
+    counterFrom("fpm_relay_lost_total", "Messages the engine sent that never arrived (forward jumps of the seq frame)", (r) => r.lost);
+    counterFrom("fpm_relay_engine_restarts_total", "Times the seq went back (to 0 or below the last seq): an engine restart, not a loss", (r) => r.engineRestarts);
+    counterFrom("fpm_relay_counter_id_mismatch_total", "Valid payloads whose non-zero counter_id differs from the seq frame", (r) => r.counterIdMismatches);
+    counterFrom("fpm_relay_receive_errors_total", "ZMQ receive errors (retried with backoff)", (r) => r.receiveErrors);
+    new Counter({
+      name: "fpm_relay_dropped_total",
+      help: "Messages dropped, per dp_rank and reason",
+      labelNames: ["dp_rank", "reason"],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const r of ranks()) for (const reason of RELAY_DROP_REASONS) this.inc({ dp_rank: String(r.dpRank), reason }, r.dropped[reason]);
+      },
+    });
+    const gaugeFrom = (name: string, help: string, read: (r: RelayRankCounters) => number | null) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ["dp_rank"],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const r of ranks()) {
+            const v = read(r);
+            if (v !== null) this.set({ dp_rank: String(r.dpRank) }, v);
+          }
+        },
+      });
+    gaugeFrom("fpm_relay_last_seq", "Last seq frame seen per dp_rank", (r) => (r.lastSeq < 0 ? null : r.lastSeq));
+    gaugeFrom("fpm_relay_engine_connected", "1 while the ZMQ connection to the engine of this dp_rank is up", (r) => r.engineConnected);
+    const self = this;
+    new Gauge({
+      name: "fpm_relay_nats_connected",
+      help: "1 while the NATS connection is up",
+      registers: [this.registry],
+      collect() {
+        this.set(self.natsConnected);
+      },
+    });
+    new Counter({
+      name: "fpm_relay_nats_reconnects_total",
+      help: "NATS reconnections since start",
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(self.natsReconnects);
+      },
+    });
+    new Gauge({
+      name: "fpm_relay_buffered_bytes",
+      help: "Envelope bytes held while NATS is unavailable (bounded by --max-buffered-bytes)",
+      registers: [this.registry],
+      collect() {
+        this.set(self.bufferedBytes);
+      },
+    });
+    new Gauge({
+      name: "fpm_relay_buffered_messages",
+      help: "Envelopes held while NATS is unavailable",
+      registers: [this.registry],
+      collect() {
+        this.set(self.bufferedMessages);
+      },
+    });
+    this.latency = new Histogram({
+      name: "fpm_relay_forward_latency_seconds",
+      help: "Time from ZMQ receive to NATS publish",
+      buckets: RELAY_LATENCY_BUCKETS,
+      registers: [this.registry],
+    });
+  }
+
+  /** The counters of a dp_rank (created on first use; the relay has a fixed set of ranks). */
+  rank(dpRank: number): RelayRankCounters {
+    let r = this.ranks.get(dpRank);
+    if (!r) {
+      r = new RelayRankCounters(dpRank);
+      this.ranks.set(dpRank, r);
+    }
+    return r;
+  }
+
+  allRanks(): RelayRankCounters[] {
+    return [...this.ranks.values()];
+  }
+
+  observeLatencySeconds(seconds: number): void {
+    this.latency.observe(seconds);
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * `FpmEventRelayOptions`: everything a relay needs, with Dynamo's defaults, and how the
+ * `fpm relay` flags and environment variables map onto it. Invalid values are
+ * `ConfigError`s (exit code 2) with a message that says what to change.
+ */
+import type { FpmEndpoint } from "../engine/endpoints.js";
+import { type NatsCliFlags, type NatsConnectionOptions, natsOptionsFromFlags } from "../eventplane/connection.js";
+import { type FpmSubjectScope, resolveFpmScope } from "../eventplane/subject.js";
+import { ConfigError } from "../util/errors.js";
+import type { Logger } from "../util/log.js";
+import { parseIntOption, resolveRelayEndpoints } from "./endpoints.js";
+
+export const RELAY_DEFAULTS = {
+  maxPayloadBytes: 65_536,
+  maxBufferedBytes: 8 * 1024 * 1024,
+  receiveHighWaterMark: 10_000,
+  zmqReconnectIntervalMs: 100,
+  zmqReconnectMaxIntervalMs: 5_000,
+  metricsHost: "0.0.0.0",
+} as const;
+
+export interface FpmEventRelayOptions {
+  /** Engine endpoints, one per dp_rank (see `resolveRelayEndpoints`). Required, at least one. */
+  endpoints: FpmEndpoint[];
+  /** How to reach NATS (see `natsOptionsFromFlags`). Required. */
+  nats: NatsConnectionOptions;
+  /** Subject scope: namespace (default env DYN_NAMESPACE, else `dynamo`), component (default `backend`), optional endpoint. */
+  scope?: FpmSubjectScope;
+  /** `true` (default): frame count, size, seq frame and codec checks. `false`: frame count only, like Dynamo's relay. */
+  validate?: boolean;
+  /** Payloads larger than this are dropped as `oversize` (when validating). Default 65,536 bytes. */
+  maxPayloadBytes?: number;
+  /** Envelope bytes held while NATS is unavailable; the oldest beyond it are dropped as `nats_unavailable`. Default 8 MiB. */
+  maxBufferedBytes?: number;
+  /** ZMQ receive high-water mark per engine connection, in messages (ZMQ drops beyond it). Default 10,000. */
+  receiveHighWaterMark?: number;
+  /** ZMQ reconnect interval to a vanished engine. Default 100 ms. */
+  zmqReconnectIntervalMs?: number;
+  /** ZMQ reconnect interval cap (exponential backoff). Default 5000 ms. */
+  zmqReconnectMaxIntervalMs?: number;
+  /** Publisher id of each dp_rank's envelopes. Default: random in 0..2^53-1 per rank. */
+  publisherIdForRank?: (dpRank: number) => bigint;
+  /** Default: a logger with target `fpm.relay` (DYN_LOG, DYN_LOGGING_JSONL). */
+  logger?: Logger;
+}
+
+/** The flags of `fpm relay`, as commander parses them. */
+export interface RelayCliFlags extends NatsCliFlags {
+  zmqEndpoint?: string[];
+  basePort?: string;
+  dpStart?: string;
+  dpSize?: string;
+  namespace?: string;
+  component?: string;
+  endpoint?: string;
+  validate?: string;
+  maxPayloadBytes?: string;
+  maxBufferedBytes?: string;
+  receiveHwm?: string;
+  metricsPort?: string;
+  metricsHost?: string;
+}
+
+/** Options of the relay command: the library options plus where `/metrics` is served. */
+export interface RelayCommandOptions {
+  relay: Omit<FpmEventRelayOptions, "logger">;
+  /** null: no metrics server (DYN_SYSTEM_PORT unset or -1, and no --metrics-port). */
+  metricsPort: number | null;
+  metricsHost: string;
+}
+
+function positive(value: number | undefined, fallback: number, what: string, max = Number.MAX_SAFE_INTEGER): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < 1 || v > max) throw new ConfigError(`${what} must be an integer in 1..${max}, got ${v}`);
+  return v;
+}
+
+/** Checks library options and fills their defaults. */
+export function resolveRelayOptions(opts: FpmEventRelayOptions): Required<Omit<FpmEventRelayOptions, "logger" | "publisherIdForRank" | "scope">> & Pick<FpmEventRelayOptions, "logger" | "publisherIdForRank" | "scope"> {
+  if (!opts.endpoints || opts.endpoints.length === 0) throw new ConfigError("the relay needs at least one engine endpoint");
+  return {
+    ...opts,
+    validate: opts.validate ?? true,
+    maxPayloadBytes: positive(opts.maxPayloadBytes, RELAY_DEFAULTS.maxPayloadBytes, "--max-payload-bytes", 64 * 1024 * 1024),
+    maxBufferedBytes: positive(opts.maxBufferedBytes, RELAY_DEFAULTS.maxBufferedBytes, "--max-buffered-bytes", 4 * 1024 * 1024 * 1024),
+    receiveHighWaterMark: positive(opts.receiveHighWaterMark, RELAY_DEFAULTS.receiveHighWaterMark, "--receive-hwm", 10_000_000),
+    zmqReconnectIntervalMs: positive(opts.zmqReconnectIntervalMs, RELAY_DEFAULTS.zmqReconnectIntervalMs, "zmqReconnectIntervalMs"),
+    zmqReconnectMaxIntervalMs: positive(opts.zmqReconnectMaxIntervalMs, RELAY_DEFAULTS.zmqReconnectMaxIntervalMs, "zmqReconnectMaxIntervalMs"),
+  };
+}
+
+function parseValidate(text: string | undefined): boolean {
+  if (text === undefined) return true;
+  const t = text.trim().toLowerCase();
+  if (t === "on" || t === "true" || t === "1") return true;
+  if (t === "off" || t === "false" || t === "0") return false;
+  throw new ConfigError(`--validate must be on or off, got ${JSON.stringify(text)}`);
+}
+
+/** Maps the flags and environment of `fpm relay` onto options; flags win over the environment. */
+export function relayOptionsFromFlags(flags: RelayCliFlags, env: NodeJS.ProcessEnv = process.env): RelayCommandOptions {
+  const basePortText = flags.basePort ?? (env.DYN_FORWARDPASS_METRIC_PORT?.trim() || undefined);
+  const endpoints = resolveRelayEndpoints({
+    zmqEndpoints: flags.zmqEndpoint,
+    basePort: parseIntOption(basePortText, flags.basePort !== undefined ? "--base-port" : "DYN_FORWARDPASS_METRIC_PORT"),
+    dpStart: parseIntOption(flags.dpStart, "--dp-start"),
+    dpSize: parseIntOption(flags.dpSize, "--dp-size"),
+  });
+  const scope = resolveFpmScope({ namespace: flags.namespace, component: flags.component, endpoint: flags.endpoint }, env);
+  for (const [name, value] of Object.entries(scope)) {
+    if (value !== undefined && value.length === 0) throw new ConfigError(`--${name} must not be empty`);
+  }
+  const metricsPortText = flags.metricsPort ?? (env.DYN_SYSTEM_PORT?.trim() || undefined);
+  const metricsPortRaw = parseIntOption(metricsPortText, flags.metricsPort !== undefined ? "--metrics-port" : "DYN_SYSTEM_PORT");
+  if (metricsPortRaw !== undefined && (metricsPortRaw < -1 || metricsPortRaw > 65535)) {
+    throw new ConfigError(`${flags.metricsPort !== undefined ? "--metrics-port" : "DYN_SYSTEM_PORT"} must be a port in 0..65535 (0 picks a free one), or -1 to disable; got ${metricsPortRaw}`);
+  }
+  const relay: Omit<FpmEventRelayOptions, "logger"> = {
+    endpoints,
+    nats: natsOptionsFromFlags(flags, env, "fpm-relay"),
+    scope,
+    validate: parseValidate(flags.validate),
+    maxPayloadBytes: parseIntOption(flags.maxPayloadBytes, "--max-payload-bytes"),
+    maxBufferedBytes: parseIntOption(flags.maxBufferedBytes, "--max-buffered-bytes"),
+    receiveHighWaterMark: parseIntOption(flags.receiveHwm, "--receive-hwm"),
+  };
+  resolveRelayOptions(relay);
+  return {
+    relay,
+    metricsPort: metricsPortRaw === undefined || metricsPortRaw === -1 ? null : metricsPortRaw,
+    metricsHost: flags.metricsHost ?? RELAY_DEFAULTS.metricsHost,
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * `FpmEventRelay`: engine ZMQ -> checks -> NATS event plane (WIRE.md sections 3 and 4).
+ * One SUB socket per dp_rank connects to the engine's PUB; each message is checked
+ * (3 frames, size, seq frame, codec), accounted (seq gaps, restarts), and its ORIGINAL
+ * payload bytes are wrapped in an envelope and published. Nothing on the hot path throws:
+ * every drop has a reason and a counter.
+ *
+ * ```ts
+ * const relay = new FpmEventRelay({ endpoints: resolveRelayEndpoints({ basePort: 20380 }), nats: { servers: ["nats://127.0.0.1:4222"] } });
+ * await relay.start();   // NatsConnectError if NATS is unreachable
+ * ...
+ * await relay.stop();    // stop receiving, flush NATS, close
+ * ```
+ */
+import { performance } from "node:perf_hooks";
+import * as zmq from "zeromq";
+import { decodeFpm } from "../codec/fpm-decode.js";
+import type { FpmEndpoint } from "../engine/endpoints.js";
+import { decodeSeqFrame, FPM_FRAME_COUNT } from "../engine/frames.js";
+import { connectNats, type EventPlaneConnection } from "../eventplane/connection.js";
+import { fpmSubject } from "../eventplane/subject.js";
+import type { HealthReport } from "../metrics/http-server.js";
+import { type RelayDropReason, RelayMetrics, type RelayRankCounters } from "../metrics/relay-metrics.js";
+import { Logger } from "../util/log.js";
+import { EnvelopePublisher, RankEnvelopeSource, randomPublisherId } from "./envelope-publisher.js";
+import { type FpmEventRelayOptions, resolveRelayOptions } from "./options.js";
+import { SequenceTracker } from "./sequence-tracker.js";
+
+/** Everything the relay keeps per dp_rank. */
+interface RankLink {
+  endpoint: FpmEndpoint;
+  socket: zmq.Subscriber;
+  counters: RelayRankCounters;
+  tracker: SequenceTracker;
+  source: RankEnvelopeSource;
+  loop: Promise<void> | null;
+}
+
+const RECEIVE_BACKOFF_MIN_MS = 10;
+const RECEIVE_BACKOFF_MAX_MS = 1000;
+
+export class FpmEventRelay {
+  readonly metrics = new RelayMetrics();
+  readonly subject: string;
+  private readonly opts: ReturnType<typeof resolveRelayOptions>;
+  private readonly logger: Logger;
+  private readonly links: RankLink[] = [];
+  private conn: EventPlaneConnection | null = null;
+  private publisher: EnvelopePublisher | null = null;
+  private running = false;
+  private stopped: Promise<void> | null = null;
+
+  /** Checks the options (`ConfigError` on a bad value); connects nothing yet. */
+  constructor(options: FpmEventRelayOptions) {
+    this.opts = resolveRelayOptions(options);
+    this.logger = options.logger ?? new Logger({ target: "fpm.relay" });
+    this.subject = fpmSubject(this.opts.scope ?? {});
+  }
+
+  /** Connects NATS (a failure is a `NatsConnectError`), then every engine endpoint. */
+  async start(): Promise<void> {
+    if (this.running || this.stopped) throw new Error("FpmEventRelay.start() may be called once");
+    const conn = await connectNats(this.opts.nats, this.logger.child("fpm.relay.nats"));
+    this.conn = conn;
+    const publisher = new EnvelopePublisher({ connection: conn, subject: this.subject, maxBufferedBytes: this.opts.maxBufferedBytes, metrics: this.metrics, logger: this.logger });
+    this.publisher = publisher;
+    const pickId = this.opts.publisherIdForRank ?? randomPublisherId;
+    for (const endpoint of this.opts.endpoints) {
+      const counters = this.metrics.rank(endpoint.dpRank);
+      const source = new RankEnvelopeSource(endpoint.dpRank, pickId(endpoint.dpRank), counters);
+      publisher.addRank(source);
+      const socket = new zmq.Subscriber({
+        receiveHighWaterMark: this.opts.receiveHighWaterMark,
+        reconnectInterval: this.opts.zmqReconnectIntervalMs,
+        reconnectMaxInterval: this.opts.zmqReconnectMaxIntervalMs,
+        linger: 0,
+      });
+      this.watchEngine(socket, endpoint, counters);
+      // connect() never waits for the engine: ZMQ keeps retrying until it binds.
+      socket.connect(endpoint.url);
+      socket.subscribe();
+      this.links.push({ endpoint, socket, counters, tracker: new SequenceTracker(counters), source, loop: null });
+    }
+    this.running = true;
+    for (const link of this.links) link.loop = this.receiveLoop(link);
+    this.logger.info("relay started", {
+      subject: this.subject,
+      validate: this.opts.validate ? "on" : "off",
+      endpoints: this.opts.endpoints.map((e) => `${e.dpRank}=${e.url}`).join(","),
+    });
+  }
+
+  private watchEngine(socket: zmq.Subscriber, endpoint: FpmEndpoint, counters: RelayRankCounters): void {
+    const events = socket.events;
+    events.on("connect", () => {
+      counters.engineConnected = 1;
+      this.logger.info("engine connected", { dpRank: endpoint.dpRank, endpoint: endpoint.url });
+    });
+    events.on("disconnect", () => {
+      counters.engineConnected = 0;
+      this.logger.warn("engine disconnected; reconnecting", { dpRank: endpoint.dpRank, endpoint: endpoint.url });
+    });
+  }
+
+  private async receiveLoop(link: RankLink): Promise<void> {
+    let backoff = RECEIVE_BACKOFF_MIN_MS;
+    while (this.running) {
+      let frames: Buffer[];
+      try {
+        frames = await link.socket.receive();
+      } catch (err) {
+        if (!this.running || link.socket.closed) return;
+        link.counters.receiveErrors++;
+        this.logger.limited(`receive-${link.endpoint.dpRank}`, "warn", "ZMQ receive failed; retrying", { dpRank: link.endpoint.dpRank, error: (err as Error).message, retryInMs: backoff });
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, RECEIVE_BACKOFF_MAX_MS);
+        continue;
+      }
+      backoff = RECEIVE_BACKOFF_MIN_MS;
+      this.handle(link, frames, performance.now());
+    }
+  }
+
+  private drop(link: RankLink, reason: RelayDropReason, detail: string): void {
+    link.counters.dropped[reason]++;
+    this.logger.limited(`drop-${reason}`, "warn", "dropped a message from the engine", { dpRank: link.endpoint.dpRank, reason, detail });
+  }
+
+  /** One ZMQ message: check, account, forward. Never throws. */
+  private handle(link: RankLink, frames: Buffer[], receivedAt: number): void {
+    const c = link.counters;
+    c.received++;
+    if (frames.length !== FPM_FRAME_COUNT) {
+      this.drop(link, "frame_count", `${frames.length} frame(s), expected ${FPM_FRAME_COUNT}`);
+      return;
+    }
+    const payload = frames[2];
+    const seq = decodeSeqFrame(frames[1]);
+    if (seq >= 0) link.tracker.observe(seq);
+    if (this.opts.validate) {
+      if (seq < 0) {
+        this.drop(link, "seq_frame", `seq frame is ${frames[1].length} byte(s), expected 8`);
+        return;
+      }
+      if (payload.length > this.opts.maxPayloadBytes) {
+        this.drop(link, "oversize", `payload of ${payload.length} bytes over --max-payload-bytes ${this.opts.maxPayloadBytes}`);
+        return;
+      }
+      const decoded = decodeFpm(payload);
+      if (!decoded.ok) {
+        this.drop(link, decoded.reason, decoded.detail);
+        return;
+      }
+      const counterId = decoded.value.counterId;
+      // counter_id 0 means unstamped (older engines), not a mismatch.
+      if (counterId !== 0 && counterId !== seq) {
+        c.counterIdMismatches++;
+        this.logger.limited("counter-id", "debug", "counter_id differs from the seq frame", { dpRank: link.endpoint.dpRank, seq, counterId });
+      }
+    }
+    this.publisher!.publish(link.source, payload, receivedAt);
+  }
+
+  /** `/health`: 200 while NATS is connected, else 503 naming what is wrong. */
+  health(): HealthReport {
+    const nats = this.conn?.state ?? "not started";
+    const problems: string[] = [];
+    if (nats !== "connected") problems.push(`NATS ${nats}`);
+    return {
+      healthy: problems.length === 0,
+      status: problems.length === 0 ? "ok" : problems.join("; "),
+      nats,
+      subject: this.subject,
+      bufferedBytes: this.publisher?.bufferedBytes ?? 0,
+      engines: this.links.map((l) => ({ dpRank: l.endpoint.dpRank, endpoint: l.endpoint.url, connected: l.counters.engineConnected === 1, lastSeq: l.counters.lastSeq })),
+    };
+  }
+
+  /** The NATS connection state (`connected`, `disconnected`, `closed`), or null before start. */
+  get natsState(): string | null {
+    return this.conn?.state ?? null;
+  }
+
+  /**
+   * Stops receiving, publishes what the outage buffer holds if NATS is up, flushes
+   * (bounded by `timeoutMs`), and closes everything. Safe to call twice.
+   */
+  stop(timeoutMs = 3000): Promise<void> {
+    if (!this.stopped) this.stopped = this.doStop(timeoutMs);
+    return this.stopped;
+  }
+
+  private async doStop(timeoutMs: number): Promise<void> {
+    this.running = false;
+    for (const link of this.links) {
+      try {
+        link.socket.events.close();
+      } catch {
+        // already closed
+      }
+      link.socket.close();
+    }
+    await Promise.allSettled(this.links.map((l) => l.loop));
+    if (this.publisher) {
+      this.publisher.drain();
+      this.publisher.abandon();
+      this.publisher.close();
+    }
+    if (this.conn) await this.conn.close(timeoutMs);
+    this.metrics.natsConnected = 0;
+    this.logger.info("relay stopped", {
+      received: this.metrics.allRanks().reduce((n, r) => n + r.received, 0),
+      forwarded: this.metrics.allRanks().reduce((n, r) => n + r.forwarded, 0),
+      dropped: this.metrics.allRanks().reduce((n, r) => n + r.droppedTotal(), 0),
+    });
+  }
+}
