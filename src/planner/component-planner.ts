@@ -97,8 +97,9 @@ export class ComponentPlanner {
       }
       p = { lastCounterId: -1, busyIterations: 0, firstSeenMs: nowMs, lastBusyMs: -Infinity };
       this.progress.set(key, p);
-    } else if (fpm.counterId !== 0) {
-      if (fpm.counterId === p.lastCounterId) return false;
+    } else {
+      // 0 is "unstamped" for engines that never stamp; after stamped values it is a restart.
+      if (fpm.counterId !== 0 && fpm.counterId === p.lastCounterId) return false;
       if (fpm.counterId < p.lastCounterId) {
         p.busyIterations = 0;
         p.firstSeenMs = nowMs;

@@ -1,0 +1,330 @@
+/**
+ * `FpmEventSubscriber`: turns the FPM stream on the NATS event plane into trustworthy
+ * per-engine state. It subscribes to the FPM subjects of a namespace (one or more
+ * components, or all by wildcard), checks each envelope and decodes its payload, and
+ * drops with a counted reason what is malformed, duplicated or older than what it has.
+ *
+ * Two ways to read, usable together: `recv` (an async iterator over accepted messages,
+ * bounded, overflow counted) and tracking (the latest FPM per engine, `snapshot()`).
+ * Beyond the reference subscriber: de-duplication by `counter_id` and by
+ * `(publisher_id, sequence)`, loss counted from sequence gaps, expiry of engines silent
+ * for `staleAfterMs`, `removeWorker()` for an external discovery source, and a bound on
+ * the engines tracked.
+ *
+ * ```ts
+ * const sub = new FpmEventSubscriber({ connection: nc, namespace: "dynamo", recv: true });
+ * sub.start();
+ * for await (const m of sub) console.log(m.fpm.workerId, m.fpm.wallTimeS);
+ * ```
+ */
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { decodeEnvelope } from "../codec/envelope.js";
+import { decodeFpm } from "../codec/fpm-decode.js";
+import { fpmSubscriptionSubjects } from "../eventplane/subject.js";
+import { FPM_TOPIC, type ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
+import { ConfigError } from "../util/errors.js";
+import { Logger } from "../util/log.js";
+import { BoundedQueue } from "./bounded-queue.js";
+import { SUBSCRIBER_DROP_REASONS, type SubscriberDropReason } from "./drop-reasons.js";
+import type { EngineEvent, TrackedEngine } from "./tracked-engine.js";
+
+/** One accepted message, as `recv` yields it. */
+export interface FpmMessage {
+  subject: string;
+  /** Component from the subject (percent-decoded). */
+  component: string;
+  publisherId: bigint;
+  sequence: bigint;
+  publishedAtMs: bigint;
+  fpm: ForwardPassMetrics;
+}
+
+export interface FpmEventSubscriberOptions {
+  /** A connected NATS client (for example `EventPlaneConnection.nc`). Needed by `start()`; `ingest()` works without. */
+  connection?: NatsConnection;
+  /** Namespace. Default: env DYN_NAMESPACE, else `dynamo`. */
+  namespace?: string;
+  /** Components to follow; empty or absent: every component (wildcard). */
+  components?: string[];
+  /** Exact subjects to subscribe instead of the ones derived from namespace and components. */
+  subjects?: string[];
+  /** Turn on the `recv` iterator. Default false (tracking only). */
+  recv?: boolean;
+  /** Capacity of the `recv` queue; the oldest is dropped and counted beyond it. Default 10,000. */
+  recvQueueSize?: number;
+  /** An engine silent this long (ms) is expired and reported; 0 never expires. Default 5000. */
+  staleAfterMs?: number;
+  /** How often expiry is checked (ms). Default min(1000, staleAfterMs / 2). */
+  expiryCheckIntervalMs?: number;
+  /** Engines tracked at most; messages of further engines are refused and counted. Default 10,000. */
+  maxEngines?: number;
+  /** Publishers (relays) whose sequence is followed at most; beyond it the oldest is forgotten. Default 2 x maxEngines. */
+  maxPublishers?: number;
+  /** Called synchronously for every accepted message (the planner's default-mode feed). */
+  onMessage?: (m: FpmMessage) => void;
+  /** Default: a `subscriber` logger from DYN_LOG. */
+  logger?: Logger;
+  /** Clock in ms. Default Date.now. */
+  now?: () => number;
+  /** Environment for DYN_NAMESPACE. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface FpmEventSubscriberStats {
+  /** NATS messages handed to the subscriber. */
+  received: number;
+  accepted: number;
+  dropped: Record<SubscriberDropReason, number>;
+  /** Messages missing from sequence gaps of a publisher. */
+  lost: number;
+  /** `recv` items dropped because the queue was full. */
+  recvOverflow: number;
+  /** Engines tracked now. */
+  engines: number;
+  expired: number;
+  removed: number;
+  restarts: number;
+}
+
+const U32 = 0x1_0000_0000;
+
+function engineKey(component: string, workerId: string, dpRank: number): string {
+  return `${component}\u0000${workerId}\u0000${dpRank}`;
+}
+
+/** Component of `namespace.{ns}.component.{comp}....`, percent-decoded. */
+export function componentOfSubject(subject: string): string {
+  const parts = subject.split(".");
+  const raw = parts[2] === "component" && parts.length > 3 ? parts[3] : "";
+  if (!raw.includes("%")) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
+  readonly subjects: string[];
+  readonly staleAfterMs: number;
+  readonly maxEngines: number;
+  private readonly maxPublishers: number;
+  private readonly nc?: NatsConnection;
+  private readonly queue: BoundedQueue<FpmMessage> | null;
+  private readonly engines = new Map<string, TrackedEngine>();
+  private readonly publishers = new Map<bigint, bigint>();
+  private readonly componentBySubject = new Map<string, string>();
+  private readonly listeners = new Set<(e: EngineEvent) => void>();
+  private readonly subs: Subscription[] = [];
+  private readonly onMessage?: (m: FpmMessage) => void;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly expiryEveryMs: number;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private readonly counts = { received: 0, accepted: 0, lost: 0, expired: 0, removed: 0, restarts: 0 };
+  private readonly drops = Object.fromEntries(SUBSCRIBER_DROP_REASONS.map((r) => [r, 0])) as Record<SubscriberDropReason, number>;
+
+  constructor(opts: FpmEventSubscriberOptions = {}) {
+    this.nc = opts.connection;
+    this.staleAfterMs = opts.staleAfterMs ?? 5000;
+    this.maxEngines = opts.maxEngines ?? 10_000;
+    this.maxPublishers = opts.maxPublishers ?? 2 * this.maxEngines;
+    const queueSize = opts.recvQueueSize ?? 10_000;
+    for (const [name, v] of [["staleAfterMs", this.staleAfterMs], ["maxEngines", this.maxEngines], ["recvQueueSize", queueSize]] as const) {
+      if (!Number.isFinite(v) || v < 0 || (name !== "staleAfterMs" && v < 1)) throw new ConfigError(`FpmEventSubscriber ${name} must be ${name === "staleAfterMs" ? ">= 0" : ">= 1"}, got ${v}`);
+    }
+    this.queue = opts.recv ? new BoundedQueue<FpmMessage>(queueSize) : null;
+    this.onMessage = opts.onMessage;
+    this.logger = opts.logger ?? new Logger({ target: "subscriber" });
+    this.now = opts.now ?? Date.now;
+    this.expiryEveryMs = opts.expiryCheckIntervalMs ?? Math.max(10, Math.min(1000, this.staleAfterMs / 2));
+    const comps = (opts.components ?? []).filter((c) => c !== "" && c !== "*");
+    this.subjects = opts.subjects
+      ?? (comps.length === 0
+        ? fpmSubscriptionSubjects({ namespace: opts.namespace }, opts.env)
+        : comps.flatMap((component) => fpmSubscriptionSubjects({ namespace: opts.namespace, component }, opts.env)));
+  }
+
+  /** Subscribes on NATS and starts the expiry timer. */
+  start(): this {
+    if (!this.nc) throw new ConfigError("FpmEventSubscriber.start() needs options.connection");
+    for (const subject of this.subjects) {
+      this.subs.push(this.nc.subscribe(subject, { callback: (_err, msg) => { if (msg) this.ingest(msg.subject, msg.data); } }));
+    }
+    this.startExpiry();
+    return this;
+  }
+
+  /** Starts only the expiry timer (when messages come through `ingest`). */
+  startExpiry(): void {
+    if (this.staleAfterMs > 0 && !this.expiryTimer) {
+      this.expiryTimer = setInterval(() => this.expireStale(), this.expiryEveryMs);
+      this.expiryTimer.unref();
+    }
+  }
+
+  /** Unsubscribes, stops the timer and ends `recv`. Tracked state stays readable. */
+  async stop(): Promise<void> {
+    for (const s of this.subs.splice(0)) {
+      try { s.unsubscribe(); } catch { /* connection already closed */ }
+    }
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
+    this.expiryTimer = null;
+    this.queue?.close();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<FpmMessage> {
+    if (!this.queue) throw new ConfigError("recv is off: construct FpmEventSubscriber with { recv: true }");
+    return this.queue[Symbol.asyncIterator]();
+  }
+
+  /** Listens to engine lifecycle events; returns a function that removes the listener. */
+  onEngineEvent(listener: (e: EngineEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Handles one NATS message (what the subscription callback calls; tests and benchmarks
+   * may call it directly). Never throws; returns the drop reason or null when accepted.
+   */
+  ingest(subject: string, data: Uint8Array): SubscriberDropReason | null {
+    this.counts.received++;
+    const env = decodeEnvelope(data);
+    if (!env.ok) return this.drop(env.reason === "decode" ? "envelope_decode" : "envelope_schema", subject, env.detail);
+    const e = env.value;
+    if (e.topic !== FPM_TOPIC) return this.drop("wrong_topic", subject, `topic ${JSON.stringify(e.topic.slice(0, 64))}`);
+    // Per publisher: the envelope sequence must advance; gaps are lost messages.
+    const lastSeq = this.publishers.get(e.publisherId);
+    if (lastSeq !== undefined) {
+      if (e.sequence === lastSeq) return this.drop("duplicate", subject, `publisher ${e.publisherId} sequence ${e.sequence} again`);
+      if (e.sequence < lastSeq) return this.drop("out_of_order", subject, `publisher ${e.publisherId} sequence ${e.sequence} after ${lastSeq}`);
+    }
+    // The envelope arrived in order: whatever happens to its payload, it was not lost.
+    this.notePublisher(e.publisherId, e.sequence, lastSeq);
+    const payload = decodeFpm(e.payload);
+    if (!payload.ok) return this.drop(`payload_${payload.reason}`, subject, payload.detail);
+    const fpm = payload.value;
+    const component = this.componentOf(subject);
+    const key = engineKey(component, fpm.workerId, fpm.dpRank);
+    let t = this.engines.get(key);
+    const now = this.now();
+    if (t) {
+      const samePublisher = t.publisherId === e.publisherId;
+      if (fpm.counterId !== 0 && fpm.counterId === t.fpm.counterId) {
+        return this.drop("duplicate", subject, `engine ${fpm.workerId}/${fpm.dpRank} counter_id ${fpm.counterId} again`);
+      }
+      if (fpm.counterId < t.fpm.counterId) {
+        // A lower counter_id through the same relay, later in its sequence, is an engine restart;
+        // through another relay it is an older copy.
+        if (!samePublisher) return this.drop("out_of_order", subject, `engine ${fpm.workerId}/${fpm.dpRank} counter_id ${fpm.counterId} after ${t.fpm.counterId}`);
+        t.restarts++;
+        this.counts.restarts++;
+        this.emit({ type: "restarted", component, workerId: fpm.workerId, dpRank: fpm.dpRank });
+      }
+      t.fpm = fpm;
+      t.lastSeenMs = now;
+      t.publisherId = e.publisherId;
+      t.sequence = e.sequence;
+      t.messages++;
+    } else {
+      if (this.engines.size >= this.maxEngines) return this.drop("engine_limit", subject, `${this.maxEngines} engines tracked`);
+      t = { component, workerId: fpm.workerId, dpRank: fpm.dpRank, fpm, lastSeenMs: now, publisherId: e.publisherId, sequence: e.sequence, messages: 1, restarts: 0 };
+      this.engines.set(key, t);
+      this.emit({ type: "added", component, workerId: fpm.workerId, dpRank: fpm.dpRank });
+    }
+    this.counts.accepted++;
+    if (this.queue || this.onMessage) {
+      const m: FpmMessage = { subject, component, publisherId: e.publisherId, sequence: e.sequence, publishedAtMs: e.publishedAtMs, fpm };
+      this.queue?.push(m);
+      this.onMessage?.(m);
+    }
+    return null;
+  }
+
+  /** Latest FPM of every tracked engine (optionally of one component). */
+  snapshot(component?: string): TrackedEngine[] {
+    const out: TrackedEngine[] = [];
+    for (const t of this.engines.values()) if (component === undefined || t.component === component) out.push(t);
+    return out;
+  }
+
+  /** Tracked engine of `(component, workerId, dpRank)`, if any. */
+  get(component: string, workerId: string, dpRank: number): TrackedEngine | undefined {
+    return this.engines.get(engineKey(component, workerId, dpRank));
+  }
+
+  /** Forgets every rank of a worker (discovery says it is gone); returns how many engines were removed. */
+  removeWorker(workerId: string, component?: string): number {
+    let n = 0;
+    for (const [k, t] of this.engines) {
+      if (t.workerId === workerId && (component === undefined || t.component === component)) {
+        this.engines.delete(k);
+        n++;
+        this.counts.removed++;
+        this.emit({ type: "removed", component: t.component, workerId: t.workerId, dpRank: t.dpRank });
+      }
+    }
+    return n;
+  }
+
+  /** Expires engines silent longer than `staleAfterMs`; returns how many. Called by the timer. */
+  expireStale(nowMs = this.now()): number {
+    if (this.staleAfterMs <= 0) return 0;
+    let n = 0;
+    for (const [k, t] of this.engines) {
+      if (nowMs - t.lastSeenMs > this.staleAfterMs) {
+        this.engines.delete(k);
+        n++;
+        this.counts.expired++;
+        this.logger.info("engine expired (silent)", { component: t.component, worker_id: t.workerId, dp_rank: t.dpRank, silent_ms: nowMs - t.lastSeenMs });
+        this.emit({ type: "expired", component: t.component, workerId: t.workerId, dpRank: t.dpRank });
+      }
+    }
+    return n;
+  }
+
+  stats(): FpmEventSubscriberStats {
+    return { ...this.counts, dropped: { ...this.drops }, recvOverflow: this.queue?.overflowed ?? 0, engines: this.engines.size };
+  }
+
+  private notePublisher(id: bigint, seq: bigint, last: bigint | undefined): void {
+    if (last !== undefined) {
+      if (seq > last + 1n) {
+        const gap = seq - last - 1n;
+        this.counts.lost += gap > BigInt(U32) ? U32 : Number(gap);
+      }
+    } else if (this.publishers.size >= this.maxPublishers) {
+      // Forget the publisher seen first: maps iterate in insertion order.
+      const oldest = this.publishers.keys().next().value as bigint;
+      this.publishers.delete(oldest);
+    }
+    this.publishers.set(id, seq);
+  }
+
+  private componentOf(subject: string): string {
+    let c = this.componentBySubject.get(subject);
+    if (c === undefined) {
+      c = componentOfSubject(subject);
+      if (this.componentBySubject.size >= 4096) this.componentBySubject.clear();
+      this.componentBySubject.set(subject, c);
+    }
+    return c;
+  }
+
+  private drop(reason: SubscriberDropReason, subject: string, detail: string): SubscriberDropReason {
+    this.drops[reason]++;
+    this.logger.limited(`drop-${reason}`, reason === "duplicate" || reason === "out_of_order" ? "debug" : "warn", "FPM message dropped", { reason, subject, detail });
+    return reason;
+  }
+
+  private emit(e: EngineEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        this.logger.limited("engine-event-listener", "error", "engine event listener failed", { error: String(err) });
+      }
+    }
+  }
+}

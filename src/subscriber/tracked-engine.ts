@@ -1,0 +1,28 @@
+/** What the subscriber keeps per engine `(component, worker_id, dp_rank)`. */
+import type { ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
+
+export interface TrackedEngine {
+  /** Component from the subject (percent-decoded). */
+  component: string;
+  workerId: string;
+  dpRank: number;
+  /** Latest accepted message. */
+  fpm: ForwardPassMetrics;
+  /** Local time (ms) of the latest accepted message. */
+  lastSeenMs: number;
+  /** Publisher (relay) and envelope sequence of the latest accepted message. */
+  publisherId: bigint;
+  sequence: bigint;
+  /** Accepted messages from this engine. */
+  messages: number;
+  /** Times its `counter_id` went back (an engine restart). */
+  restarts: number;
+}
+
+/** Lifecycle of a tracked engine, reported to `onEngineEvent` listeners. */
+export interface EngineEvent {
+  type: "added" | "expired" | "removed" | "restarted";
+  component: string;
+  workerId: string;
+  dpRank: number;
+}
