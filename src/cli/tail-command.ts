@@ -1,0 +1,182 @@
+/**
+ * `fpm tail`: a live, decoded view of the FPM stream on NATS. On a terminal, a table with
+ * one row per engine that updates in place; with `--json`, one JSON object per message.
+ */
+import type { Command } from "commander";
+import { decodeEnvelope } from "../codec/envelope.js";
+import { decodeFpm } from "../codec/fpm-decode.js";
+import { addNatsCliOptions, connectNats, type NatsCliFlags, natsOptionsFromFlags } from "../eventplane/connection.js";
+import { DEFAULT_NAMESPACE, fpmSubscriptionSubjects } from "../eventplane/subject.js";
+import { type ForwardPassMetrics, toWireObject } from "../schema/forward-pass-metrics.js";
+import { untilStopped } from "../sim/stop-signal.js";
+import { ConfigError } from "../util/errors.js";
+import { Logger } from "../util/log.js";
+import type { CommandContext } from "./context.js";
+import { EXIT } from "./exit-codes.js";
+import { stringifyExact } from "./io.js";
+
+interface TailFlags extends NatsCliFlags {
+  namespace?: string;
+  component?: string;
+  worker?: string[];
+  json?: boolean;
+  interval: string;
+  count?: string;
+  duration?: string;
+  maxEngines: string;
+}
+
+interface EngineRow {
+  component: string;
+  fpm: ForwardPassMetrics;
+  messages: number;
+  windowMessages: number;
+  lastAtMs: number;
+}
+
+/** `namespace.{ns}.component.{comp}....`: the component segment, percent-decoded. */
+export function componentOfSubject(subject: string): string {
+  const parts = subject.split(".");
+  const i = parts.indexOf("component");
+  if (i < 0 || i + 1 >= parts.length) return "?";
+  try {
+    return decodeURIComponent(parts[i + 1]);
+  } catch {
+    return parts[i + 1];
+  }
+}
+
+export function registerTailCommand(program: Command, ctx: CommandContext): void {
+  const cmd = program
+    .command("tail")
+    .description("Show the FPM stream on NATS live: a table per engine updating in place, or JSON lines with --json")
+    .option("--namespace <ns>", `namespace (env DYN_NAMESPACE; default ${DEFAULT_NAMESPACE}); * for all`)
+    .option("--component <name>", "only this component (default: all)")
+    .option("--worker <id...>", "only these worker ids")
+    .option("--json", "one JSON object per message (subject, envelope fields, decoded payload, payload hex)")
+    .option("--interval <ms>", "table refresh period", "500")
+    .option("--count <n>", "stop after n messages shown")
+    .option("--duration <s>", "stop after s seconds")
+    .option("--max-engines <n>", "most engines kept in the table; more are counted, not shown", "1000");
+  addNatsCliOptions(cmd);
+  cmd.addHelpText("after", `
+Examples:
+  fpm tail                                  # live table of every engine in namespace dynamo
+  fpm tail --component backend --worker 7587890424512 --json | jq .payload.wall_time
+Columns: msgs/s, wall time of the last iteration (ms), scheduled prefill requests/tokens,
+decode requests/KV tokens, queued prefill requests/tokens, queued (preempted) decodes, age.`);
+  cmd.action(async (flags: TailFlags) => {
+    ctx.exitCode = await runTail(flags, ctx);
+  });
+}
+
+async function runTail(flags: TailFlags, ctx: CommandContext): Promise<number> {
+  const logger = new Logger({ target: "fpm::tail" });
+  const count = flags.count !== undefined ? Number(flags.count) : Infinity;
+  if (count !== Infinity && !(Number.isInteger(count) && count > 0)) throw new ConfigError(`--count ${flags.count}: must be an integer >= 1`);
+  const durationS = flags.duration !== undefined ? Number(flags.duration) : undefined;
+  if (durationS !== undefined && !(durationS > 0)) throw new ConfigError(`--duration ${flags.duration}: must be a number of seconds > 0`);
+  const intervalMs = Number(flags.interval);
+  if (!(intervalMs >= 50)) throw new ConfigError(`--interval ${flags.interval}: must be at least 50 ms`);
+  const maxEngines = Number(flags.maxEngines);
+  if (!(Number.isInteger(maxEngines) && maxEngines > 0)) throw new ConfigError(`--max-engines ${flags.maxEngines}: must be an integer >= 1`);
+  const workers = flags.worker ? new Set(flags.worker) : null;
+  const subjects = fpmSubscriptionSubjects({ namespace: flags.namespace, component: flags.component });
+  const conn = await connectNats(natsOptionsFromFlags(flags, process.env, "fpm-tail"), logger);
+
+  const rows = new Map<string, EngineRow>();
+  const dropped = new Map<string, number>();
+  let shown = 0;
+  let refused = 0;
+  const stopped = untilStopped({ durationS, logger });
+  const onMessage = (subject: string, data: Uint8Array) => {
+    if (shown >= count) return;
+    const env = decodeEnvelope(data);
+    if (!env.ok) {
+      dropped.set(`envelope_${env.reason}`, (dropped.get(`envelope_${env.reason}`) ?? 0) + 1);
+      logger.limited("bad-envelope", "warn", "dropped a malformed envelope", { subject, reason: env.reason, detail: env.detail });
+      return;
+    }
+    const fpm = decodeFpm(env.value.payload);
+    if (!fpm.ok) {
+      dropped.set(fpm.reason, (dropped.get(fpm.reason) ?? 0) + 1);
+      logger.limited("bad-payload", "warn", "dropped a malformed payload", { subject, reason: fpm.reason, detail: fpm.detail });
+      return;
+    }
+    const v = fpm.value;
+    if (workers && !workers.has(v.workerId)) return;
+    shown++;
+    if (flags.json) {
+      ctx.stdout(
+        stringifyExact({
+          subject,
+          publisher_id: env.value.publisherId.toString(),
+          sequence: env.value.sequence,
+          published_at: env.value.publishedAtMs,
+          payload: toWireObject(v),
+          payload_hex: Buffer.from(env.value.payload).toString("hex"),
+        }),
+      );
+    } else {
+      const key = `${subject}\u0000${v.workerId}\u0000${v.dpRank}`;
+      const row = rows.get(key);
+      if (row) {
+        row.fpm = v;
+        row.messages++;
+        row.windowMessages++;
+        row.lastAtMs = Date.now();
+      } else if (rows.size < maxEngines) {
+        rows.set(key, { component: componentOfSubject(subject), fpm: v, messages: 1, windowMessages: 1, lastAtMs: Date.now() });
+      } else {
+        refused++;
+      }
+    }
+    if (shown >= count) stopped.stop("count");
+  };
+  const subs = subjects.map((s) => conn.nc.subscribe(s, { callback: (err, msg) => { if (!err) onMessage(msg.subject, msg.data); } }));
+  await conn.flush();
+  logger.info("tailing", { subjects: subjects.join(",") });
+  const tty = !flags.json && process.stdout.isTTY === true;
+  let lastDraw = Date.now();
+  const draw = () => {
+    const now = Date.now();
+    const text = renderEngineTable([...rows.values()], (now - lastDraw) / 1000, now, { dropped, refused });
+    lastDraw = now;
+    for (const r of rows.values()) r.windowMessages = 0;
+    // In place on a terminal (home + clear to end); a plain snapshot per period otherwise.
+    if (tty) process.stdout.write("\x1b[H\x1b[2J" + text + "\n");
+    else ctx.stdout(text + "\n");
+  };
+  const timer = flags.json ? null : setInterval(draw, intervalMs);
+  await stopped.done;
+  if (timer) clearInterval(timer);
+  for (const s of subs) s.unsubscribe();
+  if (!flags.json) draw();
+  await conn.close();
+  return EXIT.OK;
+}
+
+function pad(s: string | number, n: number, left = false): string {
+  const t = String(s);
+  if (t.length >= n) return t.slice(0, n);
+  return left ? t.padEnd(n) : t.padStart(n);
+}
+
+/** The per-engine table of `fpm tail` (and the demo's live view). */
+export function renderEngineTable(rows: EngineRow[], windowS: number, nowMs: number, extra: { dropped: Map<string, number>; refused: number }): string {
+  const header = `${pad("component", 10, true)} ${pad("worker", 18, true)} ${pad("rank", 4)} ${pad("counter", 8)} ${pad("msg/s", 6)} ${pad("wall ms", 8)} ${pad("pf req", 6)} ${pad("pf tok", 7)} ${pad("dec req", 7)} ${pad("dec kv", 8)} ${pad("q pf", 5)} ${pad("q tok", 7)} ${pad("q dec", 5)} ${pad("age s", 6)}`;
+  const lines = [header];
+  rows.sort((a, b) => a.component.localeCompare(b.component) || a.fpm.workerId.localeCompare(b.fpm.workerId) || a.fpm.dpRank - b.fpm.dpRank);
+  for (const r of rows) {
+    const f = r.fpm;
+    const s = f.scheduledRequests;
+    const q = f.queuedRequests;
+    lines.push(
+      `${pad(r.component, 10, true)} ${pad(f.workerId, 18, true)} ${pad(f.dpRank, 4)} ${pad(f.counterId, 8)} ${pad((r.windowMessages / Math.max(windowS, 1e-3)).toFixed(0), 6)} ${pad(f.wallTimeS === 0 ? "idle" : (f.wallTimeS * 1000).toFixed(2), 8)} ${pad(s.numPrefillRequests, 6)} ${pad(s.sumPrefillTokens, 7)} ${pad(s.numDecodeRequests, 7)} ${pad(s.sumDecodeKvTokens, 8)} ${pad(q.numPrefillRequests, 5)} ${pad(q.sumPrefillTokens, 7)} ${pad(q.numDecodeRequests, 5)} ${pad(((nowMs - r.lastAtMs) / 1000).toFixed(1), 6)}`,
+    );
+  }
+  if (rows.length === 0) lines.push("(no FPM yet)");
+  const drops = [...extra.dropped.entries()].map(([k, v]) => `${k}=${v}`).join(" ");
+  if (drops || extra.refused) lines.push(`dropped: ${drops || "none"}${extra.refused ? `; engines not shown (table full): ${extra.refused}` : ""}`);
+  return lines.join("\n");
+}
