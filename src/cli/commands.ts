@@ -7,6 +7,9 @@ import { registerCodecCommands } from "./codec-commands.js";
 import { registerRelayCommand } from "./relay-command.js";
 import type { CommandContext } from "./context.js";
 import { registerSimulateCommand } from "./simulate-command.js";
+import { registerTailCommand } from "./tail-command.js";
+import { registerRecordCommand } from "./record-command.js";
+import { registerReplayCommand } from "./replay-command.js";
 
 export type RegisterCommands = (program: Command, ctx: CommandContext) => void;
 
@@ -14,4 +17,7 @@ export const COMMANDS: RegisterCommands[] = [
   registerCodecCommands,
   registerRelayCommand,
   registerSimulateCommand,
+  registerTailCommand,
+  registerRecordCommand,
+  registerReplayCommand,
 ];
