@@ -10,12 +10,15 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 import upstream
 from codec_client import REPO_ROOT, TsCodec
 from fpm_structs import OURS, StructSet
 
 VECTOR_DIR = REPO_ROOT / "schemas" / "vectors"
+# hypothesis keeps caches in ./.hypothesis by default; keep them in the gitignored cache instead.
+set_hypothesis_home_dir(str(Path(__file__).resolve().parent / ".cache" / "hypothesis"))
 STRUCT_SET_IDS = ["fpm"] + [p.dist for p in upstream.UPSTREAM_PACKAGES]
 
 
