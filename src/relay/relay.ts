@@ -192,14 +192,8 @@ export class FpmEventRelay {
 
   private async doStop(timeoutMs: number): Promise<void> {
     this.running = false;
-    for (const link of this.links) {
-      try {
-        link.socket.events.close();
-      } catch {
-        // already closed
-      }
-      link.socket.close();
-    }
+    // Closing the socket also ends its event observer.
+    for (const link of this.links) link.socket.close();
     await Promise.allSettled(this.links.map((l) => l.loop));
     if (this.publisher) {
       this.publisher.drain();
