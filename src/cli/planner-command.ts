@@ -1,0 +1,175 @@
+/** `fpm planner`: the load-adjusting planner on a Dynamo deployment's NATS, until SIGINT/SIGTERM. */
+import fs from "node:fs";
+import readline from "node:readline";
+import { type Command, Option } from "commander";
+import { addNatsCliOptions, connectNats, natsOptionsFromFlags } from "../eventplane/connection.js";
+import { MetricsServer } from "../metrics/http-server.js";
+import { CommandConnector } from "../planner/connectors/command-connector.js";
+import { VirtualConnector } from "../planner/connectors/virtual-connector.js";
+import { DECISION_REASONS, type PlannerDecision } from "../planner/decision.js";
+import { FpmPlanner } from "../planner/fpm-planner.js";
+import { type PlannerCliFlags, plannerOptionsFromFlags } from "../planner/planner-options.js";
+import { replayTrace } from "../planner/trace-replay.js";
+import { SUBSCRIBER_DROP_REASONS } from "../subscriber/drop-reasons.js";
+import { ConfigError } from "../util/errors.js";
+import { Logger } from "../util/log.js";
+import type { CommandContext } from "./context.js";
+import { EXIT } from "./exit-codes.js";
+
+const HELP_AFTER = `
+Examples:
+  # agg workers of component "backend", SLA mode, on the deployment's NATS
+  NATS_SERVER=nats://nats:4222 fpm planner --optimization-target sla --ttft 500 --itl 50 \\
+      --max-num-batched-tokens 8192 --component backend:agg
+  # disaggregated: prefill and decode components, kubectl as the actuator
+  fpm planner --component prefill:prefill --component backend:decode --optimization-target sla \\
+      --max-num-batched-tokens 8192 --connector command \\
+      --scale-command 'kubectl scale deployment/{component} --replicas={replicas}'
+  # replay a recorded trace offline in parity mode (no NATS)
+  fpm planner --mode parity --optimization-target sla --max-num-batched-tokens 2048 --replay-trace trace.jsonl
+
+Config file (--config, JSON; flags win): the reference keys load_adjustment_interval,
+max_num_fpm_samples, fpm_sample_bucket_size, load_min_observations,
+load_scaling_down_sensitivity, ttft, itl, min_endpoint, max_gpu_budget, optimization_target,
+plus gpus_per_replica, max_num_batched_tokens, context_length, max_kv_tokens, mode,
+cold_start_iterations, enable_load_scaling, namespace, components, stale_after_ms,
+max_engines, connector, scale_command, command_timeout, scale_timeout, decisions_subject,
+replicas_subject, decisions_file, metrics_port, metrics_host.
+
+Output: one JSON decision record per component per tick on stdout (or --decisions-file):
+time, component, kind, mode, target, replicas, desired, direction (up|down|hold), reason,
+engines (per-engine ttftMs / itlMs / loadRatio), model (status, intercept, coef, samples).
+Reasons: ${DECISION_REASONS.join(", ")}.
+
+Environment:
+  NATS_SERVER, NATS_AUTH_*, NATS_TLS_* (as fpm relay), DYN_NAMESPACE (default dynamo),
+  DYN_SYSTEM_PORT (/metrics and /health; unset or -1: off), DYN_LOG, DYN_LOGGING_JSONL
+
+Dropped messages (fpm_planner_messages_dropped_total{reason}):
+  ${SUBSCRIBER_DROP_REASONS.join(", ")}, recv_overflow`;
+
+const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
+
+export function registerPlannerCommand(program: Command, ctx: CommandContext): void {
+  const cmd = program
+    .command("planner")
+    .description("Load-adjusting planner: fits a latency model from FPM and decides replica counts (Dynamo planner parity mode, improved default mode)")
+    .option("--config <file>", "JSON config file (reference key names); flags override it")
+    .option("--namespace <ns>", "namespace (env DYN_NAMESPACE; default dynamo)")
+    .option("--component <name[:kind]>", "component to plan, kind prefill|decode|agg (default: from the name, else agg); repeatable; default backend:agg", collect)
+    .addOption(new Option("--mode <mode>", "default: improved sampling, expiry, cold start, idle step-down; parity: the reference's behaviour").choices(["default", "parity"]))
+    .addOption(new Option("--optimization-target <t>", "sla: regression against --ttft/--itl; throughput/latency: static thresholds (default throughput)").choices(["sla", "throughput", "latency"]))
+    .option("--load-adjustment-interval <s>", "seconds between decisions (default 5)")
+    .option("--max-num-fpm-samples <n>", "samples kept per model, and moving-average window (default 64)")
+    .option("--fpm-sample-bucket-size <n>", "total buckets, a perfect square (default 16)")
+    .option("--load-min-observations <n>", "samples before a model is fitted (default 5)")
+    .option("--load-scaling-down-sensitivity <pct>", "scale down when every engine is under this percent of the SLA (default 80)")
+    .option("--ttft <ms>", "TTFT SLA in ms (default 500)")
+    .option("--itl <ms>", "ITL SLA in ms (default 50)")
+    .option("--min-endpoint <n>", "replica floor (default 1)")
+    .option("--max-gpu-budget <n>", "GPU ceiling per component (default 8)")
+    .option("--gpus-per-replica <n>", "GPUs one replica uses (default 1)")
+    .option("--max-num-batched-tokens <n>", "engine's max_num_batched_tokens (sla on prefill/agg)")
+    .option("--context-length <n>", "engine's context length (throughput/latency on prefill)")
+    .option("--max-kv-tokens <n>", "engine's KV cache capacity in tokens (throughput/latency on decode/agg)")
+    .option("--cold-start-iterations <n>", "default mode: first iterations of a new or restarted engine kept out of the model (default 10)")
+    .option("--no-load-scaling", "observe and report only; every tick says disabled")
+    .option("--stale-after-ms <ms>", "default mode: expire an engine silent this long (default 5000)")
+    .option("--max-engines <n>", "engines tracked at most (default 10000)")
+    .addOption(new Option("--connector <name>", "virtual: publish decisions on NATS; command: run --scale-command").choices(["virtual", "command"]))
+    .option("--scale-command <cmd>", "command connector: shell command with {component} and {replicas}")
+    .option("--command-timeout <s>", "command connector: kill the command after this (default 60)")
+    .option("--scale-timeout <s>", "stop waiting for a scale to complete after this (default 600)")
+    .option("--decisions-subject <subject>", "virtual connector: where decisions go (default namespace.{ns}.planner.decisions)")
+    .option("--replicas-subject <subject>", "virtual connector: where a deployer reports {component, replicas} (default namespace.{ns}.planner.replicas)")
+    .option("--decisions-file <path>", "append decision records here instead of stdout")
+    .option("--metrics-port <port>", "serve /metrics and /health (env DYN_SYSTEM_PORT; -1: off; 0: a free port)")
+    .option("--metrics-host <host>", "address for /metrics and /health (default 0.0.0.0)")
+    .option("--replay-trace <file>", "offline: replay a JSON-lines FPM trace through the planner core and exit (no NATS)");
+  addNatsCliOptions(cmd);
+  cmd.addHelpText("after", HELP_AFTER);
+  cmd.action(async (flags: PlannerCliFlags) => {
+    const opts = plannerOptionsFromFlags(flags);
+    let out: (line: string) => void = ctx.stdout;
+    let file: number | null = null;
+    if (opts.decisionsFile) {
+      try {
+        file = fs.openSync(opts.decisionsFile, "a");
+      } catch (err) {
+        throw new ConfigError(`cannot open --decisions-file ${opts.decisionsFile}: ${(err as Error).message}`);
+      }
+      const fd = file;
+      out = (line) => fs.writeSync(fd, line + "\n");
+    }
+    const write = (d: PlannerDecision) => out(JSON.stringify(d));
+    try {
+      if (opts.replayTrace) {
+        await replay(opts.replayTrace, opts.config, write);
+        ctx.exitCode = EXIT.OK;
+        return;
+      }
+      await run(opts, flags, write, ctx);
+    } finally {
+      if (file !== null) fs.closeSync(file);
+    }
+  });
+}
+
+async function replay(path: string, config: Parameters<typeof replayTrace>[1], write: (d: PlannerDecision) => void): Promise<void> {
+  let stream: fs.ReadStream;
+  try {
+    fs.accessSync(path, fs.constants.R_OK);
+    stream = fs.createReadStream(path, "utf8");
+  } catch (err) {
+    throw new ConfigError(`cannot read --replay-trace ${path}: ${(err as Error).message}`);
+  }
+  const lines: string[] = [];
+  for await (const line of readline.createInterface({ input: stream, crlfDelay: Infinity })) lines.push(line);
+  replayTrace(lines, config, write);
+}
+
+async function run(opts: ReturnType<typeof plannerOptionsFromFlags>, flags: PlannerCliFlags, write: (d: PlannerDecision) => void, ctx: CommandContext): Promise<void> {
+  const logger = new Logger({ target: "fpm.planner" });
+  const conn = await connectNats(natsOptionsFromFlags(flags, process.env, "fpm-planner"), logger);
+  const namespace = opts.namespace ?? (process.env.DYN_NAMESPACE || "dynamo");
+  const connector = opts.connector === "command"
+    ? new CommandConnector({ command: opts.scaleCommand!, commandTimeoutMs: opts.commandTimeoutMs, scaleTimeoutMs: opts.scaleTimeoutMs, logger: logger.child("connector") })
+    : new VirtualConnector({ connection: conn.nc, namespace, decisionsSubject: opts.decisionsSubject, replicasSubject: opts.replicasSubject, scaleTimeoutMs: opts.scaleTimeoutMs, logger: logger.child("connector") });
+  const planner = new FpmPlanner({
+    connection: conn.nc, namespace, components: opts.components, config: opts.config, connector,
+    staleAfterMs: opts.staleAfterMs, maxEngines: opts.maxEngines, onDecision: write, logger,
+  });
+  let server: MetricsServer | null = null;
+  if (opts.metricsPort !== null) {
+    server = new MetricsServer({ registry: planner.metrics.registry, health: () => ({ ...planner.health(), nats: conn.state }), host: opts.metricsHost, port: opts.metricsPort });
+    try {
+      const addr = await server.start();
+      logger.info("serving /metrics and /health", { host: addr.address, port: addr.port });
+    } catch (err) {
+      await conn.close();
+      throw new ConfigError(`cannot serve /metrics on ${opts.metricsHost}:${opts.metricsPort}: ${(err as Error).message}; change --metrics-port or DYN_SYSTEM_PORT`);
+    }
+  }
+  planner.start();
+  logger.info("planner running", {
+    namespace, components: opts.components.map((c) => `${c.component}:${c.kind}`).join(","), mode: opts.config.mode,
+    target: opts.config.optimizationTarget, interval_s: opts.config.loadAdjustmentIntervalS, connector: connector.name,
+    subjects: planner.subscriber.subjects.join(","),
+  });
+  const why = await new Promise<NodeJS.Signals>((resolve) => {
+    const on = (sig: NodeJS.Signals) => {
+      process.off("SIGINT", on);
+      process.off("SIGTERM", on);
+      resolve(sig);
+    };
+    process.on("SIGINT", on);
+    process.on("SIGTERM", on);
+  });
+  logger.info("stopping", { why });
+  const force = setTimeout(() => process.exit(EXIT.OK), 5000);
+  force.unref();
+  await planner.stop();
+  await Promise.all([conn.close(), server?.stop()]);
+  clearTimeout(force);
+  ctx.exitCode = EXIT.OK;
+}

@@ -1,0 +1,120 @@
+/**
+ * The planner's Prometheus metrics (`fpm_planner_` prefix, own Registry): per-engine
+ * estimates labelled `worker_id` and `dp_rank` (removed when the engine expires), replicas
+ * and desired replicas, decisions by direction and reason, samples, coefficients, and the
+ * subscriber's message accounting by reason.
+ */
+import { Counter, Gauge, Registry } from "prom-client";
+import type { PlannerDecision } from "../planner/decision.js";
+import type { FpmEventSubscriberStats } from "../subscriber/fpm-event-subscriber.js";
+
+const COEF_TERMS: Record<string, string[]> = {
+  prefill: ["sum_prefill_tokens"],
+  decode: ["num_decode_requests", "sum_decode_kv_tokens"],
+  agg: ["sum_prefill_tokens", "sum_decode_kv_tokens"],
+};
+
+export class PlannerMetrics {
+  readonly registry = new Registry();
+  private readonly ttft: Gauge<string>;
+  private readonly itl: Gauge<string>;
+  private readonly loadRatio: Gauge<string>;
+  private readonly wallTime: Gauge<string>;
+  private readonly replicas: Gauge<string>;
+  private readonly desired: Gauge<string>;
+  private readonly decisions: Counter<string>;
+  private readonly samples: Gauge<string>;
+  private readonly samplesAdded: Gauge<string>;
+  private readonly coef: Gauge<string>;
+  private readonly tickSeconds: Gauge<string>;
+  private readonly engines: Gauge<string>;
+  private readonly received: Counter<string>;
+  private readonly accepted: Counter<string>;
+  private readonly dropped: Counter<string>;
+  private readonly lost: Counter<string>;
+  private readonly expired: Counter<string>;
+  private readonly restarts: Counter<string>;
+  private readonly coldStart: Counter<string>;
+  private last: FpmEventSubscriberStats | null = null;
+  private readonly lastColdStart = new Map<string, number>();
+
+  constructor() {
+    const r = [this.registry];
+    const eng = ["component", "worker_id", "dp_rank"];
+    this.ttft = new Gauge({ name: "fpm_planner_engine_ttft_estimate_seconds", help: "Estimated TTFT of the next request on the engine (sla target)", labelNames: eng, registers: r });
+    this.itl = new Gauge({ name: "fpm_planner_engine_itl_estimate_seconds", help: "Estimated ITL of the next decode step on the engine (sla target)", labelNames: eng, registers: r });
+    this.loadRatio = new Gauge({ name: "fpm_planner_engine_load_ratio", help: "Queue or KV utilisation ratio the throughput/latency rule compares", labelNames: eng, registers: r });
+    this.wallTime = new Gauge({ name: "fpm_planner_engine_wall_time_seconds", help: "Wall time of the engine's latest iteration (0: idle heartbeat)", labelNames: eng, registers: r });
+    this.replicas = new Gauge({ name: "fpm_planner_replicas", help: "Replicas ready now, as the connector reports", labelNames: ["component"], registers: r });
+    this.desired = new Gauge({ name: "fpm_planner_desired_replicas", help: "Replicas the latest tick asked for", labelNames: ["component"], registers: r });
+    this.decisions = new Counter({ name: "fpm_planner_decisions_total", help: "Ticks by direction (up, down, hold) and reason", labelNames: ["component", "direction", "reason"], registers: r });
+    this.samples = new Gauge({ name: "fpm_planner_model_samples", help: "Regression samples kept now", labelNames: ["component"], registers: r });
+    this.samplesAdded = new Gauge({ name: "fpm_planner_model_samples_added", help: "Regression samples added since start, retired ones included", labelNames: ["component"], registers: r });
+    this.coef = new Gauge({ name: "fpm_planner_model_coefficient", help: "Fitted coefficient (term intercept in seconds; others seconds per unit)", labelNames: ["component", "term"], registers: r });
+    this.tickSeconds = new Gauge({ name: "fpm_planner_tick_duration_seconds", help: "Time the latest tick took (all components)", registers: r });
+    this.engines = new Gauge({ name: "fpm_planner_engines", help: "Live engines tracked", registers: r });
+    this.received = new Counter({ name: "fpm_planner_messages_received_total", help: "NATS messages received", registers: r });
+    this.accepted = new Counter({ name: "fpm_planner_messages_accepted_total", help: "Messages accepted into the engine state", registers: r });
+    this.dropped = new Counter({ name: "fpm_planner_messages_dropped_total", help: "Messages dropped, by reason", labelNames: ["reason"], registers: r });
+    this.lost = new Counter({ name: "fpm_planner_messages_lost_total", help: "Messages missing from sequence gaps", registers: r });
+    this.expired = new Counter({ name: "fpm_planner_engines_expired_total", help: "Engines expired after staying silent", registers: r });
+    this.restarts = new Counter({ name: "fpm_planner_engine_restarts_total", help: "Engine restarts seen (counter_id went back)", registers: r });
+    this.coldStart = new Counter({ name: "fpm_planner_cold_start_iterations_skipped_total", help: "Iterations of new or restarted engines kept out of the regression (default mode)", labelNames: ["component"], registers: r });
+  }
+
+  /** Records one tick's decision and its per-engine estimates. */
+  recordDecision(d: PlannerDecision, latestWallTime: (workerId: string, dpRank: number) => number | undefined): void {
+    const c = d.component;
+    this.replicas.set({ component: c }, d.replicas);
+    this.desired.set({ component: c }, d.desired);
+    this.decisions.inc({ component: c, direction: d.direction, reason: d.reason });
+    this.samples.set({ component: c }, d.model.samples);
+    this.samplesAdded.set({ component: c }, d.model.samplesAdded);
+    const terms = COEF_TERMS[d.kind];
+    if (d.model.coef && d.model.intercept !== null) {
+      this.coef.set({ component: c, term: "intercept" }, d.model.intercept);
+      d.model.coef.forEach((v, i) => this.coef.set({ component: c, term: terms[i] }, v));
+    }
+    for (const e of d.engines) {
+      const labels = { component: c, worker_id: e.workerId, dp_rank: String(e.dpRank) };
+      if (e.ttftMs !== undefined) this.ttft.set(labels, e.ttftMs / 1000);
+      if (e.itlMs !== undefined) this.itl.set(labels, e.itlMs / 1000);
+      if (e.loadRatio !== undefined) this.loadRatio.set(labels, e.loadRatio);
+      const w = latestWallTime(e.workerId, e.dpRank);
+      if (w !== undefined) this.wallTime.set(labels, w);
+    }
+  }
+
+  /** Removes every per-engine series of an engine that expired or was removed. */
+  removeEngine(component: string, workerId: string, dpRank: number): void {
+    const labels = { component, worker_id: workerId, dp_rank: String(dpRank) };
+    for (const g of [this.ttft, this.itl, this.loadRatio, this.wallTime]) g.remove(labels);
+  }
+
+  recordTick(seconds: number): void {
+    this.tickSeconds.set(seconds);
+  }
+
+  recordColdStart(component: string, total: number): void {
+    const prev = this.lastColdStart.get(component) ?? 0;
+    if (total > prev) this.coldStart.inc({ component }, total - prev);
+    this.lastColdStart.set(component, total);
+  }
+
+  /** Brings the message counters up to the subscriber's totals. */
+  recordSubscriber(s: FpmEventSubscriberStats): void {
+    const p = this.last;
+    const inc = (c: Counter<string>, now: number, before: number, labels?: Record<string, string>) => {
+      if (now > before) labels ? c.inc(labels, now - before) : c.inc(now - before);
+    };
+    inc(this.received, s.received, p?.received ?? 0);
+    inc(this.accepted, s.accepted, p?.accepted ?? 0);
+    inc(this.lost, s.lost, p?.lost ?? 0);
+    inc(this.expired, s.expired, p?.expired ?? 0);
+    inc(this.restarts, s.restarts, p?.restarts ?? 0);
+    for (const [reason, n] of Object.entries(s.dropped)) inc(this.dropped, n, p?.dropped[reason as keyof typeof s.dropped] ?? 0, { reason });
+    inc(this.dropped, s.recvOverflow, p?.recvOverflow ?? 0, { reason: "recv_overflow" });
+    this.engines.set(s.engines);
+    this.last = s;
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * Where the planner's current replica count comes from and where its decisions go. The
+ * planner asks `replicas()` and `scaleInProgress()` at each tick and calls `apply()` with
+ * every decision record (holds included, so an external actuator sees every tick).
+ */
+import type { PlannerDecision } from "../decision.js";
+
+export interface ComponentLiveness {
+  component: string;
+  /** Distinct worker ids with at least one live engine now. */
+  liveWorkers: number;
+}
+
+export interface ReplicaConnector {
+  readonly name: string;
+  /** Replicas the deployment has ready now. */
+  replicas(c: ComponentLiveness): number;
+  /** True while an earlier scale has not completed. */
+  scaleInProgress(c: ComponentLiveness, nowMs: number): boolean;
+  /** Hands a decision to the actuator; must not throw. */
+  apply(d: PlannerDecision, nowMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A scale the planner is waiting for: until the live count reaches `desired` or the deadline passes. */
+export interface PendingScale {
+  desired: number;
+  deadlineMs: number;
+}

@@ -1,0 +1,169 @@
+/**
+ * `FpmPlanner`: the load-adjusting planner wired to the event plane. An
+ * `FpmEventSubscriber` keeps the live engines; every `loadAdjustmentIntervalS` each
+ * component's `ComponentPlanner` decides, the decision goes to the connector and out as a
+ * record (one JSON line per component per tick), and the metrics follow.
+ *
+ * ```ts
+ * const planner = new FpmPlanner({ connection: nc, namespace: "dynamo",
+ *   components: [{ component: "backend", kind: "agg" }], config: resolvePlannerConfig({ optimizationTarget: "sla", maxNumBatchedTokens: 8192 }),
+ *   onDecision: (d) => console.log(JSON.stringify(d)) });
+ * planner.start();
+ * ```
+ */
+import type { NatsConnection } from "@nats-io/transport-node";
+import { PlannerMetrics } from "../metrics/planner-metrics.js";
+import { FpmEventSubscriber, type FpmMessage } from "../subscriber/fpm-event-subscriber.js";
+import type { EngineEvent } from "../subscriber/tracked-engine.js";
+import { Logger } from "../util/log.js";
+import { ComponentPlanner } from "./component-planner.js";
+import type { ReplicaConnector } from "./connectors/replica-connector.js";
+import { VirtualConnector } from "./connectors/virtual-connector.js";
+import type { PlannerDecision } from "./decision.js";
+import type { PlannerConfig } from "./planner-config.js";
+import type { ModelKind } from "./regression-model.js";
+
+export interface PlannedComponent {
+  /** Component name as in the FPM subject (`backend`, `prefill`, ...). */
+  component: string;
+  /** Which model: `prefill`, `decode`, or `agg` (prefill and decode in one engine). */
+  kind: ModelKind;
+}
+
+export interface FpmPlannerOptions {
+  /** Connected NATS client; absent only when messages are fed with `subscriber.ingest`. */
+  connection?: NatsConnection;
+  /** Namespace. Default: env DYN_NAMESPACE, else `dynamo`. */
+  namespace?: string;
+  /** Components planned, each with its model kind. Required, at least one. */
+  components: PlannedComponent[];
+  /** Resolved configuration (`resolvePlannerConfig`). */
+  config: PlannerConfig;
+  /** Default: a `VirtualConnector` publishing on `namespace.{ns}.planner.decisions`. */
+  connector?: ReplicaConnector;
+  /** Engines silent this long are expired (default mode). Default 5000; parity mode never expires. */
+  staleAfterMs?: number;
+  /** Engines tracked at most. Default 10,000. */
+  maxEngines?: number;
+  /** Receives every decision record. */
+  onDecision?: (d: PlannerDecision) => void;
+  /** Default: a fresh `PlannerMetrics`. */
+  metrics?: PlannerMetrics;
+  /** Default: a `planner` logger from DYN_LOG. */
+  logger?: Logger;
+  /** Clock in ms. Default Date.now. */
+  now?: () => number;
+  /** Environment for DYN_NAMESPACE. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export class FpmPlanner {
+  readonly subscriber: FpmEventSubscriber;
+  readonly metrics: PlannerMetrics;
+  readonly connector: ReplicaConnector;
+  readonly planners = new Map<string, ComponentPlanner>();
+  readonly namespace: string;
+  private readonly opts: FpmPlannerOptions;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly applying = new Set<Promise<void>>();
+  /** Ticks done, and the time of the latest (ms). */
+  ticks = 0;
+  lastTickMs: number | null = null;
+
+  constructor(opts: FpmPlannerOptions) {
+    this.opts = opts;
+    this.logger = opts.logger ?? new Logger({ target: "planner" });
+    this.now = opts.now ?? Date.now;
+    this.namespace = opts.namespace ?? ((opts.env ?? process.env).DYN_NAMESPACE || "dynamo");
+    this.metrics = opts.metrics ?? new PlannerMetrics();
+    for (const c of opts.components) {
+      this.planners.set(c.component, new ComponentPlanner({ component: c.component, kind: c.kind, config: opts.config, maxEngines: opts.maxEngines }));
+    }
+    const parity = opts.config.mode === "parity";
+    this.subscriber = new FpmEventSubscriber({
+      connection: opts.connection,
+      namespace: this.namespace,
+      components: opts.components.map((c) => c.component),
+      // The reference has no time-based expiry: in parity a silent engine stays until removed.
+      staleAfterMs: parity ? 0 : (opts.staleAfterMs ?? 5000),
+      maxEngines: opts.maxEngines,
+      onMessage: parity ? undefined : (m) => this.onMessage(m),
+      logger: this.logger.child("subscriber"),
+      now: this.now,
+    });
+    this.subscriber.onEngineEvent((e) => this.onEngineEvent(e));
+    this.connector = opts.connector ?? new VirtualConnector({ connection: opts.connection, namespace: this.namespace, logger: this.logger.child("connector") });
+  }
+
+  /** Subscribes and ticks every `loadAdjustmentIntervalS`. */
+  start(): this {
+    if (this.opts.connection) this.subscriber.start();
+    else this.subscriber.startExpiry();
+    const everyMs = this.opts.config.loadAdjustmentIntervalS * 1000;
+    this.timer = setInterval(() => this.tick(), everyMs);
+    return this;
+  }
+
+  /** One tick for every component at `nowMs` (default: the clock); returns the decisions. */
+  tick(nowMs = this.now()): PlannerDecision[] {
+    const t0 = performance.now();
+    const out: PlannerDecision[] = [];
+    for (const [component, planner] of this.planners) {
+      const tracked = this.subscriber.snapshot(component);
+      const workers = new Set<string>();
+      for (const t of tracked) workers.add(t.workerId);
+      const live = { component, liveWorkers: workers.size };
+      let d: PlannerDecision;
+      try {
+        d = planner.tick({ nowMs, engines: tracked, replicas: this.connector.replicas(live), scaleInProgress: this.connector.scaleInProgress(live, nowMs) });
+      } catch (err) {
+        // A bug in one component's tick must not stop the planner; it is logged and the tick skipped.
+        this.logger.limited("tick-failed", "error", "tick failed", { component, error: String(err) });
+        continue;
+      }
+      const p = this.connector.apply(d, nowMs).catch((err) => this.logger.limited("apply-failed", "error", "connector failed", { error: String(err) }));
+      this.applying.add(p);
+      void p.finally(() => this.applying.delete(p));
+      this.metrics.recordDecision(d, (w, r) => this.subscriber.get(component, w, r)?.fpm.wallTimeS);
+      this.metrics.recordColdStart(component, planner.coldStartSkipped);
+      if (d.direction !== "hold") this.logger.info("scaling decision", { component, replicas: d.replicas, desired: d.desired, reason: d.reason });
+      this.opts.onDecision?.(d);
+      out.push(d);
+    }
+    this.metrics.recordSubscriber(this.subscriber.stats());
+    this.metrics.recordTick((performance.now() - t0) / 1000);
+    this.ticks++;
+    this.lastTickMs = nowMs;
+    return out;
+  }
+
+  /** Healthy once connected (or offline) and ticking on time. */
+  health(): { healthy: boolean; [k: string]: unknown } {
+    const interval = this.opts.config.loadAdjustmentIntervalS * 1000;
+    const late = this.lastTickMs !== null && this.now() - this.lastTickMs > 3 * interval;
+    const closed = this.opts.connection?.isClosed() ?? false;
+    const s = this.subscriber.stats();
+    return { healthy: !late && !closed, nats: closed ? "closed" : "ok", ticks: this.ticks, engines: s.engines, mode: this.opts.config.mode, connector: this.connector.name };
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.subscriber.stop();
+    await Promise.all([...this.applying]);
+    await this.connector.close();
+  }
+
+  private onMessage(m: FpmMessage): void {
+    this.planners.get(m.component)?.ingest(m.fpm, this.now());
+  }
+
+  private onEngineEvent(e: EngineEvent): void {
+    if (e.type === "expired" || e.type === "removed") {
+      this.planners.get(e.component)?.forgetEngine(e.workerId, e.dpRank);
+      this.metrics.removeEngine(e.component, e.workerId, e.dpRank);
+    }
+  }
+}
