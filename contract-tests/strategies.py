@@ -65,3 +65,15 @@ def build(struct_set: StructSet, wire: dict[str, Any]) -> Any:
         scheduled_requests=struct_set.scheduled(**wire["scheduled_requests"]),
         queued_requests=struct_set.queued(**wire["queued_requests"]),
     )
+
+
+# Envelope u64 fields: the JSON-safe limit and the full u64 range older runtimes used.
+U64_EDGES = [0, 1, 127, 128, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**53 - 1, 2**53, 2**53 + 1, 2**63, 2**64 - 1]
+u64s = st.one_of(st.sampled_from(U64_EDGES), st.integers(0, 2**64 - 1))
+envelope_values = st.fixed_dictionaries({
+    "publisher_id": u64s,
+    "sequence": u64s,
+    "published_at": u64s,
+    "topic": st.one_of(st.just("forward-pass-metrics"), st.text(max_size=300)),
+    "payload": st.one_of(st.binary(max_size=80), st.integers(0, 70000).map(lambda n: b"\x5a" * n)),
+})

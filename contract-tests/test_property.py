@@ -12,7 +12,8 @@ import msgspec
 from hypothesis import HealthCheck, given, settings
 
 from codec_client import exact_text, to_exact
-from strategies import build, fpm_wire_values
+from fpm_structs import EventEnvelope
+from strategies import build, envelope_values, fpm_wire_values
 
 MIN_EXAMPLES = 2000
 
@@ -37,3 +38,24 @@ def test_msgspec_bytes_and_typescript_bytes_agree_for_generated_messages(struct_
 
     same_bytes_and_values()
     assert len(checked) >= MIN_EXAMPLES, f"only {len(checked)} examples ran against {struct_set.version}"
+
+
+def test_envelopes_with_any_u64_cross_both_ways_exactly(ts_codec):
+    """publisher_id, sequence, published_at anywhere in 0..2^64-1 (above 2^53 too), bin8/16/32 payloads."""
+    checked: list[int] = []
+
+    @settings(max_examples=500, derandomize=True, database=None, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(fields=envelope_values)
+    def same_bytes_and_values(fields):
+        env = EventEnvelope(**fields)
+        data = msgspec.msgpack.encode(env)
+        [decoded] = ts_codec.decode_envelope([data])
+        assert decoded["ok"], f"TypeScript rejects msgspec's envelope: {decoded}"
+        assert exact_text(decoded["value"]) == exact_text(to_exact(env))
+        [encoded] = ts_codec.encode_envelope([to_exact(env)])
+        assert encoded == {"ok": True, "hex": data.hex()}, "TypeScript encodes the envelope differently"
+        checked.append(1)
+
+    same_bytes_and_values()
+    assert len(checked) >= 500

@@ -135,11 +135,7 @@ def test_python_pub_to_typescript_sub_delivers_every_message_in_order(zmq_contex
 
 
 def test_typescript_pub_to_python_sub_delivers_every_message_in_order(zmq_context):
-    probe = zmq_context.socket(zmq.PUB)
-    port = probe.bind_to_random_port("tcp://127.0.0.1")
-    probe.close(linger=0)  # a free port for the Node PUB to bind
-    endpoint = f"tcp://127.0.0.1:{port}"
-    pub = NodeLines("contract-zmq-pub", endpoint, str(RUN))
+    pub = NodeLines("contract-zmq-pub", "tcp://127.0.0.1:*", str(RUN))
     sub = zmq_context.socket(zmq.SUB)
     sub.setsockopt(zmq.RCVHWM, 0)
     sub.setsockopt(zmq.LINGER, 0)
@@ -147,7 +143,8 @@ def test_typescript_pub_to_python_sub_delivers_every_message_in_order(zmq_contex
     decoder = msgspec.msgpack.Decoder(ForwardPassMetrics)
     received: list[list[bytes]] = []
     try:
-        assert "bound" in pub.next(timeout=JOIN_TIMEOUT_S)
+        endpoint = pub.next(timeout=JOIN_TIMEOUT_S)["bound"]
+        assert endpoint.startswith("tcp://127.0.0.1:"), endpoint
         sub.connect(endpoint)
         assert sub.poll(JOIN_TIMEOUT_S * 1000), "the Python SUB received nothing from the TypeScript PUB"
         received.append(sub.recv_multipart())

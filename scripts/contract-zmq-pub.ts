@@ -5,7 +5,8 @@
  * then `count` more as fast as ZMQ takes them. Prints {"last": seq} and exits when stdin closes.
  * Payload values follow `fpmForSeq`, which the Python side recomputes.
  *
- * Usage: node dist/scripts/contract-zmq-pub.js <endpoint> <count>
+ * Usage: node dist/scripts/contract-zmq-pub.js <endpoint> <count>   (endpoint may end in :* for
+ * a free port; the first stdout line {"bound": endpoint} says which one was taken)
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { Publisher } from "zeromq";
@@ -42,7 +43,7 @@ process.stdin.on("data", (chunk: string) => {
 process.stdin.on("end", () => {
   stdinClosed = true;
 });
-process.stdout.write(`${JSON.stringify({ bound: endpoint })}\n`);
+process.stdout.write(`${JSON.stringify({ bound: sock.lastEndpoint })}\n`);
 
 const topic = Buffer.alloc(0);
 let seq = 0;
