@@ -24,3 +24,12 @@ export type { FpmPublisherOptions, FpmPublisherStats, FpmFields } from "./engine
 export * from "./engine/endpoints.js";
 export { encodeSeqFrame, decodeSeqFrame, FPM_FRAME_COUNT } from "./engine/frames.js";
 export { heartbeatIntervalMs, DEFAULT_HEARTBEAT_INTERVAL_MS } from "./engine/heartbeat-interval.js";
+
+// Relay (engine ZMQ -> NATS event plane)
+export { FpmEventRelay } from "./relay/relay.js";
+export type { FpmEventRelayOptions } from "./relay/options.js";
+export { RELAY_DEFAULTS, relayOptionsFromFlags } from "./relay/options.js";
+export { resolveRelayEndpoints } from "./relay/endpoints.js";
+export type { RelayEndpointSpec } from "./relay/endpoints.js";
+export { RelayMetrics, RELAY_DROP_REASONS } from "./metrics/relay-metrics.js";
+export type { RelayDropReason } from "./metrics/relay-metrics.js";
