@@ -53,6 +53,8 @@ export interface FpmPlannerOptions {
   logger?: Logger;
   /** Clock in ms. Default Date.now. */
   now?: () => number;
+  /** Tick on a timer after `start()`. Default true; false when the caller drives `tick()` (simulated time). */
+  autoTick?: boolean;
   /** Environment for DYN_NAMESPACE. Default process.env. */
   env?: NodeJS.ProcessEnv;
 }
@@ -101,8 +103,10 @@ export class FpmPlanner {
   start(): this {
     if (this.opts.connection) this.subscriber.start();
     else this.subscriber.startExpiry();
-    const everyMs = this.opts.config.loadAdjustmentIntervalS * 1000;
-    this.timer = setInterval(() => this.tick(), everyMs);
+    if (this.opts.autoTick ?? true) {
+      const everyMs = this.opts.config.loadAdjustmentIntervalS * 1000;
+      this.timer = setInterval(() => this.tick(), everyMs);
+    }
     return this;
   }
 
