@@ -135,12 +135,15 @@ def compare(reference: list[dict], candidate: list[dict], source: str, path: str
             continue
         if "ts_name" in cand and "ts_name" in ref and cand["ts_name"] != ref["ts_name"]:
             problems.append(f"{p}: TypeScript name {cand['ts_name']} in {source}, x-ts-name {ref['ts_name']} in the schema")
+        nested = compare(ref["fields"], cand["fields"], source, p) if ref["kind"] == "struct" else []
+        problems += nested
+        # A struct's default is reported only when its fields agree (else the field lines say it).
+        if nested:
+            continue
         if "default" in ref and "default" in cand and cand["default"] != ref["default"]:
             problems.append(f"{p}: default {cand['default']!r} in {source}, {ref['default']!r} in the schema (exact JSON)")
         elif "default" in ref and "default" not in cand and source_has_defaults(candidate):
             problems.append(f"{p}: no default in {source}, {ref['default']!r} in the schema")
-        if ref["kind"] == "struct":
-            problems += compare(ref["fields"], cand["fields"], source, p)
     return problems
 
 

@@ -58,9 +58,9 @@ def test_envelope_fields_match_json_schema(node_description):
     assert_same(reference, from_struct(EventEnvelope, with_defaults=False), "Python EventEnvelope (fpm_structs.py)")
 
 
-def test_parity_check_names_the_field_that_drifted(schema, node_description):
+def test_parity_check_names_the_field_that_drifted(schema):
     """The comparison itself can fail: a drifted kind, default, order or name is reported by field path."""
-    zod = from_node(node_description["zod"])
+    zod = copy.deepcopy(schema)
     drifted = copy.deepcopy(zod)
     scheduled = next(f for f in drifted if f["name"] == "scheduled_requests")
     var = next(f for f in scheduled["fields"] if f["name"] == "var_prefill_length")
@@ -78,3 +78,13 @@ def test_parity_check_names_the_field_that_drifted(schema, node_description):
 
     drifted = [f for f in copy.deepcopy(zod) if f["name"] != "wall_time"]
     assert compare(schema, drifted, "zod") == ["$.wall_time: missing in zod"]
+
+    drifted = copy.deepcopy(zod)
+    drifted[1]["ts_name"] = "workerID"
+    assert compare(schema, drifted, "zod") == ["$.worker_id: TypeScript name workerID in zod, x-ts-name workerId in the schema"]
+
+    drifted = copy.deepcopy(zod)
+    queued = next(f for f in drifted if f["name"] == "queued_requests")
+    queued["default"]["num_decode_requests"] = "1"
+    assert compare(schema, drifted, "zod") == [
+        "$.queued_requests: default " + repr(queued["default"]) + " in zod, " + repr(schema[-1]["default"]) + " in the schema (exact JSON)"]
