@@ -5,6 +5,9 @@ contract-tests/.cache/wheels, so reruns do not download again), and its FPM modu
 BY FILE PATH: importing `dynamo` or `sglang` as packages would pull in torch, the Rust runtime
 and the rest, which the contract does not need. Both modules import only msgspec and stdlib.
 
+If this interpreter has no matching wheel (sglang publishes CPython-specific wheels), the module
+is instead extracted from the CPython 3.11 manylinux wheel: it is pure Python either way.
+
 Versions are pinned below so results are reproducible; override one with the environment
 variable named in `version_env` (e.g. FPM_CONTRACT_SGLANG_VERSION=0.5.22).
 """
@@ -15,6 +18,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +26,10 @@ from fpm_structs import StructSet
 
 CONTRACT_DIR = Path(__file__).resolve().parent
 WHEEL_CACHE = CONTRACT_DIR / ".cache" / "wheels"
+EXTRACTED = CONTRACT_DIR / ".cache" / "extracted"
+# Where the fallback looks for a wheel when this interpreter has none of its own.
+FALLBACK_WHEEL_TAGS = ["--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
+                       "--platform", "manylinux_2_34_x86_64", "--platform", "manylinux_2_28_x86_64", "--platform", "any"]
 
 
 @dataclass(frozen=True)
@@ -98,14 +106,41 @@ def _find_module_file(pkg: UpstreamPackage) -> Path:
     raise UpstreamUnavailable(f"{pkg.dist} {dist.version} has no FPM module (no forward_pass_metrics.py defining ForwardPassMetrics)")
 
 
+def _installed_module(pkg: UpstreamPackage, version: str) -> tuple[Path, str]:
+    install(pkg, version)
+    path = _find_module_file(pkg)
+    return path, str(path.relative_to(Path(str(importlib.metadata.distribution(pkg.dist).locate_file("")))))
+
+
+def _extracted_module(pkg: UpstreamPackage, version: str, why: str) -> tuple[Path, str]:
+    """Fallback: the module file taken out of a CPython 3.11 wheel of the same version."""
+    stem = f"{pkg.dist.replace('-', '_')}-{version}-"
+    wheels = [p for p in WHEEL_CACHE.glob("*.whl") if p.name.startswith(stem)]
+    if not wheels:
+        WHEEL_CACHE.mkdir(parents=True, exist_ok=True)
+        _pip("download", "--no-deps", "--only-binary=:all:", *FALLBACK_WHEEL_TAGS, "--dest", str(WHEEL_CACHE), f"{pkg.dist}=={version}")
+        wheels = [p for p in WHEEL_CACHE.glob("*.whl") if p.name.startswith(stem)]
+    with zipfile.ZipFile(wheels[0]) as wheel:
+        if pkg.module_path not in wheel.namelist():
+            raise UpstreamUnavailable(f"{pkg.dist} {version} has no FPM module ({pkg.module_path} is not in {wheels[0].name})")
+        target = EXTRACTED / f"{pkg.dist}-{version}" / pkg.module_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(wheel.read(pkg.module_path))
+    return target, f"{pkg.module_path}, extracted from {wheels[0].name} because pip install failed: {why[:200]}"
+
+
 def load(pkg: UpstreamPackage) -> StructSet:
     """The package's FPM Structs, installing it first; raises UpstreamUnavailable with the reason."""
     if pkg.dist in _loaded:
         return _loaded[pkg.dist]
     version = wanted_version(pkg)
     try:
-        install(pkg, version)
-        path = _find_module_file(pkg)
+        try:
+            path, relative = _installed_module(pkg, version)
+        except UpstreamUnavailable as e:
+            if "has no FPM module" in str(e):
+                raise
+            path, relative = _extracted_module(pkg, version, str(e))
         # A unique module name registered in sys.modules: msgspec resolves the postponed
         # annotations (`from __future__ import annotations`) through the module's globals.
         name = f"_upstream_{pkg.dist.replace('-', '_')}_forward_pass_metrics"
@@ -120,7 +155,6 @@ def load(pkg: UpstreamPackage) -> StructSet:
     except UpstreamUnavailable as e:
         REPORT.unavailable[pkg.dist] = str(e)
         raise
-    relative = path.relative_to(Path(str(importlib.metadata.distribution(pkg.dist).locate_file(""))))
     struct_set = StructSet(
         pkg.dist,
         module.ForwardPassMetrics,
