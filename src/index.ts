@@ -33,3 +33,38 @@ export { resolveRelayEndpoints } from "./relay/endpoints.js";
 export type { RelayEndpointSpec } from "./relay/endpoints.js";
 export { RelayMetrics, RELAY_DROP_REASONS } from "./metrics/relay-metrics.js";
 export type { RelayDropReason } from "./metrics/relay-metrics.js";
+
+// Subscriber (NATS event plane -> per-engine state)
+export { FpmEventSubscriber, componentOfSubject } from "./subscriber/fpm-event-subscriber.js";
+export type { FpmEventSubscriberOptions, FpmEventSubscriberStats, FpmMessage } from "./subscriber/fpm-event-subscriber.js";
+export type { TrackedEngine, EngineEvent } from "./subscriber/tracked-engine.js";
+export { SUBSCRIBER_DROP_REASONS } from "./subscriber/drop-reasons.js";
+export type { SubscriberDropReason } from "./subscriber/drop-reasons.js";
+
+// Planner (load-adjusting: models, decision rules, service, connectors)
+export { FpmPlanner } from "./planner/fpm-planner.js";
+export type { FpmPlannerOptions, PlannedComponent } from "./planner/fpm-planner.js";
+export { ComponentPlanner, workerCountMatches } from "./planner/component-planner.js";
+export type { ComponentPlannerOptions, EngineLatest, TickInput } from "./planner/component-planner.js";
+export { DEFAULT_PLANNER_CONFIG, resolvePlannerConfig, checkComponentRequirements } from "./planner/planner-config.js";
+export type { PlannerConfig, PlannerMode, OptimizationTarget } from "./planner/planner-config.js";
+export { DECISION_REASONS } from "./planner/decision.js";
+export type { PlannerDecision, DecisionReason, DecisionDirection, EngineEstimate, ModelSummary } from "./planner/decision.js";
+export { PrefillModel } from "./planner/prefill-model.js";
+export { DecodeModel } from "./planner/decode-model.js";
+export { AggModel } from "./planner/agg-model.js";
+export { RegressionModel, MIN_PREDICTION_S } from "./planner/regression-model.js";
+export type { ModelKind, FitStatus, RegressionModelOptions } from "./planner/regression-model.js";
+export { BucketedSampleStore } from "./planner/bucketed-samples.js";
+export type { BucketedSampleStoreOptions, Sample } from "./planner/bucketed-samples.js";
+export { fitOls } from "./planner/ols.js";
+export type { OlsFit } from "./planner/ols.js";
+export { MovingAverage } from "./planner/moving-average.js";
+export { slaVerdict, thresholdVerdict, thresholdsFor, combineAggVerdicts, clampReplicas } from "./planner/decision-rules.js";
+export { replayTrace } from "./planner/trace-replay.js";
+export { VirtualConnector, plannerReplicasSubject } from "./planner/connectors/virtual-connector.js";
+export type { VirtualConnectorOptions } from "./planner/connectors/virtual-connector.js";
+export { CommandConnector } from "./planner/connectors/command-connector.js";
+export type { CommandConnectorOptions } from "./planner/connectors/command-connector.js";
+export type { ReplicaConnector, ComponentLiveness } from "./planner/connectors/replica-connector.js";
+export { PlannerMetrics } from "./metrics/planner-metrics.js";
