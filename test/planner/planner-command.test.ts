@@ -93,7 +93,7 @@ test("planner - command connector runs the scale command with the desired count,
   assert.equal(fs.readFileSync(out, "utf8"), "backend 3 3\n");
   assert.equal(c.scaleInProgress({ component: "backend", liveWorkers: 2 }, 1000), true, "until 3 workers are live");
   assert.equal(c.scaleInProgress({ component: "backend", liveWorkers: 3 }, 2000), false);
-  const slow = new CommandConnector({ command: "sleep 10", logger: new Logger({ target: "t", level: "error" }), commandTimeoutMs: 200 });
+  const slow = new CommandConnector({ command: "sleep 60", logger: new Logger({ target: "t", level: "error" }), commandTimeoutMs: 200 });
   await slow.apply(d, 0);
   assert.equal(slow.runs[0].timedOut, true);
   await c.close();

@@ -80,11 +80,19 @@ export class CommandConnector implements ReplicaConnector {
     return new Promise((resolve) => {
       let output = "";
       let timedOut = false;
-      const child = spawn("/bin/sh", ["-c", command], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+      // Own process group, so a timeout kills the shell's children too (they hold the pipes open).
+      const child = spawn("/bin/sh", ["-c", command], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
       const keep = (b: Buffer) => { output = (output + b.toString("utf8")).slice(-4096); };
       child.stdout.on("data", keep);
       child.stderr.on("data", keep);
-      const timer = setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, this.commandTimeoutMs);
+      const timer = setTimeout(() => {
+        timedOut = true;
+        try {
+          process.kill(-child.pid!, "SIGKILL");
+        } catch {
+          child.kill("SIGKILL");
+        }
+      }, this.commandTimeoutMs);
       child.on("error", (err) => { output += String(err); });
       child.on("close", (code) => {
         clearTimeout(timer);
