@@ -156,8 +156,10 @@ async function runReplay(file: string, flags: ReplayFlags, ctx: CommandContext):
     return EXIT.OK;
   }
 
-  const lines = openLines(file);
+  if (file !== "-" && !fs.existsSync(file)) throw new ConfigError(`recording ${file} does not exist`);
   const conn = await connectNats(natsOptionsFromFlags(flags, process.env, "fpm-replay"), logger);
+  // Opened only now: readline drops lines emitted before its iterator is being read.
+  const lines = openLines(file);
   const stopped = untilStopped({ logger });
   let stop = false;
   void stopped.done.then(() => (stop = true));
