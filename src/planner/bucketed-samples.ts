@@ -4,9 +4,10 @@
  * when the store is full the oldest sample of the fullest bucket is retired, so samples
  * stay spread over the operating range instead of crowding at one load level.
  *
- * Bucket order is creation order (a Map), which is what decides ties, exactly as the
- * reference's insertion-ordered dict; a re-key re-inserts every sample bucket by bucket in
- * that order, as the reference does.
+ * Bucket order is creation order, which is what decides ties, exactly as the reference's
+ * insertion-ordered dict; a re-key re-inserts every sample bucket by bucket in that order,
+ * as the reference does. Buckets live in two parallel arrays (key, samples) searched
+ * linearly: with the default 16 buckets that beats a Map on the per-sample hot path.
  */
 
 export interface Sample {
@@ -29,7 +30,9 @@ export class BucketedSampleStore {
   readonly ndim: 1 | 2;
   readonly bucketsPerAxis: number;
   readonly maxSamples: number;
-  private buckets = new Map<number, Sample[]>();
+  /** Bucket keys and their samples, in creation order. */
+  private keys: number[] = [];
+  private lists: Sample[][] = [];
   private total = 0;
   private readonly axisMin: number[];
   private readonly axisMax: number[];
@@ -70,6 +73,21 @@ export class BucketedSampleStore {
     return key;
   }
 
+  private slotOf(key: number): number {
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) if (keys[i] === key) return i;
+    return -1;
+  }
+
+  private append(key: number, sample: Sample): void {
+    const i = this.slotOf(key);
+    if (i >= 0) this.lists[i].push(sample);
+    else {
+      this.keys.push(key);
+      this.lists.push([sample]);
+    }
+  }
+
   /** Adds one sample; returns the retired sample when the store overflowed. */
   add(x: readonly number[], y: number): Sample | undefined {
     let changed = false;
@@ -79,48 +97,39 @@ export class BucketedSampleStore {
       if (v > this.axisMax[i]) { this.axisMax[i] = v; changed = true; }
     }
     if (changed && this.total > 0) this.rekey();
-    const key = this.keyOf(x);
-    let bucket = this.buckets.get(key);
-    if (!bucket) {
-      bucket = [];
-      this.buckets.set(key, bucket);
-    }
-    bucket.push({ x: x.slice(), y });
+    this.append(this.keyOf(x), { x: this.ndim === 1 ? [x[0]] : [x[0], x[1]], y });
     this.total++;
     if (this.total <= this.maxSamples) return undefined;
     // Fullest bucket; on a tie the first in creation order wins (strict >).
-    let fattestKey = -1;
-    let fattest: Sample[] | undefined;
-    for (const [k, b] of this.buckets) {
-      if (!fattest || b.length > fattest.length) { fattest = b; fattestKey = k; }
-    }
-    const retired = fattest!.shift();
+    const lists = this.lists;
+    let fattest = 0;
+    for (let i = 1; i < lists.length; i++) if (lists[i].length > lists[fattest].length) fattest = i;
+    const retired = lists[fattest].shift();
     this.total--;
-    if (fattest!.length === 0) this.buckets.delete(fattestKey);
+    if (lists[fattest].length === 0) {
+      this.keys.splice(fattest, 1);
+      lists.splice(fattest, 1);
+    }
     return retired;
   }
 
   /** Every kept sample, bucket by bucket in creation order (the order the fit sees them). */
   samples(): Sample[] {
     const out: Sample[] = [];
-    for (const b of this.buckets.values()) for (const s of b) out.push(s);
+    for (const b of this.lists) for (const s of b) out.push(s);
     return out;
   }
 
   /** Bucket keys and sizes in creation order (for tests and diagnostics). */
   bucketSizes(): Array<[number, number]> {
-    return [...this.buckets].map(([k, b]) => [k, b.length]);
+    return this.keys.map((k, i) => [k, this.lists[i].length]);
   }
 
   private rekey(): void {
     const all = this.samples();
-    this.buckets = new Map();
-    for (const s of all) {
-      const key = this.keyOf(s.x);
-      let b = this.buckets.get(key);
-      if (!b) { b = []; this.buckets.set(key, b); }
-      b.push(s);
-    }
+    this.keys = [];
+    this.lists = [];
+    for (const s of all) this.append(this.keyOf(s.x), s);
     this.rekeys++;
   }
 }

@@ -53,16 +53,15 @@ interface EngineProgress {
   lastBusyMs: number;
 }
 
-function engineKey(workerId: string, dpRank: number): string {
-  return `${dpRank}\u0000${workerId}`;
-}
 
 export class ComponentPlanner {
   readonly component: string;
   readonly kind: ModelKind;
   readonly config: PlannerConfig;
   readonly model: PrefillModel | DecodeModel | AggModel;
-  private readonly progress = new Map<string, EngineProgress>();
+  /** Default mode: per worker_id, per dp_rank (nested so the hot path builds no key strings). */
+  private readonly progress = new Map<string, Map<number, EngineProgress>>();
+  private progressCount = 0;
   private readonly maxEngines: number;
   /** Default mode: iterations skipped as cold start, and engines refused for the bound. */
   coldStartSkipped = 0;
@@ -88,15 +87,20 @@ export class ComponentPlanner {
    */
   ingest(fpm: ForwardPassMetrics, nowMs: number): boolean {
     if (this.config.mode === "parity") return false;
-    const key = engineKey(fpm.workerId, fpm.dpRank);
-    let p = this.progress.get(key);
+    let ranks = this.progress.get(fpm.workerId);
+    let p = ranks?.get(fpm.dpRank);
     if (!p) {
-      if (this.progress.size >= this.maxEngines) {
+      if (this.progressCount >= this.maxEngines) {
         this.enginesRefused++;
         return false;
       }
       p = { lastCounterId: -1, busyIterations: 0, firstSeenMs: nowMs, lastBusyMs: -Infinity };
-      this.progress.set(key, p);
+      if (!ranks) {
+        ranks = new Map();
+        this.progress.set(fpm.workerId, ranks);
+      }
+      ranks.set(fpm.dpRank, p);
+      this.progressCount++;
     } else {
       // 0 is "unstamped" for engines that never stamp; after stamped values it is a restart.
       if (fpm.counterId !== 0 && fpm.counterId === p.lastCounterId) return false;
@@ -118,11 +122,15 @@ export class ComponentPlanner {
 
   /** Forgets an engine that expired or was removed (default mode state). */
   forgetEngine(workerId: string, dpRank: number): void {
-    this.progress.delete(engineKey(workerId, dpRank));
+    const ranks = this.progress.get(workerId);
+    if (ranks?.delete(dpRank)) {
+      this.progressCount--;
+      if (ranks.size === 0) this.progress.delete(workerId);
+    }
   }
 
   get trackedEngines(): number {
-    return this.progress.size;
+    return this.progressCount;
   }
 
   /** One tick: (parity) feed the latest messages, estimate, pass the gates, decide. */
@@ -220,7 +228,7 @@ export class ComponentPlanner {
   private allIdle(input: TickInput): boolean {
     const since = input.nowMs - this.config.loadAdjustmentIntervalS * 1000;
     for (const e of input.engines) {
-      const p = this.progress.get(engineKey(e.workerId, e.dpRank));
+      const p = this.progress.get(e.workerId)?.get(e.dpRank);
       if (!p || p.firstSeenMs > since || p.lastBusyMs >= since) return false;
     }
     return true;

@@ -25,6 +25,7 @@ import { FPM_TOPIC, type ForwardPassMetrics } from "../schema/forward-pass-metri
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
 import { BoundedQueue } from "./bounded-queue.js";
+import { type ComponentEngines, EngineTable } from "./engine-table.js";
 import { SUBSCRIBER_DROP_REASONS, type SubscriberDropReason } from "./drop-reasons.js";
 import type { EngineEvent, TrackedEngine } from "./tracked-engine.js";
 
@@ -86,10 +87,9 @@ export interface FpmEventSubscriberStats {
   restarts: number;
 }
 
-const U32 = 0x1_0000_0000;
-
-function engineKey(component: string, workerId: string, dpRank: number): string {
-  return `${component}\u0000${workerId}\u0000${dpRank}`;
+/** Per publisher: the last envelope sequence accepted (a number: 2^53 envelopes never happen). */
+interface PublisherState {
+  sequence: number;
 }
 
 /** Component of `namespace.{ns}.component.{comp}....`, percent-decoded. */
@@ -111,9 +111,9 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
   private readonly maxPublishers: number;
   private readonly nc?: NatsConnection;
   private readonly queue: BoundedQueue<FpmMessage> | null;
-  private readonly engines = new Map<string, TrackedEngine>();
-  private readonly publishers = new Map<bigint, bigint>();
-  private readonly componentBySubject = new Map<string, string>();
+  private readonly engines = new EngineTable();
+  private readonly publishers = new Map<bigint, PublisherState>();
+  private readonly componentBySubject = new Map<string, ComponentEngines>();
   private readonly listeners = new Set<(e: EngineEvent) => void>();
   private readonly subs: Subscription[] = [];
   private readonly onMessage?: (m: FpmMessage) => void;
@@ -195,32 +195,40 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
     const e = env.value;
     if (e.topic !== FPM_TOPIC) return this.drop("wrong_topic", subject, `topic ${JSON.stringify(e.topic.slice(0, 64))}`);
     // Per publisher: the envelope sequence must advance; gaps are lost messages.
-    const lastSeq = this.publishers.get(e.publisherId);
-    if (lastSeq !== undefined) {
-      if (e.sequence === lastSeq) return this.drop("duplicate", subject, `publisher ${e.publisherId} sequence ${e.sequence} again`);
-      if (e.sequence < lastSeq) return this.drop("out_of_order", subject, `publisher ${e.publisherId} sequence ${e.sequence} after ${lastSeq}`);
+    const seq = Number(e.sequence);
+    let pub = this.publishers.get(e.publisherId);
+    if (pub !== undefined) {
+      if (seq === pub.sequence) return this.drop("duplicate", subject, `publisher ${e.publisherId} sequence ${e.sequence} again`);
+      if (seq < pub.sequence) return this.drop("out_of_order", subject, `publisher ${e.publisherId} sequence ${e.sequence} after ${pub.sequence}`);
+      // The envelope arrived in order: whatever happens to its payload, it was not lost.
+      if (seq > pub.sequence + 1) this.counts.lost += seq - pub.sequence - 1;
+      pub.sequence = seq;
+    } else {
+      if (this.publishers.size >= this.maxPublishers) {
+        // Forget the publisher seen first: maps iterate in insertion order.
+        this.publishers.delete(this.publishers.keys().next().value as bigint);
+      }
+      pub = { sequence: seq };
+      this.publishers.set(e.publisherId, pub);
     }
-    // The envelope arrived in order: whatever happens to its payload, it was not lost.
-    this.notePublisher(e.publisherId, e.sequence, lastSeq);
     const payload = decodeFpm(e.payload);
     if (!payload.ok) return this.drop(`payload_${payload.reason}`, subject, payload.detail);
     const fpm = payload.value;
-    const component = this.componentOf(subject);
-    const key = engineKey(component, fpm.workerId, fpm.dpRank);
-    let t = this.engines.get(key);
+    const comp = this.componentOf(subject);
+    const t = comp.workers.get(fpm.workerId)?.get(fpm.dpRank);
     const now = this.now();
-    if (t) {
-      const samePublisher = t.publisherId === e.publisherId;
-      if (fpm.counterId !== 0 && fpm.counterId === t.fpm.counterId) {
+    if (t !== undefined) {
+      const last = t.fpm.counterId;
+      if (fpm.counterId !== 0 && fpm.counterId === last) {
         return this.drop("duplicate", subject, `engine ${fpm.workerId}/${fpm.dpRank} counter_id ${fpm.counterId} again`);
       }
-      if (fpm.counterId < t.fpm.counterId) {
+      if (fpm.counterId < last) {
         // A lower counter_id through the same relay, later in its sequence, is an engine restart;
         // through another relay it is an older copy.
-        if (!samePublisher) return this.drop("out_of_order", subject, `engine ${fpm.workerId}/${fpm.dpRank} counter_id ${fpm.counterId} after ${t.fpm.counterId}`);
+        if (t.publisherId !== e.publisherId) return this.drop("out_of_order", subject, `engine ${fpm.workerId}/${fpm.dpRank} counter_id ${fpm.counterId} after ${last}`);
         t.restarts++;
         this.counts.restarts++;
-        this.emit({ type: "restarted", component, workerId: fpm.workerId, dpRank: fpm.dpRank });
+        this.emit({ type: "restarted", component: comp.component, workerId: fpm.workerId, dpRank: fpm.dpRank });
       }
       t.fpm = fpm;
       t.lastSeenMs = now;
@@ -229,13 +237,12 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
       t.messages++;
     } else {
       if (this.engines.size >= this.maxEngines) return this.drop("engine_limit", subject, `${this.maxEngines} engines tracked`);
-      t = { component, workerId: fpm.workerId, dpRank: fpm.dpRank, fpm, lastSeenMs: now, publisherId: e.publisherId, sequence: e.sequence, messages: 1, restarts: 0 };
-      this.engines.set(key, t);
-      this.emit({ type: "added", component, workerId: fpm.workerId, dpRank: fpm.dpRank });
+      this.engines.add(comp, { component: comp.component, workerId: fpm.workerId, dpRank: fpm.dpRank, fpm, lastSeenMs: now, publisherId: e.publisherId, sequence: e.sequence, messages: 1, restarts: 0 });
+      this.emit({ type: "added", component: comp.component, workerId: fpm.workerId, dpRank: fpm.dpRank });
     }
     this.counts.accepted++;
     if (this.queue || this.onMessage) {
-      const m: FpmMessage = { subject, component, publisherId: e.publisherId, sequence: e.sequence, publishedAtMs: e.publishedAtMs, fpm };
+      const m: FpmMessage = { subject, component: comp.component, publisherId: e.publisherId, sequence: e.sequence, publishedAtMs: e.publishedAtMs, fpm };
       this.queue?.push(m);
       this.onMessage?.(m);
     }
@@ -244,22 +251,20 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
 
   /** Latest FPM of every tracked engine (optionally of one component). */
   snapshot(component?: string): TrackedEngine[] {
-    const out: TrackedEngine[] = [];
-    for (const t of this.engines.values()) if (component === undefined || t.component === component) out.push(t);
-    return out;
+    return this.engines.list(component);
   }
 
   /** Tracked engine of `(component, workerId, dpRank)`, if any. */
   get(component: string, workerId: string, dpRank: number): TrackedEngine | undefined {
-    return this.engines.get(engineKey(component, workerId, dpRank));
+    return this.engines.get(component, workerId, dpRank);
   }
 
   /** Forgets every rank of a worker (discovery says it is gone); returns how many engines were removed. */
   removeWorker(workerId: string, component?: string): number {
     let n = 0;
-    for (const [k, t] of this.engines) {
-      if (t.workerId === workerId && (component === undefined || t.component === component)) {
-        this.engines.delete(k);
+    for (const t of this.engines.list(component)) {
+      if (t.workerId === workerId) {
+        this.engines.delete(t);
         n++;
         this.counts.removed++;
         this.emit({ type: "removed", component: t.component, workerId: t.workerId, dpRank: t.dpRank });
@@ -272,9 +277,9 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
   expireStale(nowMs = this.now()): number {
     if (this.staleAfterMs <= 0) return 0;
     let n = 0;
-    for (const [k, t] of this.engines) {
+    for (const t of this.engines.list()) {
       if (nowMs - t.lastSeenMs > this.staleAfterMs) {
-        this.engines.delete(k);
+        this.engines.delete(t);
         n++;
         this.counts.expired++;
         this.logger.info("engine expired (silent)", { component: t.component, worker_id: t.workerId, dp_rank: t.dpRank, silent_ms: nowMs - t.lastSeenMs });
@@ -288,24 +293,10 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
     return { ...this.counts, dropped: { ...this.drops }, recvOverflow: this.queue?.overflowed ?? 0, engines: this.engines.size };
   }
 
-  private notePublisher(id: bigint, seq: bigint, last: bigint | undefined): void {
-    if (last !== undefined) {
-      if (seq > last + 1n) {
-        const gap = seq - last - 1n;
-        this.counts.lost += gap > BigInt(U32) ? U32 : Number(gap);
-      }
-    } else if (this.publishers.size >= this.maxPublishers) {
-      // Forget the publisher seen first: maps iterate in insertion order.
-      const oldest = this.publishers.keys().next().value as bigint;
-      this.publishers.delete(oldest);
-    }
-    this.publishers.set(id, seq);
-  }
-
-  private componentOf(subject: string): string {
+  private componentOf(subject: string): ComponentEngines {
     let c = this.componentBySubject.get(subject);
     if (c === undefined) {
-      c = componentOfSubject(subject);
+      c = this.engines.component(componentOfSubject(subject));
       if (this.componentBySubject.size >= 4096) this.componentBySubject.clear();
       this.componentBySubject.set(subject, c);
     }
