@@ -10,6 +10,7 @@ import { registerSimulateCommand } from "./simulate-command.js";
 import { registerTailCommand } from "./tail-command.js";
 import { registerRecordCommand } from "./record-command.js";
 import { registerReplayCommand } from "./replay-command.js";
+import { registerDemoCommand } from "./demo.js";
 import { registerPlannerCommand } from "./planner-command.js";
 
 export type RegisterCommands = (program: Command, ctx: CommandContext) => void;
@@ -21,5 +22,6 @@ export const COMMANDS: RegisterCommands[] = [
   registerTailCommand,
   registerRecordCommand,
   registerReplayCommand,
+  registerDemoCommand,
   registerPlannerCommand,
 ];
