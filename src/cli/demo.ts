@@ -39,6 +39,8 @@ export const NATS_INSTALL_HINT =
 
 /** nats-server from NATS_SERVER_BIN, the usual Debian paths, or PATH; null when missing. */
 export function findNatsServer(env: NodeJS.ProcessEnv = process.env): string | null {
+  // An explicit binary is taken at its word: a wrong path is reported, not silently replaced.
+  if (env.NATS_SERVER_BIN) return fs.existsSync(env.NATS_SERVER_BIN) ? env.NATS_SERVER_BIN : null;
   const candidates = [env.NATS_SERVER_BIN, "/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"];
   for (const c of candidates) if (c && fs.existsSync(c)) return c;
   const which = spawnSync("sh", ["-c", "command -v nats-server"], { encoding: "utf8", env });
@@ -165,7 +167,7 @@ async function runDemo(flags: DemoFlags, ctx: CommandContext): Promise<number> {
   };
 
   const natsBin = findNatsServer();
-  if (!natsBin) throw new ConfigError(NATS_INSTALL_HINT);
+  if (!natsBin) throw new ConfigError(process.env.NATS_SERVER_BIN ? `NATS_SERVER_BIN=${process.env.NATS_SERVER_BIN} does not exist. ${NATS_INSTALL_HINT}` : NATS_INSTALL_HINT);
   const logDir = flags.logDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "fpm-demo-"));
   fs.mkdirSync(logDir, { recursive: true });
   const procs = new ProcessRegistry();
