@@ -13,7 +13,7 @@
  */
 import type { NatsConnection } from "@nats-io/transport-node";
 import { PlannerMetrics } from "../metrics/planner-metrics.js";
-import { FpmEventSubscriber, type FpmMessage } from "../subscriber/fpm-event-subscriber.js";
+import { FpmEventSubscriber } from "../subscriber/fpm-event-subscriber.js";
 import type { EngineEvent } from "../subscriber/tracked-engine.js";
 import { Logger } from "../util/log.js";
 import { ComponentPlanner } from "./component-planner.js";
@@ -91,7 +91,7 @@ export class FpmPlanner {
       // The reference has no time-based expiry: in parity a silent engine stays until removed.
       staleAfterMs: parity ? 0 : (opts.staleAfterMs ?? 5000),
       maxEngines: opts.maxEngines,
-      onMessage: parity ? undefined : (m) => this.onMessage(m),
+      onAccepted: parity ? undefined : (component, fpm) => this.planners.get(component)?.ingest(fpm, this.now()),
       logger: this.logger.child("subscriber"),
       now: this.now,
     });
@@ -158,10 +158,6 @@ export class FpmPlanner {
     await this.subscriber.stop();
     await Promise.all([...this.applying]);
     await this.connector.close();
-  }
-
-  private onMessage(m: FpmMessage): void {
-    this.planners.get(m.component)?.ingest(m.fpm, this.now());
   }
 
   private onEngineEvent(e: EngineEvent): void {

@@ -26,6 +26,7 @@ import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
 import { BoundedQueue } from "./bounded-queue.js";
 import { type ComponentEngines, EngineTable } from "./engine-table.js";
+import { decodeCanonicalEnvelope, decodeCanonicalFpm } from "./canonical-decode.js";
 import { SUBSCRIBER_DROP_REASONS, type SubscriberDropReason } from "./drop-reasons.js";
 import type { EngineEvent, TrackedEngine } from "./tracked-engine.js";
 
@@ -61,8 +62,10 @@ export interface FpmEventSubscriberOptions {
   maxEngines?: number;
   /** Publishers (relays) whose sequence is followed at most; beyond it the oldest is forgotten. Default 2 x maxEngines. */
   maxPublishers?: number;
-  /** Called synchronously for every accepted message (the planner's default-mode feed). */
+  /** Called synchronously for every accepted message. */
   onMessage?: (m: FpmMessage) => void;
+  /** Like `onMessage` but with only the component and the FPM, allocation-free (the planner's default-mode feed). */
+  onAccepted?: (component: string, fpm: ForwardPassMetrics) => void;
   /** Default: a `subscriber` logger from DYN_LOG. */
   logger?: Logger;
   /** Clock in ms. Default Date.now. */
@@ -86,6 +89,8 @@ export interface FpmEventSubscriberStats {
   removed: number;
   restarts: number;
 }
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Per publisher: the last envelope sequence accepted (a number: 2^53 envelopes never happen). */
 interface PublisherState {
@@ -112,11 +117,12 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
   private readonly nc?: NatsConnection;
   private readonly queue: BoundedQueue<FpmMessage> | null;
   private readonly engines = new EngineTable();
-  private readonly publishers = new Map<bigint, PublisherState>();
+  private readonly publishers = new Map<number | bigint, PublisherState>();
   private readonly componentBySubject = new Map<string, ComponentEngines>();
   private readonly listeners = new Set<(e: EngineEvent) => void>();
   private readonly subs: Subscription[] = [];
   private readonly onMessage?: (m: FpmMessage) => void;
+  private readonly onAccepted?: (component: string, fpm: ForwardPassMetrics) => void;
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly expiryEveryMs: number;
@@ -135,6 +141,7 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
     }
     this.queue = opts.recv ? new BoundedQueue<FpmMessage>(queueSize) : null;
     this.onMessage = opts.onMessage;
+    this.onAccepted = opts.onAccepted;
     this.logger = opts.logger ?? new Logger({ target: "subscriber" });
     this.now = opts.now ?? Date.now;
     this.expiryEveryMs = opts.expiryCheckIntervalMs ?? Math.max(10, Math.min(1000, this.staleAfterMs / 2));
@@ -190,30 +197,46 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
    */
   ingest(subject: string, data: Uint8Array): SubscriberDropReason | null {
     this.counts.received++;
-    const env = decodeEnvelope(data);
-    if (!env.ok) return this.drop(env.reason === "decode" ? "envelope_decode" : "envelope_schema", subject, env.detail);
-    const e = env.value;
-    if (e.topic !== FPM_TOPIC) return this.drop("wrong_topic", subject, `topic ${JSON.stringify(e.topic.slice(0, 64))}`);
+    // The common, canonical layout takes the fast path; anything else gets the codec's verdict.
+    let pubKey: number | bigint, seq: number, publishedAt: number | bigint, payloadBytes: Uint8Array;
+    const fast = decodeCanonicalEnvelope(data);
+    if (fast !== null) {
+      pubKey = fast.publisherId;
+      seq = fast.sequence;
+      publishedAt = fast.publishedAtMs;
+      payloadBytes = fast.payload;
+    } else {
+      const env = decodeEnvelope(data);
+      if (!env.ok) return this.drop(env.reason === "decode" ? "envelope_decode" : "envelope_schema", subject, env.detail);
+      const v = env.value;
+      if (v.topic !== FPM_TOPIC) return this.drop("wrong_topic", subject, `topic ${JSON.stringify(v.topic.slice(0, 64))}`);
+      pubKey = v.publisherId <= MAX_SAFE ? Number(v.publisherId) : v.publisherId;
+      seq = Number(v.sequence);
+      publishedAt = v.publishedAtMs;
+      payloadBytes = v.payload;
+    }
     // Per publisher: the envelope sequence must advance; gaps are lost messages.
-    const seq = Number(e.sequence);
-    let pub = this.publishers.get(e.publisherId);
+    let pub = this.publishers.get(pubKey);
     if (pub !== undefined) {
-      if (seq === pub.sequence) return this.drop("duplicate", subject, `publisher ${e.publisherId} sequence ${e.sequence} again`);
-      if (seq < pub.sequence) return this.drop("out_of_order", subject, `publisher ${e.publisherId} sequence ${e.sequence} after ${pub.sequence}`);
+      if (seq === pub.sequence) return this.drop("duplicate", subject, `publisher ${pubKey} sequence ${seq} again`);
+      if (seq < pub.sequence) return this.drop("out_of_order", subject, `publisher ${pubKey} sequence ${seq} after ${pub.sequence}`);
       // The envelope arrived in order: whatever happens to its payload, it was not lost.
       if (seq > pub.sequence + 1) this.counts.lost += seq - pub.sequence - 1;
       pub.sequence = seq;
     } else {
       if (this.publishers.size >= this.maxPublishers) {
         // Forget the publisher seen first: maps iterate in insertion order.
-        this.publishers.delete(this.publishers.keys().next().value as bigint);
+        this.publishers.delete(this.publishers.keys().next().value as number | bigint);
       }
       pub = { sequence: seq };
-      this.publishers.set(e.publisherId, pub);
+      this.publishers.set(pubKey, pub);
     }
-    const payload = decodeFpm(e.payload);
-    if (!payload.ok) return this.drop(`payload_${payload.reason}`, subject, payload.detail);
-    const fpm = payload.value;
+    let fpm = decodeCanonicalFpm(payloadBytes);
+    if (fpm === null) {
+      const payload = decodeFpm(payloadBytes);
+      if (!payload.ok) return this.drop(`payload_${payload.reason}`, subject, payload.detail);
+      fpm = payload.value;
+    }
     const comp = this.componentOf(subject);
     const t = comp.workers.get(fpm.workerId)?.get(fpm.dpRank);
     const now = this.now();
@@ -225,24 +248,25 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
       if (fpm.counterId < last) {
         // A lower counter_id through the same relay, later in its sequence, is an engine restart;
         // through another relay it is an older copy.
-        if (t.publisherId !== e.publisherId) return this.drop("out_of_order", subject, `engine ${fpm.workerId}/${fpm.dpRank} counter_id ${fpm.counterId} after ${last}`);
+        if (t.publisherId !== pubKey) return this.drop("out_of_order", subject, `engine ${fpm.workerId}/${fpm.dpRank} counter_id ${fpm.counterId} after ${last}`);
         t.restarts++;
         this.counts.restarts++;
         this.emit({ type: "restarted", component: comp.component, workerId: fpm.workerId, dpRank: fpm.dpRank });
       }
       t.fpm = fpm;
       t.lastSeenMs = now;
-      t.publisherId = e.publisherId;
-      t.sequence = e.sequence;
+      t.publisherId = pubKey;
+      t.sequence = seq;
       t.messages++;
     } else {
       if (this.engines.size >= this.maxEngines) return this.drop("engine_limit", subject, `${this.maxEngines} engines tracked`);
-      this.engines.add(comp, { component: comp.component, workerId: fpm.workerId, dpRank: fpm.dpRank, fpm, lastSeenMs: now, publisherId: e.publisherId, sequence: e.sequence, messages: 1, restarts: 0 });
+      this.engines.add(comp, { component: comp.component, workerId: fpm.workerId, dpRank: fpm.dpRank, fpm, lastSeenMs: now, publisherId: pubKey, sequence: seq, messages: 1, restarts: 0 });
       this.emit({ type: "added", component: comp.component, workerId: fpm.workerId, dpRank: fpm.dpRank });
     }
     this.counts.accepted++;
+    this.onAccepted?.(comp.component, fpm);
     if (this.queue || this.onMessage) {
-      const m: FpmMessage = { subject, component: comp.component, publisherId: e.publisherId, sequence: e.sequence, publishedAtMs: e.publishedAtMs, fpm };
+      const m: FpmMessage = { subject, component: comp.component, publisherId: BigInt(pubKey), sequence: BigInt(seq), publishedAtMs: BigInt(publishedAt), fpm };
       this.queue?.push(m);
       this.onMessage?.(m);
     }

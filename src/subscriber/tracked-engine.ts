@@ -10,9 +10,13 @@ export interface TrackedEngine {
   fpm: ForwardPassMetrics;
   /** Local time (ms) of the latest accepted message. */
   lastSeenMs: number;
-  /** Publisher (relay) and envelope sequence of the latest accepted message. */
-  publisherId: bigint;
-  sequence: bigint;
+  /**
+   * Publisher (relay) of the latest accepted message: a number when it fits in 2^53 - 1
+   * (newer runtimes always), else the exact bigint (older runtimes used the full u64 range).
+   */
+  publisherId: number | bigint;
+  /** Envelope sequence of the latest accepted message. */
+  sequence: number;
   /** Accepted messages from this engine. */
   messages: number;
   /** Times its `counter_id` went back (an engine restart). */
