@@ -381,8 +381,11 @@ async function runDemo(flags: DemoFlags, ctx: CommandContext): Promise<number> {
     };
     renderTimer = setInterval(refresh, live ? 500 : 250);
     await stopSignal.done;
+    // From here on children exit because we stop them: no more liveness checks.
     if (renderTimer) clearInterval(renderTimer);
+    if (scrapeTimer) clearInterval(scrapeTimer);
     renderTimer = null;
+    scrapeTimer = null;
 
     // 6. Stop in order: the simulator (it prints its totals), relays (counted first), planner, NATS.
     await sim.stop();
