@@ -5,7 +5,8 @@
  * subscriber's message accounting by reason.
  */
 import { Counter, Gauge, Registry } from "prom-client";
-import type { PlannerDecision } from "../planner/decision.js";
+import type { EngineEstimate, PlannerDecision } from "../planner/decision.js";
+import { SUBSCRIBER_DROP_REASONS } from "../subscriber/drop-reasons.js";
 import type { FpmEventSubscriberStats } from "../subscriber/fpm-event-subscriber.js";
 
 const COEF_TERMS: Record<string, string[]> = {
@@ -36,15 +37,31 @@ export class PlannerMetrics {
   private readonly restarts: Counter<string>;
   private readonly coldStart: Counter<string>;
   private last: FpmEventSubscriberStats | null = null;
+  /**
+   * Latest per-engine estimates per component. The per-engine gauges are filled from here
+   * when scraped, not at every tick: setting thousands of labelled series per tick would
+   * cost more than the tick itself at 2,000 engines.
+   */
+  private readonly engineViews = new Map<string, { engines: EngineEstimate[]; wallTime: (workerId: string, dpRank: number) => number | undefined }>();
   private readonly lastColdStart = new Map<string, number>();
 
   constructor() {
     const r = [this.registry];
     const eng = ["component", "worker_id", "dp_rank"];
-    this.ttft = new Gauge({ name: "fpm_planner_engine_ttft_estimate_seconds", help: "Estimated TTFT of the next request on the engine (sla target)", labelNames: eng, registers: r });
-    this.itl = new Gauge({ name: "fpm_planner_engine_itl_estimate_seconds", help: "Estimated ITL of the next decode step on the engine (sla target)", labelNames: eng, registers: r });
-    this.loadRatio = new Gauge({ name: "fpm_planner_engine_load_ratio", help: "Queue or KV utilisation ratio the throughput/latency rule compares", labelNames: eng, registers: r });
-    this.wallTime = new Gauge({ name: "fpm_planner_engine_wall_time_seconds", help: "Wall time of the engine's latest iteration (0: idle heartbeat)", labelNames: eng, registers: r });
+    const self = this;
+    const fill = (pick: (e: EngineEstimate, wall: number | undefined) => number | undefined) => function (this: Gauge<string>) {
+      this.reset();
+      for (const [component, view] of self.engineViews) {
+        for (const e of view.engines) {
+          const v = pick(e, view.wallTime(e.workerId, e.dpRank));
+          if (v !== undefined) this.set({ component, worker_id: e.workerId, dp_rank: String(e.dpRank) }, v);
+        }
+      }
+    };
+    this.ttft = new Gauge({ name: "fpm_planner_engine_ttft_estimate_seconds", help: "Estimated TTFT of the next request on the engine (sla target)", labelNames: eng, registers: r, collect: fill((e) => (e.ttftMs === undefined ? undefined : e.ttftMs / 1000)) });
+    this.itl = new Gauge({ name: "fpm_planner_engine_itl_estimate_seconds", help: "Estimated ITL of the next decode step on the engine (sla target)", labelNames: eng, registers: r, collect: fill((e) => (e.itlMs === undefined ? undefined : e.itlMs / 1000)) });
+    this.loadRatio = new Gauge({ name: "fpm_planner_engine_load_ratio", help: "Queue or KV utilisation ratio the throughput/latency rule compares", labelNames: eng, registers: r, collect: fill((e) => e.loadRatio) });
+    this.wallTime = new Gauge({ name: "fpm_planner_engine_wall_time_seconds", help: "Wall time of the engine's latest iteration (0: idle heartbeat)", labelNames: eng, registers: r, collect: fill((_e, w) => w) });
     this.replicas = new Gauge({ name: "fpm_planner_replicas", help: "Replicas ready now, as the connector reports", labelNames: ["component"], registers: r });
     this.desired = new Gauge({ name: "fpm_planner_desired_replicas", help: "Replicas the latest tick asked for", labelNames: ["component"], registers: r });
     this.decisions = new Counter({ name: "fpm_planner_decisions_total", help: "Ticks by direction (up, down, hold) and reason", labelNames: ["component", "direction", "reason"], registers: r });
@@ -60,6 +77,8 @@ export class PlannerMetrics {
     this.expired = new Counter({ name: "fpm_planner_engines_expired_total", help: "Engines expired after staying silent", registers: r });
     this.restarts = new Counter({ name: "fpm_planner_engine_restarts_total", help: "Engine restarts seen (counter_id went back)", registers: r });
     this.coldStart = new Counter({ name: "fpm_planner_cold_start_iterations_skipped_total", help: "Iterations of new or restarted engines kept out of the regression (default mode)", labelNames: ["component"], registers: r });
+    // Every drop reason shows from the start, at 0, so alerts and dashboards find the series.
+    for (const reason of [...SUBSCRIBER_DROP_REASONS, "recv_overflow"]) this.dropped.inc({ reason }, 0);
   }
 
   /** Records one tick's decision and its per-engine estimates. */
@@ -75,20 +94,13 @@ export class PlannerMetrics {
       this.coef.set({ component: c, term: "intercept" }, d.model.intercept);
       d.model.coef.forEach((v, i) => this.coef.set({ component: c, term: terms[i] }, v));
     }
-    for (const e of d.engines) {
-      const labels = { component: c, worker_id: e.workerId, dp_rank: String(e.dpRank) };
-      if (e.ttftMs !== undefined) this.ttft.set(labels, e.ttftMs / 1000);
-      if (e.itlMs !== undefined) this.itl.set(labels, e.itlMs / 1000);
-      if (e.loadRatio !== undefined) this.loadRatio.set(labels, e.loadRatio);
-      const w = latestWallTime(e.workerId, e.dpRank);
-      if (w !== undefined) this.wallTime.set(labels, w);
-    }
+    this.engineViews.set(c, { engines: d.engines, wallTime: latestWallTime });
   }
 
   /** Removes every per-engine series of an engine that expired or was removed. */
   removeEngine(component: string, workerId: string, dpRank: number): void {
-    const labels = { component, worker_id: workerId, dp_rank: String(dpRank) };
-    for (const g of [this.ttft, this.itl, this.loadRatio, this.wallTime]) g.remove(labels);
+    const view = this.engineViews.get(component);
+    if (view) view.engines = view.engines.filter((e) => e.workerId !== workerId || e.dpRank !== dpRank);
   }
 
   recordTick(seconds: number): void {
