@@ -141,7 +141,10 @@ async function run(opts: ReturnType<typeof plannerOptionsFromFlags>, flags: Plan
   });
   let server: MetricsServer | null = null;
   if (opts.metricsPort !== null) {
-    server = new MetricsServer({ registry: planner.metrics.registry, health: () => ({ ...planner.health(), nats: conn.state }), host: opts.metricsHost, port: opts.metricsPort });
+    server = new MetricsServer({ registry: planner.metrics.registry, health: () => {
+      const h = planner.health();
+      return { ...h, healthy: h.healthy && conn.state === "connected", nats: conn.state };
+    }, host: opts.metricsHost, port: opts.metricsPort });
     try {
       const addr = await server.start();
       logger.info("serving /metrics and /health", { host: addr.address, port: addr.port });
