@@ -16,6 +16,14 @@ export interface SyntheticEngineOptions {
   cost?: { a: number; b: number; c: number };
   /** Send queue of the publisher (default 10,000). */
   maxQueuedMessages?: number;
+  /** Idle heartbeats (default true). */
+  heartbeats?: boolean;
+  /**
+   * Awaited after each bind, before the first message: ZMQ PUB discards what it sends
+   * before a subscriber has connected, and no relay can count that, so an accounting
+   * test waits here until the relay reports the engine connected.
+   */
+  untilSubscribed?: () => Promise<void>;
 }
 
 /** What one engine instance (between restarts) handed out, from its publisher's stats. */
@@ -40,7 +48,8 @@ export class SyntheticEngine {
   constructor(readonly opts: SyntheticEngineOptions) {}
 
   async start(): Promise<this> {
-    this.pub = await new FpmPublisher({ endpoint: this.opts.endpoint, workerId: this.opts.workerId, dpRank: this.opts.dpRank ?? 0, heartbeats: true, maxQueuedMessages: this.opts.maxQueuedMessages }).bind();
+    this.pub = await new FpmPublisher({ endpoint: this.opts.endpoint, workerId: this.opts.workerId, dpRank: this.opts.dpRank ?? 0, heartbeats: this.opts.heartbeats ?? true, maxQueuedMessages: this.opts.maxQueuedMessages }).bind();
+    if (this.opts.untilSubscribed) await this.opts.untilSubscribed();
     const periodMs = 1000 / (this.opts.rateHz ?? 50);
     // Several messages per timer tick when the rate is above what a 10 ms timer can pace.
     const perTick = Math.max(1, Math.round(10 / periodMs));
