@@ -34,7 +34,15 @@ const SAFE_HI = 0x1f_ffff;
 class Reader {
   pos = 0;
   bad = false;
-  constructor(readonly b: Uint8Array) {}
+  b: Uint8Array = new Uint8Array(0);
+
+  /** Points the reader at `b` (one reader is reused: no allocation per message). */
+  reset(b: Uint8Array): this {
+    this.b = b;
+    this.pos = 0;
+    this.bad = false;
+    return this;
+  }
 
   key(k: Uint8Array): void {
     const b = this.b;
@@ -103,9 +111,11 @@ class Reader {
   }
 }
 
+const reader = new Reader();
+
 /** The canonical FPM payload, or null (decode it with `decodeFpm` instead). */
 export function decodeCanonicalFpm(bytes: Uint8Array): ForwardPassMetrics | null {
-  const r = new Reader(bytes);
+  const r = reader.reset(bytes);
   if (bytes[0] !== 0x87) return null;
   r.pos = 1;
   r.key(TOP[0]);
@@ -168,7 +178,7 @@ export interface CanonicalEnvelope {
  * `decodeEnvelope` instead: another layout, another topic, or an id above 2^53 - 1).
  */
 export function decodeCanonicalEnvelope(bytes: Uint8Array): CanonicalEnvelope | null {
-  const r = new Reader(bytes);
+  const r = reader.reset(bytes);
   if (bytes[0] !== 0x85) return null;
   r.pos = 1;
   r.key(ENV[0]);

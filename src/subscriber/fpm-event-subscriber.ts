@@ -119,6 +119,8 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
   private readonly engines = new EngineTable();
   private readonly publishers = new Map<number | bigint, PublisherState>();
   private readonly componentBySubject = new Map<string, ComponentEngines>();
+  private lastSubject = "";
+  private lastComponent: ComponentEngines | null = null;
   private readonly listeners = new Set<(e: EngineEvent) => void>();
   private readonly subs: Subscription[] = [];
   private readonly onMessage?: (m: FpmMessage) => void;
@@ -318,12 +320,16 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
   }
 
   private componentOf(subject: string): ComponentEngines {
+    // Most messages come on the subject of the one before: compare before hashing.
+    if (subject === this.lastSubject && this.lastComponent) return this.lastComponent;
     let c = this.componentBySubject.get(subject);
     if (c === undefined) {
       c = this.engines.component(componentOfSubject(subject));
       if (this.componentBySubject.size >= 4096) this.componentBySubject.clear();
       this.componentBySubject.set(subject, c);
     }
+    this.lastSubject = subject;
+    this.lastComponent = c;
     return c;
   }
 
