@@ -43,13 +43,15 @@ export function checkZmqEndpoint(url: string, where: string): void {
   if (scheme === "tcp") {
     const pm = /^(\[[^\]]+\]|[^:\s]+):(\d+)$/.exec(rest);
     if (!pm) throw new ConfigError(`${where}: ${url} needs host:port, like tcp://127.0.0.1:20380`);
-    checkFpmPort(Number(pm[2]), `${where}: ${url}`);
+    // An explicit endpoint may use any port; the 1024-49151 rule is vLLM's, for the base port.
+    const port = Number(pm[2]);
+    if (port < 1 || port > 65535) throw new ConfigError(`${where}: ${url}: port ${port} is outside 1-65535`);
     return;
   }
   throw new ConfigError(`${where}: ${url} uses ${scheme}://; only tcp:// and ipc:// are supported`);
 }
 
-/** Ports 1024-49151, as vLLM accepts for DYN_FORWARDPASS_METRIC_PORT. */
+/** Ports 1024-49151, as vLLM accepts for DYN_FORWARDPASS_METRIC_PORT (base port and base+rank). */
 export function checkFpmPort(port: number, where: string): void {
   if (!Number.isInteger(port) || port < MIN_FPM_PORT || port > MAX_FPM_PORT) {
     throw new ConfigError(`${where}: port ${port} is outside ${MIN_FPM_PORT}-${MAX_FPM_PORT}`);

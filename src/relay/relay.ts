@@ -38,6 +38,7 @@ interface RankLink {
 
 const RECEIVE_BACKOFF_MIN_MS = 10;
 const RECEIVE_BACKOFF_MAX_MS = 1000;
+const YIELD_EVERY = 256;
 
 export class FpmEventRelay {
   readonly metrics = new RelayMetrics();
@@ -104,7 +105,14 @@ export class FpmEventRelay {
 
   private async receiveLoop(link: RankLink): Promise<void> {
     let backoff = RECEIVE_BACKOFF_MIN_MS;
+    let sinceYield = 0;
     while (this.running) {
+      // receive() resolves without a trip through the event loop while ZMQ has messages
+      // queued; yield now and then so timers, /metrics and the NATS socket get their turn.
+      if (++sinceYield >= YIELD_EVERY) {
+        sinceYield = 0;
+        await new Promise((r) => setImmediate(r));
+      }
       let frames: Buffer[];
       try {
         frames = await link.socket.receive();
@@ -196,6 +204,7 @@ export class FpmEventRelay {
     for (const link of this.links) link.socket.close();
     await Promise.allSettled(this.links.map((l) => l.loop));
     if (this.publisher) {
+      this.publisher.flushBatch();
       this.publisher.drain();
       this.publisher.abandon();
       this.publisher.close();

@@ -111,7 +111,8 @@ test("engine - heartbeat interval comes from DYN_FPM_HEARTBEAT_INTERVAL_MS and i
 });
 
 test("engine - publisher rejects endpoints it cannot bind at construction", () => {
-  assert.throws(() => new FpmPublisher({ endpoint: "tcp://127.0.0.1:80" }), ConfigError);
+  assert.throws(() => new FpmPublisher({ endpoint: "tcp://127.0.0.1:70000" }), ConfigError);
+  assert.throws(() => new FpmPublisher({ endpoint: "tcp://127.0.0.1" }), ConfigError);
   assert.throws(() => new FpmPublisher({ endpoint: `ipc:///tmp/${"x".repeat(120)}` }), ConfigError);
   assert.throws(() => new FpmPublisher({ endpoint: "udp://127.0.0.1:20380" }), ConfigError);
 });

@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { FpmPublisher } from "../../src/engine/publisher.js";
 import { NatsServer } from "../harness/nats-server.js";
+import net from "node:net";
 import { freePort, waitFor } from "../harness/ports.js";
 import { REPO_ROOT } from "../harness/vectors.js";
 
@@ -18,6 +19,20 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(DYN_|NATS_)/.test(k)) env[k] = v;
   return { ...env, ...extra };
+}
+
+/** A free port inside vLLM's base-port range 1024-49151 (the kernel's own picks are often above it). */
+async function freeBasePort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 20000 + Math.floor(Math.random() * 29000);
+    const ok = await new Promise<boolean>((resolve) => {
+      const srv = net.createServer();
+      srv.once("error", () => resolve(false));
+      srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+    });
+    if (ok) return port;
+  }
+  throw new Error("no free port in 20000-49000");
 }
 
 interface Run {
@@ -59,6 +74,7 @@ test("relay - bad configuration fails at start with exit code 2 and says what to
     { args: ["--dp-size", "2"], env: { DYN_FORWARDPASS_METRIC_PORT: "49151" }, says: /49151 \+ dp_rank 1: port 49152 is outside/ },
     { args: ["--zmq-endpoint", `ipc:///tmp/${"d".repeat(110)}.{rank}`], says: /over the OS limit of 107/ },
     { args: ["--zmq-endpoint", "udp://127.0.0.1:20380"], says: /only tcp:\/\/ and ipc:\/\// },
+    { args: ["--zmq-endpoint", "tcp://127.0.0.1:65536"], says: /port 65536 is outside 1-65535/ },
     { args: ["--base-port", "20380", "--dp-size", "0"], says: /--dp-size must be an integer in 1\.\.1024/ },
     { args: ["--base-port", "20380", "--validate", "maybe"], says: /--validate/ },
     { args: ["--base-port", "20380", "--max-buffered-bytes", "lots"], says: /--max-buffered-bytes must be an integer/ },
@@ -84,7 +100,7 @@ test("relay - unreachable NATS exits 3 without printing the secret", async () =>
 test("relay - the CLI relays, serves /metrics and /health (200, then 503 without NATS), logs JSON, and exits 0 on SIGTERM", async () => {
   const nats = await NatsServer.start();
   cleanups.push(() => nats.cleanup());
-  const basePort = await freePort();
+  const basePort = await freeBasePort();
   const metricsPort = await freePort();
   const pub = await new FpmPublisher({ endpoint: `tcp://127.0.0.1:${basePort}`, heartbeatIntervalMs: 20 }).bind();
   cleanups.push(() => pub.close());

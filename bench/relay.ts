@@ -1,0 +1,403 @@
+/**
+ * `npm run bench:relay`: the relay process (`fpm relay`) with validation on, with
+ * validation off, and a bare ZMQ -> NATS pipe (no envelope, no checks) in the same run,
+ * each in its own process, fed by the same generator process over ZMQ:
+ * - throughput: the generator sends as fast as it can; sustained msg/s is what the relay
+ *   published over the window (from its counters), CPU us/msg from /proc/<pid>/stat;
+ * - latency at 10,000 msg/s: ZMQ receive -> NATS publish from the relay's own histogram
+ *   (interpolated like histogram_quantile), and end-to-end engine send -> subscriber
+ *   receive for each contender, so the bare pipe's hops can be subtracted;
+ * - RSS: the largest VmRSS of the relay process seen during the run.
+ * Runs alternate between contenders; each figure is the median of BENCH_RUNS runs.
+ *
+ * Internal modes (`--generator`, `--bare-pipe`) are this file run as a child process.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { connect } from "@nats-io/transport-node";
+import * as zmq from "zeromq";
+import { decodeEnvelope } from "../src/codec/envelope.js";
+import { decodeFpm } from "../src/codec/fpm-decode.js";
+import { encodeFpm } from "../src/codec/fpm-encode.js";
+import { encodeSeqFrame } from "../src/engine/frames.js";
+import { fpmSubject } from "../src/eventplane/subject.js";
+import { defaultForwardPassMetrics, type ForwardPassMetrics } from "../src/schema/forward-pass-metrics.js";
+import { NatsServer } from "../test/harness/nats-server.js";
+import { freePort, sleep, waitFor } from "../test/harness/ports.js";
+import { REPO_ROOT } from "../test/harness/vectors.js";
+import { machineInfo, median, percentile, printMachine } from "./machine.js";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1500);
+const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 3000);
+const LATENCY_RATE = 10_000;
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 3000);
+const SUBJECT = fpmSubject({ namespace: "bench" }, {});
+const THIS = path.join(REPO_ROOT, "dist", "bench", "relay.js");
+const FPM = path.join(REPO_ROOT, "bin", "fpm.js");
+
+/** A realistic busy-iteration payload (about 400 bytes, like a vLLM decode step). */
+function samplePayload(counterId: number): Uint8Array {
+  const fpm: ForwardPassMetrics = {
+    ...defaultForwardPassMetrics(),
+    workerId: "7587890896203917071",
+    dpRank: 0,
+    counterId,
+    wallTimeS: 0.0213,
+    scheduledRequests: { numPrefillRequests: 2, sumPrefillTokens: 3072, varPrefillLength: 120_345.25, sumPrefillKvTokens: 512, numDecodeRequests: 48, sumDecodeKvTokens: 61_440, varDecodeKvTokens: 90_112.5 },
+    queuedRequests: { numPrefillRequests: 3, sumPrefillTokens: 4096, varPrefillLength: 2048.5, numDecodeRequests: 0, sumDecodeKvTokens: 0, varDecodeKvTokens: 0 },
+  };
+  return encodeFpm(fpm);
+}
+
+// ---------------------------------------------------------------- child: generator
+/** Binds a PUB and sends as fast as it can (counter_id 0: unstamped, so no per-message encode). */
+async function runGenerator(endpoint: string): Promise<void> {
+  const pub = new zmq.Publisher({ sendHighWaterMark: 100_000, linger: 0 });
+  await pub.bind(endpoint);
+  const payload = samplePayload(0);
+  const empty = new Uint8Array(0);
+  let seq = 0;
+  let stop = false;
+  process.on("SIGTERM", () => (stop = true));
+  // Never outlive the orchestrator.
+  process.on("disconnect", () => process.exit(0));
+  while (!stop) {
+    for (let i = 0; i < 512; i++) await pub.send([empty, encodeSeqFrame(seq++), payload]);
+    // Let the SIGTERM handler run now and then.
+    if ((seq & 0x3fff) === 0) await new Promise((r) => setImmediate(r));
+  }
+  pub.close();
+  process.exit(0);
+}
+
+// ---------------------------------------------------------------- child: bare pipe
+/** ZMQ receive then NATS publish, nothing else: the floor the relay is compared with. */
+async function runBarePipe(endpoint: string, natsUrl: string, port: number): Promise<void> {
+  const nc = await connect({ servers: natsUrl });
+  const sub = new zmq.Subscriber({ receiveHighWaterMark: 10_000, linger: 0 });
+  sub.connect(endpoint);
+  sub.subscribe();
+  let forwarded = 0;
+  const server = http.createServer((_req, res) => res.end(`fpm_relay_forwarded_total{dp_rank="0"} ${forwarded}\n`));
+  server.listen(port, "127.0.0.1");
+  let running = true;
+  process.on("disconnect", () => process.exit(0));
+  process.on("SIGTERM", async () => {
+    running = false;
+    sub.close();
+    await nc.flush().catch(() => undefined);
+    await nc.close();
+    server.close();
+    process.exit(0);
+  });
+  while (running) {
+    let frames: Buffer[];
+    try {
+      frames = await sub.receive();
+    } catch {
+      break;
+    }
+    nc.publish(SUBJECT, frames[2]);
+    forwarded++;
+  }
+}
+
+// ---------------------------------------------------------------- orchestrator
+type Mode = "validated" | "validate-off" | "bare-pipe";
+const MODES: Mode[] = ["validated", "validate-off", "bare-pipe"];
+
+interface RunResult {
+  mode: Mode;
+  msgPerSec: number;
+  cpuUsPerMsg: number;
+  rssMiB: number;
+  e2eP50Us: number;
+  e2eP99Us: number;
+  /** From the relay's histogram (not available for the bare pipe). */
+  relayP50Us: number | null;
+  relayP99Us: number | null;
+  latencyDelivered: number;
+}
+
+const CLK_TCK = 100;
+
+function procCpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+function procRssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function scrape(port: number): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  return res.text();
+}
+
+function forwardedFrom(text: string): number {
+  const m = /fpm_relay_forwarded_total\{dp_rank="0"\} (\d+)/.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+/** histogram_quantile over the relay's latency buckets (linear within a bucket), in us. */
+function histogramQuantileUs(text: string, q: number, baseline: Map<number, number>): number {
+  const buckets: Array<[number, number]> = [];
+  for (const m of text.matchAll(/fpm_relay_forward_latency_seconds_bucket\{le="([^"]+)"\} (\d+)/g)) {
+    const le = m[1] === "+Inf" ? Infinity : Number(m[1]);
+    buckets.push([le, Number(m[2]) - (baseline.get(le) ?? 0)]);
+  }
+  buckets.sort((a, b) => a[0] - b[0]);
+  const total = buckets.at(-1)?.[1] ?? 0;
+  if (total === 0) return NaN;
+  const rank = q * total;
+  let prevLe = 0;
+  let prevCount = 0;
+  for (const [le, count] of buckets) {
+    if (count >= rank) {
+      if (le === Infinity) return prevLe * 1e6;
+      return (prevLe + (le - prevLe) * ((rank - prevCount) / Math.max(1, count - prevCount))) * 1e6;
+    }
+    prevLe = le;
+    prevCount = count;
+  }
+  return NaN;
+}
+
+function bucketsOf(text: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const m of text.matchAll(/fpm_relay_forward_latency_seconds_bucket\{le="([^"]+)"\} (\d+)/g)) out.set(m[1] === "+Inf" ? Infinity : Number(m[1]), Number(m[2]));
+  return out;
+}
+
+const children = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+});
+
+function startChild(args: string[], ipc = false): ChildProcess {
+  const child = spawn(process.execPath, args, { stdio: ipc ? ["ignore", "inherit", "inherit", "ipc"] : ["ignore", "ignore", "inherit"], env: { ...process.env, DYN_LOG: "error" } });
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  child.kill("SIGTERM");
+  const t = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(t);
+}
+
+async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
+  const zmqPort = await freePort();
+  const endpoint = `tcp://127.0.0.1:${zmqPort}`;
+  const metricsPort = await freePort();
+  const relay =
+    mode === "bare-pipe"
+      ? startChild([THIS, "--bare-pipe", endpoint, natsUrl, String(metricsPort)], true)
+      : startChild([FPM, "relay", "--zmq-endpoint", endpoint, "--nats", natsUrl, "--namespace", "bench", "--metrics-port", String(metricsPort), "--metrics-host", "127.0.0.1", "--validate", mode === "validated" ? "on" : "off"]);
+  const pid = relay.pid!;
+  let rssMax = 0;
+  const rssTimer = setInterval(() => {
+    try {
+      rssMax = Math.max(rssMax, procRssMiB(pid));
+    } catch {
+      // exited
+    }
+  }, 100);
+  try {
+    await waitFor(async () => {
+      try {
+        await scrape(metricsPort);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 15_000, `${mode} to listen`);
+
+    // Throughput: a separate generator process blasts; count what the relay publishes.
+    const gen = startChild([THIS, "--generator", endpoint], true);
+    await sleep(WARMUP_MS);
+    const f0 = forwardedFrom(await scrape(metricsPort));
+    const c0 = procCpuSeconds(pid);
+    const t0 = performance.now();
+    await sleep(WINDOW_MS);
+    const f1 = forwardedFrom(await scrape(metricsPort));
+    const c1 = procCpuSeconds(pid);
+    const t1 = performance.now();
+    await stopChild(gen);
+    const delivered = f1 - f0;
+    const msgPerSec = delivered / ((t1 - t0) / 1000);
+    const cpuUsPerMsg = ((c1 - c0) * 1e6) / Math.max(1, delivered);
+
+    // Latency at 10,000 msg/s: this process is the engine and the subscriber.
+    const lat = await latencyPhase(mode, endpoint, natsUrl, metricsPort);
+    return { mode, msgPerSec, cpuUsPerMsg, rssMiB: rssMax, ...lat };
+  } finally {
+    clearInterval(rssTimer);
+    await stopChild(relay);
+  }
+}
+
+async function latencyPhase(mode: Mode, endpoint: string, natsUrl: string, metricsPort: number) {
+  const pub = new zmq.Publisher({ sendHighWaterMark: 100_000, linger: 0 });
+  // The generator's socket is gone; bind the same endpoint again after it is released.
+  await waitFor(async () => {
+    try {
+      await pub.bind(endpoint);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 10_000, "rebinding the engine endpoint");
+  const nc = await connect({ servers: natsUrl });
+  const total = Math.round((LATENCY_RATE * LATENCY_MS) / 1000);
+  const warm = LATENCY_RATE; // one second of warm-up before the recorded messages
+  const sentAt = new Float64Array(warm + total + 1);
+  const latencies: number[] = [];
+  nc.subscribe(SUBJECT, {
+    callback: (_e, msg) => {
+      const now = performance.now();
+      let payload: Uint8Array = msg.data;
+      if (mode !== "bare-pipe") {
+        const env = decodeEnvelope(msg.data);
+        if (!env.ok) return;
+        payload = env.value.payload;
+      }
+      const d = decodeFpm(payload);
+      if (!d.ok) return;
+      const seq = d.value.counterId;
+      if (seq >= warm && seq < sentAt.length && sentAt[seq] > 0) latencies.push((now - sentAt[seq]) * 1000);
+    },
+  });
+  await nc.flush();
+  // Let the relay's SUB reconnect to the new PUB (the slow joiner) before counting.
+  const empty = new Uint8Array(0);
+  const before = forwardedFrom(await scrape(metricsPort));
+  await waitFor(async () => {
+    await pub.send([empty, encodeSeqFrame(0), samplePayload(0)]);
+    return forwardedFrom(await scrape(metricsPort)) > before;
+  }, 15_000, "the relay to join the latency engine");
+  const buckets0 = bucketsOf(await scrape(metricsPort));
+  let seq = 1;
+  const start = performance.now();
+  let sending = false;
+  await new Promise<void>((resolve, reject) => {
+    const tick = setInterval(async () => {
+      // zeromq.js allows one send in flight: a tick that finds the previous one busy skips.
+      if (sending) return;
+      sending = true;
+      try {
+        const due = Math.min(warm + total, Math.floor(((performance.now() - start) / 1000) * LATENCY_RATE) + 1);
+        while (seq < due) {
+          const payload = samplePayload(seq);
+          sentAt[seq] = performance.now();
+          await pub.send([empty, encodeSeqFrame(seq), payload]);
+          seq++;
+        }
+      } catch (err) {
+        clearInterval(tick);
+        reject(err);
+      } finally {
+        sending = false;
+      }
+      if (seq >= warm + total) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 1);
+  });
+  await sleep(500);
+  const text = await scrape(metricsPort);
+  await nc.close();
+  pub.close();
+  // The relay's histogram also holds the warm-up second; at 10k msg/s that is a quarter of the samples.
+  return {
+    e2eP50Us: percentile(latencies, 50),
+    e2eP99Us: percentile(latencies, 99),
+    relayP50Us: mode === "bare-pipe" ? null : histogramQuantileUs(text, 0.5, buckets0),
+    relayP99Us: mode === "bare-pipe" ? null : histogramQuantileUs(text, 0.99, buckets0),
+    latencyDelivered: latencies.length / total,
+  };
+}
+
+function fmt(n: number | null, digits = 0): string {
+  return n === null || Number.isNaN(n) ? "-" : n.toFixed(digits);
+}
+
+async function orchestrate(): Promise<void> {
+  const m = machineInfo("npm run bench:relay");
+  printMachine(m);
+  console.log(`# ${RUNS} runs per contender, alternating; throughput window ${WINDOW_MS} ms after ${WARMUP_MS} ms warm-up; latency at ${LATENCY_RATE} msg/s for ${LATENCY_MS} ms; medians`);
+  const nats = await NatsServer.start();
+  const results: RunResult[] = [];
+  try {
+    for (let r = 0; r < RUNS; r++) {
+      for (const mode of MODES) {
+        const res = await oneRun(mode, nats.url);
+        results.push(res);
+        console.log(`  run ${r + 1} ${mode.padEnd(12)} ${fmt(res.msgPerSec)} msg/s, ${fmt(res.cpuUsPerMsg, 2)} us CPU/msg, RSS ${fmt(res.rssMiB, 1)} MiB, e2e p50/p99 ${fmt(res.e2eP50Us)}/${fmt(res.e2eP99Us)} us, relay p50/p99 ${fmt(res.relayP50Us)}/${fmt(res.relayP99Us)} us, delivered ${(res.latencyDelivered * 100).toFixed(1)}%`);
+      }
+    }
+  } finally {
+    await nats.cleanup();
+  }
+  const med = (mode: Mode, k: keyof RunResult) => {
+    const v = results.filter((x) => x.mode === mode).map((x) => x[k]).filter((x): x is number => typeof x === "number");
+    return v.length ? median(v) : null;
+  };
+  const summary = Object.fromEntries(
+    MODES.map((mode) => [
+      mode,
+      {
+        msgPerSec: med(mode, "msgPerSec"),
+        cpuUsPerMsg: med(mode, "cpuUsPerMsg"),
+        rssMiB: med(mode, "rssMiB"),
+        e2eP50Us: med(mode, "e2eP50Us"),
+        e2eP99Us: med(mode, "e2eP99Us"),
+        relayP50Us: med(mode, "relayP50Us"),
+        relayP99Us: med(mode, "relayP99Us"),
+      },
+    ]),
+  ) as unknown as Record<Mode, Record<string, number | null>>;
+  const bare = summary["bare-pipe"];
+  const ratio = (mode: Mode) => (summary[mode].msgPerSec ?? 0) / (bare.msgPerSec ?? 1);
+  const added = (mode: Mode, k: "e2eP50Us" | "e2eP99Us") => (summary[mode][k] ?? NaN) - (bare[k] ?? NaN);
+  console.log("");
+  console.log("| contender | msg/s | vs bare | CPU us/msg | RSS MiB | relay p50 / p99 us (ZMQ recv -> NATS publish) | e2e p50 / p99 us | added e2e vs bare p50 / p99 us |");
+  console.log("|---|---|---|---|---|---|---|---|");
+  const rows: string[] = [];
+  for (const mode of MODES) {
+    const s = summary[mode];
+    const row = `| ${mode} | ${fmt(s.msgPerSec)} | ${(ratio(mode) * 100).toFixed(0)}% | ${fmt(s.cpuUsPerMsg, 2)} | ${fmt(s.rssMiB, 1)} | ${fmt(s.relayP50Us)} / ${fmt(s.relayP99Us)} | ${fmt(s.e2eP50Us)} / ${fmt(s.e2eP99Us)} | ${mode === "bare-pipe" ? "-" : `${fmt(added(mode, "e2eP50Us"))} / ${fmt(added(mode, "e2eP99Us"))}`} |`;
+    rows.push(row);
+    console.log(row);
+  }
+  const v = summary.validated;
+  const targets = {
+    validatedMsgPerSec: { value: v.msgPerSec, target: ">= 100000", met: (v.msgPerSec ?? 0) >= 100_000 },
+    validatedVsBare: { value: ratio("validated"), target: ">= 0.70", met: ratio("validated") >= 0.7 },
+    p99AddedLatencyUs: { value: v.relayP99Us, target: "<= 1000", met: (v.relayP99Us ?? Infinity) <= 1000 },
+    rssMiB: { value: v.rssMiB, target: "<= 100", met: (v.rssMiB ?? Infinity) <= 100 },
+  };
+  console.log("");
+  for (const [k, t] of Object.entries(targets)) console.log(`${k.padEnd(20)} ${fmt(t.value as number, k === "validatedVsBare" ? 2 : 0).padStart(8)}  target ${t.target}: ${t.met ? "met" : "MISSED"}`);
+  const out = { machine: m, settings: { runs: RUNS, warmupMs: WARMUP_MS, windowMs: WINDOW_MS, latencyRate: LATENCY_RATE, latencyMs: LATENCY_MS }, summary, targets, runs: results, table: rows };
+  fs.mkdirSync(path.join(REPO_ROOT, "bench", "results"), { recursive: true });
+  fs.writeFileSync(path.join(REPO_ROOT, "bench", "results", "relay.json"), JSON.stringify(out, null, 2) + "\n");
+  console.log(`\nwrote bench/results/relay.json`);
+}
+
+const [mode, ...rest] = process.argv.slice(2);
+if (mode === "--generator") await runGenerator(rest[0]);
+else if (mode === "--bare-pipe") await runBarePipe(rest[0], rest[1], Number(rest[2]));
+else await orchestrate();
