@@ -68,3 +68,25 @@ export { CommandConnector } from "./planner/connectors/command-connector.js";
 export type { CommandConnectorOptions } from "./planner/connectors/command-connector.js";
 export type { ReplicaConnector, ComponentLiveness } from "./planner/connectors/replica-connector.js";
 export { PlannerMetrics } from "./metrics/planner-metrics.js";
+
+// Simulator (src/sim): engines without a GPU, load shapes, the recording format
+export { SimulatedDeployment } from "./sim/deployment.js";
+export type { SimulatedDeploymentOptions, ForwardPassEvent, WorkerEvent, EngineView } from "./sim/deployment.js";
+export { EngineScheduler } from "./sim/engine-scheduler.js";
+export type { EngineSchedulerOptions, IterationPlan } from "./sim/engine-scheduler.js";
+export { CostModel } from "./sim/cost-model.js";
+export type { CostModelOptions } from "./sim/cost-model.js";
+export { RateArrivals, ListArrivals } from "./sim/arrivals.js";
+export type { Arrival, ArrivalSource, RateArrivalsOptions, RequestLengths } from "./sim/arrivals.js";
+export type { LoadShape } from "./sim/load-shape.js";
+export { parseArrivalsNdjson } from "./sim/arrival-file.js";
+export { SimulatedEngineFleet } from "./sim/engine-fleet.js";
+export type { SimulatedEngineFleetOptions } from "./sim/engine-fleet.js";
+export { RealtimeSimulation } from "./sim/realtime-runner.js";
+export type { RealtimeSimulationOptions } from "./sim/realtime-runner.js";
+export { PlannerFollower } from "./sim/planner-follower.js";
+export type { PlannerFollowerOptions } from "./sim/planner-follower.js";
+export { OfflinePlanner } from "./sim/offline-planner.js";
+export type { OfflinePlannerOptions } from "./sim/offline-planner.js";
+export { recordLine, parseRecordLine, readRecording } from "./sim/stream-recording.js";
+export type { RecordedMessage } from "./sim/stream-recording.js";

@@ -5,13 +5,10 @@
  * `desired`; new workers become ready after the deployment's start-up delay.
  */
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { encodeSubjectSegment } from "../eventplane/subject.js";
 import type { Logger } from "../util/log.js";
 import type { SimulatedDeployment } from "./deployment.js";
 
-export function plannerDecisionsSubject(namespace: string): string {
-  return `namespace.${encodeSubjectSegment(namespace)}.planner.decisions`;
-}
+export { plannerDecisionsSubject } from "../planner/connectors/virtual-connector.js";
 
 export interface PlannerFollowerOptions {
   nc: NatsConnection;
