@@ -25,7 +25,8 @@ export class PlannerMetrics {
   private readonly desired: Gauge<string>;
   private readonly decisions: Counter<string>;
   private readonly samples: Gauge<string>;
-  private readonly samplesAdded: Gauge<string>;
+  private readonly samplesAdded: Counter<string>;
+  private readonly lastSamplesAdded = new Map<string, number>();
   private readonly coef: Gauge<string>;
   private readonly tickSeconds: Gauge<string>;
   private readonly engines: Gauge<string>;
@@ -66,7 +67,7 @@ export class PlannerMetrics {
     this.desired = new Gauge({ name: "fpm_planner_desired_replicas", help: "Replicas the latest tick asked for", labelNames: ["component"], registers: r });
     this.decisions = new Counter({ name: "fpm_planner_decisions_total", help: "Ticks by direction (up, down, hold) and reason", labelNames: ["component", "direction", "reason"], registers: r });
     this.samples = new Gauge({ name: "fpm_planner_model_samples", help: "Regression samples kept now", labelNames: ["component"], registers: r });
-    this.samplesAdded = new Gauge({ name: "fpm_planner_model_samples_added", help: "Regression samples added since start, retired ones included", labelNames: ["component"], registers: r });
+    this.samplesAdded = new Counter({ name: "fpm_planner_model_samples_added_total", help: "Regression samples added, retired ones included", labelNames: ["component"], registers: r });
     this.coef = new Gauge({ name: "fpm_planner_model_coefficient", help: "Fitted coefficient (term intercept in seconds; others seconds per unit)", labelNames: ["component", "term"], registers: r });
     this.tickSeconds = new Gauge({ name: "fpm_planner_tick_duration_seconds", help: "Time the latest tick took (all components)", registers: r });
     this.engines = new Gauge({ name: "fpm_planner_engines", help: "Live engines tracked", registers: r });
@@ -88,7 +89,9 @@ export class PlannerMetrics {
     this.desired.set({ component: c }, d.desired);
     this.decisions.inc({ component: c, direction: d.direction, reason: d.reason });
     this.samples.set({ component: c }, d.model.samples);
-    this.samplesAdded.set({ component: c }, d.model.samplesAdded);
+    const before = this.lastSamplesAdded.get(c) ?? 0;
+    if (d.model.samplesAdded > before) this.samplesAdded.inc({ component: c }, d.model.samplesAdded - before);
+    this.lastSamplesAdded.set(c, d.model.samplesAdded);
     const terms = COEF_TERMS[d.kind];
     if (d.model.coef && d.model.intercept !== null) {
       this.coef.set({ component: c, term: "intercept" }, d.model.intercept);
