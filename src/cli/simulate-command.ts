@@ -4,7 +4,7 @@
  * planner's actuator: it adds and removes workers as the planner's decisions ask.
  */
 import type { Command } from "commander";
-import { checkZmqEndpoint, DEFAULT_FPM_BASE_PORT } from "../engine/endpoints.js";
+import { checkFpmPort, checkZmqEndpoint, DEFAULT_FPM_BASE_PORT } from "../engine/endpoints.js";
 import { addNatsCliOptions, connectNats, type EventPlaneConnection, type NatsCliFlags, natsOptionsFromFlags } from "../eventplane/connection.js";
 import { DEFAULT_COMPONENT, DEFAULT_NAMESPACE } from "../eventplane/subject.js";
 import { ARRIVALS_HELP, parseArrivalSpec, parseTokenRange } from "../sim/arrival-spec.js";
@@ -133,6 +133,8 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
   const fleet = new SimulatedEngineFleet({ dpRanks, portBase, ipcPrefix: flags.ipcPrefix, heartbeatIntervalMs, sendLogPath: flags.sendLog, logger });
   // Every endpoint the run may bind is checked now, so a bad port or ipc path fails at start.
   for (let s = 0; s < maxWorkers; s++) for (const e of fleet.endpoints(s)) checkZmqEndpoint(e, flags.ipcPrefix ? "--ipc-prefix" : "--port-base");
+  // vLLM's rule for DYN_FORWARDPASS_METRIC_PORT applies to every base + rank of every worker slot.
+  if (!flags.ipcPrefix) checkFpmPort(portBase + maxWorkers * dpRanks - 1, `--port-base ${portBase} with ${maxWorkers} worker slots (--max-workers) x ${dpRanks} ranks: the last`);
 
   const emit = (obj: Record<string, unknown>) => {
     if (flags.events) ctx.stdout(JSON.stringify({ time: new Date().toISOString(), ...obj }));
