@@ -299,6 +299,7 @@ function writeBenchmarksSection(m: ReturnType<typeof machineInfo>, rows: string[
     "",
     "Raw figures: `bench/results/planner.json`.",
     "",
+    "",
   ].join("\n");
   const out = text.slice(0, start) + body + (rest >= 0 ? text.slice(rest + 1) : "");
   fs.writeFileSync(file, out);
