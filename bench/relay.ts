@@ -12,7 +12,7 @@
  *
  * Internal modes (`--generator`, `--bare-pipe`) are this file run as a child process.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
@@ -75,7 +75,11 @@ async function runGenerator(endpoint: string): Promise<void> {
 }
 
 // ---------------------------------------------------------------- child: bare pipe
-/** ZMQ receive then NATS publish, nothing else: the floor the relay is compared with. */
+/**
+ * ZMQ receive then NATS publish, nothing else: the floor the relay is compared with. It
+ * batches NATS writes per ZMQ burst exactly as the relay does, so the comparison measures
+ * the checks and the envelope, not a different write pattern.
+ */
 async function runBarePipe(endpoint: string, natsUrl: string, port: number): Promise<void> {
   const nc = await connect({ servers: natsUrl });
   const sub = new zmq.Subscriber({ receiveHighWaterMark: 10_000, linger: 0 });
@@ -94,15 +98,26 @@ async function runBarePipe(endpoint: string, natsUrl: string, port: number): Pro
     server.close();
     process.exit(0);
   });
+  let batch: Uint8Array[] = [];
+  const flush = () => {
+    for (const p of batch) nc.publish(SUBJECT, p);
+    forwarded += batch.length;
+    batch = [];
+  };
+  let sinceYield = 0;
   while (running) {
+    if (++sinceYield >= 256) {
+      sinceYield = 0;
+      await new Promise((r) => setImmediate(r));
+    }
     let frames: Buffer[];
     try {
       frames = await sub.receive();
     } catch {
       break;
     }
-    nc.publish(SUBJECT, frames[2]);
-    forwarded++;
+    batch.push(frames[2]);
+    if (!sub.readable || batch.length >= 256) flush();
   }
 }
 
@@ -176,6 +191,47 @@ function bucketsOf(text: string): Map<number, number> {
   return out;
 }
 
+/**
+ * pyzmq sends several times faster than zeromq.js, so when the contract-test venv (or a
+ * python3 with pyzmq) is there, the generator is Python and cannot be the bottleneck.
+ */
+const PY_GENERATOR = `
+import os, sys, zmq
+ctx = zmq.Context()
+s = ctx.socket(zmq.PUB)
+s.setsockopt(zmq.SNDHWM, 100000)
+s.setsockopt(zmq.LINGER, 0)
+s.bind(sys.argv[1])
+payload = bytes.fromhex(sys.argv[2])
+seq = 0
+ppid = os.getppid()
+while True:
+    for _ in range(4096):
+        s.send_multipart([b"", seq.to_bytes(8, "big"), payload], copy=False)
+        seq += 1
+    if os.getppid() != ppid:
+        break
+`;
+
+function pythonWithZmq(): string | null {
+  for (const py of [path.join(REPO_ROOT, "contract-tests", ".venv", "bin", "python"), "python3"]) {
+    const r = spawnSync(py, ["-c", "import zmq"], { stdio: "ignore" });
+    if (r.status === 0) return py;
+  }
+  return null;
+}
+const PYTHON = pythonWithZmq();
+
+function startGenerator(endpoint: string): ChildProcess {
+  if (PYTHON) {
+    const child = spawn(PYTHON, ["-c", PY_GENERATOR, endpoint, Buffer.from(samplePayload(0)).toString("hex")], { stdio: ["ignore", "ignore", "inherit"] });
+    children.add(child);
+    child.once("exit", () => children.delete(child));
+    return child;
+  }
+  return startChild([THIS, "--generator", endpoint], true);
+}
+
 const children = new Set<ChildProcess>();
 process.on("exit", () => {
   for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
@@ -225,7 +281,7 @@ async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
     }, 15_000, `${mode} to listen`);
 
     // Throughput: a separate generator process blasts; count what the relay publishes.
-    const gen = startChild([THIS, "--generator", endpoint], true);
+    const gen = startGenerator(endpoint);
     await sleep(WARMUP_MS);
     const f0 = forwardedFrom(await scrape(metricsPort));
     const c0 = procCpuSeconds(pid);
@@ -337,6 +393,7 @@ function fmt(n: number | null, digits = 0): string {
 async function orchestrate(): Promise<void> {
   const m = machineInfo("npm run bench:relay");
   printMachine(m);
+  console.log(`# generator: ${PYTHON ? `pyzmq (${PYTHON})` : "zeromq.js (no python with pyzmq found)"}; bare pipe batches NATS writes per ZMQ burst like the relay`);
   console.log(`# ${RUNS} runs per contender, alternating; throughput window ${WINDOW_MS} ms after ${WARMUP_MS} ms warm-up; latency at ${LATENCY_RATE} msg/s for ${LATENCY_MS} ms; medians`);
   const nats = await NatsServer.start();
   const results: RunResult[] = [];

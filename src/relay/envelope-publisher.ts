@@ -105,6 +105,7 @@ export class EnvelopePublisher {
     const bytes = source.envelope(payload);
     if (this.batch.length > 0 || (this.buffer.length === 0 && this.conn.writable)) {
       this.batch.push({ dpRank: source.dpRank, bytes, receivedAt });
+      // The relay flushes when ZMQ runs dry; the timer only guards against a batch left behind.
       if (this.batch.length === 1) setImmediate(this.flushBatch);
       else if (this.batch.length >= MAX_BATCH) this.flushBatch();
       return;

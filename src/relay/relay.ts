@@ -126,6 +126,8 @@ export class FpmEventRelay {
       }
       backoff = RECEIVE_BACKOFF_MIN_MS;
       this.handle(link, frames, performance.now());
+      // The burst is over when ZMQ has nothing more queued: publish the batch right away.
+      if (!link.socket.readable) this.publisher!.flushBatch();
     }
   }
 
