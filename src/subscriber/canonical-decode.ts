@@ -113,8 +113,12 @@ class Reader {
 
 const reader = new Reader();
 
-/** The canonical FPM payload, or null (decode it with `decodeFpm` instead). */
-export function decodeCanonicalFpm(bytes: Uint8Array): ForwardPassMetrics | null {
+/**
+ * The canonical FPM payload, or null (decode it with `decodeFpm` instead). With `into`,
+ * the fields are written into that object (only when the whole payload is canonical) and
+ * it is returned: the hot loop reuses one object instead of allocating three per message.
+ */
+export function decodeCanonicalFpm(bytes: Uint8Array, into?: ForwardPassMetrics): ForwardPassMetrics | null {
   const r = reader.reset(bytes);
   if (bytes[0] !== 0x87) return null;
   r.pos = 1;
@@ -148,6 +152,19 @@ export function decodeCanonicalFpm(bytes: Uint8Array): ForwardPassMetrics | null
   r.key(QUEUED[4]); const qDecodeKv = r.uint();
   r.key(QUEUED[5]); const qVarDecode = r.float();
   if (r.bad || r.pos !== bytes.length) return null;
+  if (into) {
+    into.version = 1;
+    into.workerId = workerId;
+    into.dpRank = dpRank;
+    into.counterId = counterId;
+    into.wallTimeS = wallTimeS;
+    const sr = into.scheduledRequests, qr = into.queuedRequests;
+    sr.numPrefillRequests = sNumPrefill; sr.sumPrefillTokens = sPrefillTokens; sr.varPrefillLength = sVarPrefill; sr.sumPrefillKvTokens = sPrefillKv;
+    sr.numDecodeRequests = sNumDecode; sr.sumDecodeKvTokens = sDecodeKv; sr.varDecodeKvTokens = sVarDecode;
+    qr.numPrefillRequests = qNumPrefill; qr.sumPrefillTokens = qPrefillTokens; qr.varPrefillLength = qVarPrefill;
+    qr.numDecodeRequests = qNumDecode; qr.sumDecodeKvTokens = qDecodeKv; qr.varDecodeKvTokens = qVarDecode;
+    return into;
+  }
   return {
     version: 1,
     workerId,
@@ -163,6 +180,23 @@ export function decodeCanonicalFpm(bytes: Uint8Array): ForwardPassMetrics | null
       numDecodeRequests: qNumDecode, sumDecodeKvTokens: qDecodeKv, varDecodeKvTokens: qVarDecode,
     },
   };
+}
+
+/** Copies every field of `from` into `to` (nested objects included), in place. */
+export function copyFpmInto(from: ForwardPassMetrics, to: ForwardPassMetrics): ForwardPassMetrics {
+  to.version = from.version;
+  to.workerId = from.workerId;
+  to.dpRank = from.dpRank;
+  to.counterId = from.counterId;
+  to.wallTimeS = from.wallTimeS;
+  Object.assign(to.scheduledRequests, from.scheduledRequests);
+  Object.assign(to.queuedRequests, from.queuedRequests);
+  return to;
+}
+
+/** A fresh copy of `fpm` (nested objects too). */
+export function cloneFpm(fpm: ForwardPassMetrics): ForwardPassMetrics {
+  return { ...fpm, scheduledRequests: { ...fpm.scheduledRequests }, queuedRequests: { ...fpm.queuedRequests } };
 }
 
 /** A canonical FPM envelope's fields as numbers (all within 2^53 - 1); the payload is a view into the input. */

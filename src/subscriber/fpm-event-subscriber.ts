@@ -26,7 +26,8 @@ import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
 import { BoundedQueue } from "./bounded-queue.js";
 import { type ComponentEngines, EngineTable } from "./engine-table.js";
-import { decodeCanonicalEnvelope, decodeCanonicalFpm } from "./canonical-decode.js";
+import { cloneFpm, copyFpmInto, decodeCanonicalEnvelope, decodeCanonicalFpm } from "./canonical-decode.js";
+import { defaultForwardPassMetrics } from "../schema/forward-pass-metrics.js";
 import { SUBSCRIBER_DROP_REASONS, type SubscriberDropReason } from "./drop-reasons.js";
 import type { EngineEvent, TrackedEngine } from "./tracked-engine.js";
 
@@ -120,6 +121,8 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
   private readonly publishers = new Map<number | bigint, PublisherState>();
   private readonly componentBySubject = new Map<string, ComponentEngines>();
   private lastSubject = "";
+  /** The fast path decodes into this one object; accepted values are then copied where they live. */
+  private readonly scratch: ForwardPassMetrics = defaultForwardPassMetrics();
   private lastComponent: ComponentEngines | null = null;
   private readonly listeners = new Set<(e: EngineEvent) => void>();
   private readonly subs: Subscription[] = [];
@@ -233,7 +236,7 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
       pub = { sequence: seq };
       this.publishers.set(pubKey, pub);
     }
-    let fpm = decodeCanonicalFpm(payloadBytes);
+    let fpm = decodeCanonicalFpm(payloadBytes, this.scratch);
     if (fpm === null) {
       const payload = decodeFpm(payloadBytes);
       if (!payload.ok) return this.drop(`payload_${payload.reason}`, subject, payload.detail);
@@ -255,13 +258,18 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
         this.counts.restarts++;
         this.emit({ type: "restarted", component: comp.component, workerId: fpm.workerId, dpRank: fpm.dpRank });
       }
-      t.fpm = fpm;
+      // Without recv consumers nobody else holds the engine's FPM object: update it in place.
+      if (fpm !== this.scratch) t.fpm = fpm;
+      else if (this.queue || this.onMessage) t.fpm = cloneFpm(fpm);
+      else copyFpmInto(fpm, t.fpm);
+      fpm = t.fpm;
       t.lastSeenMs = now;
       t.publisherId = pubKey;
       t.sequence = seq;
       t.messages++;
     } else {
       if (this.engines.size >= this.maxEngines) return this.drop("engine_limit", subject, `${this.maxEngines} engines tracked`);
+      if (fpm === this.scratch) fpm = cloneFpm(fpm);
       this.engines.add(comp, { component: comp.component, workerId: fpm.workerId, dpRank: fpm.dpRank, fpm, lastSeenMs: now, publisherId: pubKey, sequence: seq, messages: 1, restarts: 0 });
       this.emit({ type: "added", component: comp.component, workerId: fpm.workerId, dpRank: fpm.dpRank });
     }
@@ -275,7 +283,11 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
     return null;
   }
 
-  /** Latest FPM of every tracked engine (optionally of one component). */
+  /**
+   * Latest FPM of every tracked engine (optionally of one component). The entries are live:
+   * they (and, without recv consumers, their `fpm` objects) are updated in place as messages
+   * arrive, so copy what must stay fixed.
+   */
   snapshot(component?: string): TrackedEngine[] {
     return this.engines.list(component);
   }
