@@ -5,11 +5,11 @@
  */
 import crypto from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { encodeEnvelope } from "../codec/envelope.js";
 import type { EventPlaneConnection } from "../eventplane/connection.js";
 import type { RelayMetrics, RelayRankCounters } from "../metrics/relay-metrics.js";
 import { FPM_TOPIC } from "../schema/forward-pass-metrics.js";
 import type { Logger } from "../util/log.js";
+import { RankEnvelopeWriter } from "./envelope-writer.js";
 import { type BufferedEnvelope, OutageBuffer } from "./outage-buffer.js";
 
 /** Envelopes per NATS write at most; a longer burst is written in several batches. */
@@ -24,22 +24,19 @@ export function randomPublisherId(): bigint {
 export class RankEnvelopeSource {
   /** Sequence of the next envelope; starts at 0, +1 per envelope made. */
   nextSequence = 0;
+  private readonly writer: RankEnvelopeWriter;
 
   constructor(
     readonly dpRank: number,
     readonly publisherId: bigint,
     readonly counters: RelayRankCounters,
-  ) {}
+  ) {
+    this.writer = new RankEnvelopeWriter(publisherId, FPM_TOPIC);
+  }
 
   /** The envelope bytes for `payload` (copied in unchanged, never re-encoded). */
   envelope(payload: Uint8Array): Uint8Array {
-    return encodeEnvelope({
-      publisherId: this.publisherId,
-      sequence: BigInt(this.nextSequence++),
-      publishedAtMs: BigInt(Date.now()),
-      topic: FPM_TOPIC,
-      payload,
-    });
+    return this.writer.write(this.nextSequence++, Date.now(), payload);
   }
 }
 
