@@ -18,7 +18,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { connect } from "@nats-io/transport-node";
-import { encodeEnvelope, encodeFpm, defaultForwardPassMetrics, FpmPlanner, resolvePlannerConfig, FPM_TOPIC } from "../src/index.js";
+// Direct module imports (not the index): the bench only loads what it measures.
+import { encodeEnvelope } from "../src/codec/envelope.js";
+import { encodeFpm } from "../src/codec/fpm-encode.js";
+import { defaultForwardPassMetrics, FPM_TOPIC } from "../src/schema/forward-pass-metrics.js";
+import { FpmPlanner } from "../src/planner/fpm-planner.js";
+import { resolvePlannerConfig } from "../src/planner/planner-config.js";
 import { Logger } from "../src/util/log.js";
 import { NatsServer } from "../test/harness/nats-server.js";
 import { machineInfo, median, printMachine } from "./machine.js";
