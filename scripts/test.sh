@@ -3,7 +3,7 @@
 # real ZMQ), then the cross-language contract tests (real msgspec/pyzmq in a local venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh prometheus
+bash scripts/setup.sh prometheus openssl
 
 echo "== unit and integration tests (node --test)"
 # Node 20 runs every .js under a directory argument (harness modules too): pass the test files.
