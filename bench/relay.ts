@@ -117,7 +117,7 @@ async function runBarePipe(endpoint: string, natsUrl: string, port: number): Pro
       break;
     }
     batch.push(frames[2]);
-    if (!sub.readable || batch.length >= 256) flush();
+    if (!sub.readable || batch.length >= 64) flush();
   }
 }
 

@@ -12,8 +12,11 @@ import type { Logger } from "../util/log.js";
 import { RankEnvelopeWriter } from "./envelope-writer.js";
 import { type BufferedEnvelope, OutageBuffer } from "./outage-buffer.js";
 
-/** Envelopes per NATS write at most; a longer burst is written in several batches. */
-const MAX_BATCH = 256;
+/**
+ * Envelopes per NATS write at most; a longer burst is written in several batches. Small
+ * enough that the first envelope of a burst waits for only a few others.
+ */
+const MAX_BATCH = 64;
 
 /** A random publisher id in 0..2^53-1, as newer Dynamo runtimes draw them (JSON-safe). */
 export function randomPublisherId(): bigint {

@@ -84,7 +84,8 @@ export class RankEnvelopeWriter {
     const n = payload.length;
     const binHeader = n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
     const size = this.head.length + uintSize(sequence) + this.mid.length + uintSize(publishedAtMs) + this.tail.length + binHeader + n;
-    const out = new Uint8Array(size);
+    // Every byte is written below; allocUnsafe takes small buffers from Node's pool (no malloc each).
+    const out = Buffer.allocUnsafe(size);
     out.set(this.head, 0);
     let at = writeUint(out, this.head.length, sequence);
     out.set(this.mid, at);
