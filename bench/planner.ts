@@ -15,6 +15,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { connect } from "@nats-io/transport-node";
@@ -33,7 +34,7 @@ const REPO = path.resolve(path.dirname(SELF), "..", "..");
 const SUBJECT = "namespace.bench.component.backend.forward-pass-metrics";
 const ENGINES = 2000;
 const RANKS = 4;
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 400_000);
 const TICK_SECONDS = Number(process.env.BENCH_TICK_SECONDS ?? 12);
 const RATE_HZ = 50;
@@ -212,6 +213,8 @@ async function ingestRun(url: string, mode: "bare" | "planner"): Promise<{ rate:
 async function main(): Promise<void> {
   const m = machineInfo("npm run bench:planner");
   printMachine(m);
+  const loadBefore = os.loadavg()[0];
+  console.log(`# load average at start: ${loadBefore.toFixed(1)} on ${m.cores} cores (other jobs share this machine)`);
   // Deep per-client buffers so a slow receiver is measured, not disconnected as a slow consumer.
   const server = await NatsServer.start({ config: "max_pending: 1GB\nwrite_deadline: \"60s\"" });
   try {
@@ -229,6 +232,8 @@ async function main(): Promise<void> {
     }
     const bareMed = median(bare);
     const plannerMed = median(planner);
+    // Runs are paired (bare then planner, back to back), so the per-pair ratio cancels most of the machine's swings.
+    const pairRatio = median(bare.map((b, i) => planner[i] / b));
 
     console.log(`# scale: ${ENGINES} engines (${ENGINES / RANKS} workers x ${RANKS} ranks) at ${RATE_HZ} Hz for ${TICK_SECONDS} s, a tick per second, ${RUNS} runs`);
     const tickMedians: number[] = [];
@@ -253,7 +258,8 @@ async function main(): Promise<void> {
     }
     const results = {
       machine: m,
-      ingest: { messages: MESSAGES, engines: ENGINES, runs: RUNS, bareMsgPerSec: bare, plannerMsgPerSec: planner, bareMedian: bareMed, plannerMedian: plannerMed, ratio: plannerMed / bareMed, received },
+      loadAverage: { start: loadBefore, end: os.loadavg()[0] },
+      ingest: { messages: MESSAGES, engines: ENGINES, runs: RUNS, bareMsgPerSec: bare, plannerMsgPerSec: planner, bareMedian: bareMed, plannerMedian: plannerMed, ratioOfMedians: plannerMed / bareMed, medianPairRatio: pairRatio, received },
       scale: { engines: ENGINES, hz: RATE_HZ, seconds: TICK_SECONDS, runs: scaleRuns, tickMedianMs: median(tickMedians), tickMaxMs: Math.max(...tickMax), peakRssMiB: Math.max(...rss) },
       targets: { ingestMsgPerSec: 250_000, ratioToBare: 0.6, tickMs: 20, rssMiB: 300 },
     };
@@ -261,7 +267,7 @@ async function main(): Promise<void> {
     const rows = [
       ["ingest, bare NATS subscription (counts only)", `${(bareMed / 1000).toFixed(0)} k msg/s`, "baseline", ""],
       ["ingest, planner (decode, dedupe, track, bucket)", `${(plannerMed / 1000).toFixed(0)} k msg/s`, ">= 250 k msg/s", ok(plannerMed >= 250_000)],
-      ["planner / bare", `${((plannerMed / bareMed) * 100).toFixed(0)} %`, ">= 60 %", ok(plannerMed / bareMed >= 0.6)],
+      ["planner / bare (median of back-to-back pairs)", `${(pairRatio * 100).toFixed(0)} %`, ">= 60 %", ok(pairRatio >= 0.6)],
       [`tick at ${ENGINES} engines x ${RATE_HZ} Hz (median of run medians)`, `${median(tickMedians).toFixed(2)} ms`, "<= 20 ms", ok(median(tickMedians) <= 20)],
       ["tick, worst of all runs", `${Math.max(...tickMax).toFixed(2)} ms`, "", ""],
       ["planner RSS at 2,000 engines (peak)", `${Math.max(...rss).toFixed(0)} MiB`, "<= 300 MiB", ok(Math.max(...rss) <= 300)],
@@ -288,7 +294,7 @@ function writeBenchmarksSection(m: ReturnType<typeof machineInfo>, rows: string[
   const body = [
     "## Planner",
     "",
-    `\`npm run bench:planner\` on ${m.date.slice(0, 10)}, ${m.cpu} x${m.cores}, node ${m.node} (shared, noisy machine; medians of ${RUNS} runs).`,
+    `\`npm run bench:planner\` on ${m.date.slice(0, 10)}, ${m.cpu} x${m.cores}, node ${m.node} (shared, noisy machine: load average ${os.loadavg()[0].toFixed(1)} on ${m.cores} cores during the run; medians of ${RUNS} runs).`,
     `Ingest: ${MESSAGES.toLocaleString("en")} pre-encoded envelopes from ${ENGINES.toLocaleString("en")} engines blasted by one publisher process through a local nats-server to one receiving process,`,
     "either a bare subscription that only counts or a default-mode planner. Scale: 2,000 engines (500 workers x 4 ranks) at 50 Hz each (100,000 msg/s), sla target, agg model, a tick per second.",
     "",
