@@ -21,6 +21,7 @@ import { connectNats, type EventPlaneConnection } from "../eventplane/connection
 import { fpmSubject } from "../eventplane/subject.js";
 import type { HealthReport } from "../metrics/http-server.js";
 import { type RelayDropReason, RelayMetrics, type RelayRankCounters } from "../metrics/relay-metrics.js";
+import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
 import { EnvelopePublisher, RankEnvelopeSource, randomPublisherId } from "./envelope-publisher.js";
 import { type FpmEventRelayOptions, resolveRelayOptions } from "./options.js";
@@ -63,6 +64,16 @@ export class FpmEventRelay {
     if (this.running || this.stopped) throw new Error("FpmEventRelay.start() may be called once");
     const conn = await connectNats(this.opts.nats, this.logger.child("fpm.relay.nats"));
     this.conn = conn;
+    try {
+      this.openEngines(conn);
+    } catch (err) {
+      // Nothing may stay open when start fails, or the process would not exit.
+      await this.stop();
+      throw err;
+    }
+  }
+
+  private openEngines(conn: EventPlaneConnection): void {
     const publisher = new EnvelopePublisher({ connection: conn, subject: this.subject, maxBufferedBytes: this.opts.maxBufferedBytes, metrics: this.metrics, logger: this.logger });
     this.publisher = publisher;
     const pickId = this.opts.publisherIdForRank ?? randomPublisherId;
@@ -76,11 +87,15 @@ export class FpmEventRelay {
         reconnectMaxInterval: this.opts.zmqReconnectMaxIntervalMs,
         linger: 0,
       });
+      this.links.push({ endpoint, socket, counters, tracker: new SequenceTracker(counters), source, loop: null });
       this.watchEngine(socket, endpoint, counters);
       // connect() never waits for the engine: ZMQ keeps retrying until it binds.
-      socket.connect(endpoint.url);
+      try {
+        socket.connect(endpoint.url);
+      } catch (err) {
+        throw new ConfigError(`cannot connect to engine endpoint ${endpoint.url}: ${(err as Error).message}`, { cause: err });
+      }
       socket.subscribe();
-      this.links.push({ endpoint, socket, counters, tracker: new SequenceTracker(counters), source, loop: null });
     }
     this.running = true;
     for (const link of this.links) link.loop = this.receiveLoop(link);

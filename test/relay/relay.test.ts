@@ -286,3 +286,13 @@ test("relay - a restarted relay picks up the running engine with a new publisher
   assert.equal(c.lost, 0, "joining a running engine is not a loss");
   assert.equal(c.engineRestarts, 0);
 });
+
+test("relay - a start that fails after NATS connected leaves nothing open (regression)", async () => {
+  const { FpmEventRelay } = await import("../../src/relay/relay.js");
+  const { ConfigError } = await import("../../src/util/errors.js");
+  const { quietLogger } = await import("./helpers.js");
+  // Passes the static endpoint check, but ZMQ cannot connect to a wildcard host.
+  const relay = new FpmEventRelay({ endpoints: [{ dpRank: 0, url: "tcp://*:5555" }], nats: { servers: [nats.url] }, logger: quietLogger() });
+  await assert.rejects(relay.start(), ConfigError);
+  assert.equal(relay.natsState, "closed");
+});
