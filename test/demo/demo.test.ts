@@ -25,7 +25,7 @@ function childPids(stateFile: string): { name: string; pid: number }[] {
 test("demo - headless run scales up under the load step and down around it, then exits 0", { timeout: 150_000 }, async () => {
   const summaryFile = path.join(dir, "summary.json");
   const stateFile = path.join(dir, "state.json");
-  const demo = new FpmProcess(["demo", "--headless", "--duration", "32", "--summary-json", summaryFile, "--state-file", stateFile, "--log-dir", path.join(dir, "logs")]);
+  const demo = new FpmProcess(["demo", "--headless", "--duration", "36", "--step-rate", "160", "--summary-json", summaryFile, "--state-file", stateFile, "--log-dir", path.join(dir, "logs")]);
   const code = await demo.wait(120_000);
   assert.equal(code, 0, `demo failed:\n${demo.stdout}\n${demo.stderr}`);
   const s = JSON.parse(fs.readFileSync(summaryFile, "utf8"));
