@@ -89,7 +89,7 @@ class Reader {
     return v;
   }
 
-  /** An ASCII str (fixstr or str8); "" (and bad) otherwise. */
+  /** An ASCII str (fixstr or str8); "" (and bad) otherwise. Repeated values come from a small cache. */
   ascii(): string {
     const b = this.b;
     let p = this.pos;
@@ -100,16 +100,32 @@ class Reader {
     else if (t === 0xd9 && p + 2 <= b.length) { len = b[p + 1]; p += 2; }
     else { this.bad = true; return ""; }
     if (p + len > b.length) { this.bad = true; return ""; }
-    let s = "";
+    // FNV-1a over the bytes, checking they are ASCII on the way.
+    let h = 0x811c9dc5;
     for (let i = 0; i < len; i++) {
       const c = b[p + i];
       if (c >= 0x80) { this.bad = true; return ""; }
-      s += String.fromCharCode(c);
+      h = Math.imul(h ^ c, 0x01000193);
     }
     this.pos = p + len;
+    const hit = asciiCache.get(h);
+    if (hit !== undefined && hit.length === len) {
+      let same = true;
+      for (let i = 0; i < len; i++) if (hit.charCodeAt(i) !== b[p + i]) { same = false; break; }
+      // The same worker id string object each time: later map lookups reuse its cached hash.
+      if (same) return hit;
+    }
+    let s = "";
+    for (let i = 0; i < len; i++) s += String.fromCharCode(b[p + i]);
+    if (asciiCache.size >= ASCII_CACHE_MAX) asciiCache.clear();
+    asciiCache.set(h, s);
     return s;
   }
 }
+
+/** Decoded worker ids by hash of their bytes (verified byte for byte on a hit); bounded. */
+const asciiCache = new Map<number, string>();
+const ASCII_CACHE_MAX = 16_384;
 
 const reader = new Reader();
 
@@ -189,8 +205,13 @@ export function copyFpmInto(from: ForwardPassMetrics, to: ForwardPassMetrics): F
   to.dpRank = from.dpRank;
   to.counterId = from.counterId;
   to.wallTimeS = from.wallTimeS;
-  Object.assign(to.scheduledRequests, from.scheduledRequests);
-  Object.assign(to.queuedRequests, from.queuedRequests);
+  const fs = from.scheduledRequests, ts = to.scheduledRequests;
+  ts.numPrefillRequests = fs.numPrefillRequests; ts.sumPrefillTokens = fs.sumPrefillTokens; ts.varPrefillLength = fs.varPrefillLength;
+  ts.sumPrefillKvTokens = fs.sumPrefillKvTokens; ts.numDecodeRequests = fs.numDecodeRequests; ts.sumDecodeKvTokens = fs.sumDecodeKvTokens;
+  ts.varDecodeKvTokens = fs.varDecodeKvTokens;
+  const fq = from.queuedRequests, tq = to.queuedRequests;
+  tq.numPrefillRequests = fq.numPrefillRequests; tq.sumPrefillTokens = fq.sumPrefillTokens; tq.varPrefillLength = fq.varPrefillLength;
+  tq.numDecodeRequests = fq.numDecodeRequests; tq.sumDecodeKvTokens = fq.sumDecodeKvTokens; tq.varDecodeKvTokens = fq.varDecodeKvTokens;
   return to;
 }
 
