@@ -497,7 +497,9 @@ function writeBenchmarksSection(r: E2eResult): void {
     "",
     `Highest total rate carried with zero loss and no backlog (p99 under ${CARRIED_P99_MS} ms; search, ${MEASURE_S} s per step): **${fmtRate(r.highestZeroLossMsgPerS)} msg/s**.`,
     `Target at 10,000 msg/s: zero loss ${r.target.at10k.zeroLoss ? "met" : "MISSED"}; p99 < 2 ms ${r.target.at10k.p99Under2ms ? "met" : "MISSED"}.`,
-    "CPU is percent of one core over the window, summed over a component's processes. Raw figures: `bench/results/e2e.json`.",
+    "CPU is percent of one core over the window, summed over a component's processes. The engine -> relay column uses the",
+    "relay's published_at (whole milliseconds), so it is coarse. Raw figures: `bench/results/e2e.json`.",
+    "",
     "",
   ];
   let text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "# Benchmarks\n";
