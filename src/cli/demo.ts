@@ -339,6 +339,16 @@ async function runDemo(flags: DemoFlags, ctx: CommandContext): Promise<number> {
       else if (ev.event === "status") simStatus = ev as Record<string, number>;
       else if (ev.event === "summary") simSummary = ev as Record<string, number>;
     };
+    // Relays of the first workers start before the engines, as beside real workers, so that
+    // the engines' first messages are not published into a void (ZMQ PUB drops without a subscriber).
+    for (let slot = 0; slot < workers; slot++) await startRelay(slot);
+    for (const r of relays.values()) {
+      for (const until = Date.now() + 15_000; Date.now() < until && r.proc.running; ) {
+        const up = await fetch(`http://127.0.0.1:${r.metricsPort}/health`, { signal: AbortSignal.timeout(1000) }).then(() => true, () => false);
+        if (up) break;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    }
     const sim = fpm("simulate", [
       "simulate", "--workers", String(workers), "--dp-ranks", String(dpRanks), "--port-base", String(portBase),
       "--arrivals", `step:${baseRate}:${stepRate}:${stepAt}:${stepUntil}`, "--poisson", "--seed", String(seed),
