@@ -11,7 +11,7 @@ export type { DecodeResult, FpmRejectReason, EnvelopeRejectReason } from "./code
 export { FPM_REJECT_REASONS } from "./codec/result.js";
 export { decodeFpm } from "./codec/fpm-decode.js";
 export { encodeFpm, FpmEncodeError } from "./codec/fpm-encode.js";
-export { decodeEnvelope, encodeEnvelope } from "./codec/envelope.js";
+export { decodeEnvelope, decodeEnvelopeView, encodeEnvelope, type EventEnvelopeView } from "./codec/envelope.js";
 
 // Event plane (NATS subjects and connection)
 export * from "./eventplane/subject.js";

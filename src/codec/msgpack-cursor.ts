@@ -13,14 +13,44 @@ export class CodecFailure {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-export class MsgpackCursor {
-  pos = 0;
-  readonly end: number;
-  private view: DataView;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+const f32 = new Float32Array(1);
+const f32Bytes = new Uint8Array(f32.buffer);
+const TWO32 = 4294967296;
 
-  constructor(readonly buf: Uint8Array) {
+/** A bounded cache of decoded short ASCII strings, shared by every cursor (JS is single-threaded). */
+const MAX_CACHED_STR = 64;
+const STR_CACHE_SLOTS = 1024;
+const strCacheBytes: (Uint8Array | undefined)[] = new Array(STR_CACHE_SLOTS).fill(undefined);
+const strCacheValues: string[] = new Array(STR_CACHE_SLOTS).fill("");
+
+/**
+ * The cursor is reset onto each new buffer instead of being allocated per message, and reads
+ * multi-byte numbers with byte arithmetic rather than a DataView: the decoders' hot path
+ * allocates nothing but the decoded value.
+ */
+export class MsgpackCursor {
+  buf: Uint8Array;
+  pos = 0;
+  end = 0;
+  /** Set by u64Number/i64Number: whether the last 64-bit integer fits a double exactly. */
+  exact = true;
+  /** The first value that decoded but makes no physical sense; reported only if nothing worse is found. */
+  invalid: string | null = null;
+
+  constructor(buf: Uint8Array = new Uint8Array(0)) {
+    this.buf = buf;
     this.end = buf.length;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  reset(buf: Uint8Array): this {
+    this.buf = buf;
+    this.pos = 0;
+    this.end = buf.length;
+    this.invalid = null;
+    return this;
   }
 
   fail(reason: "decode" | "schema", detail: string): never {
@@ -49,49 +79,59 @@ export class MsgpackCursor {
     return (b[p] << 8) | b[p + 1];
   }
 
+  private u32At(p: number): number {
+    const b = this.buf;
+    return b[p] * 0x1000000 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
+  }
+
   u32(): number {
     this.need(4);
-    const v = this.view.getUint32(this.pos);
+    const v = this.u32At(this.pos);
     this.pos += 4;
     return v;
   }
 
-  /** A uint64 as a double (may be inexact above 2^53: callers check `u64Exact` first). */
-  u64Number(): { value: number; safe: boolean } {
+  /** A uint64 as a double; `exact` says whether it is at most 2^53-1 (else the double is rounded). */
+  u64Number(): number {
     this.need(8);
-    const hi = this.view.getUint32(this.pos);
-    const lo = this.view.getUint32(this.pos + 4);
+    const hi = this.u32At(this.pos), lo = this.u32At(this.pos + 4);
     this.pos += 8;
-    return { value: hi * 4294967296 + lo, safe: hi < 0x200000 };
+    this.exact = hi < 0x200000;
+    return hi * TWO32 + lo;
+  }
+
+  /** An int64 as a double; `exact` says whether it lies within +-(2^53-1). */
+  i64Number(): number {
+    this.need(8);
+    const hi = this.u32At(this.pos) | 0, lo = this.u32At(this.pos + 4);
+    this.pos += 8;
+    this.exact = hi < 0x200000 && (hi > -0x200000 || (hi === -0x200000 && lo > 0));
+    return hi * TWO32 + lo;
   }
 
   u64BigInt(): bigint {
     this.need(8);
-    const v = this.view.getBigUint64(this.pos);
+    const hi = this.u32At(this.pos), lo = this.u32At(this.pos + 4);
     this.pos += 8;
-    return v;
-  }
-
-  i64Number(): { value: number; safe: boolean } {
-    this.need(8);
-    const v = this.view.getBigInt64(this.pos);
-    this.pos += 8;
-    const safe = v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER);
-    return { value: Number(v), safe };
+    return hi < 0x200000 ? BigInt(hi * TWO32 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
   }
 
   f32(): number {
     this.need(4);
-    const v = this.view.getFloat32(this.pos);
-    this.pos += 4;
-    return v;
+    const b = this.buf, p = this.pos;
+    if (LITTLE_ENDIAN) for (let i = 0; i < 4; i++) f32Bytes[i] = b[p + 3 - i];
+    else for (let i = 0; i < 4; i++) f32Bytes[i] = b[p + i];
+    this.pos = p + 4;
+    return f32[0];
   }
 
   f64(): number {
     this.need(8);
-    const v = this.view.getFloat64(this.pos);
-    this.pos += 8;
-    return v;
+    const b = this.buf, p = this.pos;
+    if (LITTLE_ENDIAN) for (let i = 0; i < 8; i++) f64Bytes[i] = b[p + 7 - i];
+    else for (let i = 0; i < 8; i++) f64Bytes[i] = b[p + i];
+    this.pos = p + 8;
+    return f64[0];
   }
 
   /** Reads a str body of `len` bytes at the cursor as UTF-8 (invalid UTF-8 is a decode failure). */
@@ -99,16 +139,31 @@ export class MsgpackCursor {
     this.need(len);
     const b = this.buf, start = this.pos, stop = start + len;
     this.pos = stop;
-    // ASCII fast path: worker ids and keys are almost always ASCII.
-    if (len <= 64) {
-      let ascii = true;
+    // Short ASCII strings (worker ids, topics) repeat from message to message: look them up
+    // in a small direct-mapped cache by a hash of their bytes instead of building them again.
+    if (len <= MAX_CACHED_STR) {
+      let h = len, ascii = true;
       for (let i = start; i < stop; i++) {
-        if (b[i] > 0x7f) {
+        const ch = b[i];
+        if (ch > 0x7f) {
           ascii = false;
           break;
         }
+        h = Math.imul(h ^ ch, 0x01000193);
       }
-      if (ascii) return String.fromCharCode.apply(null, b.subarray(start, stop) as unknown as number[]);
+      if (ascii) {
+        const slot = (h >>> 0) & (STR_CACHE_SLOTS - 1);
+        const cached = strCacheBytes[slot];
+        if (cached !== undefined && cached.length === len) {
+          let j = 0;
+          while (j < len && cached[j] === b[start + j]) j++;
+          if (j === len) return strCacheValues[slot];
+        }
+        const value = String.fromCharCode.apply(null, b.subarray(start, stop) as unknown as number[]);
+        strCacheBytes[slot] = b.slice(start, stop);
+        strCacheValues[slot] = value;
+        return value;
+      }
     }
     try {
       return utf8.decode(b.subarray(start, stop));

@@ -114,6 +114,37 @@ export function defaultForwardPassMetrics(): ForwardPassMetrics {
   };
 }
 
+/** A fresh copy of `fpm` (nested objects too). */
+export function cloneFpm(fpm: ForwardPassMetrics): ForwardPassMetrics {
+  return { ...fpm, scheduledRequests: { ...fpm.scheduledRequests }, queuedRequests: { ...fpm.queuedRequests } };
+}
+
+/** Copies every field of `from` into `to` (nested objects included), in place: for hot loops that keep one object per engine. */
+export function copyFpmInto(from: ForwardPassMetrics, to: ForwardPassMetrics): ForwardPassMetrics {
+  to.version = from.version;
+  to.workerId = from.workerId;
+  to.dpRank = from.dpRank;
+  to.counterId = from.counterId;
+  to.wallTimeS = from.wallTimeS;
+  // Field by field: several times faster than Object.assign on this hot path.
+  const fs = from.scheduledRequests, ts = to.scheduledRequests;
+  ts.numPrefillRequests = fs.numPrefillRequests;
+  ts.sumPrefillTokens = fs.sumPrefillTokens;
+  ts.varPrefillLength = fs.varPrefillLength;
+  ts.sumPrefillKvTokens = fs.sumPrefillKvTokens;
+  ts.numDecodeRequests = fs.numDecodeRequests;
+  ts.sumDecodeKvTokens = fs.sumDecodeKvTokens;
+  ts.varDecodeKvTokens = fs.varDecodeKvTokens;
+  const fq = from.queuedRequests, tq = to.queuedRequests;
+  tq.numPrefillRequests = fq.numPrefillRequests;
+  tq.sumPrefillTokens = fq.sumPrefillTokens;
+  tq.varPrefillLength = fq.varPrefillLength;
+  tq.numDecodeRequests = fq.numDecodeRequests;
+  tq.sumDecodeKvTokens = fq.sumDecodeKvTokens;
+  tq.varDecodeKvTokens = fq.varDecodeKvTokens;
+  return to;
+}
+
 /** True for an idle heartbeat: an iteration that did no work. */
 export function isHeartbeat(fpm: ForwardPassMetrics): boolean {
   return fpm.wallTimeS === 0;

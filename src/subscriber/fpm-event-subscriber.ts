@@ -18,15 +18,14 @@
  * ```
  */
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { decodeEnvelope } from "../codec/envelope.js";
+import { type EventEnvelopeView, decodeEnvelopeView } from "../codec/envelope.js";
 import { decodeFpm } from "../codec/fpm-decode.js";
 import { fpmSubscriptionSubjects } from "../eventplane/subject.js";
-import { FPM_TOPIC, type ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
+import { FPM_TOPIC, type ForwardPassMetrics, cloneFpm, copyFpmInto } from "../schema/forward-pass-metrics.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
 import { BoundedQueue } from "./bounded-queue.js";
 import { type ComponentEngines, EngineTable } from "./engine-table.js";
-import { cloneFpm, copyFpmInto, decodeCanonicalEnvelope, decodeCanonicalFpm } from "./canonical-decode.js";
 import { defaultForwardPassMetrics } from "../schema/forward-pass-metrics.js";
 import { SUBSCRIBER_DROP_REASONS, type SubscriberDropReason } from "./drop-reasons.js";
 import type { EngineEvent, TrackedEngine } from "./tracked-engine.js";
@@ -91,7 +90,6 @@ export interface FpmEventSubscriberStats {
   restarts: number;
 }
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Per publisher: the last envelope sequence accepted (a number: 2^53 envelopes never happen). */
 interface PublisherState {
@@ -123,6 +121,7 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
   private lastSubject = "";
   /** The fast path decodes into this one object; accepted values are then copied where they live. */
   private readonly scratch: ForwardPassMetrics = defaultForwardPassMetrics();
+  private readonly envelopeScratch: EventEnvelopeView = { publisherId: 0, sequence: 0, publishedAtMs: 0, topic: "", payload: new Uint8Array(0) };
   private lastComponent: ComponentEngines | null = null;
   private readonly listeners = new Set<(e: EngineEvent) => void>();
   private readonly subs: Subscription[] = [];
@@ -202,24 +201,15 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
    */
   ingest(subject: string, data: Uint8Array): SubscriberDropReason | null {
     this.counts.received++;
-    // The common, canonical layout takes the fast path; anything else gets the codec's verdict.
-    let pubKey: number | bigint, seq: number, publishedAt: number | bigint, payloadBytes: Uint8Array;
-    const fast = decodeCanonicalEnvelope(data);
-    if (fast !== null) {
-      pubKey = fast.publisherId;
-      seq = fast.sequence;
-      publishedAt = fast.publishedAtMs;
-      payloadBytes = fast.payload;
-    } else {
-      const env = decodeEnvelope(data);
-      if (!env.ok) return this.drop(env.reason === "decode" ? "envelope_decode" : "envelope_schema", subject, env.detail);
-      const v = env.value;
-      if (v.topic !== FPM_TOPIC) return this.drop("wrong_topic", subject, `topic ${JSON.stringify(v.topic.slice(0, 64))}`);
-      pubKey = v.publisherId <= MAX_SAFE ? Number(v.publisherId) : v.publisherId;
-      seq = Number(v.sequence);
-      publishedAt = v.publishedAtMs;
-      payloadBytes = v.payload;
-    }
+    const env = decodeEnvelopeView(data, this.envelopeScratch);
+    if (!env.ok) return this.drop(env.reason === "decode" ? "envelope_decode" : "envelope_schema", subject, env.detail);
+    const v = env.value;
+    if (v.topic !== FPM_TOPIC) return this.drop("wrong_topic", subject, `topic ${JSON.stringify(v.topic.slice(0, 64))}`);
+    // Publisher ids are map keys: numbers (nearly all ids fit 2^53-1) hash faster than bigints.
+    const pubKey = v.publisherId;
+    const seq = Number(v.sequence);
+    const publishedAt = v.publishedAtMs;
+    const payloadBytes = v.payload;
     // Per publisher: the envelope sequence must advance; gaps are lost messages.
     let pub = this.publishers.get(pubKey);
     if (pub !== undefined) {
@@ -236,12 +226,10 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
       pub = { sequence: seq };
       this.publishers.set(pubKey, pub);
     }
-    let fpm = decodeCanonicalFpm(payloadBytes, this.scratch);
-    if (fpm === null) {
-      const payload = decodeFpm(payloadBytes);
-      if (!payload.ok) return this.drop(`payload_${payload.reason}`, subject, payload.detail);
-      fpm = payload.value;
-    }
+    // Decoded into one reused object; it is copied only once the message is accepted.
+    const payload = decodeFpm(payloadBytes, this.scratch);
+    if (!payload.ok) return this.drop(`payload_${payload.reason}`, subject, payload.detail);
+    let fpm = payload.value;
     const comp = this.componentOf(subject);
     const t = comp.workers.get(fpm.workerId)?.get(fpm.dpRank);
     const now = this.now();
@@ -259,8 +247,7 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
         this.emit({ type: "restarted", component: comp.component, workerId: fpm.workerId, dpRank: fpm.dpRank });
       }
       // Without recv consumers nobody else holds the engine's FPM object: update it in place.
-      if (fpm !== this.scratch) t.fpm = fpm;
-      else if (this.queue || this.onMessage) t.fpm = cloneFpm(fpm);
+      if (this.queue || this.onMessage) t.fpm = cloneFpm(fpm);
       else copyFpmInto(fpm, t.fpm);
       fpm = t.fpm;
       t.lastSeenMs = now;
@@ -269,7 +256,7 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
       t.messages++;
     } else {
       if (this.engines.size >= this.maxEngines) return this.drop("engine_limit", subject, `${this.maxEngines} engines tracked`);
-      if (fpm === this.scratch) fpm = cloneFpm(fpm);
+      fpm = cloneFpm(fpm);
       this.engines.add(comp, { component: comp.component, workerId: fpm.workerId, dpRank: fpm.dpRank, fpm, lastSeenMs: now, publisherId: pubKey, sequence: seq, messages: 1, restarts: 0 });
       this.emit({ type: "added", component: comp.component, workerId: fpm.workerId, dpRank: fpm.dpRank });
     }

@@ -1,12 +1,13 @@
 /**
- * A fast path for the subscriber's hot loop: decodes envelopes and FPM payloads laid out
+ * The codec's first stage: straight-line decoding of envelopes and FPM payloads laid out
  * exactly as the reference encoders write them (msgspec: every key, in schema order,
- * smallest unsigned ints, float64 floats). Anything else (another key order, a missing or
- * unknown key, a negative or huge int, an int where a float is, a non-finite or negative
- * float, non-ASCII text, a version other than 1, trailing bytes) returns null, and the
- * caller decodes with the codec (`decodeEnvelope` / `decodeFpm`), which gives the verdict
- * and the drop reason. So this file decides nothing: it only skips work for the common
- * case, and a test checks it agrees with the codec on every vector and on random input.
+ * smallest unsigned ints, float64 floats, ASCII worker ids). Anything else (another key
+ * order, a missing or unknown key, a negative or huge int, an int where a float is, a
+ * non-finite or negative float, non-ASCII text, a version other than 1, trailing bytes)
+ * returns null and the general decoder (`fpm-decode.ts`, `envelope.ts`) gives the value or
+ * the verdict. So this file decides nothing: it only skips work for the common case, and
+ * test/codec/canonical-fast-path.test.ts checks it agrees with the general decoder on every
+ * vector and on mutated input.
  */
 import os from "node:os";
 import { FPM_FIELDS, FPM_TOPIC, QUEUED_FIELDS, SCHEDULED_FIELDS, type ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
@@ -130,7 +131,7 @@ const ASCII_CACHE_MAX = 16_384;
 const reader = new Reader();
 
 /**
- * The canonical FPM payload, or null (decode it with `decodeFpm` instead). With `into`,
+ * The canonical FPM payload, or null (the general decoder then decides). With `into`,
  * the fields are written into that object (only when the whole payload is canonical) and
  * it is returned: the hot loop reuses one object instead of allocating three per message.
  */
@@ -198,28 +199,6 @@ export function decodeCanonicalFpm(bytes: Uint8Array, into?: ForwardPassMetrics)
   };
 }
 
-/** Copies every field of `from` into `to` (nested objects included), in place. */
-export function copyFpmInto(from: ForwardPassMetrics, to: ForwardPassMetrics): ForwardPassMetrics {
-  to.version = from.version;
-  to.workerId = from.workerId;
-  to.dpRank = from.dpRank;
-  to.counterId = from.counterId;
-  to.wallTimeS = from.wallTimeS;
-  const fs = from.scheduledRequests, ts = to.scheduledRequests;
-  ts.numPrefillRequests = fs.numPrefillRequests; ts.sumPrefillTokens = fs.sumPrefillTokens; ts.varPrefillLength = fs.varPrefillLength;
-  ts.sumPrefillKvTokens = fs.sumPrefillKvTokens; ts.numDecodeRequests = fs.numDecodeRequests; ts.sumDecodeKvTokens = fs.sumDecodeKvTokens;
-  ts.varDecodeKvTokens = fs.varDecodeKvTokens;
-  const fq = from.queuedRequests, tq = to.queuedRequests;
-  tq.numPrefillRequests = fq.numPrefillRequests; tq.sumPrefillTokens = fq.sumPrefillTokens; tq.varPrefillLength = fq.varPrefillLength;
-  tq.numDecodeRequests = fq.numDecodeRequests; tq.sumDecodeKvTokens = fq.sumDecodeKvTokens; tq.varDecodeKvTokens = fq.varDecodeKvTokens;
-  return to;
-}
-
-/** A fresh copy of `fpm` (nested objects too). */
-export function cloneFpm(fpm: ForwardPassMetrics): ForwardPassMetrics {
-  return { ...fpm, scheduledRequests: { ...fpm.scheduledRequests }, queuedRequests: { ...fpm.queuedRequests } };
-}
-
 /** A canonical FPM envelope's fields as numbers (all within 2^53 - 1); the payload is a view into the input. */
 export interface CanonicalEnvelope {
   publisherId: number;
@@ -229,8 +208,8 @@ export interface CanonicalEnvelope {
 }
 
 /**
- * The canonical envelope with topic `forward-pass-metrics`, or null (decode it with
- * `decodeEnvelope` instead: another layout, another topic, or an id above 2^53 - 1).
+ * The canonical envelope with topic `forward-pass-metrics`, or null (the general decoder then
+ * decides: another layout, another topic, or an id above 2^53 - 1).
  */
 export function decodeCanonicalEnvelope(bytes: Uint8Array): CanonicalEnvelope | null {
   const r = reader.reset(bytes);
