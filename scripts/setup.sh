@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 
 if [ ! -d node_modules/zeromq ] || [ ! -d node_modules/typescript ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install`, not `npm ci`: npm 11 writes lock files without the other platforms'
+  # optional msgpackr-extract binaries and then refuses them in `npm ci`. install honours
+  # the same lock and leaves it unchanged.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 apt_install() {
