@@ -20,7 +20,8 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { connect } from "@nats-io/transport-node";
 import { type ManagedProcess, ProcessRegistry } from "../src/cli/demo-processes.js";
-import { findNatsServer, freePortBlock } from "../src/cli/demo.js";
+import { findNatsServer } from "../src/util/nats-server-binary.js";
+import { freePortBlock } from "../src/util/ports.js";
 import { FpmEventSubscriber } from "../src/subscriber/fpm-event-subscriber.js";
 import { machineInfo, median, percentile, printMachine } from "./machine.js";
 

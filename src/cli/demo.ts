@@ -6,9 +6,7 @@
  * its decisions live; after `--duration` it prints a summary and exits 0. Every child runs
  * in its own process group and is stopped on exit, Ctrl-C or failure.
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,7 +15,9 @@ import { decodeEnvelope } from "../codec/envelope.js";
 import { decodeFpm } from "../codec/fpm-decode.js";
 import { connectNats, type EventPlaneConnection } from "../eventplane/connection.js";
 import { fpmSubscriptionSubjects } from "../eventplane/subject.js";
-import { untilStopped } from "../sim/stop-signal.js";
+import { untilStopped } from "../util/stop-signal.js";
+import { canConnect, freePort, freePortBlock } from "../util/ports.js";
+import { findNatsServer } from "../util/nats-server-binary.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
 import type { CommandContext } from "./context.js";
@@ -37,56 +37,6 @@ export const NATS_INSTALL_HINT =
   "  elsewhere:      download a release from https://github.com/nats-io/nats-server/releases and put nats-server on PATH\n" +
   "  or point NATS_SERVER_BIN at the binary.";
 
-/** nats-server from NATS_SERVER_BIN, the usual Debian paths, or PATH; null when missing. */
-export function findNatsServer(env: NodeJS.ProcessEnv = process.env): string | null {
-  // An explicit binary is taken at its word: a wrong path is reported, not silently replaced.
-  if (env.NATS_SERVER_BIN) return fs.existsSync(env.NATS_SERVER_BIN) ? env.NATS_SERVER_BIN : null;
-  const candidates = [env.NATS_SERVER_BIN, "/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"];
-  for (const c of candidates) if (c && fs.existsSync(c)) return c;
-  const which = spawnSync("sh", ["-c", "command -v nats-server"], { encoding: "utf8", env });
-  return which.status === 0 && which.stdout.trim() ? which.stdout.trim() : null;
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once("error", () => resolve(false));
-    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** A block of `count` consecutive free ports in the FPM range. */
-export async function freePortBlock(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 21000 + Math.floor(Math.random() * (40000 - 21000));
-    let ok = true;
-    for (let p = base; p < base + count && ok; p++) ok = await portIsFree(p);
-    if (ok) return base;
-  }
-  throw new Error(`no block of ${count} free ports found in 21000-40000`);
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect(port, "127.0.0.1");
-    sock.once("connect", () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once("error", () => resolve(false));
-  });
-}
 
 interface DemoFlags {
   duration: string;

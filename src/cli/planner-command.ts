@@ -13,6 +13,7 @@ import { replayTrace } from "../planner/trace-replay.js";
 import { SUBSCRIBER_DROP_REASONS } from "../subscriber/drop-reasons.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
+import { untilStopped } from "../util/stop-signal.js";
 import type { CommandContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
 
@@ -159,15 +160,7 @@ async function run(opts: ReturnType<typeof plannerOptionsFromFlags>, flags: Plan
     target: opts.config.optimizationTarget, interval_s: opts.config.loadAdjustmentIntervalS, connector: connector.name,
     subjects: planner.subscriber.subjects.join(","),
   });
-  const why = await new Promise<NodeJS.Signals>((resolve) => {
-    const on = (sig: NodeJS.Signals) => {
-      process.off("SIGINT", on);
-      process.off("SIGTERM", on);
-      resolve(sig);
-    };
-    process.on("SIGINT", on);
-    process.on("SIGTERM", on);
-  });
+  const why = await untilStopped().done;
   logger.info("stopping", { why });
   const force = setTimeout(() => process.exit(EXIT.OK), 5000);
   force.unref();

@@ -12,7 +12,7 @@ import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
 import type { CommandContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
-import { untilStopped } from "../sim/stop-signal.js";
+import { untilStopped } from "../util/stop-signal.js";
 
 interface RecordFlags extends NatsCliFlags {
   output?: string;

@@ -7,6 +7,7 @@ import { RELAY_DEFAULTS, type RelayCliFlags, relayOptionsFromFlags } from "../re
 import { FpmEventRelay } from "../relay/relay.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
+import { untilStopped } from "../util/stop-signal.js";
 import type { CommandContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
 
@@ -67,15 +68,7 @@ export function registerRelayCommand(program: Command, ctx: CommandContext): voi
         throw new ConfigError(`cannot serve /metrics on ${parsed.metricsHost}:${parsed.metricsPort}: ${(err as Error).message}; change --metrics-port or DYN_SYSTEM_PORT`);
       }
     }
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      const on = (s: NodeJS.Signals) => {
-        process.off("SIGINT", on);
-        process.off("SIGTERM", on);
-        resolve(s);
-      };
-      process.on("SIGINT", on);
-      process.on("SIGTERM", on);
-    });
+    const signal = await untilStopped().done;
     logger.info("stopping", { signal });
     // A second signal, or a stuck flush, must not keep the process past the budget.
     const force = setTimeout(() => {

@@ -12,7 +12,7 @@ import { addNatsCliOptions, connectNats, type NatsCliFlags, natsOptionsFromFlags
 import { type PlannerConfig, resolvePlannerConfig } from "../planner/planner-config.js";
 import type { ModelKind } from "../planner/regression-model.js";
 import { OfflinePlanner } from "../sim/offline-planner.js";
-import { untilStopped } from "../sim/stop-signal.js";
+import { untilStopped } from "../util/stop-signal.js";
 import { readRecording, recordedBytes } from "../sim/stream-recording.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";

@@ -4,6 +4,7 @@
  * planner's actuator: it adds and removes workers as the planner's decisions ask.
  */
 import type { Command } from "commander";
+import { untilStopped } from "../util/stop-signal.js";
 import { checkFpmPort, checkZmqEndpoint, DEFAULT_FPM_BASE_PORT } from "../engine/endpoints.js";
 import { addNatsCliOptions, connectNats, type EventPlaneConnection, type NatsCliFlags, natsOptionsFromFlags } from "../eventplane/connection.js";
 import { DEFAULT_COMPONENT, DEFAULT_NAMESPACE } from "../eventplane/subject.js";
@@ -222,21 +223,9 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
     },
   });
 
-  await new Promise<void>((resolve) => {
-    let timer: NodeJS.Timeout | null = null;
-    const stop = (why: string) => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      if (timer) clearTimeout(timer);
-      logger.info("stopping", { why });
-      resolve();
-    };
-    const onSignal = (sig: NodeJS.Signals) => stop(sig);
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
-    if (durationS !== undefined) timer = setTimeout(() => stop("duration"), durationS * 1000);
-    runner.start();
-  });
+  const stopped = untilStopped({ durationS });
+  runner.start();
+  logger.info("stopping", { why: await stopped.done });
   runner.stop();
   follower?.stop();
   const final = status();

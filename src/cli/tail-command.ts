@@ -8,7 +8,7 @@ import { decodeFpm } from "../codec/fpm-decode.js";
 import { addNatsCliOptions, connectNats, type NatsCliFlags, natsOptionsFromFlags } from "../eventplane/connection.js";
 import { DEFAULT_NAMESPACE, fpmSubscriptionSubjects } from "../eventplane/subject.js";
 import { type ForwardPassMetrics, toWireObject } from "../schema/forward-pass-metrics.js";
-import { untilStopped } from "../sim/stop-signal.js";
+import { untilStopped } from "../util/stop-signal.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
 import type { CommandContext } from "./context.js";

@@ -3,11 +3,12 @@
  * end. `restart()` keeps the port so clients can reconnect. Extra config (auth, TLS,
  * cluster) is passed as nats-server config text.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { canConnect } from "../../src/util/ports.js";
+import { findNatsServer } from "../../src/util/nats-server-binary.js";
 import { freePort, sleep } from "./ports.js";
 
 export interface NatsServerOptions {
@@ -20,11 +21,9 @@ export interface NatsServerOptions {
 }
 
 export function natsServerBinary(): string {
-  const candidates = [process.env.NATS_SERVER_BIN, "/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"];
-  for (const c of candidates) if (c && fs.existsSync(c)) return c;
-  const which = spawnSync("sh", ["-c", "command -v nats-server"], { encoding: "utf8" });
-  if (which.status === 0 && which.stdout.trim()) return which.stdout.trim();
-  throw new Error("nats-server not found: run `npm run setup` (installs Debian's nats-server) or set NATS_SERVER_BIN");
+  const bin = findNatsServer();
+  if (!bin) throw new Error("nats-server not found: run `npm run setup` (installs Debian's nats-server) or set NATS_SERVER_BIN");
+  return bin;
 }
 
 export class NatsServer {
@@ -92,15 +91,4 @@ export class NatsServer {
     await this.stop();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect(port, "127.0.0.1");
-    sock.once("connect", () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once("error", () => resolve(false));
-  });
 }
