@@ -118,15 +118,25 @@ function checkServer(url: string): void {
  */
 export function natsOptionsFromFlags(flags: NatsCliFlags, env: NodeJS.ProcessEnv = process.env, defaultName = "fpm"): NatsConnectionOptions {
   const serversText = flags.nats ?? fromEnv(env, NATS_ENV.servers) ?? DEFAULT_NATS_SERVER;
-  const servers = serversText.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
-  if (servers.length === 0) throw new ConfigError("no NATS server given: set --nats or NATS_SERVER (for example nats://127.0.0.1:4222)");
-  for (const s of servers) checkServer(s);
+  const given = serversText.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  if (given.length === 0) throw new ConfigError("no NATS server given: set --nats or NATS_SERVER (for example nats://127.0.0.1:4222)");
+  for (const s of given) checkServer(s);
+  // The nats.js client ignores credentials inside a URL: take them out and use them as
+  // user/password (`user:pass@`) or token (`token@`).
+  const { servers, userinfo } = splitUrlCredentials(given);
 
+  const explicitAuth = [flags.natsToken ?? fromEnv(env, NATS_ENV.token), flags.natsUser ?? fromEnv(env, NATS_ENV.user), flags.natsNkey ?? fromEnv(env, NATS_ENV.nkeySeed), flags.natsCreds ?? fromEnv(env, NATS_ENV.credsFile)].some((v) => v !== undefined);
+  if (userinfo !== undefined && explicitAuth) {
+    throw new ConfigError("NATS credentials are given both in the server URL and as options (flags or NATS_AUTH_*): give them once");
+  }
+  const fromUrl = userinfo === undefined ? {} : userinfo.includes(":")
+    ? { user: decodeURIComponent(userinfo.slice(0, userinfo.indexOf(":"))), password: decodeURIComponent(userinfo.slice(userinfo.indexOf(":") + 1)) }
+    : { token: decodeURIComponent(userinfo) };
   const opts: NatsConnectionOptions = {
     servers,
-    token: flags.natsToken ?? fromEnv(env, NATS_ENV.token),
-    user: flags.natsUser ?? fromEnv(env, NATS_ENV.user),
-    password: flags.natsPassword ?? fromEnv(env, NATS_ENV.password),
+    token: flags.natsToken ?? fromEnv(env, NATS_ENV.token) ?? fromUrl.token,
+    user: flags.natsUser ?? fromEnv(env, NATS_ENV.user) ?? fromUrl.user,
+    password: flags.natsPassword ?? fromEnv(env, NATS_ENV.password) ?? fromUrl.password,
     nkeySeed: flags.natsNkey ?? fromEnv(env, NATS_ENV.nkeySeed),
     credsFile: flags.natsCreds ?? fromEnv(env, NATS_ENV.credsFile),
     tlsCaFile: flags.natsTlsCa ?? fromEnv(env, NATS_ENV.tlsCaFile),
@@ -153,6 +163,19 @@ export function natsOptionsFromFlags(flags: NatsCliFlags, env: NodeJS.ProcessEnv
   if (opts.tlsCertFile !== undefined) checkReadable(opts.tlsCertFile, "NATS TLS certificate", "--nats-tls-cert or NATS_TLS_CLIENT_CERT_PATH");
   if (opts.tlsKeyFile !== undefined) checkReadable(opts.tlsKeyFile, "NATS TLS key", "--nats-tls-key or NATS_TLS_CLIENT_KEY_PATH");
   return opts;
+}
+
+/** Removes `userinfo@` from each URL; every URL that has one must have the same. */
+function splitUrlCredentials(urls: string[]): { servers: string[]; userinfo?: string } {
+  let userinfo: string | undefined;
+  const servers = urls.map((url) => {
+    const m = /^((?:[a-z]+:\/\/)?)([^@/\s]+)@(.*)$/i.exec(url);
+    if (!m) return url;
+    if (userinfo !== undefined && userinfo !== m[2]) throw new ConfigError("NATS server URLs carry different credentials: give them once, with --nats-user/--nats-password or --nats-token");
+    userinfo = m[2];
+    return m[1] + m[3];
+  });
+  return { servers, userinfo };
 }
 
 /** `nats://user:secret@host` -> `nats://***@host`. */
