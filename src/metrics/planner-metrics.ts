@@ -6,6 +6,7 @@
  */
 import { Counter, Gauge, Registry } from "prom-client";
 import type { EngineEstimate, PlannerDecision } from "../planner/decision.js";
+import type { ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
 import { SUBSCRIBER_DROP_REASONS } from "../subscriber/drop-reasons.js";
 import type { FpmEventSubscriberStats } from "../subscriber/fpm-event-subscriber.js";
 
@@ -21,6 +22,8 @@ export class PlannerMetrics {
   private readonly itl: Gauge<string>;
   private readonly loadRatio: Gauge<string>;
   private readonly wallTime: Gauge<string>;
+  private readonly queuedRequests: Gauge<string>;
+  private readonly queuedPrefillTokens: Gauge<string>;
   private readonly replicas: Gauge<string>;
   private readonly desired: Gauge<string>;
   private readonly decisions: Counter<string>;
@@ -43,18 +46,18 @@ export class PlannerMetrics {
    * when scraped, not at every tick: setting thousands of labelled series per tick would
    * cost more than the tick itself at 2,000 engines.
    */
-  private readonly engineViews = new Map<string, { engines: EngineEstimate[]; wallTime: (workerId: string, dpRank: number) => number | undefined }>();
+  private readonly engineViews = new Map<string, { engines: EngineEstimate[]; latest: (workerId: string, dpRank: number) => ForwardPassMetrics | undefined }>();
   private readonly lastColdStart = new Map<string, number>();
 
   constructor() {
     const r = [this.registry];
     const eng = ["component", "worker_id", "dp_rank"];
     const self = this;
-    const fill = (pick: (e: EngineEstimate, wall: number | undefined) => number | undefined) => function (this: Gauge<string>) {
+    const fill = (pick: (e: EngineEstimate, fpm: ForwardPassMetrics | undefined) => number | undefined) => function (this: Gauge<string>) {
       this.reset();
       for (const [component, view] of self.engineViews) {
         for (const e of view.engines) {
-          const v = pick(e, view.wallTime(e.workerId, e.dpRank));
+          const v = pick(e, view.latest(e.workerId, e.dpRank));
           if (v !== undefined) this.set({ component, worker_id: e.workerId, dp_rank: String(e.dpRank) }, v);
         }
       }
@@ -62,7 +65,9 @@ export class PlannerMetrics {
     this.ttft = new Gauge({ name: "fpm_planner_engine_ttft_estimate_seconds", help: "Estimated TTFT of the next request on the engine (sla target)", labelNames: eng, registers: r, collect: fill((e) => (e.ttftMs === undefined ? undefined : e.ttftMs / 1000)) });
     this.itl = new Gauge({ name: "fpm_planner_engine_itl_estimate_seconds", help: "Estimated ITL of the next decode step on the engine (sla target)", labelNames: eng, registers: r, collect: fill((e) => (e.itlMs === undefined ? undefined : e.itlMs / 1000)) });
     this.loadRatio = new Gauge({ name: "fpm_planner_engine_load_ratio", help: "Queue or KV utilisation ratio the throughput/latency rule compares", labelNames: eng, registers: r, collect: fill((e) => e.loadRatio) });
-    this.wallTime = new Gauge({ name: "fpm_planner_engine_wall_time_seconds", help: "Wall time of the engine's latest iteration (0: idle heartbeat)", labelNames: eng, registers: r, collect: fill((_e, w) => w) });
+    this.wallTime = new Gauge({ name: "fpm_planner_engine_wall_time_seconds", help: "Wall time of the engine's latest iteration (0: idle heartbeat)", labelNames: eng, registers: r, collect: fill((_e, f) => f?.wallTimeS) });
+    this.queuedRequests = new Gauge({ name: "fpm_planner_engine_queued_requests", help: "Requests waiting on the engine (prefill plus preempted decode), from its latest FPM", labelNames: eng, registers: r, collect: fill((_e, f) => (f ? f.queuedRequests.numPrefillRequests + f.queuedRequests.numDecodeRequests : undefined)) });
+    this.queuedPrefillTokens = new Gauge({ name: "fpm_planner_engine_queued_prefill_tokens", help: "Prompt tokens waiting for prefill on the engine, from its latest FPM", labelNames: eng, registers: r, collect: fill((_e, f) => f?.queuedRequests.sumPrefillTokens) });
     this.replicas = new Gauge({ name: "fpm_planner_replicas", help: "Replicas ready now, as the connector reports", labelNames: ["component"], registers: r });
     this.desired = new Gauge({ name: "fpm_planner_desired_replicas", help: "Replicas the latest tick asked for", labelNames: ["component"], registers: r });
     this.decisions = new Counter({ name: "fpm_planner_decisions_total", help: "Ticks by direction (up, down, hold) and reason", labelNames: ["component", "direction", "reason"], registers: r });
@@ -83,7 +88,7 @@ export class PlannerMetrics {
   }
 
   /** Records one tick's decision and its per-engine estimates. */
-  recordDecision(d: PlannerDecision, latestWallTime: (workerId: string, dpRank: number) => number | undefined): void {
+  recordDecision(d: PlannerDecision, latest: (workerId: string, dpRank: number) => ForwardPassMetrics | undefined): void {
     const c = d.component;
     this.replicas.set({ component: c }, d.replicas);
     this.desired.set({ component: c }, d.desired);
@@ -97,7 +102,7 @@ export class PlannerMetrics {
       this.coef.set({ component: c, term: "intercept" }, d.model.intercept);
       d.model.coef.forEach((v, i) => this.coef.set({ component: c, term: terms[i] }, v));
     }
-    this.engineViews.set(c, { engines: d.engines, wallTime: latestWallTime });
+    this.engineViews.set(c, { engines: d.engines, latest });
   }
 
   /** Removes every per-engine series of an engine that expired or was removed. */

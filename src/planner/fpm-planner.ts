@@ -130,7 +130,7 @@ export class FpmPlanner {
       const p = this.connector.apply(d, nowMs).catch((err) => this.logger.limited("apply-failed", "error", "connector failed", { error: String(err) }));
       this.applying.add(p);
       void p.finally(() => this.applying.delete(p));
-      this.metrics.recordDecision(d, (w, r) => this.subscriber.get(component, w, r)?.fpm.wallTimeS);
+      this.metrics.recordDecision(d, (w, r) => this.subscriber.get(component, w, r)?.fpm);
       this.metrics.recordColdStart(component, planner.coldStartSkipped);
       if (d.direction !== "hold") this.logger.info("scaling decision", { component, replicas: d.replicas, desired: d.desired, reason: d.reason });
       this.opts.onDecision?.(d);

@@ -84,7 +84,7 @@ describe("ops prometheus", () => {
     const exprs = dashboardExpressions();
     assert.ok(exprs.length >= 20, `${exprs.length} expressions`);
     const text = exprs.map((e) => e.expr).join("\n");
-    for (const metric of ["fpm_relay_received_total", "fpm_relay_dropped_total", "fpm_relay_lost_total", "fpm_planner_engine_wall_time_seconds", "fpm_planner_engine_load_ratio", "fpm_planner_engine_ttft_estimate_seconds", "fpm_planner_engine_itl_estimate_seconds", "fpm_planner_desired_replicas", "fpm_planner_replicas", "fpm_planner_decisions_total"]) {
+    for (const metric of ["fpm_relay_received_total", "fpm_relay_dropped_total", "fpm_relay_lost_total", "fpm_planner_engine_wall_time_seconds", "fpm_planner_engine_load_ratio", "fpm_planner_engine_queued_requests", "fpm_planner_engine_queued_prefill_tokens", "fpm_planner_engine_ttft_estimate_seconds", "fpm_planner_engine_itl_estimate_seconds", "fpm_planner_desired_replicas", "fpm_planner_replicas", "fpm_planner_decisions_total"]) {
       assert.ok(text.includes(metric), `dashboard uses ${metric}`);
     }
   });
@@ -168,8 +168,14 @@ describe("ops prometheus", () => {
       // Data, and the right data: the relays really moved messages, and the SLA planner has estimates.
       const rate = await prom.query('sum(rate(fpm_relay_forwarded_total[20s]))');
       assert.ok(Number((rate.result as { value: [number, string] }[])[0].value[1]) > 0, "relay throughput above zero");
-      const drops = await prom.query('sum(fpm_relay_dropped_total{reason="decode"})');
-      assert.ok(Number((drops.result as { value: [number, string] }[])[0].value[1]) >= 20, "malformed payloads counted as decode drops");
+      // Prometheus sees the drop counter at its next scrape: wait for it rather than read it once.
+      let decodeDrops = 0;
+      await waitFor(async () => {
+        const drops = await prom.query('sum(fpm_relay_dropped_total{reason="decode"})');
+        decodeDrops = Number((drops.result as { value: [number, string] }[])[0]?.value[1] ?? 0);
+        return decodeDrops >= 20;
+      }, 30_000, "malformed payloads counted as decode drops").catch(() => undefined);
+      assert.ok(decodeDrops >= 20, `malformed payloads counted as decode drops (${decodeDrops} of 20)`);
     });
 
     test("ops - every alert rule fires when its condition is driven, and the others' series exist", async () => {
