@@ -107,40 +107,22 @@ export class RelayMetrics {
       });
     gaugeFrom("fpm_relay_last_seq", "Last seq frame seen per dp_rank", (r) => (r.lastSeq < 0 ? null : r.lastSeq));
     gaugeFrom("fpm_relay_engine_connected", "1 while the ZMQ connection to the engine of this dp_rank is up", (r) => r.engineConnected);
-    const self = this;
-    new Gauge({
-      name: "fpm_relay_nats_connected",
-      help: "1 while the NATS connection is up",
-      registers: [this.registry],
-      collect() {
-        this.set(self.natsConnected);
-      },
-    });
+    // Process-wide values, read when scraped.
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()); } });
+    gauge("fpm_relay_nats_connected", "1 while the NATS connection is up", () => this.natsConnected);
+    const metrics = this;
     new Counter({
       name: "fpm_relay_nats_reconnects_total",
       help: "NATS reconnections since start",
       registers: [this.registry],
       collect() {
         this.reset();
-        this.inc(self.natsReconnects);
+        this.inc(metrics.natsReconnects);
       },
     });
-    new Gauge({
-      name: "fpm_relay_buffered_bytes",
-      help: "Envelope bytes held while NATS is unavailable (bounded by --max-buffered-bytes)",
-      registers: [this.registry],
-      collect() {
-        this.set(self.bufferedBytes);
-      },
-    });
-    new Gauge({
-      name: "fpm_relay_buffered_messages",
-      help: "Envelopes held while NATS is unavailable",
-      registers: [this.registry],
-      collect() {
-        this.set(self.bufferedMessages);
-      },
-    });
+    gauge("fpm_relay_buffered_bytes", "Envelope bytes held while NATS is unavailable (bounded by --max-buffered-bytes)", () => this.bufferedBytes);
+    gauge("fpm_relay_buffered_messages", "Envelopes held while NATS is unavailable", () => this.bufferedMessages);
     this.latency = new Histogram({
       name: "fpm_relay_forward_latency_seconds",
       help: "Time from ZMQ receive to NATS publish",
