@@ -16,6 +16,7 @@ import { decodeFpm } from "../codec/fpm-decode.js";
 import { connectNats, type EventPlaneConnection } from "../eventplane/connection.js";
 import { fpmSubscriptionSubjects } from "../eventplane/subject.js";
 import { untilStopped } from "../util/stop-signal.js";
+import { numberOption } from "../util/number-option.js";
 import { canConnect, freePort, freePortBlock } from "../util/ports.js";
 import { findNatsServer } from "../util/nats-server-binary.js";
 import { ConfigError } from "../util/errors.js";
@@ -58,11 +59,7 @@ interface DemoFlags {
   logDir?: string;
 }
 
-function num(text: string, flag: string, min: number, integer = false): number {
-  const v = Number(text);
-  if (text.trim() === "" || !Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) throw new ConfigError(`${flag} ${JSON.stringify(text)}: must be ${integer ? "an integer" : "a number"} >= ${min}`);
-  return v;
-}
+const num = (text: string, flag: string, min: number, integer = false) => numberOption(text, flag, { min, integer });
 
 export function registerDemoCommand(program: Command, ctx: CommandContext): void {
   program

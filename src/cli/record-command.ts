@@ -13,6 +13,7 @@ import { Logger } from "../util/log.js";
 import type { CommandContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
 import { untilStopped } from "../util/stop-signal.js";
+import { optionalNumberOption } from "../util/number-option.js";
 
 interface RecordFlags extends NatsCliFlags {
   output?: string;
@@ -46,10 +47,8 @@ Stops on SIGINT/SIGTERM, --count or --duration, then prints how many messages it
 
 async function runRecord(flags: RecordFlags, ctx: CommandContext): Promise<number> {
   const logger = new Logger({ target: "fpm::record" });
-  const count = flags.count !== undefined ? Number(flags.count) : Infinity;
-  if (!(Number.isInteger(count) && count > 0) && count !== Infinity) throw new ConfigError(`--count ${flags.count}: must be an integer >= 1`);
-  const durationS = flags.duration !== undefined ? Number(flags.duration) : undefined;
-  if (durationS !== undefined && !(durationS > 0)) throw new ConfigError(`--duration ${flags.duration}: must be a number of seconds > 0`);
+  const count = optionalNumberOption(flags.count, "--count", { integer: true, min: 1 }) ?? Infinity;
+  const durationS = optionalNumberOption(flags.duration, "--duration", { min: 0, above: true });
   const subjects = flags.subject ?? fpmSubscriptionSubjects({ namespace: flags.namespace, component: flags.component });
   const conn = await connectNats(natsOptionsFromFlags(flags, process.env, "fpm-record"), logger);
   let fd: number | null = null;

@@ -13,6 +13,7 @@ import { type PlannerConfig, resolvePlannerConfig } from "../planner/planner-con
 import type { ModelKind } from "../planner/regression-model.js";
 import { OfflinePlanner } from "../sim/offline-planner.js";
 import { untilStopped } from "../util/stop-signal.js";
+import { optionalNumberOption } from "../util/number-option.js";
 import { readRecording, recordedBytes } from "../sim/stream-recording.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
@@ -76,12 +77,7 @@ function plannerConfigFrom(flags: ReplayFlags): PlannerConfig {
       partial[field] = v;
     }
   }
-  const num = (v: string | undefined, flag: string) => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw new ConfigError(`${flag} ${JSON.stringify(v)}: must be a number`);
-    return n;
-  };
+  const num = (v: string | undefined, flag: string) => optionalNumberOption(v, flag);
   const set = (field: keyof PlannerConfig, v: unknown) => v !== undefined && (partial[field] = v);
   set("loadAdjustmentIntervalS", num(flags.interval, "--interval"));
   set("mode", flags.mode);

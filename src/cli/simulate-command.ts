@@ -5,6 +5,7 @@
  */
 import type { Command } from "commander";
 import { untilStopped } from "../util/stop-signal.js";
+import { numberOption } from "../util/number-option.js";
 import { checkFpmPort, checkZmqEndpoint, DEFAULT_FPM_BASE_PORT } from "../engine/endpoints.js";
 import { addNatsCliOptions, connectNats, type EventPlaneConnection, type NatsCliFlags, natsOptionsFromFlags } from "../eventplane/connection.js";
 import { DEFAULT_COMPONENT, DEFAULT_NAMESPACE } from "../eventplane/subject.js";
@@ -51,17 +52,8 @@ interface SimulateFlags extends NatsCliFlags {
   statusInterval: string;
 }
 
-function int(text: string, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const v = /^-?\d+$/.test(text.trim()) ? Number(text) : NaN;
-  if (!Number.isInteger(v) || v < min || v > max) throw new ConfigError(`${flag} ${JSON.stringify(text)}: must be an integer in ${min}..${max}`);
-  return v;
-}
-
-function real(text: string, flag: string, min: number, exclusiveMin = false): number {
-  const v = Number(text);
-  if (text.trim() === "" || !Number.isFinite(v) || v < min || (exclusiveMin && v === min)) throw new ConfigError(`${flag} ${JSON.stringify(text)}: must be a number ${exclusiveMin ? ">" : ">="} ${min}`);
-  return v;
-}
+const int = (text: string, flag: string, min: number, max?: number) => numberOption(text, flag, { integer: true, min, max });
+const real = (text: string, flag: string, min: number, above = false) => numberOption(text, flag, { min, above });
 
 export function registerSimulateCommand(program: Command, ctx: CommandContext): void {
   const cmd = program

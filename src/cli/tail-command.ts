@@ -9,7 +9,7 @@ import { addNatsCliOptions, connectNats, type NatsCliFlags, natsOptionsFromFlags
 import { DEFAULT_NAMESPACE, fpmSubscriptionSubjects } from "../eventplane/subject.js";
 import { type ForwardPassMetrics, toWireObject } from "../schema/forward-pass-metrics.js";
 import { untilStopped } from "../util/stop-signal.js";
-import { ConfigError } from "../util/errors.js";
+import { numberOption, optionalNumberOption } from "../util/number-option.js";
 import { Logger } from "../util/log.js";
 import type { CommandContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
@@ -72,14 +72,10 @@ decode requests/KV tokens, queued prefill requests/tokens, queued (preempted) de
 
 async function runTail(flags: TailFlags, ctx: CommandContext): Promise<number> {
   const logger = new Logger({ target: "fpm::tail" });
-  const count = flags.count !== undefined ? Number(flags.count) : Infinity;
-  if (count !== Infinity && !(Number.isInteger(count) && count > 0)) throw new ConfigError(`--count ${flags.count}: must be an integer >= 1`);
-  const durationS = flags.duration !== undefined ? Number(flags.duration) : undefined;
-  if (durationS !== undefined && !(durationS > 0)) throw new ConfigError(`--duration ${flags.duration}: must be a number of seconds > 0`);
-  const intervalMs = Number(flags.interval);
-  if (!(intervalMs >= 50)) throw new ConfigError(`--interval ${flags.interval}: must be at least 50 ms`);
-  const maxEngines = Number(flags.maxEngines);
-  if (!(Number.isInteger(maxEngines) && maxEngines > 0)) throw new ConfigError(`--max-engines ${flags.maxEngines}: must be an integer >= 1`);
+  const count = optionalNumberOption(flags.count, "--count", { integer: true, min: 1 }) ?? Infinity;
+  const durationS = optionalNumberOption(flags.duration, "--duration", { min: 0, above: true });
+  const intervalMs = numberOption(flags.interval, "--interval", { min: 50 });
+  const maxEngines = numberOption(flags.maxEngines, "--max-engines", { integer: true, min: 1 });
   const workers = flags.worker ? new Set(flags.worker) : null;
   const subjects = fpmSubscriptionSubjects({ namespace: flags.namespace, component: flags.component });
   const conn = await connectNats(natsOptionsFromFlags(flags, process.env, "fpm-tail"), logger);

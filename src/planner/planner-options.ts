@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import type { NatsCliFlags } from "../eventplane/connection.js";
 import { ConfigError } from "../util/errors.js";
+import { numberOption } from "../util/number-option.js";
 import type { PlannedComponent } from "./fpm-planner.js";
 import { checkComponentRequirements, type PlannerConfig, resolvePlannerConfig } from "./planner-config.js";
 import type { ModelKind } from "./regression-model.js";
@@ -94,11 +95,7 @@ const FLAG_KEYS: Array<[keyof PlannerCliFlags, string]> = [
   ["contextLength", "context_length"], ["maxKvTokens", "max_kv_tokens"], ["coldStartIterations", "cold_start_iterations"],
 ];
 
-function num(text: string, what: string): number {
-  const v = Number(text);
-  if (text.trim() === "" || !Number.isFinite(v)) throw new ConfigError(`${what} must be a number, got ${JSON.stringify(text)}`);
-  return v;
-}
+const num = (text: string, what: string) => numberOption(text, what);
 
 /** `name[:kind]`; kind defaults from the name (prefill, decode) or agg. */
 export function parseComponent(spec: string): PlannedComponent {
