@@ -24,7 +24,8 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { NatsCluster } from "../test/harness/nats-cluster.js";
 import { freePort, sleep, waitFor } from "../test/harness/ports.js";
-import { FpmProcess, REPO_ROOT } from "../test/ops/fpm-process.js";
+import { FpmProcess } from "../test/harness/fpm-process.js";
+import { REPO_ROOT } from "../test/harness/vectors.js";
 import { SyntheticEngine } from "../test/ops/synthetic-engine.js";
 
 export interface SoakOptions {

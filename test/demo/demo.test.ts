@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import { waitFor } from "../harness/ports.js";
-import { FpmProcess } from "../tools/fpm-process.js";
+import { FpmProcess } from "../harness/fpm-process.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fpm-demo-test-"));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -60,7 +60,7 @@ test("demo - Ctrl-C (SIGINT) stops every process it started and exits 0", { time
 });
 
 test("demo - when nats-server cannot be found it says exactly how to install it", { timeout: 30_000 }, async () => {
-  const demo = new FpmProcess(["demo", "--headless", "--duration", "5"], { NATS_SERVER_BIN: "/nonexistent/nats-server" });
+  const demo = new FpmProcess(["demo", "--headless", "--duration", "5"], { env: { NATS_SERVER_BIN: "/nonexistent/nats-server" } });
   assert.equal(await demo.wait(20_000), 2);
   assert.match(demo.stderr, /apt-get install nats-server/);
   assert.match(demo.stderr, /NATS_SERVER_BIN=\/nonexistent\/nats-server/);

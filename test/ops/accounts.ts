@@ -3,7 +3,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { NatsServer } from "../harness/nats-server.js";
-import { REPO_ROOT } from "./fpm-process.js";
+import { REPO_ROOT } from "../harness/vectors.js";
 
 export const ACCOUNTS_FILE = path.join(REPO_ROOT, "deploy", "nats-accounts.conf");
 

@@ -14,7 +14,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { NatsCluster } from "../harness/nats-cluster.js";
 import { freePort, sleep, waitFor } from "../harness/ports.js";
-import { FpmProcess } from "./fpm-process.js";
+import { FpmProcess } from "../harness/fpm-process.js";
 import { SyntheticEngine } from "./synthetic-engine.js";
 
 const RATE_HZ = 50;

@@ -23,7 +23,8 @@ import { connect } from "@nats-io/transport-node";
 import { NatsServer } from "../harness/nats-server.js";
 import { freePort, waitFor } from "../harness/ports.js";
 import { Prometheus, promtoolCheckRules } from "../harness/prometheus.js";
-import { FpmProcess, REPO_ROOT } from "./fpm-process.js";
+import { FpmProcess } from "../harness/fpm-process.js";
+import { REPO_ROOT } from "../harness/vectors.js";
 import { SyntheticEngine } from "./synthetic-engine.js";
 
 const DASHBOARD = path.join(REPO_ROOT, "dashboards", "fpm.json");

@@ -15,11 +15,14 @@ import { NatsServer } from "../harness/nats-server.js";
 import { freePort, sleep, waitFor } from "../harness/ports.js";
 import { type AuthCase, type AuthCases, makeAuthCases } from "./auth-cases.js";
 import { accountPasswords, startWithAccounts } from "./accounts.js";
-import { FpmProcess, runFpm } from "./fpm-process.js";
+import { FpmProcess, runFpm } from "../harness/fpm-process.js";
 
 /** Everything a process showed the world, to be searched for secrets at the end. */
 const exposed: { where: string; text: string }[] = [];
 const allSecrets: string[] = [];
+
+/** These tests search every log line for secrets: run the processes at debug level. */
+const DEBUG = { DYN_LOG: "debug" } as const;
 
 function expose(where: string, text: string | undefined): void {
   if (text) exposed.push({ where, text });
@@ -69,7 +72,7 @@ describe("ops security", () => {
         try {
           const ports = { zmq: await freePort(), metrics: await freePort() };
           for (const json of [false, true]) {
-            const p = new FpmProcess([...role.args(ports), "--nats", url, ...c.good.args], { env: { ...c.good.env, DYN_LOGGING_JSONL: String(json) }, metricsPort: ports.metrics });
+            const p = new FpmProcess([...role.args(ports), "--nats", url, ...c.good.args], { env: { ...DEBUG, ...c.good.env, DYN_LOGGING_JSONL: String(json) }, metricsPort: ports.metrics });
             try {
               await p.waitHealthy();
               if (role.name === "relay" && !json) {
@@ -97,7 +100,7 @@ describe("ops security", () => {
             }
           }
 
-          const bad = await runFpm([...role.args(ports), "--nats", url, ...c.bad.args], { env: c.bad.env });
+          const bad = await runFpm([...role.args(ports), "--nats", url, ...c.bad.args], { env: { ...DEBUG, ...c.bad.env } });
           expose(`${role.name} ${c.name} wrong-secret output`, bad.stdout + bad.stderr);
           assert.equal(bad.code, 3, `${role.name} ${c.name}: a wrong secret must exit 3, got ${bad.code}:\n${bad.stderr}`);
           assert.match(bad.stderr, c.badMessage, `${role.name} ${c.name}: the message names the cause`);
@@ -117,7 +120,7 @@ describe("ops security", () => {
       const server = await NatsServer.start({ config: c.serverConfig });
       try {
         const ports = { zmq: await freePort(), metrics: await freePort() };
-        const p = new FpmProcess([...role.args(ports), "--nats", `nats://fpm:${c.secrets[0]}@127.0.0.1:${server.port}`], { metricsPort: ports.metrics });
+        const p = new FpmProcess([...role.args(ports), "--nats", `nats://fpm:${c.secrets[0]}@127.0.0.1:${server.port}`], { env: DEBUG, metricsPort: ports.metrics });
         try {
           await waitFor(async () => !p.running || (await p.get("/health"))?.status === 200, 30_000, "healthy or exited");
           assert.equal((await p.get("/health"))?.status, 200, `the right password in the URL connects: ${p.output.slice(-2000)}`);
@@ -128,7 +131,7 @@ describe("ops security", () => {
           assert.equal(code, 0, `exit ${code}: ${p.output.slice(-2000)}`);
           expose(`${role.name} url-userinfo logs`, p.output);
         }
-        const bad = await runFpm([...role.args(ports), "--nats", `nats://fpm:${c.secrets[1]}@127.0.0.1:${server.port}`]);
+        const bad = await runFpm([...role.args(ports), "--nats", `nats://fpm:${c.secrets[1]}@127.0.0.1:${server.port}`], { env: DEBUG });
         expose(`${role.name} url-userinfo wrong-secret output`, bad.stdout + bad.stderr);
         assert.equal(bad.code, 3, bad.stderr);
         assert.match(bad.stderr, /could not connect to NATS at nats:\/\/127\.0\.0\.1:\d+ \(auth=user\/password/, "the URL is shown without its credentials, and the auth used is named");
@@ -145,11 +148,11 @@ describe("ops security", () => {
         NATS_AUTH_NKEY: auth.cases[2].secrets[0],
         NATS_SERVER: `nats://fpm:${auth.cases[1].secrets[0]}@127.0.0.1:4222`,
       };
-      const r = await runFpm([role.name, "--help"], { env });
+      const r = await runFpm([role.name, "--help"], { env: { ...DEBUG, ...env } });
       assert.equal(r.code, 0);
       assert.match(r.stdout, /--nats-token/);
       expose(`${role.name} --help`, r.stdout + r.stderr);
-      const top = await runFpm(["--help"], { env });
+      const top = await runFpm(["--help"], { env: { ...DEBUG, ...env } });
       expose("fpm --help", top.stdout + top.stderr);
     });
   }
@@ -158,7 +161,7 @@ describe("ops security", () => {
     const server = await NatsServer.start();
     try {
       const metrics = await freePort();
-      const p = new FpmProcess(["relay", "--zmq-endpoint", `tcp://127.0.0.1:${await freePort()}`, "--metrics-port", String(metrics), "--metrics-host", "127.0.0.2", "--nats", server.url]);
+      const p = new FpmProcess(["relay", "--zmq-endpoint", `tcp://127.0.0.1:${await freePort()}`, "--metrics-port", String(metrics), "--metrics-host", "127.0.0.2", "--nats", server.url], { env: DEBUG });
       try {
         await waitFor(async () => {
           if (!p.running) throw new Error(p.output);
@@ -182,11 +185,11 @@ describe("ops security", () => {
     const relayPort = await freePort();
     const plannerPort = await freePort();
     const relay = new FpmProcess(["relay", "--zmq-endpoint", `tcp://127.0.0.1:${zmq}`, "--metrics-port", String(relayPort), "--metrics-host", "127.0.0.1", "--nats", server.url], {
-      env: { NATS_AUTH_USERNAME: "fpm-relay", NATS_AUTH_PASSWORD: pw.FPM_RELAY_PASSWORD },
+      env: { ...DEBUG, NATS_AUTH_USERNAME: "fpm-relay", NATS_AUTH_PASSWORD: pw.FPM_RELAY_PASSWORD },
       metricsPort: relayPort,
     });
     const planner = new FpmProcess(["planner", "--max-kv-tokens", "65536", "--metrics-port", String(plannerPort), "--metrics-host", "127.0.0.1", "--load-adjustment-interval", "1", "--nats", server.url], {
-      env: { NATS_AUTH_USERNAME: "fpm-planner", NATS_AUTH_PASSWORD: pw.FPM_PLANNER_PASSWORD },
+      env: { ...DEBUG, NATS_AUTH_USERNAME: "fpm-planner", NATS_AUTH_PASSWORD: pw.FPM_PLANNER_PASSWORD },
       metricsPort: plannerPort,
     });
     const pub = await new FpmPublisher({ endpoint: `tcp://127.0.0.1:${zmq}`, workerId: "w-lp", heartbeats: false }).bind();

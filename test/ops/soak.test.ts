@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { spawn } from "node:child_process";
 import { judgeSoak, type SoakCounts, type SoakReport, summarizeRss } from "../../bench/soak.js";
-import { REPO_ROOT } from "./fpm-process.js";
+import { REPO_ROOT } from "../harness/vectors.js";
 
 function healthyCounts(): SoakCounts {
   return {

@@ -9,7 +9,7 @@ import { decodeFpm } from "../../src/codec/fpm-decode.js";
 import type { ForwardPassMetrics } from "../../src/schema/forward-pass-metrics.js";
 import { NatsServer } from "../harness/nats-server.js";
 import { freePort, waitFor } from "../harness/ports.js";
-import { FpmProcess } from "../tools/fpm-process.js";
+import { FpmProcess } from "../harness/fpm-process.js";
 
 let server: NatsServer;
 let nc: NatsConnection;

@@ -8,7 +8,7 @@ import { encodeEnvelope } from "../../src/codec/envelope.js";
 import { encodeFpm } from "../../src/codec/fpm-encode.js";
 import { defaultForwardPassMetrics, emptyQueued, emptyScheduled } from "../../src/schema/forward-pass-metrics.js";
 import { NatsServer } from "../harness/nats-server.js";
-import { FpmProcess } from "./fpm-process.js";
+import { FpmProcess } from "../harness/fpm-process.js";
 
 const SUBJECT = "namespace.tools.component.backend.forward-pass-metrics";
 const OTHER = "namespace.tools.component.prefill.forward-pass-metrics";

@@ -1,20 +1,19 @@
 /**
- * Runs the real `fpm` executable (bin/fpm.js -> dist) as a child process for the ops
- * tests: captures stdout/stderr, polls its /health and /metrics, reads its RSS from
- * /proc, and stops it with SIGTERM (SIGKILL after a grace period).
+ * Runs the real `fpm` executable (bin/fpm.js -> dist) as a child process for the CLI,
+ * tool, demo and ops tests: captures stdout/stderr, waits for log lines or exit, polls
+ * its /health and /metrics, reads its RSS from /proc, and stops it with SIGTERM (SIGKILL
+ * after a grace period).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { waitFor } from "../harness/ports.js";
+import { waitFor } from "./ports.js";
+import { REPO_ROOT } from "./vectors.js";
 
-/** Repository root (this file is at dist/test/ops/ once compiled). */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const FPM_BIN = path.join(REPO_ROOT, "bin", "fpm.js");
 
 export interface FpmProcessOptions {
-  /** Extra environment (merged over process.env; DYN_LOG defaults to debug so logs are searched in full). */
+  /** Extra environment, merged over process.env (DYN_LOG defaults to info; undefined removes a variable). */
   env?: Record<string, string | undefined>;
   /** Port of its /metrics + /health, when it serves them. */
   metricsPort?: number;
@@ -24,20 +23,17 @@ export class FpmProcess {
   readonly proc: ChildProcess;
   stdout = "";
   stderr = "";
-  readonly exited: Promise<number | null>;
+  readonly exited: Promise<number>;
   exitCode: number | null = null;
 
   constructor(readonly args: string[], readonly opts: FpmProcessOptions = {}) {
-    const env: Record<string, string | undefined> = { ...process.env, DYN_LOG: "debug", ...opts.env };
+    const env: Record<string, string | undefined> = { ...process.env, DYN_LOG: "info", ...opts.env };
     for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
     this.proc = spawn(process.execPath, [FPM_BIN, ...args], { cwd: REPO_ROOT, env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
     // Keep the whole output (tests search it for secrets), bounded to 8 MB.
-    this.proc.stdout!.on("data", (d) => (this.stdout = (this.stdout + d).slice(-8_000_000)));
-    this.proc.stderr!.on("data", (d) => (this.stderr = (this.stderr + d).slice(-8_000_000)));
-    this.exited = new Promise((resolve) => this.proc.once("exit", (code, signal) => {
-      this.exitCode = code ?? (signal ? 128 : null);
-      resolve(this.exitCode);
-    }));
+    this.proc.stdout!.setEncoding("utf8").on("data", (d: string) => (this.stdout = (this.stdout + d).slice(-8_000_000)));
+    this.proc.stderr!.setEncoding("utf8").on("data", (d: string) => (this.stderr = (this.stderr + d).slice(-8_000_000)));
+    this.exited = new Promise((resolve) => this.proc.once("exit", (code, signal) => resolve((this.exitCode = code ?? (signal ? 128 : 1)))));
   }
 
   get running(): boolean {
@@ -67,6 +63,28 @@ export class FpmProcess {
     }
   }
 
+  /** Waits until stderr contains `text`; fails with the output if the process exits first. */
+  async waitForLog(text: string, timeoutMs = 20_000): Promise<void> {
+    await waitFor(() => this.stderr.includes(text) || this.exitCode !== null, timeoutMs, `fpm to log ${JSON.stringify(text)}`);
+    if (!this.stderr.includes(text)) throw new Error(`fpm exited (${this.exitCode}) before logging ${JSON.stringify(text)}:\n${this.stderr}`);
+  }
+
+  /** Waits for the process to exit by itself; resolves to its exit code. */
+  async wait(timeoutMs = 30_000): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<number>((_, reject) => (timer = setTimeout(() => reject(new Error(`fpm did not exit within ${timeoutMs} ms:\n${this.stderr}`)), timeoutMs)));
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Its stdout's JSON lines, parsed. */
+  jsonLines(): Record<string, unknown>[] {
+    return this.stdout.split("\n").filter((l) => l.trim().startsWith("{")).map((l) => JSON.parse(l));
+  }
+
   /** Waits until /health answers 200; fails early with the output if the process exits. */
   async waitHealthy(timeoutMs = 30_000): Promise<void> {
     await waitFor(async () => {
@@ -94,8 +112,8 @@ export class FpmProcess {
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`; resolves to the exit code. */
-  async stop(graceMs = 8000): Promise<number | null> {
-    if (!this.running) return this.exitCode;
+  async stop(graceMs = 8000): Promise<number> {
+    if (!this.running) return this.exited;
     this.proc.kill("SIGTERM");
     const timer = setTimeout(() => this.proc.kill("SIGKILL"), graceMs);
     const code = await this.exited;
@@ -123,7 +141,7 @@ export function sumMetric(text: string, name: string, labelText = ""): number {
 }
 
 /** Runs `fpm args` to completion (for --help and start-up failures); kills it after `timeoutMs`. */
-export async function runFpm(args: string[], opts: FpmProcessOptions = {}, timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runFpm(args: string[], opts: FpmProcessOptions = {}, timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
   const p = new FpmProcess(args, opts);
   const timer = setTimeout(() => p.proc.kill("SIGKILL"), timeoutMs);
   const code = await p.exited;
