@@ -28,6 +28,7 @@ import { fpmSubject } from "../src/eventplane/subject.js";
 import { defaultForwardPassMetrics, type ForwardPassMetrics } from "../src/schema/forward-pass-metrics.js";
 import { NatsServer } from "../test/harness/nats-server.js";
 import { freePort, sleep, waitFor } from "../test/harness/ports.js";
+import { stopChild } from "../test/harness/child-process.js";
 import { REPO_ROOT } from "../test/harness/vectors.js";
 import { machineInfo, median, percentile, printMachine } from "./machine.js";
 
@@ -249,15 +250,6 @@ function startChild(args: string[], ipc = false, env: NodeJS.ProcessEnv = {}): C
   return child;
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  child.kill("SIGTERM");
-  const t = setTimeout(() => child.kill("SIGKILL"), 5000);
-  await exited;
-  clearTimeout(t);
-}
-
 async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
   const zmqPort = await freePort();
   const endpoint = `tcp://127.0.0.1:${zmqPort}`;
@@ -299,7 +291,7 @@ async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
     const f1 = forwardedFrom(await scrape(metricsPort));
     const c1 = procCpuSeconds(pid);
     const t1 = performance.now();
-    await stopChild(gen);
+    await stopChild(gen, 5000);
     const delivered = f1 - f0;
     const msgPerSec = delivered / ((t1 - t0) / 1000);
     const cpuUsPerMsg = ((c1 - c0) * 1e6) / Math.max(1, delivered);
@@ -309,7 +301,7 @@ async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
     return { mode, msgPerSec, cpuUsPerMsg, rssMiB: rssMax, ...lat };
   } finally {
     clearInterval(rssTimer);
-    await stopChild(relay);
+    await stopChild(relay, 5000);
   }
 }
 

@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { stopChild } from "./child-process.js";
 import { waitFor } from "./ports.js";
 import { REPO_ROOT } from "./vectors.js";
 
@@ -113,12 +114,8 @@ export class FpmProcess {
 
   /** SIGTERM, then SIGKILL after `graceMs`; resolves to the exit code. */
   async stop(graceMs = 8000): Promise<number> {
-    if (!this.running) return this.exited;
-    this.proc.kill("SIGTERM");
-    const timer = setTimeout(() => this.proc.kill("SIGKILL"), graceMs);
-    const code = await this.exited;
-    clearTimeout(timer);
-    return code;
+    await stopChild(this.proc, graceMs);
+    return this.exited;
   }
 }
 

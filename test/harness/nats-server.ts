@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { canConnect } from "../../src/util/ports.js";
 import { findNatsServer } from "../../src/util/nats-server-binary.js";
+import { stopChild } from "./child-process.js";
 import { freePort, sleep } from "./ports.js";
 
 export interface NatsServerOptions {
@@ -72,12 +73,7 @@ export class NatsServer {
   async stop(): Promise<void> {
     const proc = this.proc;
     this.proc = null;
-    if (!proc || proc.exitCode !== null) return;
-    const exited = new Promise<void>((r) => proc.once("exit", () => r()));
-    proc.kill("SIGTERM");
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 3000);
-    await exited;
-    clearTimeout(timer);
+    if (proc) await stopChild(proc, 3000);
   }
 
   /** Stops, optionally waits `downMs`, and starts again on the same port. */

@@ -8,6 +8,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { stopChild } from "./child-process.js";
 import { freePort, sleep, waitFor } from "./ports.js";
 
 function findBinary(name: string, envVar: string): string {
@@ -155,12 +156,7 @@ export class Prometheus {
   async stop(): Promise<void> {
     const proc = this.proc;
     this.proc = null;
-    if (!proc || proc.exitCode !== null) return;
-    const exited = new Promise<void>((r) => proc.once("exit", () => r()));
-    proc.kill("SIGTERM");
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 5000);
-    await exited;
-    clearTimeout(timer);
+    if (proc) await stopChild(proc, 5000);
   }
 
   async cleanup(): Promise<void> {
