@@ -3,31 +3,26 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { CommandConnector } from "../../src/planner/connectors/command-connector.js";
 import type { PlannerDecision } from "../../src/planner/decision.js";
 import { Logger } from "../../src/util/log.js";
-import { NatsServer } from "../harness/nats-server.js";
+import type { NatsServer } from "../harness/nats-server.js";
+import { type NatsTestbed, startNatsTestbed } from "../harness/nats-testbed.js";
 import { waitFor } from "../harness/ports.js";
 import { envelope } from "../subscriber/envelope-fixture.js";
 
 const FPM = path.resolve("bin/fpm.js");
 let server: NatsServer;
 let nc: NatsConnection;
+let testbed: NatsTestbed | undefined;
 let dir: string;
 before(async () => {
-  server = await NatsServer.start();
-  nc = await connect({ servers: server.url });
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "fpm-plancmd-"));
+  testbed = await startNatsTestbed("fpm-plancmd-");
+  ({ server, nc, dir } = testbed);
 });
-after(async () => {
-  await nc?.close();
-  await server?.stop();
-  await server?.cleanup();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+after(() => testbed?.close());
 
 test("planner - bad configuration exits 2 with a message that says what to change", () => {
   const cfg = path.join(dir, "bad.json");

@@ -8,10 +8,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import os from "node:os";
-import path from "node:path";
-import fs from "node:fs";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { FpmPublisher } from "../../src/engine/publisher.js";
 import { FpmPlanner } from "../../src/planner/fpm-planner.js";
 import type { PlannerDecision } from "../../src/planner/decision.js";
@@ -20,7 +17,8 @@ import { FpmEventRelay } from "../../src/relay/relay.js";
 import { CostModel } from "../../src/sim/cost-model.js";
 import { SeededRandom } from "../../src/sim/prng.js";
 import { Logger } from "../../src/util/log.js";
-import { NatsServer } from "../harness/nats-server.js";
+import type { NatsServer } from "../harness/nats-server.js";
+import { type NatsTestbed, startNatsTestbed } from "../harness/nats-testbed.js";
 import { waitFor } from "../harness/ports.js";
 
 const quiet = new Logger({ target: "test", level: "error" });
@@ -30,18 +28,13 @@ const ITERS = 40;
 
 let server: NatsServer;
 let nc: NatsConnection;
+let testbed: NatsTestbed | undefined;
 let dir: string;
 before(async () => {
-  server = await NatsServer.start();
-  nc = await connect({ servers: server.url });
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "fpm-plan-"));
+  testbed = await startNatsTestbed("fpm-plan-");
+  ({ server, nc, dir } = testbed);
 });
-after(async () => {
-  await nc?.close();
-  await server?.stop();
-  await server?.cleanup();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+after(() => testbed?.close());
 
 /** One simulated worker: an FpmPublisher (one rank) and its own relay. */
 class SimWorker {

@@ -1,30 +1,27 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import * as zmq from "zeromq";
 import { decodeFpm } from "../../src/codec/fpm-decode.js";
 import type { ForwardPassMetrics } from "../../src/schema/forward-pass-metrics.js";
-import { NatsServer } from "../harness/nats-server.js";
+import type { NatsServer } from "../harness/nats-server.js";
+import { type NatsTestbed, startNatsTestbed } from "../harness/nats-testbed.js";
 import { freePort, waitFor } from "../harness/ports.js";
 import { FpmProcess } from "../harness/fpm-process.js";
 
 let server: NatsServer;
 let nc: NatsConnection;
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fpm-sim-cli-"));
+let testbed: NatsTestbed | undefined;
+let dir: string;
 
 before(async () => {
-  server = await NatsServer.start();
-  nc = await connect({ servers: server.url });
+  testbed = await startNatsTestbed("fpm-sim-cli-");
+  ({ server, nc, dir } = testbed);
 });
 
-after(async () => {
-  await nc?.close();
-  await server?.cleanup();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+after(() => testbed?.close());
 
 interface Received {
   endpoint: string;

@@ -1,10 +1,11 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { FpmEventSubscriber, type FpmMessage } from "../../src/subscriber/fpm-event-subscriber.js";
 import type { EngineEvent } from "../../src/subscriber/tracked-engine.js";
 import { Logger } from "../../src/util/log.js";
-import { NatsServer } from "../harness/nats-server.js";
+import type { NatsServer } from "../harness/nats-server.js";
+import { type NatsTestbed, startNatsTestbed } from "../harness/nats-testbed.js";
 import { waitFor } from "../harness/ports.js";
 import { envelope, envelopeWithPayload } from "./envelope-fixture.js";
 
@@ -102,15 +103,12 @@ test("subscriber - components come from the subject, percent-decoded", () => {
 
 let server: NatsServer;
 let nc: NatsConnection;
+let testbed: NatsTestbed | undefined;
 before(async () => {
-  server = await NatsServer.start();
-  nc = await connect({ servers: server.url });
+  testbed = await startNatsTestbed("fpm-sub-");
+  ({ server, nc } = testbed);
 });
-after(async () => {
-  await nc?.close();
-  await server?.stop();
-  await server?.cleanup();
-});
+after(() => testbed?.close());
 
 test("subscriber - recv and tracking together over a real nats-server, every component by wildcard", async () => {
   const sub = new FpmEventSubscriber({ connection: nc, namespace: "ns1", recv: true, logger: quiet, env: {} });

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { encodeEnvelope } from "../../src/codec/envelope.js";
 import { encodeFpm } from "../../src/codec/fpm-encode.js";
 import { defaultForwardPassMetrics, emptyQueued, emptyScheduled } from "../../src/schema/forward-pass-metrics.js";
-import { NatsServer } from "../harness/nats-server.js";
+import type { NatsServer } from "../harness/nats-server.js";
+import { type NatsTestbed, startNatsTestbed } from "../harness/nats-testbed.js";
 import { FpmProcess } from "../harness/fpm-process.js";
 
 const SUBJECT = "namespace.tools.component.backend.forward-pass-metrics";
@@ -16,6 +16,7 @@ const N = 60;
 
 let server: NatsServer;
 let nc: NatsConnection;
+let testbed: NatsTestbed | undefined;
 let dir: string;
 
 /** A stream of N envelopes from two publishers (ranks), with payloads that all differ. */
@@ -43,16 +44,11 @@ function makeStream(): { subject: string; bytes: Uint8Array; payloadHex: string;
 }
 
 before(async () => {
-  server = await NatsServer.start();
-  nc = await connect({ servers: server.url });
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "fpm-tools-"));
+  testbed = await startNatsTestbed("fpm-tools-");
+  ({ server, nc, dir } = testbed);
 });
 
-after(async () => {
-  await nc?.close();
-  await server?.cleanup();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+after(() => testbed?.close());
 
 test("tools - record and tail --json capture a stream exactly; replay sends it back byte for byte, in order", async () => {
   const stream = makeStream();
