@@ -3,7 +3,7 @@ import fs from "node:fs";
 import readline from "node:readline";
 import { type Command, Option } from "commander";
 import { addNatsCliOptions, connectNats, natsOptionsFromFlags } from "../eventplane/connection.js";
-import { MetricsServer } from "../metrics/http-server.js";
+import { type MetricsServer, serveMetrics } from "../metrics/http-server.js";
 import { CommandConnector } from "../planner/connectors/command-connector.js";
 import { VirtualConnector } from "../planner/connectors/virtual-connector.js";
 import { DECISION_REASONS, type PlannerDecision } from "../planner/decision.js";
@@ -142,16 +142,15 @@ async function run(opts: ReturnType<typeof plannerOptionsFromFlags>, flags: Plan
   });
   let server: MetricsServer | null = null;
   if (opts.metricsPort !== null) {
-    server = new MetricsServer({ registry: planner.metrics.registry, health: () => {
+    const health = () => {
       const h = planner.health();
       return { ...h, healthy: h.healthy && conn.state === "connected", nats: conn.state };
-    }, host: opts.metricsHost, port: opts.metricsPort });
+    };
     try {
-      const addr = await server.start();
-      logger.info("serving /metrics and /health", { host: addr.address, port: addr.port });
+      server = await serveMetrics({ registry: planner.metrics.registry, health, host: opts.metricsHost, port: opts.metricsPort }, logger);
     } catch (err) {
       await conn.close();
-      throw new ConfigError(`cannot serve /metrics on ${opts.metricsHost}:${opts.metricsPort}: ${(err as Error).message}; change --metrics-port or DYN_SYSTEM_PORT`);
+      throw err;
     }
   }
   planner.start();

@@ -1,11 +1,10 @@
 /** `fpm relay`: run an `FpmEventRelay` beside an inference worker until SIGINT/SIGTERM. */
 import { type Command, Option } from "commander";
 import { addNatsCliOptions } from "../eventplane/connection.js";
-import { MetricsServer } from "../metrics/http-server.js";
+import { type MetricsServer, serveMetrics } from "../metrics/http-server.js";
 import { RELAY_DROP_REASONS } from "../metrics/relay-metrics.js";
 import { RELAY_DEFAULTS, type RelayCliFlags, relayOptionsFromFlags } from "../relay/options.js";
 import { FpmEventRelay } from "../relay/relay.js";
-import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
 import { untilStopped } from "../util/stop-signal.js";
 import type { CommandContext } from "./context.js";
@@ -59,13 +58,11 @@ export function registerRelayCommand(program: Command, ctx: CommandContext): voi
     await relay.start();
     let server: MetricsServer | null = null;
     if (parsed.metricsPort !== null) {
-      server = new MetricsServer({ registry: relay.metrics.registry, health: () => relay.health(), host: parsed.metricsHost, port: parsed.metricsPort });
       try {
-        const addr = await server.start();
-        logger.info("serving /metrics and /health", { host: addr.address, port: addr.port });
+        server = await serveMetrics({ registry: relay.metrics.registry, health: () => relay.health(), host: parsed.metricsHost, port: parsed.metricsPort }, logger);
       } catch (err) {
         await relay.stop();
-        throw new ConfigError(`cannot serve /metrics on ${parsed.metricsHost}:${parsed.metricsPort}: ${(err as Error).message}; change --metrics-port or DYN_SYSTEM_PORT`);
+        throw err;
       }
     }
     const signal = await untilStopped().done;

@@ -5,6 +5,8 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import { ConfigError } from "../util/errors.js";
+import type { Logger } from "../util/log.js";
 
 export interface HealthReport {
   healthy: boolean;
@@ -71,5 +73,20 @@ export class MetricsServer {
     if (!server) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+/**
+ * Starts the metrics server of a long-running command and logs where it listens. A port
+ * that cannot be bound is a ConfigError (exit 2) that says which setting to change.
+ */
+export async function serveMetrics(opts: MetricsServerOptions, logger: Logger): Promise<MetricsServer> {
+  const server = new MetricsServer(opts);
+  try {
+    const addr = await server.start();
+    logger.info("serving /metrics and /health", { host: addr.address, port: addr.port });
+    return server;
+  } catch (err) {
+    throw new ConfigError(`cannot serve /metrics on ${opts.host ?? "0.0.0.0"}:${opts.port}: ${(err as Error).message}; change --metrics-port or DYN_SYSTEM_PORT`, { cause: err });
   }
 }

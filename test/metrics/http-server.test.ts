@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { Counter, Registry } from "prom-client";
-import { MetricsServer } from "../../src/metrics/http-server.js";
+import { MetricsServer, serveMetrics } from "../../src/metrics/http-server.js";
+import { Logger } from "../../src/util/log.js";
 
 let healthy = true;
 const registry = new Registry();
@@ -32,4 +33,16 @@ test("metrics - /health is 200 when healthy and 503 with a JSON reason otherwise
 test("metrics - unknown paths are 404 and writes are refused", async () => {
   assert.equal((await fetch(`${base}/nope`)).status, 404);
   assert.equal((await fetch(`${base}/metrics`, { method: "POST" })).status, 405);
+});
+
+test("metrics - serveMetrics on a port already taken is a ConfigError that says what to change", async () => {
+  const lines: string[] = [];
+  const logger = new Logger({ target: "test", json: true, sink: (l) => lines.push(l) });
+  await assert.rejects(
+    serveMetrics({ registry, host: "127.0.0.1", port: addr.port, health: () => ({ healthy: true }) }, logger),
+    (err: Error) => err.name === "ConfigError" && err.message.includes(`127.0.0.1:${addr.port}`) && /--metrics-port or DYN_SYSTEM_PORT/.test(err.message),
+  );
+  const ok = await serveMetrics({ registry, host: "127.0.0.1", port: 0, health: () => ({ healthy: true }) }, logger);
+  await ok.stop();
+  assert.ok(lines.some((l) => JSON.parse(l).message === "serving /metrics and /health"));
 });
