@@ -13,10 +13,19 @@ export function accountPasswords(): Record<"FPM_RELAY_PASSWORD" | "FPM_PLANNER_P
   return { FPM_RELAY_PASSWORD: p(), FPM_PLANNER_PASSWORD: p(), FPM_ACTUATOR_PASSWORD: p() };
 }
 
+/**
+ * The value to put in nats-server's environment for a password, as deploy/nats-accounts.conf
+ * documents: nats-server parses a variable's value as a config value, so an unquoted password
+ * starting with a digit or "-" is read as a number and the server refuses to start.
+ */
+export function serverEnvValue(password: string): string {
+  return `"${password}"`;
+}
+
 /** Starts nats-server with deploy/nats-accounts.conf; the passwords reach it through its environment. */
 export async function startWithAccounts(passwords: Record<string, string>): Promise<NatsServer> {
   // The harness spawns nats-server with process.env, and the config reads $FPM_*_PASSWORD from it.
-  Object.assign(process.env, passwords);
+  for (const [k, v] of Object.entries(passwords)) process.env[k] = serverEnvValue(v);
   try {
     return await NatsServer.start({ config: fs.readFileSync(ACCOUNTS_FILE, "utf8") });
   } finally {
