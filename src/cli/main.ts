@@ -1,11 +1,11 @@
 /** The `fpm` executable: one program, one subcommand per job. */
 import { Command, CommanderError } from "commander";
-import { COMMANDS } from "./commands.js";
+import { type RegisterCommands, loadCommands } from "./commands.js";
 import { type CommandContext, processContext } from "./context.js";
 import { EXIT, EXIT_CODES_HELP } from "./exit-codes.js";
 import { ConfigError, NatsConnectError } from "../util/errors.js";
 
-export function buildProgram(ctx: CommandContext): Command {
+export function buildProgram(ctx: CommandContext, commands: readonly RegisterCommands[]): Command {
   const program = new Command("fpm")
     .description("Forward Pass Metrics: engine ZMQ -> relay -> NATS event plane -> subscriber -> load-adjusting planner")
     .version("0.1.0")
@@ -13,15 +13,15 @@ export function buildProgram(ctx: CommandContext): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) })
     .addHelpText("after", EXIT_CODES_HELP);
-  for (const register of COMMANDS) register(program, ctx);
+  for (const register of commands) register(program, ctx);
   for (const cmd of program.commands) cmd.exitOverride().addHelpText("after", EXIT_CODES_HELP);
   return program;
 }
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: string[], ctx: CommandContext = processContext()): Promise<number> {
-  const program = buildProgram(ctx);
   try {
+    const program = buildProgram(ctx, await loadCommands(argv));
     await program.parseAsync(argv);
     return ctx.exitCode;
   } catch (err) {
