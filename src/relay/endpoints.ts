@@ -74,3 +74,20 @@ export function resolveRelayEndpoints(spec: RelayEndpointSpec): FpmEndpoint[] {
   if (out.length > MAX_DP_SIZE) throw new ConfigError(`${out.length} endpoints: at most ${MAX_DP_SIZE} per relay`);
   return out;
 }
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+
+/**
+ * The loopback tcp endpoints whose port lies in the kernel's ephemeral range
+ * `[low, high]`. A ZMQ SUB reconnecting to such a port before the engine binds it can
+ * connect to itself (TCP simultaneous open) and hold the port, and the engine's bind then
+ * fails with "Address already in use". The relay warns about these at start.
+ */
+export function endpointsInEphemeralRange(endpoints: readonly FpmEndpoint[], [low, high]: [number, number]): FpmEndpoint[] {
+  return endpoints.filter((e) => {
+    const m = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)$/.exec(e.url);
+    if (!m || !LOOPBACK_HOSTS.has(m[1]!)) return false;
+    const port = Number(m[2]);
+    return port >= low && port <= high;
+  });
+}

@@ -23,6 +23,8 @@ import type { HealthReport } from "../metrics/http-server.js";
 import { type RelayDropReason, RelayMetrics, type RelayRankCounters } from "../metrics/relay-metrics.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
+import { ephemeralPortRange } from "../util/ports.js";
+import { endpointsInEphemeralRange } from "./endpoints.js";
 import { EnvelopePublisher, RankEnvelopeSource, randomPublisherId } from "./envelope-publisher.js";
 import { type FpmEventRelayOptions, resolveRelayOptions } from "./options.js";
 import { SequenceTracker } from "./sequence-tracker.js";
@@ -104,6 +106,14 @@ export class FpmEventRelay {
       validate: this.opts.validate ? "on" : "off",
       endpoints: this.opts.endpoints.map((e) => `${e.dpRank}=${e.url}`).join(","),
     });
+    const [low, high] = ephemeralPortRange();
+    const risky = endpointsInEphemeralRange(this.opts.endpoints, [low, high]);
+    if (risky.length > 0) {
+      this.logger.warn("engine port in the kernel's ephemeral range: if the engine starts after the relay, the relay's reconnects can take the port first and the engine fails to bind; use ports below the range", {
+        endpoints: risky.map((e) => e.url).join(","),
+        ephemeralRange: `${low}-${high}`,
+      });
+    }
   }
 
   private watchEngine(socket: zmq.Subscriber, endpoint: FpmEndpoint, counters: RelayRankCounters): void {

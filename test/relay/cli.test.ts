@@ -4,7 +4,6 @@ import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { FpmPublisher } from "../../src/engine/publisher.js";
 import { NatsServer } from "../harness/nats-server.js";
-import net from "node:net";
 import { freePort, waitFor } from "../harness/ports.js";
 import { REPO_ROOT } from "../harness/vectors.js";
 
@@ -19,20 +18,6 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(DYN_|NATS_)/.test(k)) env[k] = v;
   return { ...env, ...extra };
-}
-
-/** A free port inside vLLM's base-port range 1024-49151 (the kernel's own picks are often above it). */
-async function freeBasePort(): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    const port = 20000 + Math.floor(Math.random() * 29000);
-    const ok = await new Promise<boolean>((resolve) => {
-      const srv = net.createServer();
-      srv.once("error", () => resolve(false));
-      srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
-    });
-    if (ok) return port;
-  }
-  throw new Error("no free port in 20000-49000");
 }
 
 interface Run {
@@ -100,7 +85,7 @@ test("relay - unreachable NATS exits 3 without printing the secret", async () =>
 test("relay - the CLI relays, serves /metrics and /health (200, then 503 without NATS), logs JSON, and exits 0 on SIGTERM", async () => {
   const nats = await NatsServer.start();
   cleanups.push(() => nats.cleanup());
-  const basePort = await freeBasePort();
+  const basePort = await freePort(); // below the ephemeral range, so inside vLLM's base-port range 1024-49151
   const metricsPort = await freePort();
   const pub = await new FpmPublisher({ endpoint: `tcp://127.0.0.1:${basePort}`, heartbeatIntervalMs: 20 }).bind();
   cleanups.push(() => pub.close());
