@@ -141,3 +141,26 @@ test("tools - replay --to-planner runs the planner offline on the recording's cl
   assert.equal(decisions.at(-1)!.reason, "scale_up", "every estimate is above a 1 ms SLA");
   assert.match(replay.stderr, /line=11/);
 });
+
+test("tools - tail --worker shows only the given workers, and --count counts only what it shows", async () => {
+  const envelopeFor = (workerId: string, seq: number) =>
+    encodeEnvelope({
+      publisherId: 7n,
+      sequence: BigInt(seq),
+      publishedAtMs: 1_763_800_000_000n,
+      topic: "forward-pass-metrics",
+      payload: encodeFpm({ ...defaultForwardPassMetrics(), workerId, counterId: seq, wallTimeS: 0.01 }),
+    });
+  const tail = new FpmProcess(["tail", "--json", "--nats", server.url, "--namespace", "tools", "--worker", "w-b", "w-c", "--count", "4"]);
+  try {
+    await tail.waitForLog("tailing");
+    const order = ["w-a", "w-b", "w-a", "w-c", "w-a", "w-b", "w-c", "w-b"];
+    order.forEach((w, i) => nc.publish(SUBJECT, envelopeFor(w, i)));
+    await nc.flush();
+    assert.equal(await tail.wait(), 0, tail.stderr);
+  } finally {
+    await tail.stop();
+  }
+  const shown = tail.jsonLines().map((l) => [(l.payload as Record<string, unknown>).worker_id, l.sequence]);
+  assert.deepEqual(shown, [["w-b", 1], ["w-c", 3], ["w-b", 5], ["w-c", 6]]);
+});
