@@ -23,6 +23,7 @@ import type { HealthReport } from "../metrics/http-server.js";
 import { type RelayDropReason, RelayMetrics, type RelayRankCounters } from "../metrics/relay-metrics.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
+import { defaultForwardPassMetrics, type ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
 import { ephemeralPortRange } from "../util/ports.js";
 import { endpointsInEphemeralRange } from "./endpoints.js";
 import { EnvelopePublisher, RankEnvelopeSource, randomPublisherId } from "./envelope-publisher.js";
@@ -49,6 +50,8 @@ export class FpmEventRelay {
   private readonly opts: ReturnType<typeof resolveRelayOptions>;
   private readonly logger: Logger;
   private readonly links: RankLink[] = [];
+  /** Every payload is decoded into this one object: the relay only reads counter_id from it, and forwards the original bytes. */
+  private readonly scratch: ForwardPassMetrics = defaultForwardPassMetrics();
   private conn: EventPlaneConnection | null = null;
   private publisher: EnvelopePublisher | null = null;
   private running = false;
@@ -181,7 +184,7 @@ export class FpmEventRelay {
         this.drop(link, "oversize", `payload of ${payload.length} bytes over --max-payload-bytes ${this.opts.maxPayloadBytes}`);
         return;
       }
-      const decoded = decodeFpm(payload);
+      const decoded = decodeFpm(payload, this.scratch);
       if (!decoded.ok) {
         this.drop(link, decoded.reason, decoded.detail);
         return;
