@@ -196,3 +196,23 @@ test("codec - encodeFpm refuses a non-integer in an int field instead of writing
   f.dpRank = 1.5;
   assert.throws(() => encodeFpm(f), { name: "FpmEncodeError", message: /dp_rank/ });
 });
+
+test("codec - decoding into one reused object gives what a fresh decode gives, for every vector in any order (the relay decodes this way)", async () => {
+  const { fpmVectors } = await import("../harness/vectors.js");
+  const payloads = fpmVectors().map((v) => Buffer.from(v.hex, "hex"));
+  const scratch = defaultForwardPassMetrics();
+  // Forward, then backward: each decode follows a different predecessor (full, sparse, rejected).
+  for (const order of [payloads, [...payloads].reverse()]) {
+    for (const p of order) {
+      const fresh = decodeFpm(p);
+      const reused = decodeFpm(p, scratch);
+      assert.equal(reused.ok, fresh.ok);
+      if (fresh.ok && reused.ok) {
+        assert.equal(reused.value, scratch, "decoded into the given object");
+        assert.deepEqual(reused.value, fresh.value);
+      } else {
+        assert.deepEqual(reused, fresh);
+      }
+    }
+  }
+});
