@@ -22,10 +22,14 @@ export function serverEnvValue(password: string): string {
   return `"${password}"`;
 }
 
-/** Starts nats-server with deploy/nats-accounts.conf; the passwords reach it through its environment. */
-export async function startWithAccounts(passwords: Record<string, string>): Promise<NatsServer> {
+/**
+ * Starts nats-server with deploy/nats-accounts.conf; the passwords reach it through its
+ * environment. `stored` replaces what the server gets for some of them (a bcrypt hash of
+ * the password, as the config suggests for production).
+ */
+export async function startWithAccounts(passwords: Record<string, string>, stored: Record<string, string> = {}): Promise<NatsServer> {
   // The harness spawns nats-server with process.env, and the config reads $FPM_*_PASSWORD from it.
-  for (const [k, v] of Object.entries(passwords)) process.env[k] = serverEnvValue(v);
+  for (const [k, v] of Object.entries(passwords)) process.env[k] = serverEnvValue(stored[k] ?? v);
   try {
     return await NatsServer.start({ config: fs.readFileSync(ACCOUNTS_FILE, "utf8") });
   } finally {
