@@ -27,6 +27,12 @@ export function sglangEndpoint(ipcPathPrefix: string, dpRank: number): string {
   return `ipc://${ipcPathPrefix}.${dpRank}`;
 }
 
+/** The host and port of a `tcp://host:port` endpoint (an IPv6 host keeps its brackets), or null for anything else. */
+export function parseTcpEndpoint(url: string): { host: string; port: number } | null {
+  const m = /^tcp:\/\/(\[[^\]]+\]|[^:\s]+):(\d+)$/.exec(url);
+  return m ? { host: m[1]!, port: Number(m[2]) } : null;
+}
+
 /** Checks one endpoint; `where` names the flag or variable to fix in the message. */
 export function checkZmqEndpoint(url: string, where: string): void {
   const m = /^([a-z]+):\/\/(.*)$/.exec(url);
@@ -41,11 +47,10 @@ export function checkZmqEndpoint(url: string, where: string): void {
     return;
   }
   if (scheme === "tcp") {
-    const pm = /^(\[[^\]]+\]|[^:\s]+):(\d+)$/.exec(rest);
-    if (!pm) throw new ConfigError(`${where}: ${url} needs host:port, like tcp://127.0.0.1:20380`);
+    const tcp = parseTcpEndpoint(url);
+    if (!tcp) throw new ConfigError(`${where}: ${url} needs host:port, like tcp://127.0.0.1:20380`);
     // An explicit endpoint may use any port; the 1024-49151 rule is vLLM's, for the base port.
-    const port = Number(pm[2]);
-    if (port < 1 || port > 65535) throw new ConfigError(`${where}: ${url}: port ${port} is outside 1-65535`);
+    if (tcp.port < 1 || tcp.port > 65535) throw new ConfigError(`${where}: ${url}: port ${tcp.port} is outside 1-65535`);
     return;
   }
   throw new ConfigError(`${where}: ${url} uses ${scheme}://; only tcp:// and ipc:// are supported`);

@@ -4,7 +4,7 @@
  * or explicit `--zmq-endpoint`s (tcp or ipc) where `{rank}` is replaced by each rank.
  * Everything is checked at start: a bad endpoint is a `ConfigError` (exit code 2).
  */
-import { checkFpmPort, checkZmqEndpoint, type FpmEndpoint, vllmEndpoint } from "../engine/endpoints.js";
+import { checkFpmPort, checkZmqEndpoint, type FpmEndpoint, parseTcpEndpoint, vllmEndpoint } from "../engine/endpoints.js";
 import { ConfigError } from "../util/errors.js";
 
 /** At most this many ranks per relay: a relay runs beside one worker. */
@@ -85,9 +85,7 @@ const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
  */
 export function endpointsInEphemeralRange(endpoints: readonly FpmEndpoint[], [low, high]: [number, number]): FpmEndpoint[] {
   return endpoints.filter((e) => {
-    const m = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)$/.exec(e.url);
-    if (!m || !LOOPBACK_HOSTS.has(m[1]!)) return false;
-    const port = Number(m[2]);
-    return port >= low && port <= high;
+    const tcp = parseTcpEndpoint(e.url);
+    return tcp !== null && LOOPBACK_HOSTS.has(tcp.host) && tcp.port >= low && tcp.port <= high;
   });
 }
