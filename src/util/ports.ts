@@ -21,7 +21,7 @@ function remember(port: number): void {
   if (recent.size > RECENT_LIMIT) recent.delete(recent.values().next().value as number);
 }
 
-/** The first port of the kernel's ephemeral range (32768 when it cannot be read). */
+/** The kernel's ephemeral port range, [first, last] (Linux's default when it cannot be read). */
 export function ephemeralPortRange(): [number, number] {
   try {
     const [lo, hi] = fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
@@ -32,29 +32,44 @@ export function ephemeralPortRange(): [number, number] {
   return [32768, 60999];
 }
 
-/** Ports to pick listeners from: [LOWEST, start of the ephemeral range). */
+let listenerRange: [number, number] | null = null;
+
+/** Ports to pick listeners from: [LOWEST, start of the ephemeral range), read once per process. */
 function pickRange(): [number, number] {
-  const [ephemeralLow] = ephemeralPortRange();
-  return ephemeralLow - LOWEST >= 1000 ? [LOWEST, ephemeralLow] : [1024, 65536];
+  if (!listenerRange) {
+    const [ephemeralLow] = ephemeralPortRange();
+    listenerRange = ephemeralLow - LOWEST >= 1000 ? [LOWEST, ephemeralLow] : [1024, 65536];
+  }
+  return listenerRange;
 }
 
-const randomIn = ([lo, hi]: [number, number]) => lo + Math.floor(Math.random() * (hi - lo));
+/**
+ * The first of `count` consecutive ports in the listener range that are free now and not
+ * handed out before by this process (then remembered), after at most `attempts` random
+ * tries; null when none was found.
+ */
+async function findFreeBlock(count: number, attempts: number): Promise<number | null> {
+  const [lo, hi] = pickRange();
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const base = lo + Math.floor(Math.random() * (hi - count - lo + 1)); // base + count - 1 <= hi - 1
+    let ok = true;
+    for (let p = base; p < base + count && ok; p++) ok = !recent.has(p) && (await portIsFree(p));
+    if (ok) {
+      for (let p = base; p < base + count; p++) remember(p);
+      return base;
+    }
+  }
+  return null;
+}
 
 /** A loopback port that is free right now, below the ephemeral range, not handed out before by this process. */
 export async function freePort(): Promise<number> {
-  const range = pickRange();
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const port = randomIn(range);
-    if (recent.has(port)) continue;
-    if (await portIsFree(port)) {
-      remember(port);
-      return port;
-    }
-  }
+  const port = await findFreeBlock(1, 200);
+  if (port !== null) return port;
   // Crowded machine: let the kernel choose (this may be an ephemeral port).
-  const port = await kernelChosenPort();
-  remember(port);
-  return port;
+  const chosen = await kernelChosenPort();
+  remember(chosen);
+  return chosen;
 }
 
 function kernelChosenPort(): Promise<number> {
@@ -80,16 +95,9 @@ export function portIsFree(port: number): Promise<boolean> {
 
 /** A block of `count` consecutive free ports below the ephemeral range (inside the FPM base-port range). */
 export async function freePortBlock(count: number): Promise<number> {
+  const base = await findFreeBlock(count, 50);
+  if (base !== null) return base;
   const [lo, hi] = pickRange();
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = randomIn([lo, hi - count]);
-    let ok = true;
-    for (let p = base; p < base + count && ok; p++) ok = !recent.has(p) && (await portIsFree(p));
-    if (ok) {
-      for (let p = base; p < base + count; p++) remember(p);
-      return base;
-    }
-  }
   throw new Error(`no block of ${count} free ports found in ${lo}-${hi - 1}`);
 }
 

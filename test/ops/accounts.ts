@@ -18,7 +18,7 @@ export function accountPasswords(): Record<"FPM_RELAY_PASSWORD" | "FPM_PLANNER_P
  * documents: nats-server parses a variable's value as a config value, so an unquoted password
  * starting with a digit or "-" is read as a number and the server refuses to start.
  */
-export function serverEnvValue(password: string): string {
+function serverEnvValue(password: string): string {
   return `"${password}"`;
 }
 
