@@ -7,10 +7,13 @@ cd "$(dirname "$0")/.."
 
 if [ ! -d node_modules/zeromq ] || [ ! -d node_modules/typescript ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages" >&2
-  # `npm install`, not `npm ci`: npm 11 writes lock files without the other platforms'
-  # optional msgpackr-extract binaries and then refuses them in `npm ci`. install honours
-  # the same lock and leaves it unchanged.
-  npm install --no-audit --no-fund --loglevel=error
+  # `npm ci` installs exactly the committed lock and fails when it is out of sync with
+  # package.json, so CI cannot pass on a lock nobody committed.
+  if [ -f package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+  else
+    npm install --no-audit --no-fund --loglevel=error
+  fi
 fi
 
 apt_install() {
