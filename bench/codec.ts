@@ -61,12 +61,25 @@ const med = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, media
 const decodeRatio = med["fpm decodeFpm (decode+validate)"] / med["msgpackr unpack (bare, no checks)"];
 const encodeRatio = med["fpm encodeFpm"] / med["msgpackr pack (bare)"];
 const generalRatio = med["fpm decodeFpm, reordered keys (general path)"] / med["msgpackr unpack (bare, no checks)"];
-for (const [name, v] of Object.entries(med)) console.log(`${name.padEnd(46)} ${(v / 1e6).toFixed(3).padStart(8)} M msg/s  (runs: ${samples[name].map((x) => (x / 1e6).toFixed(2)).join(" ")})`);
+for (const [name, v] of Object.entries(med))
+  console.log(
+    `${name.padEnd(46)} ${(v / 1e6).toFixed(3).padStart(8)} M msg/s  (runs: ${samples[name].map((x) => (x / 1e6).toFixed(2)).join(" ")})`,
+  );
 console.log(`decode+validate / bare unpack: ${(decodeRatio * 100).toFixed(0)}%  (target >= 75%)`);
 console.log(`general path / bare unpack:    ${(generalRatio * 100).toFixed(0)}%  (non-canonical key order)`);
 console.log(`encode / bare pack:            ${(encodeRatio * 100).toFixed(0)}%`);
 if (sink === 42) console.log(""); // keeps the work observable
 
-const out = { machine: m, payloadBytes: bytes.length, runs: RUNS, iterations: ITER, medianMsgPerS: med, samples, decodeRatio, generalRatio, encodeRatio };
+const out = {
+  machine: m,
+  payloadBytes: bytes.length,
+  runs: RUNS,
+  iterations: ITER,
+  medianMsgPerS: med,
+  samples,
+  decodeRatio,
+  generalRatio,
+  encodeRatio,
+};
 fs.mkdirSync(path.join(REPO_ROOT, "bench", "results"), { recursive: true });
 fs.writeFileSync(path.join(REPO_ROOT, "bench", "results", "codec.json"), JSON.stringify(out, null, 2) + "\n");

@@ -53,7 +53,13 @@ function message(engine: number, n: number, sequence: number): Uint8Array {
   f.scheduledRequests.numDecodeRequests = 32;
   f.scheduledRequests.sumDecodeKvTokens = kv;
   f.queuedRequests.sumPrefillTokens = (n * 13) % 4000;
-  return encodeEnvelope({ publisherId: BigInt(1000 + engine), sequence: BigInt(sequence), publishedAtMs: BigInt(Date.now()), topic: FPM_TOPIC, payload: encodeFpm(f) });
+  return encodeEnvelope({
+    publisherId: BigInt(1000 + engine),
+    sequence: BigInt(sequence),
+    publishedAtMs: BigInt(Date.now()),
+    topic: FPM_TOPIC,
+    payload: encodeFpm(f),
+  });
 }
 
 async function publishBlast(url: string, count: number): Promise<void> {
@@ -98,9 +104,13 @@ const quiet = new Logger({ target: "bench", level: "error" });
 
 function newPlanner(nc: Awaited<ReturnType<typeof connect>>): FpmPlanner {
   return new FpmPlanner({
-    connection: nc, namespace: "bench", components: [{ component: "backend", kind: "agg" }],
+    connection: nc,
+    namespace: "bench",
+    components: [{ component: "backend", kind: "agg" }],
     config: resolvePlannerConfig({ optimizationTarget: "sla", maxNumBatchedTokens: 2048, loadAdjustmentIntervalS: 1 }),
-    autoTick: false, staleAfterMs: 60_000, logger: quiet,
+    autoTick: false,
+    staleAfterMs: 60_000,
+    logger: quiet,
   });
 }
 
@@ -142,7 +152,9 @@ async function receive(url: string, mode: "bare" | "planner", expected: number):
   await done;
   clearInterval(idle);
   const seconds = (t1 - t0) / 1000;
-  const extra = planner ? { accepted: planner.subscriber.stats().accepted, samples: planner.planners.get("backend")!.model.samplesAdded } : {};
+  const extra = planner
+    ? { accepted: planner.subscriber.stats().accepted, samples: planner.planners.get("backend")!.model.samplesAdded }
+    : {};
   process.stdout.write(JSON.stringify({ mode, received: n, seconds, rate: (n - 1) / seconds, ...extra }) + "\n");
   await planner?.stop();
   await nc.close();
@@ -166,14 +178,28 @@ async function receiveTicks(url: string, seconds: number): Promise<void> {
     rss = Math.max(rss, process.memoryUsage().rss);
   }
   const s = planner.subscriber.stats();
-  process.stdout.write(JSON.stringify({ ticksMs: ticks, engines, rssMiB: rss / 2 ** 20, received: s.received, accepted: s.accepted, lost: s.lost }) + "\n");
+  process.stdout.write(
+    JSON.stringify({
+      ticksMs: ticks,
+      engines,
+      rssMiB: rss / 2 ** 20,
+      received: s.received,
+      accepted: s.accepted,
+      lost: s.lost,
+    }) + "\n",
+  );
   await planner.stop();
   await nc.close();
 }
 
 // ---- orchestration ----
 
-function child(args: string[]): { proc: ChildProcess; lines: string[]; waitLine: (re: RegExp, ms: number) => Promise<string>; exit: Promise<number | null> } {
+function child(args: string[]): {
+  proc: ChildProcess;
+  lines: string[];
+  waitLine: (re: RegExp, ms: number) => Promise<string>;
+  exit: Promise<number | null>;
+} {
   const proc = spawn(process.execPath, [SELF, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   const lines: string[] = [];
   let buf = "";
@@ -185,7 +211,7 @@ function child(args: string[]): { proc: ChildProcess; lines: string[]; waitLine:
       const line = buf.slice(0, i);
       buf = buf.slice(i + 1);
       lines.push(line);
-      for (const w of waiters.splice(0)) (w.re.test(line) ? w.resolve(line) : waiters.push(w));
+      for (const w of waiters.splice(0)) w.re.test(line) ? w.resolve(line) : waiters.push(w);
     }
   });
   const exit = new Promise<number | null>((r) => proc.once("exit", (c) => r(c)));
@@ -194,13 +220,22 @@ function child(args: string[]): { proc: ChildProcess; lines: string[]; waitLine:
     if (found) return Promise.resolve(found);
     return new Promise<string>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`timeout waiting for ${re} from ${args[0]}`)), ms);
-      waiters.push({ re, resolve: (l) => { clearTimeout(t); resolve(l); } });
+      waiters.push({
+        re,
+        resolve: (l) => {
+          clearTimeout(t);
+          resolve(l);
+        },
+      });
     });
   };
   return { proc, lines, waitLine, exit };
 }
 
-async function ingestRun(url: string, mode: "bare" | "planner"): Promise<{ rate: number; received: number; seconds: number }> {
+async function ingestRun(
+  url: string,
+  mode: "bare" | "planner",
+): Promise<{ rate: number; received: number; seconds: number }> {
   const rx = child([`receive-${mode}`, url, String(MESSAGES)]);
   await rx.waitLine(/^ready$/, 30_000);
   const tx = child(["publish-blast", url, String(MESSAGES)]);
@@ -216,7 +251,7 @@ async function main(): Promise<void> {
   const loadBefore = os.loadavg()[0];
   console.log(`# load average at start: ${loadBefore.toFixed(1)} on ${m.cores} cores (other jobs share this machine)`);
   // Deep per-client buffers so a slow receiver is measured, not disconnected as a slow consumer.
-  const server = await NatsServer.start({ config: "max_pending: 1GB\nwrite_deadline: \"60s\"" });
+  const server = await NatsServer.start({ config: 'max_pending: 1GB\nwrite_deadline: "60s"' });
   try {
     console.log(`# ingest: ${MESSAGES} messages from ${ENGINES} engines, ${RUNS} runs per receiver, alternating`);
     const bare: number[] = [];
@@ -227,7 +262,9 @@ async function main(): Promise<void> {
         const res = await ingestRun(server.url, mode);
         (mode === "bare" ? bare : planner).push(res.rate);
         received[mode].push(res.received);
-        console.log(`  run ${r + 1} ${mode.padEnd(7)} ${(res.rate / 1000).toFixed(0).padStart(6)} k msg/s  (${res.received} received in ${res.seconds.toFixed(2)} s)`);
+        console.log(
+          `  run ${r + 1} ${mode.padEnd(7)} ${(res.rate / 1000).toFixed(0).padStart(6)} k msg/s  (${res.received} received in ${res.seconds.toFixed(2)} s)`,
+        );
       }
     }
     const bareMed = median(bare);
@@ -235,7 +272,9 @@ async function main(): Promise<void> {
     // Runs are paired (bare then planner, back to back), so the per-pair ratio cancels most of the machine's swings.
     const pairRatio = median(bare.map((b, i) => planner[i] / b));
 
-    console.log(`# scale: ${ENGINES} engines (${ENGINES / RANKS} workers x ${RANKS} ranks) at ${RATE_HZ} Hz for ${TICK_SECONDS} s, a tick per second, ${RUNS} runs`);
+    console.log(
+      `# scale: ${ENGINES} engines (${ENGINES / RANKS} workers x ${RANKS} ranks) at ${RATE_HZ} Hz for ${TICK_SECONDS} s, a tick per second, ${RUNS} runs`,
+    );
     const tickMedians: number[] = [];
     const tickMax: number[] = [];
     const rss: number[] = [];
@@ -244,7 +283,14 @@ async function main(): Promise<void> {
       const rx = child(["receive-ticks", server.url, String(TICK_SECONDS)]);
       await rx.waitLine(/^ready$/, 30_000);
       const tx = child(["publish-paced", server.url, String(TICK_SECONDS + 1)]);
-      const res = JSON.parse(await rx.waitLine(/^\{/, (TICK_SECONDS + 60) * 1000)) as { ticksMs: number[]; engines: number[]; rssMiB: number; received: number; accepted: number; lost: number };
+      const res = JSON.parse(await rx.waitLine(/^\{/, (TICK_SECONDS + 60) * 1000)) as {
+        ticksMs: number[];
+        engines: number[];
+        rssMiB: number;
+        received: number;
+        accepted: number;
+        lost: number;
+      };
       const sent = JSON.parse(await tx.waitLine(/^\{/, 60_000)) as { sent: number };
       await tx.exit;
       await rx.exit;
@@ -254,26 +300,68 @@ async function main(): Promise<void> {
       tickMax.push(Math.max(...full));
       rss.push(res.rssMiB);
       scaleRuns.push({ ...res, sent: sent.sent });
-      console.log(`  run ${r + 1}: tick median ${median(full).toFixed(2)} ms, max ${Math.max(...full).toFixed(2)} ms over ${full.length} full ticks; peak RSS ${res.rssMiB.toFixed(0)} MiB; ${res.accepted} accepted of ${sent.sent} sent`);
+      console.log(
+        `  run ${r + 1}: tick median ${median(full).toFixed(2)} ms, max ${Math.max(...full).toFixed(2)} ms over ${full.length} full ticks; peak RSS ${res.rssMiB.toFixed(0)} MiB; ${res.accepted} accepted of ${sent.sent} sent`,
+      );
     }
     const results = {
       machine: m,
       loadAverage: { start: loadBefore, end: os.loadavg()[0] },
-      ingest: { messages: MESSAGES, engines: ENGINES, runs: RUNS, bareMsgPerSec: bare, plannerMsgPerSec: planner, bareMedian: bareMed, plannerMedian: plannerMed, ratioOfMedians: plannerMed / bareMed, medianPairRatio: pairRatio, received },
-      scale: { engines: ENGINES, hz: RATE_HZ, seconds: TICK_SECONDS, runs: scaleRuns, tickMedianMs: median(tickMedians), tickMaxMs: Math.max(...tickMax), peakRssMiB: Math.max(...rss) },
+      ingest: {
+        messages: MESSAGES,
+        engines: ENGINES,
+        runs: RUNS,
+        bareMsgPerSec: bare,
+        plannerMsgPerSec: planner,
+        bareMedian: bareMed,
+        plannerMedian: plannerMed,
+        ratioOfMedians: plannerMed / bareMed,
+        medianPairRatio: pairRatio,
+        received,
+      },
+      scale: {
+        engines: ENGINES,
+        hz: RATE_HZ,
+        seconds: TICK_SECONDS,
+        runs: scaleRuns,
+        tickMedianMs: median(tickMedians),
+        tickMaxMs: Math.max(...tickMax),
+        peakRssMiB: Math.max(...rss),
+      },
       targets: { ingestMsgPerSec: 250_000, ratioToBare: 0.6, tickMs: 20, rssMiB: 300 },
     };
     const ok = (b: boolean) => (b ? "met" : "MISSED");
     const rows = [
       ["ingest, bare NATS subscription (counts only)", `${(bareMed / 1000).toFixed(0)} k msg/s`, "baseline", ""],
-      ["ingest, planner (decode, dedupe, track, bucket)", `${(plannerMed / 1000).toFixed(0)} k msg/s`, ">= 250 k msg/s", ok(plannerMed >= 250_000)],
-      ["planner / bare (median of back-to-back pairs)", `${(pairRatio * 100).toFixed(0)} %`, ">= 60 %", ok(pairRatio >= 0.6)],
-      [`tick at ${ENGINES} engines x ${RATE_HZ} Hz (median of run medians)`, `${median(tickMedians).toFixed(2)} ms`, "<= 20 ms", ok(median(tickMedians) <= 20)],
+      [
+        "ingest, planner (decode, dedupe, track, bucket)",
+        `${(plannerMed / 1000).toFixed(0)} k msg/s`,
+        ">= 250 k msg/s",
+        ok(plannerMed >= 250_000),
+      ],
+      [
+        "planner / bare (median of back-to-back pairs)",
+        `${(pairRatio * 100).toFixed(0)} %`,
+        ">= 60 %",
+        ok(pairRatio >= 0.6),
+      ],
+      [
+        `tick at ${ENGINES} engines x ${RATE_HZ} Hz (median of run medians)`,
+        `${median(tickMedians).toFixed(2)} ms`,
+        "<= 20 ms",
+        ok(median(tickMedians) <= 20),
+      ],
       ["tick, worst of all runs", `${Math.max(...tickMax).toFixed(2)} ms`, "", ""],
-      ["planner RSS at 2,000 engines (peak)", `${Math.max(...rss).toFixed(0)} MiB`, "<= 300 MiB", ok(Math.max(...rss) <= 300)],
+      [
+        "planner RSS at 2,000 engines (peak)",
+        `${Math.max(...rss).toFixed(0)} MiB`,
+        "<= 300 MiB",
+        ok(Math.max(...rss) <= 300),
+      ],
     ];
     console.log("");
-    for (const [what, value, target, verdict] of rows) console.log(`${what.padEnd(52)} ${value.padStart(14)}  ${target.padEnd(16)} ${verdict}`);
+    for (const [what, value, target, verdict] of rows)
+      console.log(`${what.padEnd(52)} ${value.padStart(14)}  ${target.padEnd(16)} ${verdict}`);
     fs.mkdirSync(path.join(REPO, "bench", "results"), { recursive: true });
     fs.writeFileSync(path.join(REPO, "bench", "results", "planner.json"), JSON.stringify(results, null, 2) + "\n");
     writeBenchmarksSection(m, rows);
@@ -317,13 +405,22 @@ function writeBenchmarksSection(m: ReturnType<typeof machineInfo>, rows: string[
 }
 
 const [role, url, arg] = process.argv.slice(2);
-const run = role === "publish-blast" ? publishBlast(url, Number(arg))
-  : role === "publish-paced" ? publishPaced(url, Number(arg))
-  : role === "receive-bare" ? receive(url, "bare", Number(arg))
-  : role === "receive-planner" ? receive(url, "planner", Number(arg))
-  : role === "receive-ticks" ? receiveTicks(url, Number(arg))
-  : main();
-run.then(() => process.exit(0), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+const run =
+  role === "publish-blast"
+    ? publishBlast(url, Number(arg))
+    : role === "publish-paced"
+      ? publishPaced(url, Number(arg))
+      : role === "receive-bare"
+        ? receive(url, "bare", Number(arg))
+        : role === "receive-planner"
+          ? receive(url, "planner", Number(arg))
+          : role === "receive-ticks"
+            ? receiveTicks(url, Number(arg))
+            : main();
+run.then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -49,8 +49,23 @@ function samplePayload(counterId: number): Uint8Array {
     dpRank: 0,
     counterId,
     wallTimeS: 0.0213,
-    scheduledRequests: { numPrefillRequests: 2, sumPrefillTokens: 3072, varPrefillLength: 120_345.25, sumPrefillKvTokens: 512, numDecodeRequests: 48, sumDecodeKvTokens: 61_440, varDecodeKvTokens: 90_112.5 },
-    queuedRequests: { numPrefillRequests: 3, sumPrefillTokens: 4096, varPrefillLength: 2048.5, numDecodeRequests: 0, sumDecodeKvTokens: 0, varDecodeKvTokens: 0 },
+    scheduledRequests: {
+      numPrefillRequests: 2,
+      sumPrefillTokens: 3072,
+      varPrefillLength: 120_345.25,
+      sumPrefillKvTokens: 512,
+      numDecodeRequests: 48,
+      sumDecodeKvTokens: 61_440,
+      varDecodeKvTokens: 90_112.5,
+    },
+    queuedRequests: {
+      numPrefillRequests: 3,
+      sumPrefillTokens: 4096,
+      varPrefillLength: 2048.5,
+      numDecodeRequests: 0,
+      sumDecodeKvTokens: 0,
+      varDecodeKvTokens: 0,
+    },
   };
   return encodeFpm(fpm);
 }
@@ -193,7 +208,8 @@ function histogramQuantileUs(text: string, q: number, baseline: Map<number, numb
 
 function bucketsOf(text: string): Map<number, number> {
   const out = new Map<number, number>();
-  for (const m of text.matchAll(/fpm_relay_forward_latency_seconds_bucket\{le="([^"]+)"\} (\d+)/g)) out.set(m[1] === "+Inf" ? Infinity : Number(m[1]), Number(m[2]));
+  for (const m of text.matchAll(/fpm_relay_forward_latency_seconds_bucket\{le="([^"]+)"\} (\d+)/g))
+    out.set(m[1] === "+Inf" ? Infinity : Number(m[1]), Number(m[2]));
   return out;
 }
 
@@ -230,7 +246,9 @@ const PYTHON = pythonWithZmq();
 
 function startGenerator(endpoint: string): ChildProcess {
   if (PYTHON) {
-    const child = spawn(PYTHON, ["-c", PY_GENERATOR, endpoint, Buffer.from(samplePayload(0)).toString("hex")], { stdio: ["ignore", "ignore", "inherit"] });
+    const child = spawn(PYTHON, ["-c", PY_GENERATOR, endpoint, Buffer.from(samplePayload(0)).toString("hex")], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
     children.add(child);
     child.once("exit", () => children.delete(child));
     return child;
@@ -244,7 +262,10 @@ process.on("exit", () => {
 });
 
 function startChild(args: string[], ipc = false, env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const child = spawn(process.execPath, args, { stdio: ipc ? ["ignore", "inherit", "inherit", "ipc"] : ["ignore", "ignore", "inherit"], env: { ...process.env, DYN_LOG: "error", ...env } });
+  const child = spawn(process.execPath, args, {
+    stdio: ipc ? ["ignore", "inherit", "inherit", "ipc"] : ["ignore", "ignore", "inherit"],
+    env: { ...process.env, DYN_LOG: "error", ...env },
+  });
   children.add(child);
   child.once("exit", () => children.delete(child));
   return child;
@@ -258,9 +279,26 @@ async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
     mode === "bare-pipe"
       ? startChild([THIS, "--bare-pipe", endpoint, natsUrl, String(metricsPort)], true)
       : startChild(
-          [FPM, "relay", "--zmq-endpoint", endpoint, "--nats", natsUrl, "--namespace", "bench", "--metrics-port", String(metricsPort), "--metrics-host", "127.0.0.1", "--validate", mode === "validate-off" ? "off" : "on"],
+          [
+            FPM,
+            "relay",
+            "--zmq-endpoint",
+            endpoint,
+            "--nats",
+            natsUrl,
+            "--namespace",
+            "bench",
+            "--metrics-port",
+            String(metricsPort),
+            "--metrics-host",
+            "127.0.0.1",
+            "--validate",
+            mode === "validate-off" ? "off" : "on",
+          ],
           false,
-          mode === "validated-semi4" ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-semi-space-size=4`.trim() } : {},
+          mode === "validated-semi4"
+            ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-semi-space-size=4`.trim() }
+            : {},
         );
   const pid = relay.pid!;
   let rssMax = 0;
@@ -272,14 +310,18 @@ async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
     }
   }, 100);
   try {
-    await waitFor(async () => {
-      try {
-        await scrape(metricsPort);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 15_000, `${mode} to listen`);
+    await waitFor(
+      async () => {
+        try {
+          await scrape(metricsPort);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      15_000,
+      `${mode} to listen`,
+    );
 
     // Throughput: a separate generator process blasts; count what the relay publishes.
     const gen = startGenerator(endpoint);
@@ -308,14 +350,18 @@ async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
 async function latencyPhase(mode: Mode, endpoint: string, natsUrl: string, metricsPort: number) {
   const pub = new zmq.Publisher({ sendHighWaterMark: 100_000, linger: 0 });
   // The generator's socket is gone; bind the same endpoint again after it is released.
-  await waitFor(async () => {
-    try {
-      await pub.bind(endpoint);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 10_000, "rebinding the engine endpoint");
+  await waitFor(
+    async () => {
+      try {
+        await pub.bind(endpoint);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    10_000,
+    "rebinding the engine endpoint",
+  );
   const nc = await connect({ servers: natsUrl });
   const total = Math.round((LATENCY_RATE * LATENCY_MS) / 1000);
   const warm = LATENCY_RATE; // one second of warm-up before the recorded messages
@@ -340,10 +386,14 @@ async function latencyPhase(mode: Mode, endpoint: string, natsUrl: string, metri
   // Let the relay's SUB reconnect to the new PUB (the slow joiner) before counting.
   const empty = new Uint8Array(0);
   const before = forwardedFrom(await scrape(metricsPort));
-  await waitFor(async () => {
-    await pub.send([empty, encodeSeqFrame(0), samplePayload(0)]);
-    return forwardedFrom(await scrape(metricsPort)) > before;
-  }, 15_000, "the relay to join the latency engine");
+  await waitFor(
+    async () => {
+      await pub.send([empty, encodeSeqFrame(0), samplePayload(0)]);
+      return forwardedFrom(await scrape(metricsPort)) > before;
+    },
+    15_000,
+    "the relay to join the latency engine",
+  );
   const buckets0 = bucketsOf(await scrape(metricsPort));
   let seq = 1;
   const start = performance.now();
@@ -394,8 +444,12 @@ function fmt(n: number | null, digits = 0): string {
 async function orchestrate(): Promise<void> {
   const m = machineInfo("npm run bench:relay");
   printMachine(m);
-  console.log(`# generator: ${PYTHON ? `pyzmq (${PYTHON})` : "zeromq.js (no python with pyzmq found)"}; bare pipe batches NATS writes per ZMQ burst like the relay`);
-  console.log(`# ${RUNS} runs per contender, alternating; throughput window ${WINDOW_MS} ms after ${WARMUP_MS} ms warm-up; latency at ${LATENCY_RATE} msg/s for ${LATENCY_MS} ms; medians`);
+  console.log(
+    `# generator: ${PYTHON ? `pyzmq (${PYTHON})` : "zeromq.js (no python with pyzmq found)"}; bare pipe batches NATS writes per ZMQ burst like the relay`,
+  );
+  console.log(
+    `# ${RUNS} runs per contender, alternating; throughput window ${WINDOW_MS} ms after ${WARMUP_MS} ms warm-up; latency at ${LATENCY_RATE} msg/s for ${LATENCY_MS} ms; medians`,
+  );
   // The machine is shared: the load average says how much of it the contenders really had.
   const loadBefore = os.loadavg();
   console.log(`# load average at start: ${loadBefore.map((x) => x.toFixed(2)).join(" ")} (${os.cpus().length} cores)`);
@@ -406,14 +460,19 @@ async function orchestrate(): Promise<void> {
       for (const mode of MODES) {
         const res = await oneRun(mode, nats.url);
         results.push(res);
-        console.log(`  run ${r + 1} ${mode.padEnd(12)} ${fmt(res.msgPerSec)} msg/s, ${fmt(res.cpuUsPerMsg, 2)} us CPU/msg, RSS ${fmt(res.rssMiB, 1)} MiB, e2e p50/p99 ${fmt(res.e2eP50Us)}/${fmt(res.e2eP99Us)} us, relay p50/p99 ${fmt(res.relayP50Us)}/${fmt(res.relayP99Us)} us, delivered ${(res.latencyDelivered * 100).toFixed(1)}%`);
+        console.log(
+          `  run ${r + 1} ${mode.padEnd(12)} ${fmt(res.msgPerSec)} msg/s, ${fmt(res.cpuUsPerMsg, 2)} us CPU/msg, RSS ${fmt(res.rssMiB, 1)} MiB, e2e p50/p99 ${fmt(res.e2eP50Us)}/${fmt(res.e2eP99Us)} us, relay p50/p99 ${fmt(res.relayP50Us)}/${fmt(res.relayP99Us)} us, delivered ${(res.latencyDelivered * 100).toFixed(1)}%`,
+        );
       }
     }
   } finally {
     await nats.cleanup();
   }
   const med = (mode: Mode, k: keyof RunResult) => {
-    const v = results.filter((x) => x.mode === mode).map((x) => x[k]).filter((x): x is number => typeof x === "number");
+    const v = results
+      .filter((x) => x.mode === mode)
+      .map((x) => x[k])
+      .filter((x): x is number => typeof x === "number");
     return v.length ? median(v) : null;
   };
   const summary = Object.fromEntries(
@@ -438,7 +497,9 @@ async function orchestrate(): Promise<void> {
   // if the scheduler gave it a whole core, which this shared machine does not.
   const capacity = (mode: Mode) => 1e6 / (summary[mode].cpuUsPerMsg ?? Infinity);
   const capacityRatio = (mode: Mode) => capacity(mode) / capacity("bare-pipe");
-  console.log("| contender | msg/s measured | vs bare | CPU us/msg | msg/s per CPU core (1e6 / CPU us) | vs bare | RSS MiB | relay p50 / p99 us (ZMQ recv -> NATS publish) | e2e p50 / p99 us | added e2e vs bare p50 / p99 us |");
+  console.log(
+    "| contender | msg/s measured | vs bare | CPU us/msg | msg/s per CPU core (1e6 / CPU us) | vs bare | RSS MiB | relay p50 / p99 us (ZMQ recv -> NATS publish) | e2e p50 / p99 us | added e2e vs bare p50 / p99 us |",
+  );
   console.log("|---|---|---|---|---|---|---|---|---|---|");
   const rows: string[] = [];
   for (const mode of MODES) {
@@ -451,17 +512,46 @@ async function orchestrate(): Promise<void> {
   const targets = {
     validatedMsgPerSec: { value: v.msgPerSec, target: ">= 100000", met: (v.msgPerSec ?? 0) >= 100_000 },
     validatedVsBare: { value: ratio("validated"), target: ">= 0.70", met: ratio("validated") >= 0.7 },
-    validatedPerCoreMsgPerSec: { value: capacity("validated"), target: ">= 100000 (CPU-bound, one core)", met: capacity("validated") >= 100_000 },
-    validatedVsBarePerCore: { value: capacityRatio("validated"), target: ">= 0.70 (CPU-bound)", met: capacityRatio("validated") >= 0.7 },
+    validatedPerCoreMsgPerSec: {
+      value: capacity("validated"),
+      target: ">= 100000 (CPU-bound, one core)",
+      met: capacity("validated") >= 100_000,
+    },
+    validatedVsBarePerCore: {
+      value: capacityRatio("validated"),
+      target: ">= 0.70 (CPU-bound)",
+      met: capacityRatio("validated") >= 0.7,
+    },
     p99AddedLatencyUs: { value: v.relayP99Us, target: "<= 1000", met: (v.relayP99Us ?? Infinity) <= 1000 },
     rssMiB: { value: v.rssMiB, target: "<= 100", met: (v.rssMiB ?? Infinity) <= 100 },
-    rssMiBSemi4: { value: summary["validated-semi4"].rssMiB, target: "<= 100", met: (summary["validated-semi4"].rssMiB ?? Infinity) <= 100 },
+    rssMiBSemi4: {
+      value: summary["validated-semi4"].rssMiB,
+      target: "<= 100",
+      met: (summary["validated-semi4"].rssMiB ?? Infinity) <= 100,
+    },
   };
   console.log("");
-  for (const [k, t] of Object.entries(targets)) console.log(`${k.padEnd(26)} ${fmt(t.value as number, k.startsWith("validatedVsBare") ? 2 : 0).padStart(8)}  target ${t.target}: ${t.met ? "met" : "MISSED"}`);
+  for (const [k, t] of Object.entries(targets))
+    console.log(
+      `${k.padEnd(26)} ${fmt(t.value as number, k.startsWith("validatedVsBare") ? 2 : 0).padStart(8)}  target ${t.target}: ${t.met ? "met" : "MISSED"}`,
+    );
   const loadAfter = os.loadavg();
   console.log(`# load average at end: ${loadAfter.map((x) => x.toFixed(2)).join(" ")}`);
-  const out = { machine: m, loadAverage: { start: loadBefore, end: loadAfter }, settings: { runs: RUNS, warmupMs: WARMUP_MS, windowMs: WINDOW_MS, latencyRate: LATENCY_RATE, latencyMs: LATENCY_MS }, summary, targets, runs: results, table: rows };
+  const out = {
+    machine: m,
+    loadAverage: { start: loadBefore, end: loadAfter },
+    settings: {
+      runs: RUNS,
+      warmupMs: WARMUP_MS,
+      windowMs: WINDOW_MS,
+      latencyRate: LATENCY_RATE,
+      latencyMs: LATENCY_MS,
+    },
+    summary,
+    targets,
+    runs: results,
+    table: rows,
+  };
   fs.mkdirSync(path.join(REPO_ROOT, "bench", "results"), { recursive: true });
   fs.writeFileSync(path.join(REPO_ROOT, "bench", "results", "relay.json"), JSON.stringify(out, null, 2) + "\n");
   console.log(`\nwrote bench/results/relay.json`);

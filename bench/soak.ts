@@ -100,21 +100,39 @@ export function summarizeRss(samples: RssSample[]): SoakReport["rssSummary"] {
 const round = (x: number) => Math.round(x * 10) / 10;
 
 /** Everything that makes a soak fail; empty when it passed. */
-export function judgeSoak(counts: SoakCounts, rssSummary: SoakReport["rssSummary"], opts: Pick<SoakOptions, "rssTolerance" | "rssSlackMb">): string[] {
+export function judgeSoak(
+  counts: SoakCounts,
+  rssSummary: SoakReport["rssSummary"],
+  opts: Pick<SoakOptions, "rssTolerance" | "rssSlackMb">,
+): string[] {
   const f: string[] = [];
   const uncountedZmq = counts.engineSeqsUsed - counts.relayReceived - counts.relayLost;
-  if (uncountedZmq !== 0) f.push(`engine -> relay: ${uncountedZmq} messages neither received nor counted lost by the relay (engines used ${counts.engineSeqsUsed} seqs, relay received ${counts.relayReceived}, lost ${counts.relayLost})`);
+  if (uncountedZmq !== 0)
+    f.push(
+      `engine -> relay: ${uncountedZmq} messages neither received nor counted lost by the relay (engines used ${counts.engineSeqsUsed} seqs, relay received ${counts.relayReceived}, lost ${counts.relayLost})`,
+    );
   const relayOut = counts.relayForwarded + sum(counts.relayDropped) + counts.relayBuffered;
-  if (counts.relayReceived !== relayOut) f.push(`relay: received ${counts.relayReceived} but forwarded + dropped + buffered = ${relayOut}`);
-  if ((counts.relayDropped.decode ?? 0) !== counts.engineMalformed) f.push(`relay: ${counts.engineMalformed} malformed payloads sent, ${counts.relayDropped.decode ?? 0} dropped as decode`);
-  const envelopesMade = counts.relayForwarded + (counts.relayDropped.nats_unavailable ?? 0) + (counts.relayDropped.publish_error ?? 0);
+  if (counts.relayReceived !== relayOut)
+    f.push(`relay: received ${counts.relayReceived} but forwarded + dropped + buffered = ${relayOut}`);
+  if ((counts.relayDropped.decode ?? 0) !== counts.engineMalformed)
+    f.push(
+      `relay: ${counts.engineMalformed} malformed payloads sent, ${counts.relayDropped.decode ?? 0} dropped as decode`,
+    );
+  const envelopesMade =
+    counts.relayForwarded + (counts.relayDropped.nats_unavailable ?? 0) + (counts.relayDropped.publish_error ?? 0);
   const plannerSeen = counts.plannerReceived + counts.plannerLost;
-  if (envelopesMade !== plannerSeen) f.push(`relay -> planner: relays made ${envelopesMade} envelopes, planner received ${counts.plannerReceived} + counted lost ${counts.plannerLost} = ${plannerSeen}`);
+  if (envelopesMade !== plannerSeen)
+    f.push(
+      `relay -> planner: relays made ${envelopesMade} envelopes, planner received ${counts.plannerReceived} + counted lost ${counts.plannerLost} = ${plannerSeen}`,
+    );
   if (counts.decisions === 0) f.push("planner: no decision at all");
   if (counts.decisionsLastThird === 0) f.push("planner: no decision in the last third of the run");
   for (const [name, r] of Object.entries(rssSummary)) {
     const allowed = Math.max(r.secondThirdMb * opts.rssTolerance, opts.rssSlackMb);
-    if (!(r.growthMb <= allowed)) f.push(`memory: ${name} RSS grew ${r.growthMb} MB (second third ${r.secondThirdMb} MB -> last third ${r.lastThirdMb} MB; allowed ${round(allowed)} MB)`);
+    if (!(r.growthMb <= allowed))
+      f.push(
+        `memory: ${name} RSS grew ${r.growthMb} MB (second third ${r.secondThirdMb} MB -> last third ${r.lastThirdMb} MB; allowed ${round(allowed)} MB)`,
+      );
   }
   return f;
 }
@@ -131,14 +149,17 @@ export function parseSoakArgs(argv: string[]): SoakOptions {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write("Usage: npm run soak -- [--duration 10m] [--rate 100] [--fault-interval 60] [--sample-interval 2] [--json bench/results/soak.json]\n");
+    process.stdout.write(
+      "Usage: npm run soak -- [--duration 10m] [--rate 100] [--fault-interval 60] [--sample-interval 2] [--json bench/results/soak.json]\n",
+    );
     process.exit(0);
   }
   const durationS = parseDuration(get("--duration") ?? "600");
   const faultIntervalS = Number(get("--fault-interval") ?? Math.min(60, durationS / 4));
   const sampleIntervalS = Number(get("--sample-interval") ?? (durationS < 120 ? 1 : 2));
   const rateHz = Number(get("--rate") ?? 100);
-  for (const [k, v] of Object.entries({ durationS, faultIntervalS, sampleIntervalS, rateHz })) if (!(v > 0)) throw new Error(`${k} must be positive, got ${v}`);
+  for (const [k, v] of Object.entries({ durationS, faultIntervalS, sampleIntervalS, rateHz }))
+    if (!(v > 0)) throw new Error(`${k} must be positive, got ${v}`);
   return {
     durationS,
     rateHz,
@@ -170,20 +191,51 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     const env = { DYN_LOG: "warn" };
     const relay = (name: string, zs: number[], port: number, node: number) =>
       new FpmProcess(
-        ["relay", "--component", "backend", "--dp-size", "2", ...zs.flatMap((p) => ["--zmq-endpoint", `tcp://127.0.0.1:${p}`]), "--metrics-port", String(port), "--metrics-host", "127.0.0.1", "--nats", cluster.url(node)],
+        [
+          "relay",
+          "--component",
+          "backend",
+          "--dp-size",
+          "2",
+          ...zs.flatMap((p) => ["--zmq-endpoint", `tcp://127.0.0.1:${p}`]),
+          "--metrics-port",
+          String(port),
+          "--metrics-host",
+          "127.0.0.1",
+          "--nats",
+          cluster.url(node),
+        ],
         { metricsPort: port, env },
       );
     procs.relayA = relay("relayA", [z[0], z[1]], mp[0], 0);
     procs.relayB = relay("relayB", [z[2], z[3]], mp[1], 1);
     procs.planner = new FpmProcess(
-      ["planner", "--component", "backend:agg", "--optimization-target", "sla", "--max-num-batched-tokens", "2048", "--load-adjustment-interval", "1", "--decisions-file", "/dev/null",
-        "--metrics-port", String(mp[2]), "--metrics-host", "127.0.0.1", "--nats", cluster.url(2)],
+      [
+        "planner",
+        "--component",
+        "backend:agg",
+        "--optimization-target",
+        "sla",
+        "--max-num-batched-tokens",
+        "2048",
+        "--load-adjustment-interval",
+        "1",
+        "--decisions-file",
+        "/dev/null",
+        "--metrics-port",
+        String(mp[2]),
+        "--metrics-host",
+        "127.0.0.1",
+        "--nats",
+        cluster.url(2),
+      ],
       { metricsPort: mp[2], env },
     );
     for (const p of Object.values(procs)) await p.waitHealthy();
     log(`cluster ${cluster.urls}; relays and planner healthy`);
 
-    const connected = (relay: FpmProcess, rank: number) => relay.metricSum("fpm_relay_engine_connected", `dp_rank="${rank}"`);
+    const connected = (relay: FpmProcess, rank: number) =>
+      relay.metricSum("fpm_relay_engine_connected", `dp_rank="${rank}"`);
     for (let i = 0; i < 4; i++) {
       const r = { relay: i < 2 ? procs.relayA : procs.relayB, rank: i % 2 };
       engineRank.push(r);
@@ -260,7 +312,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       rssSummary,
       failures: judgeSoak(counts, rssSummary, opts),
     };
-    if (faults.length < 3) report.failures.push(`only ${faults.length} faults ran: make --fault-interval shorter than a third of --duration`);
+    if (faults.length < 3)
+      report.failures.push(
+        `only ${faults.length} faults ran: make --fault-interval shorter than a third of --duration`,
+      );
     return report;
   } finally {
     for (const e of engines) await e.stop();
@@ -271,13 +326,25 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
 
 async function readCounts(procs: Record<string, FpmProcess>, engines: SyntheticEngine[]): Promise<SoakCounts> {
   const relays = [procs.relayA, procs.relayB];
-  const relaySum = async (name: string, label = "") => (await Promise.all(relays.map((r) => r.metricSum(name, label)))).reduce((a, b) => a + b, 0);
-  const reasons = ["frame_count", "oversize", "seq_frame", "decode", "schema", "unsupported_version", "invalid_value", "nats_unavailable", "publish_error"];
+  const relaySum = async (name: string, label = "") =>
+    (await Promise.all(relays.map((r) => r.metricSum(name, label)))).reduce((a, b) => a + b, 0);
+  const reasons = [
+    "frame_count",
+    "oversize",
+    "seq_frame",
+    "decode",
+    "schema",
+    "unsupported_version",
+    "invalid_value",
+    "nats_unavailable",
+    "publish_error",
+  ];
   const relayDropped: Record<string, number> = {};
   for (const r of reasons) relayDropped[r] = await relaySum("fpm_relay_dropped_total", `reason="${r}"`);
   const plannerText = (await procs.planner.get("/metrics"))?.body ?? "";
   const plannerDropped: Record<string, number> = {};
-  for (const m of plannerText.matchAll(/^fpm_planner_messages_dropped_total\{reason="([^"]+)"\} (\S+)$/gm)) plannerDropped[m[1]] = Number(m[2]);
+  for (const m of plannerText.matchAll(/^fpm_planner_messages_dropped_total\{reason="([^"]+)"\} (\S+)$/gm))
+    plannerDropped[m[1]] = Number(m[2]);
   const t = engines.map((e) => e.totals);
   return {
     engineSeqsUsed: t.reduce((a, x) => a + x.sent + x.publisherDropped, 0),
@@ -300,7 +367,8 @@ async function readCounts(procs: Record<string, FpmProcess>, engines: SyntheticE
 
 /** Reads the counters until two reads a planner tick apart agree. */
 async function settleCounts(procs: Record<string, FpmProcess>, engines: SyntheticEngine[]): Promise<SoakCounts> {
-  const key = (c: SoakCounts) => JSON.stringify([c.relayReceived, c.relayForwarded, c.relayBuffered, c.plannerReceived, c.plannerLost]);
+  const key = (c: SoakCounts) =>
+    JSON.stringify([c.relayReceived, c.relayForwarded, c.relayBuffered, c.plannerReceived, c.plannerLost]);
   let last = await readCounts(procs, engines);
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -324,19 +392,25 @@ export function formatReport(r: SoakReport): string {
     `| relay received | ${c.relayReceived} |`,
     `| relay lost (ZMQ seq gaps) | ${c.relayLost} |`,
     `| relay forwarded | ${c.relayForwarded} |`,
-    ...Object.entries(c.relayDropped).filter(([, n]) => n > 0).map(([k, n]) => `| relay dropped: ${k} | ${n} |`),
+    ...Object.entries(c.relayDropped)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `| relay dropped: ${k} | ${n} |`),
     `| relay engine restarts seen | ${c.relayEngineRestarts} |`,
     `| planner received | ${c.plannerReceived} |`,
     `| planner accepted | ${c.plannerAccepted} |`,
     `| planner lost (envelope gaps) | ${c.plannerLost} |`,
-    ...Object.entries(c.plannerDropped).filter(([, n]) => n > 0).map(([k, n]) => `| planner dropped: ${k} | ${n} |`),
+    ...Object.entries(c.plannerDropped)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `| planner dropped: ${k} | ${n} |`),
     `| decisions (last third) | ${c.decisions} (${c.decisionsLastThird}) |`,
     "",
     "| process | RSS second third (MB) | RSS last third (MB) | growth (MB) |",
     "|---|---:|---:|---:|",
     ...Object.entries(r.rssSummary).map(([n, s]) => `| ${n} | ${s.secondThirdMb} | ${s.lastThirdMb} | ${s.growthMb} |`),
     "",
-    r.failures.length ? `FAILED:\n${r.failures.map((f) => `  - ${f}`).join("\n")}` : "PASSED: every message accounted for, memory flat, planner deciding",
+    r.failures.length
+      ? `FAILED:\n${r.failures.map((f) => `  - ${f}`).join("\n")}`
+      : "PASSED: every message accounted for, memory flat, planner deciding",
   ];
   return lines.join("\n");
 }

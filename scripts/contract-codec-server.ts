@@ -16,7 +16,13 @@ import { decodeEnvelope, encodeEnvelope } from "../src/codec/envelope.js";
 import { decodeFpm } from "../src/codec/fpm-decode.js";
 import { encodeFpm } from "../src/codec/fpm-encode.js";
 import { describeFieldTables, describeZod } from "./contract-describe.js";
-import { type ExactObject, envelopeFromExact, envelopeToExact, fpmFromExact, fpmToExact } from "./contract-exact-json.js";
+import {
+  type ExactObject,
+  envelopeFromExact,
+  envelopeToExact,
+  fpmFromExact,
+  fpmToExact,
+} from "./contract-exact-json.js";
 
 interface CodecRequest {
   id: number;

@@ -88,5 +88,9 @@ function describeZodLevel(
 
 /** The zod FPM schema as observed through safeParse/parse. */
 export function describeZod(): FieldDescription[] {
-  return describeZodLevel(ForwardPassMetricsJson, (partial) => partial, (parsed) => parsed);
+  return describeZodLevel(
+    ForwardPassMetricsJson,
+    (partial) => partial,
+    (parsed) => parsed,
+  );
 }

@@ -51,7 +51,11 @@ function fieldsToExact(value: object, fields: readonly FieldSpec<string>[]): Exa
   return out;
 }
 
-function fieldsFromExact(value: ExactObject, fields: readonly FieldSpec<string>[], path: string): Record<string, unknown> {
+function fieldsFromExact(
+  value: ExactObject,
+  fields: readonly FieldSpec<string>[],
+  path: string,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of fields) {
     const v = value[f.wire];
@@ -91,7 +95,15 @@ export function envelopeFromExact(value: ExactObject): EventEnvelope {
     if (typeof v !== "string" || !/^[0-9]+$/.test(v)) throw new TypeError(`${key} must be a decimal string`);
     return BigInt(v);
   };
-  const topic = value.topic, payload = value.payload;
-  if (typeof topic !== "string" || typeof payload !== "string") throw new TypeError("topic and payload (hex) must be strings");
-  return { publisherId: u64("publisher_id"), sequence: u64("sequence"), publishedAtMs: u64("published_at"), topic, payload: Buffer.from(payload, "hex") };
+  const topic = value.topic,
+    payload = value.payload;
+  if (typeof topic !== "string" || typeof payload !== "string")
+    throw new TypeError("topic and payload (hex) must be strings");
+  return {
+    publisherId: u64("publisher_id"),
+    sequence: u64("sequence"),
+    publishedAtMs: u64("published_at"),
+    topic,
+    payload: Buffer.from(payload, "hex"),
+  };
 }

@@ -15,8 +15,22 @@ export { decodeEnvelope, decodeEnvelopeView, encodeEnvelope, type EventEnvelopeV
 
 // Event plane (NATS subjects and connection)
 export * from "./eventplane/subject.js";
-export { addNatsCliOptions, connectNats, natsOptionsFromFlags, redactUrl, describeNatsAuth, EventPlaneConnection, NATS_ENV, DEFAULT_NATS_SERVER } from "./eventplane/connection.js";
-export type { NatsConnectionOptions, NatsCliFlags, NatsConnectionState, NatsStatusEvent } from "./eventplane/connection.js";
+export {
+  addNatsCliOptions,
+  connectNats,
+  natsOptionsFromFlags,
+  redactUrl,
+  describeNatsAuth,
+  EventPlaneConnection,
+  NATS_ENV,
+  DEFAULT_NATS_SERVER,
+} from "./eventplane/connection.js";
+export type {
+  NatsConnectionOptions,
+  NatsCliFlags,
+  NatsConnectionState,
+  NatsStatusEvent,
+} from "./eventplane/connection.js";
 
 // Engine side (ZMQ publisher, endpoints, frames)
 export { FpmPublisher } from "./engine/publisher.js";
@@ -36,7 +50,11 @@ export type { RelayDropReason } from "./metrics/relay-metrics.js";
 
 // Subscriber (NATS event plane -> per-engine state)
 export { FpmEventSubscriber, componentOfSubject } from "./subscriber/fpm-event-subscriber.js";
-export type { FpmEventSubscriberOptions, FpmEventSubscriberStats, FpmMessage } from "./subscriber/fpm-event-subscriber.js";
+export type {
+  FpmEventSubscriberOptions,
+  FpmEventSubscriberStats,
+  FpmMessage,
+} from "./subscriber/fpm-event-subscriber.js";
 export type { TrackedEngine, EngineEvent } from "./subscriber/tracked-engine.js";
 export { SUBSCRIBER_DROP_REASONS } from "./subscriber/drop-reasons.js";
 export type { SubscriberDropReason } from "./subscriber/drop-reasons.js";
@@ -49,7 +67,13 @@ export type { ComponentPlannerOptions, EngineLatest, TickInput } from "./planner
 export { DEFAULT_PLANNER_CONFIG, resolvePlannerConfig, checkComponentRequirements } from "./planner/planner-config.js";
 export type { PlannerConfig, PlannerMode, OptimizationTarget } from "./planner/planner-config.js";
 export { DECISION_REASONS } from "./planner/decision.js";
-export type { PlannerDecision, DecisionReason, DecisionDirection, EngineEstimate, ModelSummary } from "./planner/decision.js";
+export type {
+  PlannerDecision,
+  DecisionReason,
+  DecisionDirection,
+  EngineEstimate,
+  ModelSummary,
+} from "./planner/decision.js";
 export { PrefillModel } from "./planner/prefill-model.js";
 export { DecodeModel } from "./planner/decode-model.js";
 export { AggModel } from "./planner/agg-model.js";
@@ -60,7 +84,13 @@ export type { BucketedSampleStoreOptions, Sample } from "./planner/bucketed-samp
 export { fitOls } from "./planner/ols.js";
 export type { OlsFit } from "./planner/ols.js";
 export { MovingAverage } from "./planner/moving-average.js";
-export { slaVerdict, thresholdVerdict, thresholdsFor, combineAggVerdicts, clampReplicas } from "./planner/decision-rules.js";
+export {
+  slaVerdict,
+  thresholdVerdict,
+  thresholdsFor,
+  combineAggVerdicts,
+  clampReplicas,
+} from "./planner/decision-rules.js";
 export { replayTrace } from "./planner/trace-replay.js";
 export { VirtualConnector, plannerReplicasSubject } from "./planner/connectors/virtual-connector.js";
 export type { VirtualConnectorOptions } from "./planner/connectors/virtual-connector.js";

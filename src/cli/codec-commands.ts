@@ -12,7 +12,8 @@ import type { CommandContext } from "./context.js";
 async function inputBytes(arg: string | undefined, file: string | undefined, what: string): Promise<Buffer> {
   if (arg !== undefined) {
     const bytes = parseHex(arg);
-    if (!bytes) throw new UsageError(`the ${what} argument is not hex: pass hex digits, or use --file or stdin for raw bytes`);
+    if (!bytes)
+      throw new UsageError(`the ${what} argument is not hex: pass hex digits, or use --file or stdin for raw bytes`);
     return bytes;
   }
   if (file !== undefined) return readFileBytes(file);
@@ -26,12 +27,17 @@ class UsageError extends Error {
 export function registerCodecCommands(program: Command, ctx: CommandContext): void {
   program
     .command("decode")
-    .description("Decode one ForwardPassMetrics payload (or, with --envelope, a NATS envelope and its payload) and print it as JSON")
+    .description(
+      "Decode one ForwardPassMetrics payload (or, with --envelope, a NATS envelope and its payload) and print it as JSON",
+    )
     .argument("[hex]", "payload as hex; without it, --file or raw bytes on stdin")
     .option("-f, --file <path>", "read raw payload bytes from a file")
     .option("--envelope", "the input is a NATS event envelope; its payload is decoded too")
     .option("--compact", "print one line instead of indented JSON")
-    .addHelpText("after", "\nOn a rejected input, prints `<reason>: <detail>` on stderr and exits 2.\nReasons: decode, schema, unsupported_version, invalid_value.")
+    .addHelpText(
+      "after",
+      "\nOn a rejected input, prints `<reason>: <detail>` on stderr and exits 2.\nReasons: decode, schema, unsupported_version, invalid_value.",
+    )
     .action(async (hex: string | undefined, opts: { file?: string; envelope?: boolean; compact?: boolean }) => {
       const indent = opts.compact ? undefined : 2;
       let bytes: Buffer;
@@ -76,12 +82,16 @@ export function registerCodecCommands(program: Command, ctx: CommandContext): vo
 
   program
     .command("encode")
-    .description("Encode ForwardPassMetrics JSON (wire field names; missing fields default) to the canonical msgpack bytes msgspec writes")
+    .description(
+      "Encode ForwardPassMetrics JSON (wire field names; missing fields default) to the canonical msgpack bytes msgspec writes",
+    )
     .argument("[json]", "the message as JSON; without it, --file or stdin")
     .option("-f, --file <path>", "read the JSON from a file")
     .option("--binary", "write raw bytes to stdout instead of hex")
     .action(async (json: string | undefined, opts: { file?: string; binary?: boolean }) => {
-      const text = json ?? (opts.file !== undefined ? readFileBytes(opts.file).toString("utf8") : (await readStdin()).toString("utf8"));
+      const text =
+        json ??
+        (opts.file !== undefined ? readFileBytes(opts.file).toString("utf8") : (await readStdin()).toString("utf8"));
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -95,7 +105,9 @@ export function registerCodecCommands(program: Command, ctx: CommandContext): vo
         bytes = encodeFpm(fpmFromJson(parsed));
       } catch (err) {
         const e = err as { issues?: { path: PropertyKey[]; message: string }[]; message: string };
-        const detail = e.issues ? e.issues.map((i) => `$.${i.path.map(String).join(".")}: ${i.message}`).join("; ") : e.message;
+        const detail = e.issues
+          ? e.issues.map((i) => `$.${i.path.map(String).join(".")}: ${i.message}`).join("; ")
+          : e.message;
         ctx.stderr(`fpm encode: not a valid ForwardPassMetrics: ${detail}`);
         ctx.exitCode = EXIT.USAGE;
         return;

@@ -33,7 +33,11 @@ export class ManagedProcess {
     this.name = opts.name;
     if (opts.logPath) this.logFd = fs.openSync(opts.logPath, "a");
     // detached: a new process group, so a group kill reaches grandchildren too.
-    this.child = spawn(opts.command, opts.args, { env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    this.child = spawn(opts.command, opts.args, {
+      env: { ...process.env, ...opts.env },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     let out = "";
     this.child.stdout!.setEncoding("utf8").on("data", (d: string) => {
       out += d;

@@ -59,10 +59,13 @@ function pad(s: string | number, n: number, left = false): string {
 export function describeDecision(d: DemoDecision, ttftSlaMs: number, itlSlaMs: number, downPercent = 80): string {
   const arrow = d.desired === d.replicas ? `${d.replicas}` : `${d.replicas} -> ${d.desired}`;
   let why = "";
-  if (d.reason === "scale_up") why = `every engine's TTFT estimate above the ${ttftSlaMs} ms SLA (or ITL above ${itlSlaMs} ms); highest TTFT ${f(d.maxTtftMs)} ms`;
-  else if (d.reason === "scale_down") why = `every engine under ${downPercent}% of the SLAs; highest TTFT ${f(d.maxTtftMs)} ms, ITL ${f(d.maxItlMs)} ms`;
+  if (d.reason === "scale_up")
+    why = `every engine's TTFT estimate above the ${ttftSlaMs} ms SLA (or ITL above ${itlSlaMs} ms); highest TTFT ${f(d.maxTtftMs)} ms`;
+  else if (d.reason === "scale_down")
+    why = `every engine under ${downPercent}% of the SLAs; highest TTFT ${f(d.maxTtftMs)} ms, ITL ${f(d.maxItlMs)} ms`;
   else if (d.reason === "idle_scale_down") why = "every engine idle for a whole interval";
-  else if (d.reason === "no_change") why = `estimates between the thresholds (TTFT ${f(d.minTtftMs)}..${f(d.maxTtftMs)} ms)`;
+  else if (d.reason === "no_change")
+    why = `estimates between the thresholds (TTFT ${f(d.minTtftMs)}..${f(d.maxTtftMs)} ms)`;
   else if (d.reason === "scale_in_progress") why = "waiting for the last scale to complete";
   else if (d.reason === "insufficient_data") why = "the latency model is not fitted yet";
   else if (d.reason === "no_fpm_data") why = "no FPM from any engine";
@@ -78,11 +81,19 @@ export function replicaStrip(history: { replicas: number }[], width = 60): strin
 
 export function renderLiveView(s: DemoState): string {
   const lines: string[] = [];
-  lines.push(`fpm demo  ${s.elapsedS.toFixed(0)}/${s.durationS} s   load ${s.loadRate} req/s (${s.loadPhase})   NATS ${s.natsUrl}   Ctrl-C stops everything`);
-  lines.push(`replicas ${s.replicas} (ready workers ${s.readyWorkers}, relays ${s.relays})   messages relayed ${s.relayed}, dropped ${s.dropped}   SLA: TTFT ${s.ttftSlaMs} ms, ITL ${s.itlSlaMs} ms`);
+  lines.push(
+    `fpm demo  ${s.elapsedS.toFixed(0)}/${s.durationS} s   load ${s.loadRate} req/s (${s.loadPhase})   NATS ${s.natsUrl}   Ctrl-C stops everything`,
+  );
+  lines.push(
+    `replicas ${s.replicas} (ready workers ${s.readyWorkers}, relays ${s.relays})   messages relayed ${s.relayed}, dropped ${s.dropped}   SLA: TTFT ${s.ttftSlaMs} ms, ITL ${s.itlSlaMs} ms`,
+  );
   lines.push("");
-  lines.push(`${pad("engine (worker/rank)", 22, true)} ${pad("running", 7)} ${pad("queued", 6)} ${pad("queued tok", 10)} ${pad("wall ms", 8)} ${pad("TTFT est ms", 11)} ${pad("ITL est ms", 10)}`);
-  const engines = [...s.engines].sort((a, b) => a.workerId.localeCompare(b.workerId, undefined, { numeric: true }) || a.dpRank - b.dpRank);
+  lines.push(
+    `${pad("engine (worker/rank)", 22, true)} ${pad("running", 7)} ${pad("queued", 6)} ${pad("queued tok", 10)} ${pad("wall ms", 8)} ${pad("TTFT est ms", 11)} ${pad("ITL est ms", 10)}`,
+  );
+  const engines = [...s.engines].sort(
+    (a, b) => a.workerId.localeCompare(b.workerId, undefined, { numeric: true }) || a.dpRank - b.dpRank,
+  );
   for (const e of engines) {
     const sch = e.fpm.scheduledRequests;
     const q = e.fpm.queuedRequests;
@@ -120,12 +131,18 @@ export interface DemoSummary {
 export function renderSummary(s: DemoSummary): string {
   const lines: string[] = [];
   lines.push(`== fpm demo summary (${s.durationS} s)`);
-  lines.push(`scale-ups: ${s.scaleUps}   scale-downs: ${s.scaleDowns}   planner decisions: ${s.decisions}   replicas between ${s.minReplicas} and ${s.maxReplicas}`);
+  lines.push(
+    `scale-ups: ${s.scaleUps}   scale-downs: ${s.scaleDowns}   planner decisions: ${s.decisions}   replicas between ${s.minReplicas} and ${s.maxReplicas}`,
+  );
   lines.push(`replicas over time (planner ticks): ${replicaStrip(s.replicaHistory, 1000)}`);
   for (const c of s.changes) lines.push(`  at ${c.atS.toFixed(1)} s: ${c.from} -> ${c.to} (${c.reason})`);
   const dropped = Object.entries(s.relayDropped).filter(([, v]) => v > 0);
-  lines.push(`messages: engines published ${s.enginesPublished} (dropped at the engine ${s.enginesDropped}; those sent before a relay had connected are not received, as with real engines), relayed to NATS ${s.relayed}, dropped by relays ${dropped.length ? dropped.map(([k, v]) => `${k}=${v}`).join(" ") : "0"}, lost in transit ${s.relayLost}`);
-  lines.push(`requests: arrived ${s.requests.arrived}, finished ${s.requests.finished}, rejected ${s.requests.rejected}`);
+  lines.push(
+    `messages: engines published ${s.enginesPublished} (dropped at the engine ${s.enginesDropped}; those sent before a relay had connected are not received, as with real engines), relayed to NATS ${s.relayed}, dropped by relays ${dropped.length ? dropped.map(([k, v]) => `${k}=${v}`).join(" ") : "0"}, lost in transit ${s.relayLost}`,
+  );
+  lines.push(
+    `requests: arrived ${s.requests.arrived}, finished ${s.requests.finished}, rejected ${s.requests.rejected}`,
+  );
   lines.push(`logs of every process: ${s.logDir}`);
   return lines.join("\n");
 }

@@ -23,7 +23,15 @@ import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
 import type { CommandContext } from "./context.js";
 import { type ManagedProcess, ProcessRegistry } from "./demo-processes.js";
-import { type DemoDecision, type DemoEngineState, type DemoState, type DemoSummary, describeDecision, renderLiveView, renderSummary } from "./demo-view.js";
+import {
+  type DemoDecision,
+  type DemoEngineState,
+  type DemoState,
+  type DemoSummary,
+  describeDecision,
+  renderLiveView,
+  renderSummary,
+} from "./demo-view.js";
 import { EXIT } from "./exit-codes.js";
 
 const FPM_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../bin/fpm.js");
@@ -37,7 +45,6 @@ export const NATS_INSTALL_HINT =
   "  Debian/Ubuntu:  sudo apt-get install nats-server      (or run `npm run setup`, which does it)\n" +
   "  elsewhere:      download a release from https://github.com/nats-io/nats-server/releases and put nats-server on PATH\n" +
   "  or point NATS_SERVER_BIN at the binary.";
-
 
 interface DemoFlags {
   duration: string;
@@ -64,7 +71,9 @@ const num = (text: string, flag: string, min: number, integer = false) => number
 export function registerDemoCommand(program: Command, ctx: CommandContext): void {
   program
     .command("demo")
-    .description("Run the whole pipeline locally: nats-server, simulated engines, one relay per worker and the planner in closed loop, under a load step")
+    .description(
+      "Run the whole pipeline locally: nats-server, simulated engines, one relay per worker and the planner in closed loop, under a load step",
+    )
     .option("--duration <s>", "seconds to run before the summary", "60")
     .option("--workers <n>", "simulated workers at start", "2")
     .option("--dp-ranks <n>", "engines (data-parallel ranks) per worker", "2")
@@ -82,12 +91,15 @@ export function registerDemoCommand(program: Command, ctx: CommandContext): void
     .option("--summary-json <file>", "also write the summary as JSON here")
     .option("--state-file <file>", "write the child process ids here (tests check none is left behind)")
     .option("--log-dir <dir>", "where each process's log goes (default: a new temp dir)")
-    .addHelpText("after", `
+    .addHelpText(
+      "after",
+      `
 What it shows: engines publish FPM over ZMQ -> one fpm relay per worker -> NATS -> fpm planner
 (SLA mode). The planner fits wall_time from the FPM, estimates TTFT and ITL per engine, and
 publishes decisions; fpm simulate follows them, adding workers (ready after --startup-delay)
 or removing them. Expect a scale-down while the load is light, scale-ups during the step,
-and scale-downs after it.`)
+and scale-downs after it.`,
+    )
     .action(async (flags: DemoFlags) => {
       ctx.exitCode = await runDemo(flags, ctx);
     });
@@ -101,7 +113,8 @@ async function runDemo(flags: DemoFlags, ctx: CommandContext): Promise<number> {
   const baseRate = num(flags.baseRate, "--base-rate", 0);
   const stepRate = num(flags.stepRate, "--step-rate", 0);
   const stepAt = flags.stepAt !== undefined ? num(flags.stepAt, "--step-at", 0) : +(durationS * 0.2).toFixed(1);
-  const stepUntil = flags.stepUntil !== undefined ? num(flags.stepUntil, "--step-until", stepAt) : +(durationS * 0.6).toFixed(1);
+  const stepUntil =
+    flags.stepUntil !== undefined ? num(flags.stepUntil, "--step-until", stepAt) : +(durationS * 0.6).toFixed(1);
   const intervalS = num(flags.interval, "--interval", 0.5);
   const ttftMs = num(flags.ttft, "--ttft", 1);
   const itlMs = num(flags.itl, "--itl", 1);
@@ -114,16 +127,32 @@ async function runDemo(flags: DemoFlags, ctx: CommandContext): Promise<number> {
   };
 
   const natsBin = findNatsServer();
-  if (!natsBin) throw new ConfigError(process.env.NATS_SERVER_BIN ? `NATS_SERVER_BIN=${process.env.NATS_SERVER_BIN} does not exist. ${NATS_INSTALL_HINT}` : NATS_INSTALL_HINT);
+  if (!natsBin)
+    throw new ConfigError(
+      process.env.NATS_SERVER_BIN
+        ? `NATS_SERVER_BIN=${process.env.NATS_SERVER_BIN} does not exist. ${NATS_INSTALL_HINT}`
+        : NATS_INSTALL_HINT,
+    );
   const logDir = flags.logDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "fpm-demo-"));
   fs.mkdirSync(logDir, { recursive: true });
   const procs = new ProcessRegistry();
   const stopSignal = untilStopped({ durationS });
   const writeState = () => {
-    if (flags.stateFile) fs.writeFileSync(flags.stateFile, JSON.stringify({ pids: procs.all().map((p) => ({ name: p.name, pid: p.pid })) }));
+    if (flags.stateFile)
+      fs.writeFileSync(
+        flags.stateFile,
+        JSON.stringify({ pids: procs.all().map((p) => ({ name: p.name, pid: p.pid })) }),
+      );
   };
   const fpm = (name: string, args: string[], onStdoutLine?: (l: string) => void): ManagedProcess => {
-    const p = procs.start({ name, command: process.execPath, args: [FPM_BIN, ...args], env: { DYN_LOG: process.env.DYN_LOG ?? "info", DYN_LOGGING_JSONL: "false" }, onStdoutLine, logPath: path.join(logDir, `${name}.log`) });
+    const p = procs.start({
+      name,
+      command: process.execPath,
+      args: [FPM_BIN, ...args],
+      env: { DYN_LOG: process.env.DYN_LOG ?? "info", DYN_LOGGING_JSONL: "false" },
+      onStdoutLine,
+      logPath: path.join(logDir, `${name}.log`),
+    });
     writeState();
     return p;
   };
@@ -134,8 +163,21 @@ async function runDemo(flags: DemoFlags, ctx: CommandContext): Promise<number> {
   const t0 = Date.now();
   const elapsed = () => (Date.now() - t0) / 1000;
   const state: DemoState = {
-    elapsedS: 0, durationS, natsUrl: "", loadRate: baseRate, loadPhase: "base", replicas: workers, readyWorkers: 0, relays: 0,
-    engines: [], replicaHistory: [], decisions: [], ttftSlaMs: ttftMs, itlSlaMs: itlMs, relayed: 0, dropped: 0,
+    elapsedS: 0,
+    durationS,
+    natsUrl: "",
+    loadRate: baseRate,
+    loadPhase: "base",
+    replicas: workers,
+    readyWorkers: 0,
+    relays: 0,
+    engines: [],
+    replicaHistory: [],
+    decisions: [],
+    ttftSlaMs: ttftMs,
+    itlSlaMs: itlMs,
+    relayed: 0,
+    dropped: 0,
   };
   const engines = new Map<string, DemoEngineState>();
   const changes: DemoSummary["changes"] = [];
@@ -186,7 +228,12 @@ async function runDemo(flags: DemoFlags, ctx: CommandContext): Promise<number> {
     // 1. NATS
     const natsPort = await freePort();
     state.natsUrl = `nats://127.0.0.1:${natsPort}`;
-    const nats = procs.start({ name: "nats-server", command: natsBin, args: ["-a", "127.0.0.1", "-p", String(natsPort)], logPath: path.join(logDir, "nats-server.log") });
+    const nats = procs.start({
+      name: "nats-server",
+      command: natsBin,
+      args: ["-a", "127.0.0.1", "-p", String(natsPort)],
+      logPath: path.join(logDir, "nats-server.log"),
+    });
     writeState();
     const deadline = Date.now() + 15_000;
     while (!(await canConnect(natsPort))) {
@@ -195,7 +242,10 @@ async function runDemo(flags: DemoFlags, ctx: CommandContext): Promise<number> {
       await new Promise((r) => setTimeout(r, 50));
     }
     say(`demo: nats-server on ${state.natsUrl}; logs in ${logDir}`);
-    conn = await connectNats({ servers: [state.natsUrl], name: "fpm-demo" }, new Logger({ target: "fpm::demo", level: "warn" }));
+    conn = await connectNats(
+      { servers: [state.natsUrl], name: "fpm-demo" },
+      new Logger({ target: "fpm::demo", level: "warn" }),
+    );
 
     // 2. The demo's own view of the FPM stream (queue and wall time per engine).
     for (const subject of fpmSubscriptionSubjects({ namespace: NAMESPACE })) {
@@ -212,7 +262,12 @@ async function runDemo(flags: DemoFlags, ctx: CommandContext): Promise<number> {
             e.fpm = r.value;
             e.lastAtMs = Date.now();
           } else if (engines.size < MAX_VIEW_ENGINES) {
-            engines.set(key, { workerId: r.value.workerId, dpRank: r.value.dpRank, fpm: r.value, lastAtMs: Date.now() });
+            engines.set(key, {
+              workerId: r.value.workerId,
+              dpRank: r.value.dpRank,
+              fpm: r.value,
+              lastAtMs: Date.now(),
+            });
           }
         },
       });
@@ -221,12 +276,24 @@ async function runDemo(flags: DemoFlags, ctx: CommandContext): Promise<number> {
     // 3. The planner, SLA mode, deciding every --interval seconds.
     const onDecision = (line: string) => {
       if (!line.startsWith("{")) return;
-      const d = JSON.parse(line) as { replicas: number; desired: number; direction: string; reason: string; engines?: { workerId: string; dpRank: number; ttftMs?: number; itlMs?: number }[] };
+      const d = JSON.parse(line) as {
+        replicas: number;
+        desired: number;
+        direction: string;
+        reason: string;
+        engines?: { workerId: string; dpRank: number; ttftMs?: number; itlMs?: number }[];
+      };
       const ttfts = (d.engines ?? []).map((e) => e.ttftMs).filter((v): v is number => typeof v === "number");
       const itls = (d.engines ?? []).map((e) => e.itlMs).filter((v): v is number => typeof v === "number");
       const dd: DemoDecision = {
-        atS: elapsed(), replicas: d.replicas, desired: d.desired, direction: d.direction, reason: d.reason,
-        maxTtftMs: ttfts.length ? Math.max(...ttfts) : undefined, minTtftMs: ttfts.length ? Math.min(...ttfts) : undefined, maxItlMs: itls.length ? Math.max(...itls) : undefined,
+        atS: elapsed(),
+        replicas: d.replicas,
+        desired: d.desired,
+        direction: d.direction,
+        reason: d.reason,
+        maxTtftMs: ttfts.length ? Math.max(...ttfts) : undefined,
+        minTtftMs: ttfts.length ? Math.min(...ttfts) : undefined,
+        maxItlMs: itls.length ? Math.max(...itls) : undefined,
       };
       for (const e of d.engines ?? []) {
         const v = engines.get(`${e.workerId}/${e.dpRank}`);
@@ -247,13 +314,39 @@ async function runDemo(flags: DemoFlags, ctx: CommandContext): Promise<number> {
         say(`demo: decision ${describeDecision(dd, ttftMs, itlMs)}`);
       }
     };
-    const planner = fpm("planner", [
-      "planner", "--nats", state.natsUrl, "--namespace", NAMESPACE, "--component", `${COMPONENT}:agg`,
-      "--optimization-target", "sla", "--ttft", String(ttftMs), "--itl", String(itlMs),
-      "--load-adjustment-interval", String(intervalS), "--max-num-batched-tokens", "2048",
-      "--gpus-per-replica", String(dpRanks), "--max-gpu-budget", String(maxWorkers * dpRanks), "--min-endpoint", "1",
-      "--stale-after-ms", "2500", "--metrics-port", "-1",
-    ], onDecision);
+    const planner = fpm(
+      "planner",
+      [
+        "planner",
+        "--nats",
+        state.natsUrl,
+        "--namespace",
+        NAMESPACE,
+        "--component",
+        `${COMPONENT}:agg`,
+        "--optimization-target",
+        "sla",
+        "--ttft",
+        String(ttftMs),
+        "--itl",
+        String(itlMs),
+        "--load-adjustment-interval",
+        String(intervalS),
+        "--max-num-batched-tokens",
+        "2048",
+        "--gpus-per-replica",
+        String(dpRanks),
+        "--max-gpu-budget",
+        String(maxWorkers * dpRanks),
+        "--min-endpoint",
+        "1",
+        "--stale-after-ms",
+        "2500",
+        "--metrics-port",
+        "-1",
+      ],
+      onDecision,
+    );
 
     // 4. The simulated deployment, following the planner; one relay per worker slot.
     const portBase = await freePortBlock(maxWorkers * dpRanks);
@@ -262,8 +355,21 @@ async function runDemo(flags: DemoFlags, ctx: CommandContext): Promise<number> {
       const metricsPort = await freePort();
       const name = `relay-${slot}-${relayGeneration++}`;
       const proc = fpm(name, [
-        "relay", "--base-port", String(portBase + slot * dpRanks), "--dp-size", String(dpRanks), "--nats", state.natsUrl,
-        "--namespace", NAMESPACE, "--component", COMPONENT, "--metrics-port", String(metricsPort), "--metrics-host", "127.0.0.1",
+        "relay",
+        "--base-port",
+        String(portBase + slot * dpRanks),
+        "--dp-size",
+        String(dpRanks),
+        "--nats",
+        state.natsUrl,
+        "--namespace",
+        NAMESPACE,
+        "--component",
+        COMPONENT,
+        "--metrics-port",
+        String(metricsPort),
+        "--metrics-host",
+        "127.0.0.1",
       ]);
       relays.set(slot, { proc, metricsPort, name });
       state.relays = relays.size;
@@ -291,19 +397,51 @@ async function runDemo(flags: DemoFlags, ctx: CommandContext): Promise<number> {
     for (let slot = 0; slot < workers; slot++) await startRelay(slot);
     for (const r of relays.values()) {
       for (const until = Date.now() + 15_000; Date.now() < until && r.proc.running; ) {
-        const up = await fetch(`http://127.0.0.1:${r.metricsPort}/health`, { signal: AbortSignal.timeout(1000) }).then(() => true, () => false);
+        const up = await fetch(`http://127.0.0.1:${r.metricsPort}/health`, { signal: AbortSignal.timeout(1000) }).then(
+          () => true,
+          () => false,
+        );
         if (up) break;
         await new Promise((res) => setTimeout(res, 100));
       }
     }
-    const sim = fpm("simulate", [
-      "simulate", "--workers", String(workers), "--dp-ranks", String(dpRanks), "--port-base", String(portBase),
-      "--arrivals", `step:${baseRate}:${stepRate}:${stepAt}:${stepUntil}`, "--poisson", "--seed", String(seed),
-      "--follow-planner", "--nats", state.natsUrl, "--namespace", NAMESPACE, "--component", COMPONENT,
-      "--startup-delay", String(startupDelayS), "--max-workers", String(maxWorkers), "--events", "--status-interval", "1",
-      "--heartbeat-interval-ms", "500",
-    ], onSimEvent);
-    say(`demo: ${workers} workers x ${dpRanks} ranks; load ${baseRate} req/s, ${stepRate} req/s from ${stepAt} s to ${stepUntil} s; planner every ${intervalS} s, TTFT SLA ${ttftMs} ms, ITL SLA ${itlMs} ms`);
+    const sim = fpm(
+      "simulate",
+      [
+        "simulate",
+        "--workers",
+        String(workers),
+        "--dp-ranks",
+        String(dpRanks),
+        "--port-base",
+        String(portBase),
+        "--arrivals",
+        `step:${baseRate}:${stepRate}:${stepAt}:${stepUntil}`,
+        "--poisson",
+        "--seed",
+        String(seed),
+        "--follow-planner",
+        "--nats",
+        state.natsUrl,
+        "--namespace",
+        NAMESPACE,
+        "--component",
+        COMPONENT,
+        "--startup-delay",
+        String(startupDelayS),
+        "--max-workers",
+        String(maxWorkers),
+        "--events",
+        "--status-interval",
+        "1",
+        "--heartbeat-interval-ms",
+        "500",
+      ],
+      onSimEvent,
+    );
+    say(
+      `demo: ${workers} workers x ${dpRanks} ranks; load ${baseRate} req/s, ${stepRate} req/s from ${stepAt} s to ${stepUntil} s; planner every ${intervalS} s, TTFT SLA ${ttftMs} ms, ITL SLA ${itlMs} ms`,
+    );
 
     // 5. Show it.
     scrapeTimer = setInterval(() => {
@@ -333,7 +471,9 @@ async function runDemo(flags: DemoFlags, ctx: CommandContext): Promise<number> {
       else if (now - lastStatusLine >= 5000) {
         lastStatusLine = now;
         const queued = state.engines.reduce((s, e) => s + e.fpm.queuedRequests.numPrefillRequests, 0);
-        say(`demo: ${t.toFixed(0)} s load ${state.loadRate} req/s, replicas ${state.replicas}, ready workers ${state.readyWorkers}, queued requests ${queued}, relayed ${state.relayed}`);
+        say(
+          `demo: ${t.toFixed(0)} s load ${state.loadRate} req/s, replicas ${state.replicas}, ready workers ${state.readyWorkers}, queued requests ${queued}, relayed ${state.relayed}`,
+        );
       }
     };
     renderTimer = setInterval(refresh, live ? 500 : 250);

@@ -7,7 +7,9 @@ import { ConfigError, NatsConnectError } from "../util/errors.js";
 
 export function buildProgram(ctx: CommandContext, commands: readonly RegisterCommands[]): Command {
   const program = new Command("fpm")
-    .description("Forward Pass Metrics: engine ZMQ -> relay -> NATS event plane -> subscriber -> load-adjusting planner")
+    .description(
+      "Forward Pass Metrics: engine ZMQ -> relay -> NATS event plane -> subscriber -> load-adjusting planner",
+    )
     .version("0.1.0")
     .showHelpAfterError("(add --help for usage)")
     .exitOverride()
@@ -27,7 +29,8 @@ export async function main(argv: string[], ctx: CommandContext = processContext(
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version are not errors; everything commander rejects is usage.
-      if (err.exitCode === 0 || err.code === "commander.helpDisplayed" || err.code === "commander.version") return EXIT.OK;
+      if (err.exitCode === 0 || err.code === "commander.helpDisplayed" || err.code === "commander.version")
+        return EXIT.OK;
       return EXIT.USAGE;
     }
     if (err instanceof ConfigError) {

@@ -54,17 +54,36 @@ const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
 export function registerPlannerCommand(program: Command, ctx: CommandContext): void {
   const cmd = program
     .command("planner")
-    .description("Load-adjusting planner: fits a latency model from FPM and decides replica counts (Dynamo planner parity mode, improved default mode)")
+    .description(
+      "Load-adjusting planner: fits a latency model from FPM and decides replica counts (Dynamo planner parity mode, improved default mode)",
+    )
     .option("--config <file>", "JSON config file (reference key names); flags override it")
     .option("--namespace <ns>", "namespace (env DYN_NAMESPACE; default dynamo)")
-    .option("--component <name[:kind]>", "component to plan, kind prefill|decode|agg (default: from the name, else agg); repeatable; default backend:agg", collect)
-    .addOption(new Option("--mode <mode>", "default: improved sampling, expiry, cold start, idle step-down; parity: the reference's behaviour").choices(["default", "parity"]))
-    .addOption(new Option("--optimization-target <t>", "sla: regression against --ttft/--itl; throughput/latency: static thresholds (default throughput)").choices(["sla", "throughput", "latency"]))
+    .option(
+      "--component <name[:kind]>",
+      "component to plan, kind prefill|decode|agg (default: from the name, else agg); repeatable; default backend:agg",
+      collect,
+    )
+    .addOption(
+      new Option(
+        "--mode <mode>",
+        "default: improved sampling, expiry, cold start, idle step-down; parity: the reference's behaviour",
+      ).choices(["default", "parity"]),
+    )
+    .addOption(
+      new Option(
+        "--optimization-target <t>",
+        "sla: regression against --ttft/--itl; throughput/latency: static thresholds (default throughput)",
+      ).choices(["sla", "throughput", "latency"]),
+    )
     .option("--load-adjustment-interval <s>", "seconds between decisions (default 5)")
     .option("--max-num-fpm-samples <n>", "samples kept per model, and moving-average window (default 64)")
     .option("--fpm-sample-bucket-size <n>", "total buckets, a perfect square (default 16)")
     .option("--load-min-observations <n>", "samples before a model is fitted (default 5)")
-    .option("--load-scaling-down-sensitivity <pct>", "scale down when every engine is under this percent of the SLA (default 80)")
+    .option(
+      "--load-scaling-down-sensitivity <pct>",
+      "scale down when every engine is under this percent of the SLA (default 80)",
+    )
     .option("--ttft <ms>", "TTFT SLA in ms (default 500)")
     .option("--itl <ms>", "ITL SLA in ms (default 50)")
     .option("--min-endpoint <n>", "replica floor (default 1)")
@@ -73,20 +92,37 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
     .option("--max-num-batched-tokens <n>", "engine's max_num_batched_tokens (sla on prefill/agg)")
     .option("--context-length <n>", "engine's context length (throughput/latency on prefill)")
     .option("--max-kv-tokens <n>", "engine's KV cache capacity in tokens (throughput/latency on decode/agg)")
-    .option("--cold-start-iterations <n>", "default mode: first iterations of a new or restarted engine kept out of the model (default 10)")
+    .option(
+      "--cold-start-iterations <n>",
+      "default mode: first iterations of a new or restarted engine kept out of the model (default 10)",
+    )
     .option("--no-load-scaling", "observe and report only; every tick says disabled")
     .option("--stale-after-ms <ms>", "default mode: expire an engine silent this long (default 5000)")
     .option("--max-engines <n>", "engines tracked at most (default 10000)")
-    .addOption(new Option("--connector <name>", "virtual: publish decisions on NATS; command: run --scale-command").choices(["virtual", "command"]))
+    .addOption(
+      new Option("--connector <name>", "virtual: publish decisions on NATS; command: run --scale-command").choices([
+        "virtual",
+        "command",
+      ]),
+    )
     .option("--scale-command <cmd>", "command connector: shell command with {component} and {replicas}")
     .option("--command-timeout <s>", "command connector: kill the command after this (default 60)")
     .option("--scale-timeout <s>", "stop waiting for a scale to complete after this (default 600)")
-    .option("--decisions-subject <subject>", "virtual connector: where decisions go (default namespace.{ns}.planner.decisions)")
-    .option("--replicas-subject <subject>", "virtual connector: where a deployer reports {component, replicas} (default namespace.{ns}.planner.replicas)")
+    .option(
+      "--decisions-subject <subject>",
+      "virtual connector: where decisions go (default namespace.{ns}.planner.decisions)",
+    )
+    .option(
+      "--replicas-subject <subject>",
+      "virtual connector: where a deployer reports {component, replicas} (default namespace.{ns}.planner.replicas)",
+    )
     .option("--decisions-file <path>", "append decision records here instead of stdout")
     .option("--metrics-port <port>", "serve /metrics and /health (env DYN_SYSTEM_PORT; -1: off; 0: a free port)")
     .option("--metrics-host <host>", "address for /metrics and /health (default 0.0.0.0)")
-    .option("--replay-trace <file>", "offline: replay a JSON-lines FPM trace through the planner core and exit (no NATS)");
+    .option(
+      "--replay-trace <file>",
+      "offline: replay a JSON-lines FPM trace through the planner core and exit (no NATS)",
+    );
   addNatsCliOptions(cmd);
   cmd.addHelpText("after", HELP_AFTER);
   cmd.action(async (flags: PlannerCliFlags) => {
@@ -116,7 +152,11 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
   });
 }
 
-async function replay(path: string, config: Parameters<typeof replayTrace>[1], write: (d: PlannerDecision) => void): Promise<void> {
+async function replay(
+  path: string,
+  config: Parameters<typeof replayTrace>[1],
+  write: (d: PlannerDecision) => void,
+): Promise<void> {
   let stream: fs.ReadStream;
   try {
     fs.accessSync(path, fs.constants.R_OK);
@@ -129,16 +169,41 @@ async function replay(path: string, config: Parameters<typeof replayTrace>[1], w
   replayTrace(lines, config, write);
 }
 
-async function run(opts: ReturnType<typeof plannerOptionsFromFlags>, flags: PlannerCliFlags, write: (d: PlannerDecision) => void, ctx: CommandContext): Promise<void> {
+async function run(
+  opts: ReturnType<typeof plannerOptionsFromFlags>,
+  flags: PlannerCliFlags,
+  write: (d: PlannerDecision) => void,
+  ctx: CommandContext,
+): Promise<void> {
   const logger = new Logger({ target: "fpm.planner" });
   const conn = await connectNats(natsOptionsFromFlags(flags, process.env, "fpm-planner"), logger);
   const namespace = opts.namespace ?? (process.env.DYN_NAMESPACE || "dynamo");
-  const connector = opts.connector === "command"
-    ? new CommandConnector({ command: opts.scaleCommand!, commandTimeoutMs: opts.commandTimeoutMs, scaleTimeoutMs: opts.scaleTimeoutMs, logger: logger.child("connector") })
-    : new VirtualConnector({ connection: conn.nc, namespace, decisionsSubject: opts.decisionsSubject, replicasSubject: opts.replicasSubject, scaleTimeoutMs: opts.scaleTimeoutMs, logger: logger.child("connector") });
+  const connector =
+    opts.connector === "command"
+      ? new CommandConnector({
+          command: opts.scaleCommand!,
+          commandTimeoutMs: opts.commandTimeoutMs,
+          scaleTimeoutMs: opts.scaleTimeoutMs,
+          logger: logger.child("connector"),
+        })
+      : new VirtualConnector({
+          connection: conn.nc,
+          namespace,
+          decisionsSubject: opts.decisionsSubject,
+          replicasSubject: opts.replicasSubject,
+          scaleTimeoutMs: opts.scaleTimeoutMs,
+          logger: logger.child("connector"),
+        });
   const planner = new FpmPlanner({
-    connection: conn.nc, namespace, components: opts.components, config: opts.config, connector,
-    staleAfterMs: opts.staleAfterMs, maxEngines: opts.maxEngines, onDecision: write, logger,
+    connection: conn.nc,
+    namespace,
+    components: opts.components,
+    config: opts.config,
+    connector,
+    staleAfterMs: opts.staleAfterMs,
+    maxEngines: opts.maxEngines,
+    onDecision: write,
+    logger,
   });
   let server: MetricsServer | null = null;
   if (opts.metricsPort !== null) {
@@ -147,7 +212,10 @@ async function run(opts: ReturnType<typeof plannerOptionsFromFlags>, flags: Plan
       return { ...h, healthy: h.healthy && conn.state === "connected", nats: conn.state };
     };
     try {
-      server = await serveMetrics({ registry: planner.metrics.registry, health, host: opts.metricsHost, port: opts.metricsPort }, logger);
+      server = await serveMetrics(
+        { registry: planner.metrics.registry, health, host: opts.metricsHost, port: opts.metricsPort },
+        logger,
+      );
     } catch (err) {
       await conn.close();
       throw err;
@@ -155,8 +223,12 @@ async function run(opts: ReturnType<typeof plannerOptionsFromFlags>, flags: Plan
   }
   planner.start();
   logger.info("planner running", {
-    namespace, components: opts.components.map((c) => `${c.component}:${c.kind}`).join(","), mode: opts.config.mode,
-    target: opts.config.optimizationTarget, interval_s: opts.config.loadAdjustmentIntervalS, connector: connector.name,
+    namespace,
+    components: opts.components.map((c) => `${c.component}:${c.kind}`).join(","),
+    mode: opts.config.mode,
+    target: opts.config.optimizationTarget,
+    interval_s: opts.config.loadAdjustmentIntervalS,
+    connector: connector.name,
     subjects: planner.subscriber.subjects.join(","),
   });
   const why = await untilStopped().done;

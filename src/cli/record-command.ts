@@ -27,7 +27,9 @@ interface RecordFlags extends NatsCliFlags {
 export function registerRecordCommand(program: Command, ctx: CommandContext): void {
   const cmd = program
     .command("record")
-    .description("Record the FPM stream from NATS to NDJSON (subject, publisher_id, sequence, published_at, payload hex per line)")
+    .description(
+      "Record the FPM stream from NATS to NDJSON (subject, publisher_id, sequence, published_at, payload hex per line)",
+    )
     .option("-o, --output <file>", "write here (default: stdout)")
     .option("--namespace <ns>", `namespace (env DYN_NAMESPACE; default ${DEFAULT_NAMESPACE}); * for all`)
     .option("--component <name>", "only this component (default: all)")
@@ -35,11 +37,14 @@ export function registerRecordCommand(program: Command, ctx: CommandContext): vo
     .option("--count <n>", "stop after n messages")
     .option("--duration <s>", "stop after s seconds");
   addNatsCliOptions(cmd);
-  cmd.addHelpText("after", `
+  cmd.addHelpText(
+    "after",
+    `
 Examples:
   fpm record -o fpm.ndjson --duration 600
   fpm record --component backend --count 1000 > sample.ndjson
-Stops on SIGINT/SIGTERM, --count or --duration, then prints how many messages it wrote on stderr.`);
+Stops on SIGINT/SIGTERM, --count or --duration, then prints how many messages it wrote on stderr.`,
+  );
   cmd.action(async (flags: RecordFlags) => {
     ctx.exitCode = await runRecord(flags, ctx);
   });

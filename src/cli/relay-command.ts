@@ -35,19 +35,50 @@ Drop reasons (fpm_relay_dropped_total{reason}):
 export function registerRelayCommand(program: Command, ctx: CommandContext): void {
   const cmd = program
     .command("relay")
-    .description("Relay Forward Pass Metrics from an engine's ZMQ PUB sockets to the NATS event plane, validated and accounted")
-    .option("--zmq-endpoint <url>", "engine endpoint, tcp://host:port or ipc://path; repeatable; {rank} expands to each rank", (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
-    .option("--base-port <port>", "base port: rank N connects to tcp://127.0.0.1:{base+N} (env DYN_FORWARDPASS_METRIC_PORT)")
+    .description(
+      "Relay Forward Pass Metrics from an engine's ZMQ PUB sockets to the NATS event plane, validated and accounted",
+    )
+    .option(
+      "--zmq-endpoint <url>",
+      "engine endpoint, tcp://host:port or ipc://path; repeatable; {rank} expands to each rank",
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    )
+    .option(
+      "--base-port <port>",
+      "base port: rank N connects to tcp://127.0.0.1:{base+N} (env DYN_FORWARDPASS_METRIC_PORT)",
+    )
     .option("--dp-start <rank>", "first dp_rank", "0")
     .option("--dp-size <n>", "number of dp_ranks", "1")
     .option("--namespace <ns>", "subject namespace (env DYN_NAMESPACE; default dynamo)")
     .option("--component <name>", "subject component", "backend")
     .option("--endpoint <name>", "subject endpoint; when set, publishes on the endpoint-scoped subject")
-    .addOption(new Option("--validate <mode>", "on: check frames, size, seq and payload; off: frame count only, like Dynamo's relay").default("on").choices(["on", "off"]))
-    .option("--max-payload-bytes <n>", "drop payloads larger than this (reason oversize)", String(RELAY_DEFAULTS.maxPayloadBytes))
-    .option("--max-buffered-bytes <n>", "bytes held while NATS is down; the oldest beyond it are dropped (reason nats_unavailable)", String(RELAY_DEFAULTS.maxBufferedBytes))
-    .option("--receive-hwm <n>", "ZMQ receive high-water mark per engine, in messages", String(RELAY_DEFAULTS.receiveHighWaterMark))
-    .option("--metrics-port <port>", "serve /metrics and /health on this port (env DYN_SYSTEM_PORT; -1: off; 0: a free port)")
+    .addOption(
+      new Option(
+        "--validate <mode>",
+        "on: check frames, size, seq and payload; off: frame count only, like Dynamo's relay",
+      )
+        .default("on")
+        .choices(["on", "off"]),
+    )
+    .option(
+      "--max-payload-bytes <n>",
+      "drop payloads larger than this (reason oversize)",
+      String(RELAY_DEFAULTS.maxPayloadBytes),
+    )
+    .option(
+      "--max-buffered-bytes <n>",
+      "bytes held while NATS is down; the oldest beyond it are dropped (reason nats_unavailable)",
+      String(RELAY_DEFAULTS.maxBufferedBytes),
+    )
+    .option(
+      "--receive-hwm <n>",
+      "ZMQ receive high-water mark per engine, in messages",
+      String(RELAY_DEFAULTS.receiveHighWaterMark),
+    )
+    .option(
+      "--metrics-port <port>",
+      "serve /metrics and /health on this port (env DYN_SYSTEM_PORT; -1: off; 0: a free port)",
+    )
     .option("--metrics-host <host>", "address for /metrics and /health", RELAY_DEFAULTS.metricsHost);
   addNatsCliOptions(cmd);
   cmd.addHelpText("after", HELP_AFTER);
@@ -59,7 +90,15 @@ export function registerRelayCommand(program: Command, ctx: CommandContext): voi
     let server: MetricsServer | null = null;
     if (parsed.metricsPort !== null) {
       try {
-        server = await serveMetrics({ registry: relay.metrics.registry, health: () => relay.health(), host: parsed.metricsHost, port: parsed.metricsPort }, logger);
+        server = await serveMetrics(
+          {
+            registry: relay.metrics.registry,
+            health: () => relay.health(),
+            host: parsed.metricsHost,
+            port: parsed.metricsPort,
+          },
+          logger,
+        );
       } catch (err) {
         await relay.stop();
         throw err;

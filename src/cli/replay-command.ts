@@ -68,12 +68,20 @@ function plannerConfigFrom(flags: ReplayFlags): PlannerConfig {
     try {
       obj = JSON.parse(fs.readFileSync(flags.plannerConfig, "utf8"));
     } catch (err) {
-      throw new ConfigError(`--planner-config ${flags.plannerConfig}: not a readable JSON file (${(err as Error).message})`);
+      throw new ConfigError(
+        `--planner-config ${flags.plannerConfig}: not a readable JSON file (${(err as Error).message})`,
+      );
     }
-    if (typeof obj !== "object" || obj === null) throw new ConfigError(`--planner-config ${flags.plannerConfig}: must hold a JSON object`);
+    if (typeof obj !== "object" || obj === null)
+      throw new ConfigError(`--planner-config ${flags.plannerConfig}: must hold a JSON object`);
     for (const [k, v] of Object.entries(obj)) {
-      const field = CONFIG_KEYS[k] ?? (Object.values(CONFIG_KEYS).includes(k as keyof PlannerConfig) ? (k as keyof PlannerConfig) : undefined);
-      if (!field) throw new ConfigError(`--planner-config: unknown key ${JSON.stringify(k)}; known: ${Object.keys(CONFIG_KEYS).join(", ")}`);
+      const field =
+        CONFIG_KEYS[k] ??
+        (Object.values(CONFIG_KEYS).includes(k as keyof PlannerConfig) ? (k as keyof PlannerConfig) : undefined);
+      if (!field)
+        throw new ConfigError(
+          `--planner-config: unknown key ${JSON.stringify(k)}; known: ${Object.keys(CONFIG_KEYS).join(", ")}`,
+        );
       partial[field] = v;
     }
   }
@@ -95,13 +103,18 @@ function plannerConfigFrom(flags: ReplayFlags): PlannerConfig {
 export function registerReplayCommand(program: Command, ctx: CommandContext): void {
   const cmd = program
     .command("replay")
-    .description("Replay a recording (from fpm record) into NATS at the original or an accelerated pace, or offline into the planner with --to-planner")
+    .description(
+      "Replay a recording (from fpm record) into NATS at the original or an accelerated pace, or offline into the planner with --to-planner",
+    )
     .argument("<file>", "the NDJSON recording; - for stdin")
     .option("--speed <factor>", "pace: 1 = original timing, 10 = ten times faster, max = as fast as possible", "1")
     .option("--subject <subject>", "publish every message on this subject instead of its recorded one")
     .option("--restamp", "set published_at to the replay time instead of the recorded one")
     .option("--to-planner", "no NATS: feed the planner core offline and print one decision JSON line per tick")
-    .option("--planner-config <file>", "planner settings as JSON (reference keys: load_adjustment_interval, ttft, itl, optimization_target, ...)")
+    .option(
+      "--planner-config <file>",
+      "planner settings as JSON (reference keys: load_adjustment_interval, ttft, itl, optimization_target, ...)",
+    )
     .option("--kind <kind>", "planner model of every component: prefill, decode or agg", "agg")
     .option("--interval <s>", "planner tick period, seconds (load_adjustment_interval)")
     .option("--mode <mode>", "default or parity")
@@ -114,13 +127,16 @@ export function registerReplayCommand(program: Command, ctx: CommandContext): vo
     .option("--min-endpoint <n>", "replica floor")
     .option("--max-gpu-budget <n>", "GPU ceiling");
   addNatsCliOptions(cmd);
-  cmd.addHelpText("after", `
+  cmd.addHelpText(
+    "after",
+    `
 Examples:
   fpm replay fpm.ndjson --nats nats://127.0.0.1:4222            # original pace
   fpm replay fpm.ndjson --speed 20 --restamp
   fpm replay fpm.ndjson --to-planner --optimization-target sla --ttft 200 --itl 20 \\
       --max-num-batched-tokens 2048 --interval 5 | jq -c '{time,replicas,desired,reason}'
-A malformed line is reported on stderr with its line number and skipped.`);
+A malformed line is reported on stderr with its line number and skipped.`,
+  );
   cmd.action(async (file: string, flags: ReplayFlags) => {
     ctx.exitCode = await runReplay(file, flags, ctx);
   });
@@ -136,7 +152,8 @@ async function runReplay(file: string, flags: ReplayFlags, ctx: CommandContext):
   const logger = new Logger({ target: "fpm::replay" });
   const speed = flags.speed === "max" ? Infinity : Number(flags.speed);
   if (!(speed > 0)) throw new ConfigError(`--speed ${flags.speed}: must be a number > 0 or max`);
-  if (!["prefill", "decode", "agg"].includes(flags.kind)) throw new ConfigError(`--kind ${flags.kind}: must be prefill, decode or agg`);
+  if (!["prefill", "decode", "agg"].includes(flags.kind))
+    throw new ConfigError(`--kind ${flags.kind}: must be prefill, decode or agg`);
   let problems = 0;
   const onProblem = (p: { line: number; reason: string }) => {
     problems++;
@@ -145,8 +162,13 @@ async function runReplay(file: string, flags: ReplayFlags, ctx: CommandContext):
 
   if (flags.toPlanner) {
     const config = plannerConfigFrom(flags);
-    const offline = new OfflinePlanner({ config, kind: flags.kind as ModelKind, onDecision: (d) => ctx.stdout(JSON.stringify(d)) });
-    for await (const m of readRecording(openLines(file), onProblem)) offline.feed(m, flags.subject ? componentOfSubject(flags.subject) : componentOfSubject(m.subject));
+    const offline = new OfflinePlanner({
+      config,
+      kind: flags.kind as ModelKind,
+      onDecision: (d) => ctx.stdout(JSON.stringify(d)),
+    });
+    for await (const m of readRecording(openLines(file), onProblem))
+      offline.feed(m, flags.subject ? componentOfSubject(flags.subject) : componentOfSubject(m.subject));
     offline.finish();
     logger.info("replayed offline into the planner", { ...offline.totals, malformedLines: problems });
     return EXIT.OK;

@@ -7,7 +7,13 @@ import type { Command } from "commander";
 import { untilStopped } from "../util/stop-signal.js";
 import { numberOption } from "../util/number-option.js";
 import { checkFpmPort, checkZmqEndpoint, DEFAULT_FPM_BASE_PORT } from "../engine/endpoints.js";
-import { addNatsCliOptions, connectNats, type EventPlaneConnection, type NatsCliFlags, natsOptionsFromFlags } from "../eventplane/connection.js";
+import {
+  addNatsCliOptions,
+  connectNats,
+  type EventPlaneConnection,
+  type NatsCliFlags,
+  natsOptionsFromFlags,
+} from "../eventplane/connection.js";
 import { DEFAULT_COMPONENT, DEFAULT_NAMESPACE } from "../eventplane/subject.js";
 import { ARRIVALS_HELP, parseArrivalSpec, parseTokenRange } from "../sim/arrival-spec.js";
 import { SimulatedDeployment } from "../sim/deployment.js";
@@ -52,18 +58,28 @@ interface SimulateFlags extends NatsCliFlags {
   statusInterval: string;
 }
 
-const int = (text: string, flag: string, min: number, max?: number) => numberOption(text, flag, { integer: true, min, max });
+const int = (text: string, flag: string, min: number, max?: number) =>
+  numberOption(text, flag, { integer: true, min, max });
 const real = (text: string, flag: string, min: number, above = false) => numberOption(text, flag, { min, above });
 
 export function registerSimulateCommand(program: Command, ctx: CommandContext): void {
   const cmd = program
     .command("simulate")
-    .description("Run simulated engines (workers x dp ranks) that publish real FPM over ZMQ, driven by a request load; optionally follow the planner's decisions")
+    .description(
+      "Run simulated engines (workers x dp ranks) that publish real FPM over ZMQ, driven by a request load; optionally follow the planner's decisions",
+    )
     .option("--workers <n>", "workers at start", "2")
     .option("--dp-ranks <n>", "data-parallel ranks (engines) per worker", "2")
-    .option("--port-base <port>", `tcp base port: rank r of worker slot s binds base + s*dp_ranks + r (env DYN_FORWARDPASS_METRIC_PORT; default ${DEFAULT_FPM_BASE_PORT})`)
+    .option(
+      "--port-base <port>",
+      `tcp base port: rank r of worker slot s binds base + s*dp_ranks + r (env DYN_FORWARDPASS_METRIC_PORT; default ${DEFAULT_FPM_BASE_PORT})`,
+    )
     .option("--ipc-prefix <path>", "bind ipc://{path}-{slot}.{rank} (SGLang style) instead of tcp")
-    .option("--arrivals <spec>", `request load for the whole deployment, req/s and simulated seconds: ${ARRIVALS_HELP}`, "poisson:8")
+    .option(
+      "--arrivals <spec>",
+      `request load for the whole deployment, req/s and simulated seconds: ${ARRIVALS_HELP}`,
+      "poisson:8",
+    )
     .option("--poisson", "Poisson arrivals for step and ramp shapes (default: evenly spaced)")
     .option("--input-tokens <min[:max]>", "prompt length range, tokens", "256:1024")
     .option("--output-tokens <min[:max]>", "output length range, tokens", "32:128")
@@ -80,17 +96,25 @@ export function registerSimulateCommand(program: Command, ctx: CommandContext): 
     .option("--duration <s>", "stop after this many wall seconds (default: run until SIGINT/SIGTERM)")
     .option("--heartbeat-interval-ms <ms>", "idle heartbeat interval (env DYN_FPM_HEARTBEAT_INTERVAL_MS; default 1000)")
     .option("--follow-planner", "closed loop: add/remove workers as the planner's decisions on NATS ask")
-    .option("--namespace <ns>", `namespace of the planner's decisions (env DYN_NAMESPACE; default ${DEFAULT_NAMESPACE})`)
+    .option(
+      "--namespace <ns>",
+      `namespace of the planner's decisions (env DYN_NAMESPACE; default ${DEFAULT_NAMESPACE})`,
+    )
     .option("--component <name>", "component whose decisions are followed", DEFAULT_COMPONENT)
     .option("--decisions-subject <subject>", "subject of the decisions (default namespace.{ns}.planner.decisions)")
     .option("--startup-delay <s>", "simulated seconds before an added worker takes requests and publishes", "5")
     .option("--max-workers <n>", "most workers the closed loop may run", "8")
     .option("--worker-id-prefix <text>", "worker ids are this prefix and a counter", "sim-worker-")
     .option("--events", "print worker events and a status line every --status-interval as JSON lines on stdout")
-    .option("--send-log <file>", "append `worker_id dp_rank counter_id send_time_ms` per message (for latency benchmarks)")
+    .option(
+      "--send-log <file>",
+      "append `worker_id dp_rank counter_id send_time_ms` per message (for latency benchmarks)",
+    )
     .option("--status-interval <s>", "seconds between status lines", "5");
   addNatsCliOptions(cmd);
-  cmd.addHelpText("after", `
+  cmd.addHelpText(
+    "after",
+    `
 Examples:
   fpm simulate --workers 2 --dp-ranks 2 --arrivals poisson:8
   fpm simulate --arrivals step:4:30:20:80 --speed 2 --port-base 21000
@@ -98,7 +122,8 @@ Examples:
   fpm simulate --follow-planner --nats nats://127.0.0.1:4222 --startup-delay 5
 
 Arrivals file (NDJSON): {"t": 0.25, "input_tokens": 512, "output_tokens": 128, "cached_tokens": 0}
-A malformed line is reported with its line number and skipped.`);
+A malformed line is reported with its line number and skipped.`,
+  );
   cmd.action(async (flags: SimulateFlags) => {
     ctx.exitCode = await runSimulate(flags, ctx);
   });
@@ -110,7 +135,12 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
   const dpRanks = int(flags.dpRanks, "--dp-ranks", 1, 1024);
   const maxWorkers = Math.max(workers, int(flags.maxWorkers, "--max-workers", 1, 1024));
   const envPort = process.env.DYN_FORWARDPASS_METRIC_PORT;
-  const portBase = flags.portBase !== undefined ? int(flags.portBase, "--port-base", 1024, 49151) : envPort ? int(envPort, "DYN_FORWARDPASS_METRIC_PORT", 1024, 49151) : DEFAULT_FPM_BASE_PORT;
+  const portBase =
+    flags.portBase !== undefined
+      ? int(flags.portBase, "--port-base", 1024, 49151)
+      : envPort
+        ? int(envPort, "DYN_FORWARDPASS_METRIC_PORT", 1024, 49151)
+        : DEFAULT_FPM_BASE_PORT;
   const [inputMin, inputMax] = parseTokenRange(flags.inputTokens, "--input-tokens");
   const [outputMin, outputMax] = parseTokenRange(flags.outputTokens, "--output-tokens");
   const seed = int(flags.seed, "--seed", 0);
@@ -118,16 +148,37 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
   const durationS = flags.duration !== undefined ? real(flags.duration, "--duration", 0, true) : undefined;
   const startupDelayS = real(flags.startupDelay, "--startup-delay", 0);
   const statusEveryS = real(flags.statusInterval, "--status-interval", 0, true);
-  const heartbeatIntervalMs = flags.heartbeatIntervalMs !== undefined ? int(flags.heartbeatIntervalMs, "--heartbeat-interval-ms", 1, 300_000) : undefined;
-  const arrivals = parseArrivalSpec(flags.arrivals, { lengths: { inputMin, inputMax, outputMin, outputMax }, seed, poisson: !!flags.poisson });
-  for (const p of arrivals.problems.slice(0, 20)) logger.warn("skipped a malformed arrivals line", { line: p.line, reason: p.reason });
-  if (arrivals.problems.length > 20) logger.warn("more malformed arrivals lines skipped", { count: arrivals.problems.length - 20 });
+  const heartbeatIntervalMs =
+    flags.heartbeatIntervalMs !== undefined
+      ? int(flags.heartbeatIntervalMs, "--heartbeat-interval-ms", 1, 300_000)
+      : undefined;
+  const arrivals = parseArrivalSpec(flags.arrivals, {
+    lengths: { inputMin, inputMax, outputMin, outputMax },
+    seed,
+    poisson: !!flags.poisson,
+  });
+  for (const p of arrivals.problems.slice(0, 20))
+    logger.warn("skipped a malformed arrivals line", { line: p.line, reason: p.reason });
+  if (arrivals.problems.length > 20)
+    logger.warn("more malformed arrivals lines skipped", { count: arrivals.problems.length - 20 });
 
-  const fleet = new SimulatedEngineFleet({ dpRanks, portBase, ipcPrefix: flags.ipcPrefix, heartbeatIntervalMs, sendLogPath: flags.sendLog, logger });
+  const fleet = new SimulatedEngineFleet({
+    dpRanks,
+    portBase,
+    ipcPrefix: flags.ipcPrefix,
+    heartbeatIntervalMs,
+    sendLogPath: flags.sendLog,
+    logger,
+  });
   // Every endpoint the run may bind is checked now, so a bad port or ipc path fails at start.
-  for (let s = 0; s < maxWorkers; s++) for (const e of fleet.endpoints(s)) checkZmqEndpoint(e, flags.ipcPrefix ? "--ipc-prefix" : "--port-base");
+  for (let s = 0; s < maxWorkers; s++)
+    for (const e of fleet.endpoints(s)) checkZmqEndpoint(e, flags.ipcPrefix ? "--ipc-prefix" : "--port-base");
   // vLLM's rule for DYN_FORWARDPASS_METRIC_PORT applies to every base + rank of every worker slot.
-  if (!flags.ipcPrefix) checkFpmPort(portBase + maxWorkers * dpRanks - 1, `--port-base ${portBase} with ${maxWorkers} worker slots (--max-workers) x ${dpRanks} ranks: the last`);
+  if (!flags.ipcPrefix)
+    checkFpmPort(
+      portBase + maxWorkers * dpRanks - 1,
+      `--port-base ${portBase} with ${maxWorkers} worker slots (--max-workers) x ${dpRanks} ranks: the last`,
+    );
 
   const emit = (obj: Record<string, unknown>) => {
     if (flags.events) ctx.stdout(JSON.stringify({ time: new Date().toISOString(), ...obj }));
@@ -149,10 +200,21 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
         kvCapacityTokens: int(flags.kvCapacityTokens, "--kv-capacity-tokens", 1),
         chunkedPrefill: flags.chunkedPrefill,
       },
-      cost: { a: real(flags.costA, "--cost-a", 0), b: real(flags.costB, "--cost-b", 0), c: real(flags.costC, "--cost-c", 0), noise: real(flags.noise, "--noise", 0) },
+      cost: {
+        a: real(flags.costA, "--cost-a", 0),
+        b: real(flags.costB, "--cost-b", 0),
+        c: real(flags.costC, "--cost-c", 0),
+        noise: real(flags.noise, "--noise", 0),
+      },
       onForwardPass: (ev) => fleet.publish(ev),
       onWorkerEvent: (ev) => {
-        emit({ event: `worker_${ev.kind}`, worker_id: ev.workerId, slot: ev.slot, simulated_s: +ev.atS.toFixed(3), endpoints: fleet.endpoints(ev.slot) });
+        emit({
+          event: `worker_${ev.kind}`,
+          worker_id: ev.workerId,
+          slot: ev.slot,
+          simulated_s: +ev.atS.toFixed(3),
+          endpoints: fleet.endpoints(ev.slot),
+        });
         pendingBinds.push(fleet.onWorkerEvent(ev));
       },
     });
@@ -181,7 +243,13 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
     logger.info("following planner decisions", { subject, component: flags.component, startupDelayS });
   }
 
-  logger.info("simulating", { workers, dpRanks, arrivals: arrivals.description, speed, transport: flags.ipcPrefix ? `ipc://${flags.ipcPrefix}-{slot}.{rank}` : `tcp://127.0.0.1:${portBase}+` });
+  logger.info("simulating", {
+    workers,
+    dpRanks,
+    arrivals: arrivals.description,
+    speed,
+    transport: flags.ipcPrefix ? `ipc://${flags.ipcPrefix}-{slot}.{rank}` : `tcp://127.0.0.1:${portBase}+`,
+  });
   let nextStatusS = statusEveryS * speed;
   const status = () => {
     const t = deployment.totals;

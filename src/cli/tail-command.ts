@@ -59,12 +59,15 @@ export function registerTailCommand(program: Command, ctx: CommandContext): void
     .option("--duration <s>", "stop after s seconds")
     .option("--max-engines <n>", "most engines kept in the table; more are counted, not shown", "1000");
   addNatsCliOptions(cmd);
-  cmd.addHelpText("after", `
+  cmd.addHelpText(
+    "after",
+    `
 Examples:
   fpm tail                                  # live table of every engine in namespace dynamo
   fpm tail --component backend --worker 7587890424512 --json | jq .payload.wall_time
 Columns: msgs/s, wall time of the last iteration (ms), scheduled prefill requests/tokens,
-decode requests/KV tokens, queued prefill requests/tokens, queued (preempted) decodes, age.`);
+decode requests/KV tokens, queued prefill requests/tokens, queued (preempted) decodes, age.`,
+  );
   cmd.action(async (flags: TailFlags) => {
     ctx.exitCode = await runTail(flags, ctx);
   });
@@ -90,13 +93,21 @@ async function runTail(flags: TailFlags, ctx: CommandContext): Promise<number> {
     const env = decodeEnvelope(data);
     if (!env.ok) {
       dropped.set(`envelope_${env.reason}`, (dropped.get(`envelope_${env.reason}`) ?? 0) + 1);
-      logger.limited("bad-envelope", "warn", "dropped a malformed envelope", { subject, reason: env.reason, detail: env.detail });
+      logger.limited("bad-envelope", "warn", "dropped a malformed envelope", {
+        subject,
+        reason: env.reason,
+        detail: env.detail,
+      });
       return;
     }
     const fpm = decodeFpm(env.value.payload);
     if (!fpm.ok) {
       dropped.set(fpm.reason, (dropped.get(fpm.reason) ?? 0) + 1);
-      logger.limited("bad-payload", "warn", "dropped a malformed payload", { subject, reason: fpm.reason, detail: fpm.detail });
+      logger.limited("bad-payload", "warn", "dropped a malformed payload", {
+        subject,
+        reason: fpm.reason,
+        detail: fpm.detail,
+      });
       return;
     }
     const v = fpm.value;
@@ -122,14 +133,26 @@ async function runTail(flags: TailFlags, ctx: CommandContext): Promise<number> {
         row.windowMessages++;
         row.lastAtMs = Date.now();
       } else if (rows.size < maxEngines) {
-        rows.set(key, { component: componentOfSubject(subject), fpm: v, messages: 1, windowMessages: 1, lastAtMs: Date.now() });
+        rows.set(key, {
+          component: componentOfSubject(subject),
+          fpm: v,
+          messages: 1,
+          windowMessages: 1,
+          lastAtMs: Date.now(),
+        });
       } else {
         refused++;
       }
     }
     if (shown >= count) stopped.stop("count");
   };
-  const subs = subjects.map((s) => conn.nc.subscribe(s, { callback: (err, msg) => { if (!err) onMessage(msg.subject, msg.data); } }));
+  const subs = subjects.map((s) =>
+    conn.nc.subscribe(s, {
+      callback: (err, msg) => {
+        if (!err) onMessage(msg.subject, msg.data);
+      },
+    }),
+  );
   await conn.flush();
   logger.info("tailing", { subjects: subjects.join(",") });
   const tty = !flags.json && process.stdout.isTTY === true;
@@ -159,10 +182,20 @@ function pad(s: string | number, n: number, left = false): string {
 }
 
 /** The per-engine table of `fpm tail` (and the demo's live view). */
-export function renderEngineTable(rows: EngineRow[], windowS: number, nowMs: number, extra: { dropped: Map<string, number>; refused: number }): string {
+export function renderEngineTable(
+  rows: EngineRow[],
+  windowS: number,
+  nowMs: number,
+  extra: { dropped: Map<string, number>; refused: number },
+): string {
   const header = `${pad("component", 10, true)} ${pad("worker", 18, true)} ${pad("rank", 4)} ${pad("counter", 8)} ${pad("msg/s", 6)} ${pad("wall ms", 8)} ${pad("pf req", 6)} ${pad("pf tok", 7)} ${pad("dec req", 7)} ${pad("dec kv", 8)} ${pad("q pf", 5)} ${pad("q tok", 7)} ${pad("q dec", 5)} ${pad("age s", 6)}`;
   const lines = [header];
-  rows.sort((a, b) => a.component.localeCompare(b.component) || a.fpm.workerId.localeCompare(b.fpm.workerId) || a.fpm.dpRank - b.fpm.dpRank);
+  rows.sort(
+    (a, b) =>
+      a.component.localeCompare(b.component) ||
+      a.fpm.workerId.localeCompare(b.fpm.workerId) ||
+      a.fpm.dpRank - b.fpm.dpRank,
+  );
   for (const r of rows) {
     const f = r.fpm;
     const s = f.scheduledRequests;
@@ -173,6 +206,9 @@ export function renderEngineTable(rows: EngineRow[], windowS: number, nowMs: num
   }
   if (rows.length === 0) lines.push("(no FPM yet)");
   const drops = [...extra.dropped.entries()].map(([k, v]) => `${k}=${v}`).join(" ");
-  if (drops || extra.refused) lines.push(`dropped: ${drops || "none"}${extra.refused ? `; engines not shown (table full): ${extra.refused}` : ""}`);
+  if (drops || extra.refused)
+    lines.push(
+      `dropped: ${drops || "none"}${extra.refused ? `; engines not shown (table full): ${extra.refused}` : ""}`,
+    );
   return lines.join("\n");
 }

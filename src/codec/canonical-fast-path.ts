@@ -10,7 +10,13 @@
  * vector and on mutated input.
  */
 import os from "node:os";
-import { FPM_FIELDS, FPM_TOPIC, QUEUED_FIELDS, SCHEDULED_FIELDS, type ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
+import {
+  FPM_FIELDS,
+  FPM_TOPIC,
+  QUEUED_FIELDS,
+  SCHEDULED_FIELDS,
+  type ForwardPassMetrics,
+} from "../schema/forward-pass-metrics.js";
 import { ENVELOPE_FIELDS } from "../schema/envelope.js";
 
 /** The fixstr-encoded key, as bytes. */
@@ -48,8 +54,15 @@ class Reader {
   key(k: Uint8Array): void {
     const b = this.b;
     let p = this.pos;
-    if (p + k.length > b.length) { this.bad = true; return; }
-    for (let i = 0; i < k.length; i++) if (b[p + i] !== k[i]) { this.bad = true; return; }
+    if (p + k.length > b.length) {
+      this.bad = true;
+      return;
+    }
+    for (let i = 0; i < k.length; i++)
+      if (b[p + i] !== k[i]) {
+        this.bad = true;
+        return;
+      }
     this.pos = p + k.length;
   }
 
@@ -57,15 +70,33 @@ class Reader {
   uint(): number {
     const b = this.b;
     const p = this.pos;
-    if (p >= b.length) { this.bad = true; return -1; }
+    if (p >= b.length) {
+      this.bad = true;
+      return -1;
+    }
     const t = b[p];
-    if (t <= 0x7f) { this.pos = p + 1; return t; }
-    if (t === 0xcc && p + 2 <= b.length) { this.pos = p + 2; return b[p + 1]; }
-    if (t === 0xcd && p + 3 <= b.length) { this.pos = p + 3; return (b[p + 1] << 8) | b[p + 2]; }
-    if (t === 0xce && p + 5 <= b.length) { this.pos = p + 5; return this.u32(p + 1); }
+    if (t <= 0x7f) {
+      this.pos = p + 1;
+      return t;
+    }
+    if (t === 0xcc && p + 2 <= b.length) {
+      this.pos = p + 2;
+      return b[p + 1];
+    }
+    if (t === 0xcd && p + 3 <= b.length) {
+      this.pos = p + 3;
+      return (b[p + 1] << 8) | b[p + 2];
+    }
+    if (t === 0xce && p + 5 <= b.length) {
+      this.pos = p + 5;
+      return this.u32(p + 1);
+    }
     if (t === 0xcf && p + 9 <= b.length) {
       const hi = this.u32(p + 1);
-      if (hi > SAFE_HI) { this.bad = true; return -1; }
+      if (hi > SAFE_HI) {
+        this.bad = true;
+        return -1;
+      }
       this.pos = p + 9;
       return hi * TWO32 + this.u32(p + 5);
     }
@@ -82,10 +113,16 @@ class Reader {
   float(): number {
     const b = this.b;
     const p = this.pos;
-    if (p + 9 > b.length || b[p] !== 0xcb || !LITTLE_ENDIAN) { this.bad = true; return NaN; }
+    if (p + 9 > b.length || b[p] !== 0xcb || !LITTLE_ENDIAN) {
+      this.bad = true;
+      return NaN;
+    }
     for (let i = 0; i < 8; i++) f64Bytes[i] = b[p + 8 - i];
     const v = f64[0];
-    if (!(v >= 0 && v !== Infinity)) { this.bad = true; return NaN; }
+    if (!(v >= 0 && v !== Infinity)) {
+      this.bad = true;
+      return NaN;
+    }
     this.pos = p + 9;
     return v;
   }
@@ -94,25 +131,45 @@ class Reader {
   ascii(): string {
     const b = this.b;
     let p = this.pos;
-    if (p >= b.length) { this.bad = true; return ""; }
+    if (p >= b.length) {
+      this.bad = true;
+      return "";
+    }
     const t = b[p];
     let len: number;
-    if ((t & 0xe0) === 0xa0) { len = t & 0x1f; p += 1; }
-    else if (t === 0xd9 && p + 2 <= b.length) { len = b[p + 1]; p += 2; }
-    else { this.bad = true; return ""; }
-    if (p + len > b.length) { this.bad = true; return ""; }
+    if ((t & 0xe0) === 0xa0) {
+      len = t & 0x1f;
+      p += 1;
+    } else if (t === 0xd9 && p + 2 <= b.length) {
+      len = b[p + 1];
+      p += 2;
+    } else {
+      this.bad = true;
+      return "";
+    }
+    if (p + len > b.length) {
+      this.bad = true;
+      return "";
+    }
     // FNV-1a over the bytes, checking they are ASCII on the way.
     let h = 0x811c9dc5;
     for (let i = 0; i < len; i++) {
       const c = b[p + i];
-      if (c >= 0x80) { this.bad = true; return ""; }
+      if (c >= 0x80) {
+        this.bad = true;
+        return "";
+      }
       h = Math.imul(h ^ c, 0x01000193);
     }
     this.pos = p + len;
     const hit = asciiCache.get(h);
     if (hit !== undefined && hit.length === len) {
       let same = true;
-      for (let i = 0; i < len; i++) if (hit.charCodeAt(i) !== b[p + i]) { same = false; break; }
+      for (let i = 0; i < len; i++)
+        if (hit.charCodeAt(i) !== b[p + i]) {
+          same = false;
+          break;
+        }
       // The same worker id string object each time: later map lookups reuse its cached hash.
       if (same) return hit;
     }
@@ -152,22 +209,35 @@ export function decodeCanonicalFpm(bytes: Uint8Array, into?: ForwardPassMetrics)
   r.key(TOP[5]);
   if (r.bad || bytes[r.pos] !== 0x87) return null;
   r.pos++;
-  r.key(SCHED[0]); const sNumPrefill = r.uint();
-  r.key(SCHED[1]); const sPrefillTokens = r.uint();
-  r.key(SCHED[2]); const sVarPrefill = r.float();
-  r.key(SCHED[3]); const sPrefillKv = r.uint();
-  r.key(SCHED[4]); const sNumDecode = r.uint();
-  r.key(SCHED[5]); const sDecodeKv = r.uint();
-  r.key(SCHED[6]); const sVarDecode = r.float();
+  r.key(SCHED[0]);
+  const sNumPrefill = r.uint();
+  r.key(SCHED[1]);
+  const sPrefillTokens = r.uint();
+  r.key(SCHED[2]);
+  const sVarPrefill = r.float();
+  r.key(SCHED[3]);
+  const sPrefillKv = r.uint();
+  r.key(SCHED[4]);
+  const sNumDecode = r.uint();
+  r.key(SCHED[5]);
+  const sDecodeKv = r.uint();
+  r.key(SCHED[6]);
+  const sVarDecode = r.float();
   r.key(TOP[6]);
   if (r.bad || bytes[r.pos] !== 0x86) return null;
   r.pos++;
-  r.key(QUEUED[0]); const qNumPrefill = r.uint();
-  r.key(QUEUED[1]); const qPrefillTokens = r.uint();
-  r.key(QUEUED[2]); const qVarPrefill = r.float();
-  r.key(QUEUED[3]); const qNumDecode = r.uint();
-  r.key(QUEUED[4]); const qDecodeKv = r.uint();
-  r.key(QUEUED[5]); const qVarDecode = r.float();
+  r.key(QUEUED[0]);
+  const qNumPrefill = r.uint();
+  r.key(QUEUED[1]);
+  const qPrefillTokens = r.uint();
+  r.key(QUEUED[2]);
+  const qVarPrefill = r.float();
+  r.key(QUEUED[3]);
+  const qNumDecode = r.uint();
+  r.key(QUEUED[4]);
+  const qDecodeKv = r.uint();
+  r.key(QUEUED[5]);
+  const qVarDecode = r.float();
   if (r.bad || r.pos !== bytes.length) return null;
   if (into) {
     into.version = 1;
@@ -175,11 +245,21 @@ export function decodeCanonicalFpm(bytes: Uint8Array, into?: ForwardPassMetrics)
     into.dpRank = dpRank;
     into.counterId = counterId;
     into.wallTimeS = wallTimeS;
-    const sr = into.scheduledRequests, qr = into.queuedRequests;
-    sr.numPrefillRequests = sNumPrefill; sr.sumPrefillTokens = sPrefillTokens; sr.varPrefillLength = sVarPrefill; sr.sumPrefillKvTokens = sPrefillKv;
-    sr.numDecodeRequests = sNumDecode; sr.sumDecodeKvTokens = sDecodeKv; sr.varDecodeKvTokens = sVarDecode;
-    qr.numPrefillRequests = qNumPrefill; qr.sumPrefillTokens = qPrefillTokens; qr.varPrefillLength = qVarPrefill;
-    qr.numDecodeRequests = qNumDecode; qr.sumDecodeKvTokens = qDecodeKv; qr.varDecodeKvTokens = qVarDecode;
+    const sr = into.scheduledRequests,
+      qr = into.queuedRequests;
+    sr.numPrefillRequests = sNumPrefill;
+    sr.sumPrefillTokens = sPrefillTokens;
+    sr.varPrefillLength = sVarPrefill;
+    sr.sumPrefillKvTokens = sPrefillKv;
+    sr.numDecodeRequests = sNumDecode;
+    sr.sumDecodeKvTokens = sDecodeKv;
+    sr.varDecodeKvTokens = sVarDecode;
+    qr.numPrefillRequests = qNumPrefill;
+    qr.sumPrefillTokens = qPrefillTokens;
+    qr.varPrefillLength = qVarPrefill;
+    qr.numDecodeRequests = qNumDecode;
+    qr.sumDecodeKvTokens = qDecodeKv;
+    qr.varDecodeKvTokens = qVarDecode;
     return into;
   }
   return {
@@ -189,12 +269,21 @@ export function decodeCanonicalFpm(bytes: Uint8Array, into?: ForwardPassMetrics)
     counterId,
     wallTimeS,
     scheduledRequests: {
-      numPrefillRequests: sNumPrefill, sumPrefillTokens: sPrefillTokens, varPrefillLength: sVarPrefill, sumPrefillKvTokens: sPrefillKv,
-      numDecodeRequests: sNumDecode, sumDecodeKvTokens: sDecodeKv, varDecodeKvTokens: sVarDecode,
+      numPrefillRequests: sNumPrefill,
+      sumPrefillTokens: sPrefillTokens,
+      varPrefillLength: sVarPrefill,
+      sumPrefillKvTokens: sPrefillKv,
+      numDecodeRequests: sNumDecode,
+      sumDecodeKvTokens: sDecodeKv,
+      varDecodeKvTokens: sVarDecode,
     },
     queuedRequests: {
-      numPrefillRequests: qNumPrefill, sumPrefillTokens: qPrefillTokens, varPrefillLength: qVarPrefill,
-      numDecodeRequests: qNumDecode, sumDecodeKvTokens: qDecodeKv, varDecodeKvTokens: qVarDecode,
+      numPrefillRequests: qNumPrefill,
+      sumPrefillTokens: qPrefillTokens,
+      varPrefillLength: qVarPrefill,
+      numDecodeRequests: qNumDecode,
+      sumDecodeKvTokens: qDecodeKv,
+      varDecodeKvTokens: qVarDecode,
     },
   };
 }
@@ -232,9 +321,13 @@ export function decodeCanonicalEnvelope(bytes: Uint8Array): CanonicalEnvelope | 
   p = r.pos;
   const t = bytes[p];
   let len: number;
-  if (t === 0xc4 && p + 2 <= bytes.length) { len = bytes[p + 1]; p += 2; }
-  else if (t === 0xc5 && p + 3 <= bytes.length) { len = (bytes[p + 1] << 8) | bytes[p + 2]; p += 3; }
-  else return null;
+  if (t === 0xc4 && p + 2 <= bytes.length) {
+    len = bytes[p + 1];
+    p += 2;
+  } else if (t === 0xc5 && p + 3 <= bytes.length) {
+    len = (bytes[p + 1] << 8) | bytes[p + 2];
+    p += 3;
+  } else return null;
   if (p + len !== bytes.length) return null;
   return { publisherId, sequence, publishedAtMs: publishedAt, payload: bytes.subarray(p, p + len) };
 }

@@ -39,9 +39,12 @@ function readU64(c: MsgpackCursor, path: string): number | bigint {
   const tag = c.byte();
   if (tag <= 0x7f) return tag;
   switch (tag) {
-    case 0xcc: return c.byte();
-    case 0xcd: return c.u16();
-    case 0xce: return c.u32();
+    case 0xcc:
+      return c.byte();
+    case 0xcd:
+      return c.u16();
+    case 0xce:
+      return c.u32();
     case 0xcf: {
       const at = c.pos;
       const v = c.u64Number();
@@ -76,7 +79,10 @@ const EMPTY = new Uint8Array(0);
  * Decodes an envelope into `into` (or a new object), with the same verdicts as
  * `decodeEnvelope`. For loops that handle many envelopes and rarely see ids above 2^53.
  */
-export function decodeEnvelopeView(bytes: Uint8Array, into?: EventEnvelopeView): DecodeResult<EventEnvelopeView, EnvelopeRejectReason> {
+export function decodeEnvelopeView(
+  bytes: Uint8Array,
+  into?: EventEnvelopeView,
+): DecodeResult<EventEnvelopeView, EnvelopeRejectReason> {
   const fast = decodeCanonicalEnvelope(bytes);
   if (fast !== null) {
     const v: EventEnvelopeView = into ?? { publisherId: 0, sequence: 0, publishedAtMs: 0, topic: "", payload: EMPTY };
@@ -91,7 +97,10 @@ export function decodeEnvelopeView(bytes: Uint8Array, into?: EventEnvelopeView):
 }
 
 /** The general envelope decoder: any key order, unknown keys, every verdict. Exported for the fast path's agreement test. */
-export function decodeEnvelopeGeneral(bytes: Uint8Array, into?: EventEnvelopeView): DecodeResult<EventEnvelopeView, EnvelopeRejectReason> {
+export function decodeEnvelopeGeneral(
+  bytes: Uint8Array,
+  into?: EventEnvelopeView,
+): DecodeResult<EventEnvelopeView, EnvelopeRejectReason> {
   const c = cursor.reset(bytes);
   let seen = 0;
   const v: EventEnvelopeView = into ?? { publisherId: 0, sequence: 0, publishedAtMs: 0, topic: "", payload: EMPTY };
@@ -108,9 +117,15 @@ export function decodeEnvelopeGeneral(bytes: Uint8Array, into?: EventEnvelopeVie
       c.pos += len;
       const i = matchKey(bytes, at, len, KEYS_RAW, k);
       switch (i) {
-        case 0: v.publisherId = readU64(c, "$.publisher_id"); break;
-        case 1: v.sequence = readU64(c, "$.sequence"); break;
-        case 2: v.publishedAtMs = readU64(c, "$.published_at"); break;
+        case 0:
+          v.publisherId = readU64(c, "$.publisher_id");
+          break;
+        case 1:
+          v.sequence = readU64(c, "$.sequence");
+          break;
+        case 2:
+          v.publishedAtMs = readU64(c, "$.published_at");
+          break;
         case 3: {
           const t = c.byte();
           const l = c.strLength(t);
@@ -132,7 +147,12 @@ export function decodeEnvelopeGeneral(bytes: Uint8Array, into?: EventEnvelopeVie
       }
       if (i >= 0) seen |= 1 << i;
     }
-    if (c.pos !== c.end) return { ok: false, reason: "decode", detail: `${c.end - c.pos} trailing byte(s) after the envelope at byte ${c.pos}` };
+    if (c.pos !== c.end)
+      return {
+        ok: false,
+        reason: "decode",
+        detail: `${c.end - c.pos} trailing byte(s) after the envelope at byte ${c.pos}`,
+      };
   } catch (e) {
     if (e instanceof CodecFailure) return { ok: false, reason: e.reason, detail: e.detail };
     return { ok: false, reason: "decode", detail: `unexpected decoder error: ${String(e)}` };
@@ -153,5 +173,14 @@ export function decodeEnvelope(bytes: Uint8Array): DecodeResult<EventEnvelope, E
   const r = decodeEnvelopeView(bytes);
   if (!r.ok) return r;
   const v = r.value;
-  return { ok: true, value: { publisherId: BigInt(v.publisherId), sequence: BigInt(v.sequence), publishedAtMs: BigInt(v.publishedAtMs), topic: v.topic, payload: v.payload } };
+  return {
+    ok: true,
+    value: {
+      publisherId: BigInt(v.publisherId),
+      sequence: BigInt(v.sequence),
+      publishedAtMs: BigInt(v.publishedAtMs),
+      topic: v.topic,
+      payload: v.payload,
+    },
+  };
 }

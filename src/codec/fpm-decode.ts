@@ -35,7 +35,12 @@ interface KeyTable {
 }
 
 function keyTable(fields: readonly FieldSpec<string>[], parent: string): KeyTable {
-  return { fields, keys: fields.map((f) => encoder.encode(f.wire)), encoded: fields.map((f) => encodedKey(f.wire)), paths: fields.map((f) => `${parent}.${f.wire}`) };
+  return {
+    fields,
+    keys: fields.map((f) => encoder.encode(f.wire)),
+    encoded: fields.map((f) => encodedKey(f.wire)),
+    paths: fields.map((f) => `${parent}.${f.wire}`),
+  };
 }
 
 const TOP = keyTable(FPM_FIELDS, "$");
@@ -48,14 +53,22 @@ function readAnyInt(c: MsgpackCursor, tag: number, path: string): number {
   if (tag <= 0x7f) return tag;
   if (tag >= 0xe0) return tag - 0x100;
   switch (tag) {
-    case 0xcc: return c.byte();
-    case 0xcd: return c.u16();
-    case 0xce: return c.u32();
-    case 0xcf: return c.u64Number();
-    case 0xd0: return (c.byte() << 24) >> 24;
-    case 0xd1: return (c.u16() << 16) >> 16;
-    case 0xd2: return c.u32() | 0;
-    case 0xd3: return c.i64Number();
+    case 0xcc:
+      return c.byte();
+    case 0xcd:
+      return c.u16();
+    case 0xce:
+      return c.u32();
+    case 0xcf:
+      return c.u64Number();
+    case 0xd0:
+      return (c.byte() << 24) >> 24;
+    case 0xd1:
+      return (c.u16() << 16) >> 16;
+    case 0xd2:
+      return c.u32() | 0;
+    case 0xd3:
+      return c.i64Number();
   }
   return c.mismatch(tag, path, "int");
 }
@@ -79,9 +92,11 @@ function readFloat(c: MsgpackCursor, path: string): number {
   if (tag === 0xcb) v = c.f64();
   else if (tag === 0xca) v = c.f32();
   else if (tag <= 0x7f) return tag;
-  else if (tag === 0xc1 || (tag > 0x7f && tag < 0xcc) || (tag > 0xd3 && tag < 0xe0)) return c.mismatch(tag, path, "float");
+  else if (tag === 0xc1 || (tag > 0x7f && tag < 0xcc) || (tag > 0xd3 && tag < 0xe0))
+    return c.mismatch(tag, path, "float");
   else v = readAnyInt(c, tag, path); // an int where a float is expected; its exactness does not matter here
-  if (c.invalid === null && !(v >= 0 && v !== Infinity)) c.invalid = `${path} = ${v} is ${Number.isNaN(v) ? "NaN" : v < 0 ? "negative" : "infinite"}`;
+  if (c.invalid === null && !(v >= 0 && v !== Infinity))
+    c.invalid = `${path} = ${v} is ${Number.isNaN(v) ? "NaN" : v < 0 ? "negative" : "infinite"}`;
   return v;
 }
 
@@ -102,7 +117,8 @@ function readMapHeader(c: MsgpackCursor, path: string): number {
 
 /** Reads one key; returns the field index, or -1 for an unknown key (its value must then be skipped). */
 function readKey(c: MsgpackCursor, table: KeyTable, hint: number, path: string): number {
-  const buf = c.buf, p = c.pos;
+  const buf = c.buf,
+    p = c.pos;
   // Fast path: the key expected at this position, as a fixstr, byte for byte (encoders write schema order).
   const expected = table.encoded[hint];
   if (expected !== undefined && p + expected.length <= c.end) {
@@ -130,14 +146,29 @@ function readScheduled(c: MsgpackCursor, s: ScheduledRequestMetrics): void {
   const p = SCHEDULED.paths;
   for (let k = 0; k < n; k++) {
     switch (readKey(c, SCHEDULED, k, TOP.paths[5])) {
-      case 0: s.numPrefillRequests = readInt(c, p[0]); break;
-      case 1: s.sumPrefillTokens = readInt(c, p[1]); break;
-      case 2: s.varPrefillLength = readFloat(c, p[2]); break;
-      case 3: s.sumPrefillKvTokens = readInt(c, p[3]); break;
-      case 4: s.numDecodeRequests = readInt(c, p[4]); break;
-      case 5: s.sumDecodeKvTokens = readInt(c, p[5]); break;
-      case 6: s.varDecodeKvTokens = readFloat(c, p[6]); break;
-      default: c.skipValue();
+      case 0:
+        s.numPrefillRequests = readInt(c, p[0]);
+        break;
+      case 1:
+        s.sumPrefillTokens = readInt(c, p[1]);
+        break;
+      case 2:
+        s.varPrefillLength = readFloat(c, p[2]);
+        break;
+      case 3:
+        s.sumPrefillKvTokens = readInt(c, p[3]);
+        break;
+      case 4:
+        s.numDecodeRequests = readInt(c, p[4]);
+        break;
+      case 5:
+        s.sumDecodeKvTokens = readInt(c, p[5]);
+        break;
+      case 6:
+        s.varDecodeKvTokens = readFloat(c, p[6]);
+        break;
+      default:
+        c.skipValue();
     }
   }
 }
@@ -147,13 +178,26 @@ function readQueued(c: MsgpackCursor, q: QueuedRequestMetrics): void {
   const p = QUEUED.paths;
   for (let k = 0; k < n; k++) {
     switch (readKey(c, QUEUED, k, TOP.paths[6])) {
-      case 0: q.numPrefillRequests = readInt(c, p[0]); break;
-      case 1: q.sumPrefillTokens = readInt(c, p[1]); break;
-      case 2: q.varPrefillLength = readFloat(c, p[2]); break;
-      case 3: q.numDecodeRequests = readInt(c, p[3]); break;
-      case 4: q.sumDecodeKvTokens = readInt(c, p[4]); break;
-      case 5: q.varDecodeKvTokens = readFloat(c, p[5]); break;
-      default: c.skipValue();
+      case 0:
+        q.numPrefillRequests = readInt(c, p[0]);
+        break;
+      case 1:
+        q.sumPrefillTokens = readInt(c, p[1]);
+        break;
+      case 2:
+        q.varPrefillLength = readFloat(c, p[2]);
+        break;
+      case 3:
+        q.numDecodeRequests = readInt(c, p[3]);
+        break;
+      case 4:
+        q.sumDecodeKvTokens = readInt(c, p[4]);
+        break;
+      case 5:
+        q.varDecodeKvTokens = readFloat(c, p[5]);
+        break;
+      default:
+        c.skipValue();
     }
   }
 }
@@ -181,22 +225,47 @@ export function decodeFpmGeneral(bytes: Uint8Array, into?: ForwardPassMetrics): 
     for (let k = 0; k < n; k++) {
       const i = readKey(c, TOP, k, "$");
       switch (i) {
-        case 0: fpm.version = readVersion(c); break;
-        case 1: fpm.workerId = readStr(c, "$.worker_id"); break;
-        case 2: fpm.dpRank = readInt(c, "$.dp_rank"); break;
-        case 3: fpm.counterId = readInt(c, "$.counter_id"); break;
-        case 4: fpm.wallTimeS = readFloat(c, "$.wall_time"); break;
-        case 5: readScheduled(c, fpm.scheduledRequests); break;
-        case 6: readQueued(c, fpm.queuedRequests); break;
-        default: c.skipValue();
+        case 0:
+          fpm.version = readVersion(c);
+          break;
+        case 1:
+          fpm.workerId = readStr(c, "$.worker_id");
+          break;
+        case 2:
+          fpm.dpRank = readInt(c, "$.dp_rank");
+          break;
+        case 3:
+          fpm.counterId = readInt(c, "$.counter_id");
+          break;
+        case 4:
+          fpm.wallTimeS = readFloat(c, "$.wall_time");
+          break;
+        case 5:
+          readScheduled(c, fpm.scheduledRequests);
+          break;
+        case 6:
+          readQueued(c, fpm.queuedRequests);
+          break;
+        default:
+          c.skipValue();
       }
     }
-    if (c.pos !== c.end) return { ok: false, reason: "decode", detail: `${c.end - c.pos} trailing byte(s) after the message at byte ${c.pos}` };
+    if (c.pos !== c.end)
+      return {
+        ok: false,
+        reason: "decode",
+        detail: `${c.end - c.pos} trailing byte(s) after the message at byte ${c.pos}`,
+      };
   } catch (e) {
     if (e instanceof CodecFailure) return { ok: false, reason: e.reason, detail: e.detail };
     return { ok: false, reason: "decode", detail: `unexpected decoder error: ${String(e)}` };
   }
-  if (fpm.version !== FPM_VERSION) return { ok: false, reason: "unsupported_version", detail: `version ${fpm.version} is not supported (expected ${FPM_VERSION})` };
+  if (fpm.version !== FPM_VERSION)
+    return {
+      ok: false,
+      reason: "unsupported_version",
+      detail: `version ${fpm.version} is not supported (expected ${FPM_VERSION})`,
+    };
   if (c.invalid !== null) return { ok: false, reason: "invalid_value", detail: c.invalid };
   return { ok: true, value: fpm };
 }
@@ -212,8 +281,22 @@ function resetFpm(f: ForwardPassMetrics): ForwardPassMetrics {
   f.dpRank = 0;
   f.counterId = 0;
   f.wallTimeS = 0;
-  const s = f.scheduledRequests, q = f.queuedRequests;
-  s.numPrefillRequests = s.sumPrefillTokens = s.varPrefillLength = s.sumPrefillKvTokens = s.numDecodeRequests = s.sumDecodeKvTokens = s.varDecodeKvTokens = 0;
-  q.numPrefillRequests = q.sumPrefillTokens = q.varPrefillLength = q.numDecodeRequests = q.sumDecodeKvTokens = q.varDecodeKvTokens = 0;
+  const s = f.scheduledRequests,
+    q = f.queuedRequests;
+  s.numPrefillRequests =
+    s.sumPrefillTokens =
+    s.varPrefillLength =
+    s.sumPrefillKvTokens =
+    s.numDecodeRequests =
+    s.sumDecodeKvTokens =
+    s.varDecodeKvTokens =
+      0;
+  q.numPrefillRequests =
+    q.sumPrefillTokens =
+    q.varPrefillLength =
+    q.numDecodeRequests =
+    q.sumDecodeKvTokens =
+    q.varDecodeKvTokens =
+      0;
   return f;
 }

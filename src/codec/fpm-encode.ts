@@ -21,7 +21,8 @@ interface EncodedField {
   key: Uint8Array;
 }
 
-const prepare = (fields: readonly FieldSpec<string>[]): EncodedField[] => fields.map((spec) => ({ spec, key: encodedKey(spec.wire) }));
+const prepare = (fields: readonly FieldSpec<string>[]): EncodedField[] =>
+  fields.map((spec) => ({ spec, key: encodedKey(spec.wire) }));
 const TOP = prepare(FPM_FIELDS);
 const SCHEDULED = prepare(SCHEDULED_FIELDS);
 const QUEUED = prepare(QUEUED_FIELDS);
@@ -29,7 +30,8 @@ const QUEUED = prepare(QUEUED_FIELDS);
 const shared = new MsgpackWriter(1024);
 
 function writeNumber(w: MsgpackWriter, f: EncodedField, value: unknown, path: string): void {
-  if (typeof value !== "number") throw new FpmEncodeError(`${path}.${f.spec.wire}: expected a number, got ${typeof value}`);
+  if (typeof value !== "number")
+    throw new FpmEncodeError(`${path}.${f.spec.wire}: expected a number, got ${typeof value}`);
   if (f.spec.kind === "float") return w.float64(value);
   if (!Number.isSafeInteger(value)) throw new FpmEncodeError(`${path}.${f.spec.wire}: ${value} is not a safe integer`);
   w.int(value);

@@ -64,7 +64,8 @@ export class MsgpackCursor {
   }
 
   need(n: number): void {
-    if (this.pos + n > this.end) this.fail("decode", `truncated at byte ${this.pos}: need ${n} more, have ${this.end - this.pos}`);
+    if (this.pos + n > this.end)
+      this.fail("decode", `truncated at byte ${this.pos}: need ${n} more, have ${this.end - this.pos}`);
   }
 
   byte(): number {
@@ -74,7 +75,8 @@ export class MsgpackCursor {
 
   u16(): number {
     this.need(2);
-    const b = this.buf, p = this.pos;
+    const b = this.buf,
+      p = this.pos;
     this.pos = p + 2;
     return (b[p] << 8) | b[p + 1];
   }
@@ -94,7 +96,8 @@ export class MsgpackCursor {
   /** A uint64 as a double; `exact` says whether it is at most 2^53-1 (else the double is rounded). */
   u64Number(): number {
     this.need(8);
-    const hi = this.u32At(this.pos), lo = this.u32At(this.pos + 4);
+    const hi = this.u32At(this.pos),
+      lo = this.u32At(this.pos + 4);
     this.pos += 8;
     this.exact = hi < 0x200000;
     return hi * TWO32 + lo;
@@ -103,7 +106,8 @@ export class MsgpackCursor {
   /** An int64 as a double; `exact` says whether it lies within +-(2^53-1). */
   i64Number(): number {
     this.need(8);
-    const hi = this.u32At(this.pos) | 0, lo = this.u32At(this.pos + 4);
+    const hi = this.u32At(this.pos) | 0,
+      lo = this.u32At(this.pos + 4);
     this.pos += 8;
     this.exact = hi < 0x200000 && (hi > -0x200000 || (hi === -0x200000 && lo > 0));
     return hi * TWO32 + lo;
@@ -111,14 +115,16 @@ export class MsgpackCursor {
 
   u64BigInt(): bigint {
     this.need(8);
-    const hi = this.u32At(this.pos), lo = this.u32At(this.pos + 4);
+    const hi = this.u32At(this.pos),
+      lo = this.u32At(this.pos + 4);
     this.pos += 8;
     return hi < 0x200000 ? BigInt(hi * TWO32 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
   }
 
   f32(): number {
     this.need(4);
-    const b = this.buf, p = this.pos;
+    const b = this.buf,
+      p = this.pos;
     if (LITTLE_ENDIAN) for (let i = 0; i < 4; i++) f32Bytes[i] = b[p + 3 - i];
     else for (let i = 0; i < 4; i++) f32Bytes[i] = b[p + i];
     this.pos = p + 4;
@@ -127,7 +133,8 @@ export class MsgpackCursor {
 
   f64(): number {
     this.need(8);
-    const b = this.buf, p = this.pos;
+    const b = this.buf,
+      p = this.pos;
     if (LITTLE_ENDIAN) for (let i = 0; i < 8; i++) f64Bytes[i] = b[p + 7 - i];
     else for (let i = 0; i < 8; i++) f64Bytes[i] = b[p + i];
     this.pos = p + 8;
@@ -137,12 +144,15 @@ export class MsgpackCursor {
   /** Reads a str body of `len` bytes at the cursor as UTF-8 (invalid UTF-8 is a decode failure). */
   strBody(len: number): string {
     this.need(len);
-    const b = this.buf, start = this.pos, stop = start + len;
+    const b = this.buf,
+      start = this.pos,
+      stop = start + len;
     this.pos = stop;
     // Short ASCII strings (worker ids, topics) repeat from message to message: look them up
     // in a small direct-mapped cache by a hash of their bytes instead of building them again.
     if (len <= MAX_CACHED_STR) {
-      let h = len, ascii = true;
+      let h = len,
+        ascii = true;
       for (let i = start; i < stop; i++) {
         const ch = b[i];
         if (ch > 0x7f) {
@@ -220,23 +230,54 @@ export class MsgpackCursor {
       }
       if (items >= 0) {
         // Every item takes at least one byte: a count beyond what is left is truncated input.
-        if (items > this.end - this.pos) this.fail("decode", `truncated at byte ${this.pos}: container of ${items} items`);
+        if (items > this.end - this.pos)
+          this.fail("decode", `truncated at byte ${this.pos}: container of ${items} items`);
         pending += items;
         continue;
       }
       switch (tag) {
-        case 0xcc: case 0xd0: this.skipBytes(1); break;
-        case 0xcd: case 0xd1: this.skipBytes(2); break;
-        case 0xca: case 0xce: case 0xd2: this.skipBytes(4); break;
-        case 0xcb: case 0xcf: case 0xd3: this.skipBytes(8); break;
-        case 0xd4: this.skipBytes(2); break; // fixext 1: type + 1
-        case 0xd5: this.skipBytes(3); break;
-        case 0xd6: this.skipBytes(5); break;
-        case 0xd7: this.skipBytes(9); break;
-        case 0xd8: this.skipBytes(17); break;
-        case 0xc7: this.skipBytes(this.byte() + 1); break;
-        case 0xc8: this.skipBytes(this.u16() + 1); break;
-        case 0xc9: this.skipBytes(this.u32() + 1); break;
+        case 0xcc:
+        case 0xd0:
+          this.skipBytes(1);
+          break;
+        case 0xcd:
+        case 0xd1:
+          this.skipBytes(2);
+          break;
+        case 0xca:
+        case 0xce:
+        case 0xd2:
+          this.skipBytes(4);
+          break;
+        case 0xcb:
+        case 0xcf:
+        case 0xd3:
+          this.skipBytes(8);
+          break;
+        case 0xd4:
+          this.skipBytes(2);
+          break; // fixext 1: type + 1
+        case 0xd5:
+          this.skipBytes(3);
+          break;
+        case 0xd6:
+          this.skipBytes(5);
+          break;
+        case 0xd7:
+          this.skipBytes(9);
+          break;
+        case 0xd8:
+          this.skipBytes(17);
+          break;
+        case 0xc7:
+          this.skipBytes(this.byte() + 1);
+          break;
+        case 0xc8:
+          this.skipBytes(this.u16() + 1);
+          break;
+        case 0xc9:
+          this.skipBytes(this.u32() + 1);
+          break;
         default:
           this.fail("decode", `reserved msgpack byte 0x${tag.toString(16)} at byte ${this.pos - 1}`);
       }

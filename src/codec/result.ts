@@ -7,7 +7,12 @@
  * - `invalid_value`: decodes, but makes no physical sense (negative counts, NaN, infinite, above 2^53-1).
  */
 export type FpmRejectReason = "decode" | "schema" | "unsupported_version" | "invalid_value";
-export const FPM_REJECT_REASONS: readonly FpmRejectReason[] = ["decode", "schema", "unsupported_version", "invalid_value"];
+export const FPM_REJECT_REASONS: readonly FpmRejectReason[] = [
+  "decode",
+  "schema",
+  "unsupported_version",
+  "invalid_value",
+];
 
 export type DecodeResult<T, R extends string = FpmRejectReason> =
   | { ok: true; value: T }

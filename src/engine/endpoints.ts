@@ -36,13 +36,18 @@ export function parseTcpEndpoint(url: string): { host: string; port: number } | 
 /** Checks one endpoint; `where` names the flag or variable to fix in the message. */
 export function checkZmqEndpoint(url: string, where: string): void {
   const m = /^([a-z]+):\/\/(.*)$/.exec(url);
-  if (!m) throw new ConfigError(`${where}: ${JSON.stringify(url)} is not a ZMQ endpoint like tcp://127.0.0.1:20380 or ipc:///tmp/fpm.0`);
+  if (!m)
+    throw new ConfigError(
+      `${where}: ${JSON.stringify(url)} is not a ZMQ endpoint like tcp://127.0.0.1:20380 or ipc:///tmp/fpm.0`,
+    );
   const [, scheme, rest] = m;
   if (scheme === "ipc") {
     if (rest.length === 0) throw new ConfigError(`${where}: ${url} has an empty ipc path`);
     const bytes = Buffer.byteLength(rest, "utf8");
     if (bytes > MAX_IPC_PATH_BYTES) {
-      throw new ConfigError(`${where}: ipc path of ${url} is ${bytes} bytes, over the OS limit of ${MAX_IPC_PATH_BYTES}: use a shorter directory (for example /tmp)`);
+      throw new ConfigError(
+        `${where}: ipc path of ${url} is ${bytes} bytes, over the OS limit of ${MAX_IPC_PATH_BYTES}: use a shorter directory (for example /tmp)`,
+      );
     }
     return;
   }
@@ -50,7 +55,8 @@ export function checkZmqEndpoint(url: string, where: string): void {
     const tcp = parseTcpEndpoint(url);
     if (!tcp) throw new ConfigError(`${where}: ${url} needs host:port, like tcp://127.0.0.1:20380`);
     // An explicit endpoint may use any port; the 1024-49151 rule is vLLM's, for the base port.
-    if (tcp.port < 1 || tcp.port > 65535) throw new ConfigError(`${where}: ${url}: port ${tcp.port} is outside 1-65535`);
+    if (tcp.port < 1 || tcp.port > 65535)
+      throw new ConfigError(`${where}: ${url}: port ${tcp.port} is outside 1-65535`);
     return;
   }
   throw new ConfigError(`${where}: ${url} uses ${scheme}://; only tcp:// and ipc:// are supported`);

@@ -12,11 +12,18 @@ export const MAX_HEARTBEAT_INTERVAL_MS = 300_000;
 export function heartbeatIntervalMs(explicit: number | undefined, env: NodeJS.ProcessEnv = process.env): number {
   const fromEnv = env.DYN_FPM_HEARTBEAT_INTERVAL_MS;
   const source = explicit !== undefined ? "heartbeatIntervalMs" : "DYN_FPM_HEARTBEAT_INTERVAL_MS";
-  const raw = explicit !== undefined ? String(explicit) : fromEnv !== undefined && fromEnv.trim() !== "" ? fromEnv.trim() : undefined;
+  const raw =
+    explicit !== undefined
+      ? String(explicit)
+      : fromEnv !== undefined && fromEnv.trim() !== ""
+        ? fromEnv.trim()
+        : undefined;
   if (raw === undefined) return DEFAULT_HEARTBEAT_INTERVAL_MS;
   const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isInteger(value) || value < MIN_HEARTBEAT_INTERVAL_MS || value > MAX_HEARTBEAT_INTERVAL_MS) {
-    throw new ConfigError(`${source}=${JSON.stringify(raw)} is not an integer number of milliseconds in ${MIN_HEARTBEAT_INTERVAL_MS}..${MAX_HEARTBEAT_INTERVAL_MS}: change it (default ${DEFAULT_HEARTBEAT_INTERVAL_MS})`);
+    throw new ConfigError(
+      `${source}=${JSON.stringify(raw)} is not an integer number of milliseconds in ${MIN_HEARTBEAT_INTERVAL_MS}..${MAX_HEARTBEAT_INTERVAL_MS}: change it (default ${DEFAULT_HEARTBEAT_INTERVAL_MS})`,
+    );
   }
   return value;
 }

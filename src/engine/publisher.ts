@@ -13,7 +13,12 @@
  */
 import * as zmq from "zeromq";
 import { encodeFpm } from "../codec/fpm-encode.js";
-import { defaultForwardPassMetrics, emptyQueued, emptyScheduled, type ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
+import {
+  defaultForwardPassMetrics,
+  emptyQueued,
+  emptyScheduled,
+  type ForwardPassMetrics,
+} from "../schema/forward-pass-metrics.js";
 import { ConfigError } from "../util/errors.js";
 import { checkZmqEndpoint } from "./endpoints.js";
 import { EMPTY_TOPIC, encodeSeqFrame } from "./frames.js";
@@ -85,7 +90,8 @@ export class FpmPublisher {
     this.workerId = opts.workerId ?? "";
     this.dpRank = opts.dpRank ?? 0;
     this.maxQueued = opts.maxQueuedMessages ?? 10_000;
-    if (!Number.isInteger(this.maxQueued) || this.maxQueued < 1) throw new ConfigError(`maxQueuedMessages must be a positive integer, got ${this.maxQueued}`);
+    if (!Number.isInteger(this.maxQueued) || this.maxQueued < 1)
+      throw new ConfigError(`maxQueuedMessages must be a positive integer, got ${this.maxQueued}`);
     this.heartbeatIntervalMs = heartbeatIntervalMs(opts.heartbeatIntervalMs, opts.env);
     this.socket = new zmq.Publisher({ sendHighWaterMark: opts.sendHighWaterMark ?? 10_000, linger: 500 });
     if (opts.heartbeats ?? true) this.startHeartbeats();

@@ -6,7 +6,13 @@
  */
 import fs from "node:fs";
 import type { Command } from "commander";
-import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
+import {
+  connect,
+  credsAuthenticator,
+  nkeyAuthenticator,
+  type NatsConnection,
+  type NodeConnectionOptions,
+} from "@nats-io/transport-node";
 import { ConfigError, NatsConnectError } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
 
@@ -104,11 +110,16 @@ const URL_RE = /^(?:(nats|tls|ws|wss):\/\/)?(?:[^@/\s]+@)?(\[[0-9a-fA-F:.]+\]|[^
 /** Validates a server URL; the message never repeats credentials written into it. */
 function checkServer(url: string): void {
   const m = URL_RE.exec(url);
-  if (!m) throw new ConfigError(`NATS server ${JSON.stringify(redactUrl(url))} is not a URL like nats://host:4222: fix --nats or NATS_SERVER`);
-  if (m[1] === "ws" || m[1] === "wss") throw new ConfigError(`NATS server ${redactUrl(url)}: websocket URLs are not supported; use nats:// or tls://`);
+  if (!m)
+    throw new ConfigError(
+      `NATS server ${JSON.stringify(redactUrl(url))} is not a URL like nats://host:4222: fix --nats or NATS_SERVER`,
+    );
+  if (m[1] === "ws" || m[1] === "wss")
+    throw new ConfigError(`NATS server ${redactUrl(url)}: websocket URLs are not supported; use nats:// or tls://`);
   if (m[3] !== undefined) {
     const port = Number(m[3]);
-    if (port < 1 || port > 65535) throw new ConfigError(`NATS server ${redactUrl(url)}: port ${port} is outside 1-65535`);
+    if (port < 1 || port > 65535)
+      throw new ConfigError(`NATS server ${redactUrl(url)}: port ${port} is outside 1-65535`);
   }
 }
 
@@ -116,22 +127,43 @@ function checkServer(url: string): void {
  * Builds the connection options from flags, then environment variables, then defaults.
  * Throws `ConfigError` (exit code 2) for a combination that cannot work.
  */
-export function natsOptionsFromFlags(flags: NatsCliFlags, env: NodeJS.ProcessEnv = process.env, defaultName = "fpm"): NatsConnectionOptions {
+export function natsOptionsFromFlags(
+  flags: NatsCliFlags,
+  env: NodeJS.ProcessEnv = process.env,
+  defaultName = "fpm",
+): NatsConnectionOptions {
   const serversText = flags.nats ?? fromEnv(env, NATS_ENV.servers) ?? DEFAULT_NATS_SERVER;
-  const given = serversText.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
-  if (given.length === 0) throw new ConfigError("no NATS server given: set --nats or NATS_SERVER (for example nats://127.0.0.1:4222)");
+  const given = serversText
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  if (given.length === 0)
+    throw new ConfigError("no NATS server given: set --nats or NATS_SERVER (for example nats://127.0.0.1:4222)");
   for (const s of given) checkServer(s);
   // The nats.js client ignores credentials inside a URL: take them out and use them as
   // user/password (`user:pass@`) or token (`token@`).
   const { servers, userinfo } = splitUrlCredentials(given);
 
-  const explicitAuth = [flags.natsToken ?? fromEnv(env, NATS_ENV.token), flags.natsUser ?? fromEnv(env, NATS_ENV.user), flags.natsNkey ?? fromEnv(env, NATS_ENV.nkeySeed), flags.natsCreds ?? fromEnv(env, NATS_ENV.credsFile)].some((v) => v !== undefined);
+  const explicitAuth = [
+    flags.natsToken ?? fromEnv(env, NATS_ENV.token),
+    flags.natsUser ?? fromEnv(env, NATS_ENV.user),
+    flags.natsNkey ?? fromEnv(env, NATS_ENV.nkeySeed),
+    flags.natsCreds ?? fromEnv(env, NATS_ENV.credsFile),
+  ].some((v) => v !== undefined);
   if (userinfo !== undefined && explicitAuth) {
-    throw new ConfigError("NATS credentials are given both in the server URL and as options (flags or NATS_AUTH_*): give them once");
+    throw new ConfigError(
+      "NATS credentials are given both in the server URL and as options (flags or NATS_AUTH_*): give them once",
+    );
   }
-  const fromUrl = userinfo === undefined ? {} : userinfo.includes(":")
-    ? { user: decodeURIComponent(userinfo.slice(0, userinfo.indexOf(":"))), password: decodeURIComponent(userinfo.slice(userinfo.indexOf(":") + 1)) }
-    : { token: decodeURIComponent(userinfo) };
+  const fromUrl =
+    userinfo === undefined
+      ? {}
+      : userinfo.includes(":")
+        ? {
+            user: decodeURIComponent(userinfo.slice(0, userinfo.indexOf(":"))),
+            password: decodeURIComponent(userinfo.slice(userinfo.indexOf(":") + 1)),
+          }
+        : { token: decodeURIComponent(userinfo) };
   const opts: NatsConnectionOptions = {
     servers,
     token: flags.natsToken ?? fromEnv(env, NATS_ENV.token) ?? fromUrl.token,
@@ -145,7 +177,9 @@ export function natsOptionsFromFlags(flags: NatsCliFlags, env: NodeJS.ProcessEnv
     name: flags.natsName ?? defaultName,
   };
   if ((opts.user === undefined) !== (opts.password === undefined)) {
-    throw new ConfigError("NATS user and password go together: set both --nats-user and --nats-password (or NATS_AUTH_USERNAME and NATS_AUTH_PASSWORD), or neither");
+    throw new ConfigError(
+      "NATS user and password go together: set both --nats-user and --nats-password (or NATS_AUTH_USERNAME and NATS_AUTH_PASSWORD), or neither",
+    );
   }
   // Dynamo's priority order: user/password, token, nkey, creds file. Keep only the first.
   if (opts.user !== undefined) {
@@ -155,13 +189,19 @@ export function natsOptionsFromFlags(flags: NatsCliFlags, env: NodeJS.ProcessEnv
   } else if (opts.nkeySeed !== undefined) {
     opts.credsFile = undefined;
   }
-  if (opts.credsFile !== undefined) checkReadable(opts.credsFile, "NATS credentials file", "--nats-creds or NATS_AUTH_CREDENTIALS_FILE");
+  if (opts.credsFile !== undefined)
+    checkReadable(opts.credsFile, "NATS credentials file", "--nats-creds or NATS_AUTH_CREDENTIALS_FILE");
   if ((opts.tlsCertFile === undefined) !== (opts.tlsKeyFile === undefined)) {
-    throw new ConfigError("a NATS TLS client certificate needs its key: set both --nats-tls-cert and --nats-tls-key (or NATS_TLS_CLIENT_CERT_PATH and NATS_TLS_CLIENT_KEY_PATH)");
+    throw new ConfigError(
+      "a NATS TLS client certificate needs its key: set both --nats-tls-cert and --nats-tls-key (or NATS_TLS_CLIENT_CERT_PATH and NATS_TLS_CLIENT_KEY_PATH)",
+    );
   }
-  if (opts.tlsCaFile !== undefined) checkReadable(opts.tlsCaFile, "NATS TLS CA file", "--nats-tls-ca or NATS_TLS_CA_CERT_PATH");
-  if (opts.tlsCertFile !== undefined) checkReadable(opts.tlsCertFile, "NATS TLS certificate", "--nats-tls-cert or NATS_TLS_CLIENT_CERT_PATH");
-  if (opts.tlsKeyFile !== undefined) checkReadable(opts.tlsKeyFile, "NATS TLS key", "--nats-tls-key or NATS_TLS_CLIENT_KEY_PATH");
+  if (opts.tlsCaFile !== undefined)
+    checkReadable(opts.tlsCaFile, "NATS TLS CA file", "--nats-tls-ca or NATS_TLS_CA_CERT_PATH");
+  if (opts.tlsCertFile !== undefined)
+    checkReadable(opts.tlsCertFile, "NATS TLS certificate", "--nats-tls-cert or NATS_TLS_CLIENT_CERT_PATH");
+  if (opts.tlsKeyFile !== undefined)
+    checkReadable(opts.tlsKeyFile, "NATS TLS key", "--nats-tls-key or NATS_TLS_CLIENT_KEY_PATH");
   return opts;
 }
 
@@ -171,7 +211,10 @@ function splitUrlCredentials(urls: string[]): { servers: string[]; userinfo?: st
   const servers = urls.map((url) => {
     const m = /^((?:[a-z]+:\/\/)?)([^@/\s]+)@(.*)$/i.exec(url);
     if (!m) return url;
-    if (userinfo !== undefined && userinfo !== m[2]) throw new ConfigError("NATS server URLs carry different credentials: give them once, with --nats-user/--nats-password or --nats-token");
+    if (userinfo !== undefined && userinfo !== m[2])
+      throw new ConfigError(
+        "NATS server URLs carry different credentials: give them once, with --nats-user/--nats-password or --nats-token",
+      );
     userinfo = m[2];
     return m[1] + m[3];
   });
@@ -185,7 +228,16 @@ export function redactUrl(url: string): string {
 
 /** Which authentication is configured, without any secret. */
 export function describeNatsAuth(opts: NatsConnectionOptions): string {
-  const auth = opts.user !== undefined ? "user/password" : opts.token !== undefined ? "token" : opts.nkeySeed !== undefined ? "nkey" : opts.credsFile !== undefined ? "creds file" : "none";
+  const auth =
+    opts.user !== undefined
+      ? "user/password"
+      : opts.token !== undefined
+        ? "token"
+        : opts.nkeySeed !== undefined
+          ? "nkey"
+          : opts.credsFile !== undefined
+            ? "creds file"
+            : "none";
   const tls = opts.tlsCaFile || opts.tlsCertFile || opts.servers.some((s) => s.startsWith("tls://")) ? "on" : "off";
   return `auth=${auth} tls=${tls}`;
 }
@@ -276,7 +328,10 @@ export class EventPlaneConnection {
   ) {
     this.statusLoop = this.followStatus();
     nc.closed().then((err) => {
-      this.setState("closed", { type: "close", error: err ? redactSecrets(String(err.message ?? err), opts) : undefined });
+      this.setState("closed", {
+        type: "close",
+        error: err ? redactSecrets(String(err.message ?? err), opts) : undefined,
+      });
     });
   }
 
@@ -337,7 +392,9 @@ export class EventPlaneConnection {
           this.setState("connected", { type: s.type, server });
           break;
         case "error":
-          this.logger.limited("nats-error", "warn", "NATS server error", { error: redactSecrets(String(s.error?.message ?? s.error), this.opts) });
+          this.logger.limited("nats-error", "warn", "NATS server error", {
+            error: redactSecrets(String(s.error?.message ?? s.error), this.opts),
+          });
           break;
         case "staleConnection":
           this.logger.limited("nats-stale", "warn", "NATS connection stale; reconnecting");
@@ -354,7 +411,13 @@ export class EventPlaneConnection {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
     try {
-      return await Promise.race([this.nc.flush().then(() => true, () => false), timeout]);
+      return await Promise.race([
+        this.nc.flush().then(
+          () => true,
+          () => false,
+        ),
+        timeout,
+      ]);
     } finally {
       clearTimeout(timer);
     }
@@ -376,9 +439,18 @@ export class EventPlaneConnection {
 function startFailureHint(err: unknown): string {
   const name = err instanceof Error ? err.name : "";
   const text = (err instanceof Error ? err.message : String(err)).toLowerCase();
-  if (name === "AuthorizationError" || text.includes("authorization") || text.includes("authentication")) return "authentication refused: check the token, user/password, nkey or creds file";
-  if (text.includes("tls") || text.includes("certificate") || text.includes("ssl")) return "TLS failed: check the CA, client certificate and key, and whether the server expects TLS";
-  if (text.includes("refused") || text.includes("econnrefused") || text.includes("timeout") || text.includes("enotfound") || text.includes("eai_again")) return "server unreachable: is nats-server running, and is --nats / NATS_SERVER right?";
+  if (name === "AuthorizationError" || text.includes("authorization") || text.includes("authentication"))
+    return "authentication refused: check the token, user/password, nkey or creds file";
+  if (text.includes("tls") || text.includes("certificate") || text.includes("ssl"))
+    return "TLS failed: check the CA, client certificate and key, and whether the server expects TLS";
+  if (
+    text.includes("refused") ||
+    text.includes("econnrefused") ||
+    text.includes("timeout") ||
+    text.includes("enotfound") ||
+    text.includes("eai_again")
+  )
+    return "server unreachable: is nats-server running, and is --nats / NATS_SERVER right?";
   return "check --nats / NATS_SERVER and the authentication settings";
 }
 
@@ -405,8 +477,18 @@ export async function connectNats(opts: NatsConnectionOptions, logger: Logger): 
     nc = await connect(toClientOptions(opts, nextDelay));
   } catch (err) {
     const detail = redactSecrets(err instanceof Error ? err.message : String(err), opts);
-    throw new NatsConnectError(`could not connect to NATS at ${where} (${describeNatsAuth(opts)}): ${startFailureHint(err)} [${detail}]`);
+    throw new NatsConnectError(
+      `could not connect to NATS at ${where} (${describeNatsAuth(opts)}): ${startFailureHint(err)} [${detail}]`,
+    );
   }
-  logger.info("connected to NATS", { servers: where, server: redactUrl(nc.getServer()), ...Object.fromEntries(describeNatsAuth(opts).split(" ").map((p) => p.split("="))) });
+  logger.info("connected to NATS", {
+    servers: where,
+    server: redactUrl(nc.getServer()),
+    ...Object.fromEntries(
+      describeNatsAuth(opts)
+        .split(" ")
+        .map((p) => p.split("=")),
+    ),
+  });
   return new EventPlaneConnection(nc, opts, logger, () => (outageStart = null));
 }

@@ -40,7 +40,10 @@ export function encodeSubjectSegment(segment: string): string {
 }
 
 /** Resolves the defaults of a scope (namespace from `env.DYN_NAMESPACE`). */
-export function resolveFpmScope(scope: FpmSubjectScope = {}, env: NodeJS.ProcessEnv = process.env): Required<Omit<FpmSubjectScope, "endpoint">> & { endpoint?: string } {
+export function resolveFpmScope(
+  scope: FpmSubjectScope = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Required<Omit<FpmSubjectScope, "endpoint">> & { endpoint?: string } {
   const namespace = scope.namespace ?? (env.DYN_NAMESPACE || DEFAULT_NAMESPACE);
   const component = scope.component ?? DEFAULT_COMPONENT;
   return scope.endpoint === undefined ? { namespace, component } : { namespace, component, endpoint: scope.endpoint };
@@ -92,6 +95,12 @@ export function fpmSubscriptionSubject(scope: FpmSubscriptionScope = {}, env: No
  * Both subjects a subscriber needs to see every FPM in a namespace, whichever scope the
  * relays publish on (component scope and endpoint scope).
  */
-export function fpmSubscriptionSubjects(scope: Omit<FpmSubscriptionScope, "endpoint"> = {}, env: NodeJS.ProcessEnv = process.env): string[] {
-  return [fpmSubscriptionSubject({ ...scope, endpoint: undefined }, env), fpmSubscriptionSubject({ ...scope, endpoint: "*" }, env)];
+export function fpmSubscriptionSubjects(
+  scope: Omit<FpmSubscriptionScope, "endpoint"> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
+  return [
+    fpmSubscriptionSubject({ ...scope, endpoint: undefined }, env),
+    fpmSubscriptionSubject({ ...scope, endpoint: "*" }, env),
+  ];
 }

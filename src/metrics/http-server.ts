@@ -87,6 +87,9 @@ export async function serveMetrics(opts: MetricsServerOptions, logger: Logger): 
     logger.info("serving /metrics and /health", { host: addr.address, port: addr.port });
     return server;
   } catch (err) {
-    throw new ConfigError(`cannot serve /metrics on ${opts.host ?? "0.0.0.0"}:${opts.port}: ${(err as Error).message}; change --metrics-port or DYN_SYSTEM_PORT`, { cause: err });
+    throw new ConfigError(
+      `cannot serve /metrics on ${opts.host ?? "0.0.0.0"}:${opts.port}: ${(err as Error).message}; change --metrics-port or DYN_SYSTEM_PORT`,
+      { cause: err },
+    );
   }
 }

@@ -46,49 +46,158 @@ export class PlannerMetrics {
    * when scraped, not at every tick: setting thousands of labelled series per tick would
    * cost more than the tick itself at 2,000 engines.
    */
-  private readonly engineViews = new Map<string, { engines: EngineEstimate[]; latest: (workerId: string, dpRank: number) => ForwardPassMetrics | undefined }>();
+  private readonly engineViews = new Map<
+    string,
+    { engines: EngineEstimate[]; latest: (workerId: string, dpRank: number) => ForwardPassMetrics | undefined }
+  >();
   private readonly lastColdStart = new Map<string, number>();
 
   constructor() {
     const r = [this.registry];
     const eng = ["component", "worker_id", "dp_rank"];
     const self = this;
-    const fill = (pick: (e: EngineEstimate, fpm: ForwardPassMetrics | undefined) => number | undefined) => function (this: Gauge<string>) {
-      this.reset();
-      for (const [component, view] of self.engineViews) {
-        for (const e of view.engines) {
-          const v = pick(e, view.latest(e.workerId, e.dpRank));
-          if (v !== undefined) this.set({ component, worker_id: e.workerId, dp_rank: String(e.dpRank) }, v);
+    const fill = (pick: (e: EngineEstimate, fpm: ForwardPassMetrics | undefined) => number | undefined) =>
+      function (this: Gauge<string>) {
+        this.reset();
+        for (const [component, view] of self.engineViews) {
+          for (const e of view.engines) {
+            const v = pick(e, view.latest(e.workerId, e.dpRank));
+            if (v !== undefined) this.set({ component, worker_id: e.workerId, dp_rank: String(e.dpRank) }, v);
+          }
         }
-      }
-    };
-    this.ttft = new Gauge({ name: "fpm_planner_engine_ttft_estimate_seconds", help: "Estimated TTFT of the next request on the engine (sla target)", labelNames: eng, registers: r, collect: fill((e) => (e.ttftMs === undefined ? undefined : e.ttftMs / 1000)) });
-    this.itl = new Gauge({ name: "fpm_planner_engine_itl_estimate_seconds", help: "Estimated ITL of the next decode step on the engine (sla target)", labelNames: eng, registers: r, collect: fill((e) => (e.itlMs === undefined ? undefined : e.itlMs / 1000)) });
-    this.loadRatio = new Gauge({ name: "fpm_planner_engine_load_ratio", help: "Queue or KV utilisation ratio the throughput/latency rule compares", labelNames: eng, registers: r, collect: fill((e) => e.loadRatio) });
-    this.wallTime = new Gauge({ name: "fpm_planner_engine_wall_time_seconds", help: "Wall time of the engine's latest iteration (0: idle heartbeat)", labelNames: eng, registers: r, collect: fill((_e, f) => f?.wallTimeS) });
-    this.queuedRequests = new Gauge({ name: "fpm_planner_engine_queued_requests", help: "Requests waiting on the engine (prefill plus preempted decode), from its latest FPM", labelNames: eng, registers: r, collect: fill((_e, f) => (f ? f.queuedRequests.numPrefillRequests + f.queuedRequests.numDecodeRequests : undefined)) });
-    this.queuedPrefillTokens = new Gauge({ name: "fpm_planner_engine_queued_prefill_tokens", help: "Prompt tokens waiting for prefill on the engine, from its latest FPM", labelNames: eng, registers: r, collect: fill((_e, f) => f?.queuedRequests.sumPrefillTokens) });
-    this.replicas = new Gauge({ name: "fpm_planner_replicas", help: "Replicas ready now, as the connector reports", labelNames: ["component"], registers: r });
-    this.desired = new Gauge({ name: "fpm_planner_desired_replicas", help: "Replicas the latest tick asked for", labelNames: ["component"], registers: r });
-    this.decisions = new Counter({ name: "fpm_planner_decisions_total", help: "Ticks by direction (up, down, hold) and reason", labelNames: ["component", "direction", "reason"], registers: r });
-    this.samples = new Gauge({ name: "fpm_planner_model_samples", help: "Regression samples kept now", labelNames: ["component"], registers: r });
-    this.samplesAdded = new Counter({ name: "fpm_planner_model_samples_added_total", help: "Regression samples added, retired ones included", labelNames: ["component"], registers: r });
-    this.coef = new Gauge({ name: "fpm_planner_model_coefficient", help: "Fitted coefficient (term intercept in seconds; others seconds per unit)", labelNames: ["component", "term"], registers: r });
-    this.tickSeconds = new Gauge({ name: "fpm_planner_tick_duration_seconds", help: "Time the latest tick took (all components)", registers: r });
+      };
+    this.ttft = new Gauge({
+      name: "fpm_planner_engine_ttft_estimate_seconds",
+      help: "Estimated TTFT of the next request on the engine (sla target)",
+      labelNames: eng,
+      registers: r,
+      collect: fill((e) => (e.ttftMs === undefined ? undefined : e.ttftMs / 1000)),
+    });
+    this.itl = new Gauge({
+      name: "fpm_planner_engine_itl_estimate_seconds",
+      help: "Estimated ITL of the next decode step on the engine (sla target)",
+      labelNames: eng,
+      registers: r,
+      collect: fill((e) => (e.itlMs === undefined ? undefined : e.itlMs / 1000)),
+    });
+    this.loadRatio = new Gauge({
+      name: "fpm_planner_engine_load_ratio",
+      help: "Queue or KV utilisation ratio the throughput/latency rule compares",
+      labelNames: eng,
+      registers: r,
+      collect: fill((e) => e.loadRatio),
+    });
+    this.wallTime = new Gauge({
+      name: "fpm_planner_engine_wall_time_seconds",
+      help: "Wall time of the engine's latest iteration (0: idle heartbeat)",
+      labelNames: eng,
+      registers: r,
+      collect: fill((_e, f) => f?.wallTimeS),
+    });
+    this.queuedRequests = new Gauge({
+      name: "fpm_planner_engine_queued_requests",
+      help: "Requests waiting on the engine (prefill plus preempted decode), from its latest FPM",
+      labelNames: eng,
+      registers: r,
+      collect: fill((_e, f) =>
+        f ? f.queuedRequests.numPrefillRequests + f.queuedRequests.numDecodeRequests : undefined,
+      ),
+    });
+    this.queuedPrefillTokens = new Gauge({
+      name: "fpm_planner_engine_queued_prefill_tokens",
+      help: "Prompt tokens waiting for prefill on the engine, from its latest FPM",
+      labelNames: eng,
+      registers: r,
+      collect: fill((_e, f) => f?.queuedRequests.sumPrefillTokens),
+    });
+    this.replicas = new Gauge({
+      name: "fpm_planner_replicas",
+      help: "Replicas ready now, as the connector reports",
+      labelNames: ["component"],
+      registers: r,
+    });
+    this.desired = new Gauge({
+      name: "fpm_planner_desired_replicas",
+      help: "Replicas the latest tick asked for",
+      labelNames: ["component"],
+      registers: r,
+    });
+    this.decisions = new Counter({
+      name: "fpm_planner_decisions_total",
+      help: "Ticks by direction (up, down, hold) and reason",
+      labelNames: ["component", "direction", "reason"],
+      registers: r,
+    });
+    this.samples = new Gauge({
+      name: "fpm_planner_model_samples",
+      help: "Regression samples kept now",
+      labelNames: ["component"],
+      registers: r,
+    });
+    this.samplesAdded = new Counter({
+      name: "fpm_planner_model_samples_added_total",
+      help: "Regression samples added, retired ones included",
+      labelNames: ["component"],
+      registers: r,
+    });
+    this.coef = new Gauge({
+      name: "fpm_planner_model_coefficient",
+      help: "Fitted coefficient (term intercept in seconds; others seconds per unit)",
+      labelNames: ["component", "term"],
+      registers: r,
+    });
+    this.tickSeconds = new Gauge({
+      name: "fpm_planner_tick_duration_seconds",
+      help: "Time the latest tick took (all components)",
+      registers: r,
+    });
     this.engines = new Gauge({ name: "fpm_planner_engines", help: "Live engines tracked", registers: r });
-    this.received = new Counter({ name: "fpm_planner_messages_received_total", help: "NATS messages received", registers: r });
-    this.accepted = new Counter({ name: "fpm_planner_messages_accepted_total", help: "Messages accepted into the engine state", registers: r });
-    this.dropped = new Counter({ name: "fpm_planner_messages_dropped_total", help: "Messages dropped, by reason", labelNames: ["reason"], registers: r });
-    this.lost = new Counter({ name: "fpm_planner_messages_lost_total", help: "Messages missing from sequence gaps", registers: r });
-    this.expired = new Counter({ name: "fpm_planner_engines_expired_total", help: "Engines expired after staying silent", registers: r });
-    this.restarts = new Counter({ name: "fpm_planner_engine_restarts_total", help: "Engine restarts seen (counter_id went back)", registers: r });
-    this.coldStart = new Counter({ name: "fpm_planner_cold_start_iterations_skipped_total", help: "Iterations of new or restarted engines kept out of the regression (default mode)", labelNames: ["component"], registers: r });
+    this.received = new Counter({
+      name: "fpm_planner_messages_received_total",
+      help: "NATS messages received",
+      registers: r,
+    });
+    this.accepted = new Counter({
+      name: "fpm_planner_messages_accepted_total",
+      help: "Messages accepted into the engine state",
+      registers: r,
+    });
+    this.dropped = new Counter({
+      name: "fpm_planner_messages_dropped_total",
+      help: "Messages dropped, by reason",
+      labelNames: ["reason"],
+      registers: r,
+    });
+    this.lost = new Counter({
+      name: "fpm_planner_messages_lost_total",
+      help: "Messages missing from sequence gaps",
+      registers: r,
+    });
+    this.expired = new Counter({
+      name: "fpm_planner_engines_expired_total",
+      help: "Engines expired after staying silent",
+      registers: r,
+    });
+    this.restarts = new Counter({
+      name: "fpm_planner_engine_restarts_total",
+      help: "Engine restarts seen (counter_id went back)",
+      registers: r,
+    });
+    this.coldStart = new Counter({
+      name: "fpm_planner_cold_start_iterations_skipped_total",
+      help: "Iterations of new or restarted engines kept out of the regression (default mode)",
+      labelNames: ["component"],
+      registers: r,
+    });
     // Every drop reason shows from the start, at 0, so alerts and dashboards find the series.
     for (const reason of [...SUBSCRIBER_DROP_REASONS, "recv_overflow"]) this.dropped.inc({ reason }, 0);
   }
 
   /** Records one tick's decision and its per-engine estimates. */
-  recordDecision(d: PlannerDecision, latest: (workerId: string, dpRank: number) => ForwardPassMetrics | undefined): void {
+  recordDecision(
+    d: PlannerDecision,
+    latest: (workerId: string, dpRank: number) => ForwardPassMetrics | undefined,
+  ): void {
     const c = d.component;
     this.replicas.set({ component: c }, d.replicas);
     this.desired.set({ component: c }, d.desired);
@@ -132,7 +241,8 @@ export class PlannerMetrics {
     inc(this.lost, s.lost, p?.lost ?? 0);
     inc(this.expired, s.expired, p?.expired ?? 0);
     inc(this.restarts, s.restarts, p?.restarts ?? 0);
-    for (const [reason, n] of Object.entries(s.dropped)) inc(this.dropped, n, p?.dropped[reason as keyof typeof s.dropped] ?? 0, { reason });
+    for (const [reason, n] of Object.entries(s.dropped))
+      inc(this.dropped, n, p?.dropped[reason as keyof typeof s.dropped] ?? 0, { reason });
     inc(this.dropped, s.recvOverflow, p?.recvOverflow ?? 0, { reason: "recv_overflow" });
     this.engines.set(s.engines);
     this.last = s;

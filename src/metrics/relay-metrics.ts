@@ -39,7 +39,9 @@ export class RelayRankCounters {
   /** -1 until the first seq is seen. */
   lastSeq = -1;
   engineConnected = 0;
-  readonly dropped: Record<RelayDropReason, number> = Object.fromEntries(RELAY_DROP_REASONS.map((r) => [r, 0])) as Record<RelayDropReason, number>;
+  readonly dropped: Record<RelayDropReason, number> = Object.fromEntries(
+    RELAY_DROP_REASONS.map((r) => [r, 0]),
+  ) as Record<RelayDropReason, number>;
 
   constructor(readonly dpRank: number) {}
 
@@ -51,7 +53,9 @@ export class RelayRankCounters {
 }
 
 /** Latency buckets, seconds: 10 us .. 1 s, dense around the 1 ms target. */
-export const RELAY_LATENCY_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1];
+export const RELAY_LATENCY_BUCKETS = [
+  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1,
+];
 
 export class RelayMetrics {
   readonly registry = new Registry();
@@ -77,9 +81,21 @@ export class RelayMetrics {
       });
     counterFrom("fpm_relay_received_total", "ZMQ messages received from the engine, per dp_rank", (r) => r.received);
     counterFrom("fpm_relay_forwarded_total", "Messages published on NATS, per dp_rank", (r) => r.forwarded);
-    counterFrom("fpm_relay_lost_total", "Messages the engine sent that never arrived (forward jumps of the seq frame)", (r) => r.lost);
-    counterFrom("fpm_relay_engine_restarts_total", "Times the seq went back (to 0 or below the last seq): an engine restart, not a loss", (r) => r.engineRestarts);
-    counterFrom("fpm_relay_counter_id_mismatch_total", "Valid payloads whose non-zero counter_id differs from the seq frame", (r) => r.counterIdMismatches);
+    counterFrom(
+      "fpm_relay_lost_total",
+      "Messages the engine sent that never arrived (forward jumps of the seq frame)",
+      (r) => r.lost,
+    );
+    counterFrom(
+      "fpm_relay_engine_restarts_total",
+      "Times the seq went back (to 0 or below the last seq): an engine restart, not a loss",
+      (r) => r.engineRestarts,
+    );
+    counterFrom(
+      "fpm_relay_counter_id_mismatch_total",
+      "Valid payloads whose non-zero counter_id differs from the seq frame",
+      (r) => r.counterIdMismatches,
+    );
     counterFrom("fpm_relay_receive_errors_total", "ZMQ receive errors (retried with backoff)", (r) => r.receiveErrors);
     new Counter({
       name: "fpm_relay_dropped_total",
@@ -88,7 +104,8 @@ export class RelayMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const r of ranks()) for (const reason of RELAY_DROP_REASONS) this.inc({ dp_rank: String(r.dpRank), reason }, r.dropped[reason]);
+        for (const r of ranks())
+          for (const reason of RELAY_DROP_REASONS) this.inc({ dp_rank: String(r.dpRank), reason }, r.dropped[reason]);
       },
     });
     const gaugeFrom = (name: string, help: string, read: (r: RelayRankCounters) => number | null) =>
@@ -106,10 +123,21 @@ export class RelayMetrics {
         },
       });
     gaugeFrom("fpm_relay_last_seq", "Last seq frame seen per dp_rank", (r) => (r.lastSeq < 0 ? null : r.lastSeq));
-    gaugeFrom("fpm_relay_engine_connected", "1 while the ZMQ connection to the engine of this dp_rank is up", (r) => r.engineConnected);
+    gaugeFrom(
+      "fpm_relay_engine_connected",
+      "1 while the ZMQ connection to the engine of this dp_rank is up",
+      (r) => r.engineConnected,
+    );
     // Process-wide values, read when scraped.
     const gauge = (name: string, help: string, read: () => number) =>
-      new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()); } });
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(read());
+        },
+      });
     gauge("fpm_relay_nats_connected", "1 while the NATS connection is up", () => this.natsConnected);
     const metrics = this;
     new Counter({
@@ -121,7 +149,11 @@ export class RelayMetrics {
         this.inc(metrics.natsReconnects);
       },
     });
-    gauge("fpm_relay_buffered_bytes", "Envelope bytes held while NATS is unavailable (bounded by --max-buffered-bytes)", () => this.bufferedBytes);
+    gauge(
+      "fpm_relay_buffered_bytes",
+      "Envelope bytes held while NATS is unavailable (bounded by --max-buffered-bytes)",
+      () => this.bufferedBytes,
+    );
     gauge("fpm_relay_buffered_messages", "Envelopes held while NATS is unavailable", () => this.bufferedMessages);
     this.latency = new Histogram({
       name: "fpm_relay_forward_latency_seconds",

@@ -61,7 +61,8 @@ export class BucketedSampleStore {
     const B = this.bucketsPerAxis;
     let key = 0;
     for (let i = 0; i < this.ndim; i++) {
-      const lo = this.axisMin[i], hi = this.axisMax[i];
+      const lo = this.axisMin[i],
+        hi = this.axisMax[i];
       let idx = 0;
       if (hi > lo) {
         // Same operation order as the reference (truncation of (v - lo) / (hi - lo) * B), then clamp.
@@ -93,8 +94,14 @@ export class BucketedSampleStore {
     let changed = false;
     for (let i = 0; i < this.ndim; i++) {
       const v = x[i];
-      if (v < this.axisMin[i]) { this.axisMin[i] = v; changed = true; }
-      if (v > this.axisMax[i]) { this.axisMax[i] = v; changed = true; }
+      if (v < this.axisMin[i]) {
+        this.axisMin[i] = v;
+        changed = true;
+      }
+      if (v > this.axisMax[i]) {
+        this.axisMax[i] = v;
+        changed = true;
+      }
     }
     if (changed && this.total > 0) this.rekey();
     this.append(this.keyOf(x), { x: this.ndim === 1 ? [x[0]] : [x[0], x[1]], y });

@@ -11,7 +11,14 @@
 import type { ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
 import { AggModel } from "./agg-model.js";
 import { DecodeModel } from "./decode-model.js";
-import { clampReplicas, combineAggVerdicts, slaVerdict, thresholdsFor, thresholdVerdict, type RuleVerdict } from "./decision-rules.js";
+import {
+  clampReplicas,
+  combineAggVerdicts,
+  slaVerdict,
+  thresholdsFor,
+  thresholdVerdict,
+  type RuleVerdict,
+} from "./decision-rules.js";
 import type { DecisionReason, EngineEstimate, PlannerDecision } from "./decision.js";
 import type { PlannerConfig } from "./planner-config.js";
 import { PrefillModel } from "./prefill-model.js";
@@ -53,7 +60,6 @@ interface EngineProgress {
   lastBusyMs: number;
 }
 
-
 export class ComponentPlanner {
   readonly component: string;
   readonly kind: ModelKind;
@@ -77,7 +83,12 @@ export class ComponentPlanner {
       bucketCount: opts.config.fpmSampleBucketSize,
       minObservations: opts.config.loadMinObservations,
     };
-    this.model = opts.kind === "prefill" ? new PrefillModel(modelOpts) : opts.kind === "decode" ? new DecodeModel(modelOpts) : new AggModel(modelOpts);
+    this.model =
+      opts.kind === "prefill"
+        ? new PrefillModel(modelOpts)
+        : opts.kind === "decode"
+          ? new DecodeModel(modelOpts)
+          : new AggModel(modelOpts);
   }
 
   /**
@@ -139,7 +150,8 @@ export class ComponentPlanner {
     if (c.mode === "parity") for (const e of input.engines) this.model.observe(e.fpm);
     const n = input.replicas;
     const engines = this.estimate(input.engines);
-    const decide = (reason: DecisionReason, desired = n): PlannerDecision => this.record(input, engines, reason, desired);
+    const decide = (reason: DecisionReason, desired = n): PlannerDecision =>
+      this.record(input, engines, reason, desired);
 
     if (!c.enableLoadScaling) return decide("disabled");
     if (input.scaleInProgress) return decide("scale_in_progress");
@@ -175,10 +187,20 @@ export class ComponentPlanner {
     return this.finish(input, engines, verdict);
   }
 
-  private finish(input: TickInput, engines: EngineEstimate[], verdict: RuleVerdict, why?: DecisionReason): PlannerDecision {
+  private finish(
+    input: TickInput,
+    engines: EngineEstimate[],
+    verdict: RuleVerdict,
+    why?: DecisionReason,
+  ): PlannerDecision {
     const c = this.config;
     const n = input.replicas;
-    const { desired, budgetCapped } = clampReplicas(verdict ? verdict.desired : n, c.minEndpoint, c.maxGpuBudget, c.gpusPerReplica);
+    const { desired, budgetCapped } = clampReplicas(
+      verdict ? verdict.desired : n,
+      c.minEndpoint,
+      c.maxGpuBudget,
+      c.gpusPerReplica,
+    );
     let reason: DecisionReason;
     if (budgetCapped && desired <= n && (verdict?.desired ?? n) > desired) reason = "max_gpu_budget";
     else if (desired > n) reason = "scale_up";
@@ -195,7 +217,8 @@ export class ComponentPlanner {
     const fitted = sla && this.model.hasSufficientData() && this.model.ensureFitted();
     for (let i = 0; i < latest.length; i++) {
       const { workerId, dpRank, fpm } = latest[i];
-      const s = fpm.scheduledRequests, q = fpm.queuedRequests;
+      const s = fpm.scheduledRequests,
+        q = fpm.queuedRequests;
       const e: EngineEstimate = { workerId, dpRank };
       if (sla) {
         if (fitted) {
@@ -234,7 +257,12 @@ export class ComponentPlanner {
     return true;
   }
 
-  private record(input: TickInput, engines: EngineEstimate[], reason: DecisionReason, desired: number): PlannerDecision {
+  private record(
+    input: TickInput,
+    engines: EngineEstimate[],
+    reason: DecisionReason,
+    desired: number,
+  ): PlannerDecision {
     const m = this.model;
     const fit = m.hasSufficientData() ? m.coefficients() : null;
     return {

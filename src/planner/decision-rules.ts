@@ -12,7 +12,13 @@ export type RuleVerdict = { desired: number } | null;
  * `sla` rule on one metric: up by one if every estimate is above the SLA; down by one
  * (not below `minEndpoint`) if n > 1 and every estimate is under SLA x sensitivity.
  */
-export function slaVerdict(estimatesMs: readonly number[], slaMs: number, sensitivityPercent: number, n: number, minEndpoint: number): RuleVerdict {
+export function slaVerdict(
+  estimatesMs: readonly number[],
+  slaMs: number,
+  sensitivityPercent: number,
+  n: number,
+  minEndpoint: number,
+): RuleVerdict {
   if (estimatesMs.length === 0) return null;
   if (estimatesMs.every((t) => t > slaMs)) return { desired: n + 1 };
   const sensitivity = sensitivityPercent / 100;
@@ -49,10 +55,16 @@ export function thresholdsFor(kind: ModelKind, target: Exclude<OptimizationTarge
 }
 
 /** `throughput` / `latency`: up by one if any engine is above, down by one if all are below and n > 1. */
-export function thresholdVerdict(ratios: readonly number[], t: Thresholds, n: number, minEndpoint: number): RuleVerdict {
+export function thresholdVerdict(
+  ratios: readonly number[],
+  t: Thresholds,
+  n: number,
+  minEndpoint: number,
+): RuleVerdict {
   if (ratios.length === 0) return null;
   if (ratios.some((r) => (t.upInclusive ? r >= t.up : r > t.up))) return { desired: n + 1 };
-  if (n > 1 && ratios.every((r) => (t.downInclusive ? r <= t.down : r < t.down))) return { desired: Math.max(n - 1, minEndpoint) };
+  if (n > 1 && ratios.every((r) => (t.downInclusive ? r <= t.down : r < t.down)))
+    return { desired: Math.max(n - 1, minEndpoint) };
   return null;
 }
 
@@ -60,7 +72,12 @@ export function thresholdVerdict(ratios: readonly number[], t: Thresholds, n: nu
  * Final clamp: at least `minEndpoint`, and at most what `maxGpuBudget` allows. Returns the
  * count and whether the budget cut it.
  */
-export function clampReplicas(desired: number, minEndpoint: number, maxGpuBudget: number, gpusPerReplica: number): { desired: number; budgetCapped: boolean } {
+export function clampReplicas(
+  desired: number,
+  minEndpoint: number,
+  maxGpuBudget: number,
+  gpusPerReplica: number,
+): { desired: number; budgetCapped: boolean } {
   let d = Math.max(desired, minEndpoint);
   const ceiling = Math.floor(maxGpuBudget / gpusPerReplica);
   const budgetCapped = d > ceiling;

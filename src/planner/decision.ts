@@ -23,8 +23,17 @@ export type DecisionReason =
   | "max_gpu_budget";
 
 export const DECISION_REASONS: readonly DecisionReason[] = [
-  "disabled", "scale_in_progress", "no_fpm_data", "worker_count_mismatch", "insufficient_data",
-  "fit_rejected", "scale_up", "scale_down", "no_change", "idle_scale_down", "max_gpu_budget",
+  "disabled",
+  "scale_in_progress",
+  "no_fpm_data",
+  "worker_count_mismatch",
+  "insufficient_data",
+  "fit_rejected",
+  "scale_up",
+  "scale_down",
+  "no_change",
+  "idle_scale_down",
+  "max_gpu_budget",
 ];
 
 export type DecisionDirection = "up" | "down" | "hold";

@@ -81,7 +81,15 @@ export class FpmPlanner {
     this.namespace = opts.namespace ?? ((opts.env ?? process.env).DYN_NAMESPACE || "dynamo");
     this.metrics = opts.metrics ?? new PlannerMetrics();
     for (const c of opts.components) {
-      this.planners.set(c.component, new ComponentPlanner({ component: c.component, kind: c.kind, config: opts.config, maxEngines: opts.maxEngines }));
+      this.planners.set(
+        c.component,
+        new ComponentPlanner({
+          component: c.component,
+          kind: c.kind,
+          config: opts.config,
+          maxEngines: opts.maxEngines,
+        }),
+      );
     }
     const parity = opts.config.mode === "parity";
     this.subscriber = new FpmEventSubscriber({
@@ -96,7 +104,13 @@ export class FpmPlanner {
       now: this.now,
     });
     this.subscriber.onEngineEvent((e) => this.onEngineEvent(e));
-    this.connector = opts.connector ?? new VirtualConnector({ connection: opts.connection, namespace: this.namespace, logger: this.logger.child("connector") });
+    this.connector =
+      opts.connector ??
+      new VirtualConnector({
+        connection: opts.connection,
+        namespace: this.namespace,
+        logger: this.logger.child("connector"),
+      });
   }
 
   /** Subscribes and ticks every `loadAdjustmentIntervalS`. */
@@ -121,18 +135,26 @@ export class FpmPlanner {
       const live = { component, liveWorkers: workers.size };
       let d: PlannerDecision;
       try {
-        d = planner.tick({ nowMs, engines: tracked, replicas: this.connector.replicas(live), scaleInProgress: this.connector.scaleInProgress(live, nowMs) });
+        d = planner.tick({
+          nowMs,
+          engines: tracked,
+          replicas: this.connector.replicas(live),
+          scaleInProgress: this.connector.scaleInProgress(live, nowMs),
+        });
       } catch (err) {
         // A bug in one component's tick must not stop the planner; it is logged and the tick skipped.
         this.logger.limited("tick-failed", "error", "tick failed", { component, error: String(err) });
         continue;
       }
-      const p = this.connector.apply(d, nowMs).catch((err) => this.logger.limited("apply-failed", "error", "connector failed", { error: String(err) }));
+      const p = this.connector
+        .apply(d, nowMs)
+        .catch((err) => this.logger.limited("apply-failed", "error", "connector failed", { error: String(err) }));
       this.applying.add(p);
       void p.finally(() => this.applying.delete(p));
       this.metrics.recordDecision(d, (w, r) => this.subscriber.get(component, w, r)?.fpm);
       this.metrics.recordColdStart(component, planner.coldStartSkipped);
-      if (d.direction !== "hold") this.logger.info("scaling decision", { component, replicas: d.replicas, desired: d.desired, reason: d.reason });
+      if (d.direction !== "hold")
+        this.logger.info("scaling decision", { component, replicas: d.replicas, desired: d.desired, reason: d.reason });
       this.opts.onDecision?.(d);
       out.push(d);
     }
@@ -149,7 +171,14 @@ export class FpmPlanner {
     const late = this.lastTickMs !== null && this.now() - this.lastTickMs > 3 * interval;
     const closed = this.opts.connection?.isClosed() ?? false;
     const s = this.subscriber.stats();
-    return { healthy: !late && !closed, nats: closed ? "closed" : "ok", ticks: this.ticks, engines: s.engines, mode: this.opts.config.mode, connector: this.connector.name };
+    return {
+      healthy: !late && !closed,
+      nats: closed ? "closed" : "ok",
+      ticks: this.ticks,
+      engines: s.engines,
+      mode: this.opts.config.mode,
+      connector: this.connector.name,
+    };
   }
 
   async stop(): Promise<void> {

@@ -31,7 +31,11 @@ export function fitOls(xs: ArrayLike<number>, ys: ArrayLike<number>, ndim: 1 | 2
   mx[0] /= n;
   mx[1] /= n;
   // Centred cross-products: A = Xc^T Xc, g = Xc^T yc.
-  let a00 = 0, a01 = 0, a11 = 0, g0 = 0, g1 = 0;
+  let a00 = 0,
+    a01 = 0,
+    a11 = 0,
+    g0 = 0,
+    g1 = 0;
   for (let i = 0; i < n; i++) {
     const yc = ys[i] - my;
     const x0 = xs[i * ndim] - mx[0];
@@ -67,11 +71,13 @@ function solve2(a: number, b: number, c: number, g0: number, g1: number): number
   // Cut-off on singular values relative to the largest (LAPACK's default rcond is machine epsilon).
   if (Math.sqrt(l2) > EPS * Math.sqrt(l1) * 2) {
     // Full rank: scale columns to unit diagonal before Cramer's rule, for conditioning.
-    const sa = Math.sqrt(a), sc = Math.sqrt(c);
+    const sa = Math.sqrt(a),
+      sc = Math.sqrt(c);
     const r = b / (sa * sc);
     const det = 1 - r * r;
     if (det > 0 && Number.isFinite(det)) {
-      const h0 = g0 / sa, h1 = g1 / sc;
+      const h0 = g0 / sa,
+        h1 = g1 / sc;
       const w0 = (h0 - r * h1) / det;
       const w1 = (h1 - r * h0) / det;
       return [w0 / sa, w1 / sc];
@@ -79,9 +85,16 @@ function solve2(a: number, b: number, c: number, g0: number, g1: number): number
   }
   // Rank one: A ~ l1 u u^T, so w = u (u . g) / l1.
   // (b, l1 - a) and (l1 - c, b) are both eigenvectors of l1; take the longer one for accuracy.
-  let u0 = b, u1 = l1 - a;
-  if (Math.hypot(l1 - c, b) > Math.hypot(u0, u1)) { u0 = l1 - c; u1 = b; }
-  if (u0 === 0 && u1 === 0) { u0 = a >= c ? 1 : 0; u1 = a >= c ? 0 : 1; }
+  let u0 = b,
+    u1 = l1 - a;
+  if (Math.hypot(l1 - c, b) > Math.hypot(u0, u1)) {
+    u0 = l1 - c;
+    u1 = b;
+  }
+  if (u0 === 0 && u1 === 0) {
+    u0 = a >= c ? 1 : 0;
+    u1 = a >= c ? 0 : 1;
+  }
   const norm = Math.hypot(u0, u1);
   u0 /= norm;
   u1 /= norm;

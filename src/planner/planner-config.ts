@@ -75,7 +75,8 @@ function positive(name: string, v: number | undefined, integer: boolean): void {
 export function resolvePlannerConfig(partial: Partial<PlannerConfig> = {}): PlannerConfig {
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
   const c: PlannerConfig = { ...DEFAULT_PLANNER_CONFIG, ...defined };
-  if (c.mode !== "default" && c.mode !== "parity") throw new ConfigError(`mode must be default or parity, got ${c.mode}`);
+  if (c.mode !== "default" && c.mode !== "parity")
+    throw new ConfigError(`mode must be default or parity, got ${c.mode}`);
   if (!["sla", "throughput", "latency"].includes(c.optimizationTarget)) {
     throw new ConfigError(`optimization_target must be sla, throughput or latency, got ${c.optimizationTarget}`);
   }
@@ -93,16 +94,26 @@ export function resolvePlannerConfig(partial: Partial<PlannerConfig> = {}): Plan
   positive("max_kv_tokens", c.maxKvTokens, true);
   const root = Math.round(Math.sqrt(c.fpmSampleBucketSize));
   if (root * root !== c.fpmSampleBucketSize) {
-    throw new ConfigError(`fpm_sample_bucket_size must be a perfect square (2-D models use its root per axis), got ${c.fpmSampleBucketSize}; try ${root * root || 1}`);
+    throw new ConfigError(
+      `fpm_sample_bucket_size must be a perfect square (2-D models use its root per axis), got ${c.fpmSampleBucketSize}; try ${root * root || 1}`,
+    );
   }
-  if (!Number.isInteger(c.loadScalingDownSensitivity) || c.loadScalingDownSensitivity < 0 || c.loadScalingDownSensitivity > 100) {
-    throw new ConfigError(`load_scaling_down_sensitivity must be an integer percent 0..100, got ${c.loadScalingDownSensitivity}`);
+  if (
+    !Number.isInteger(c.loadScalingDownSensitivity) ||
+    c.loadScalingDownSensitivity < 0 ||
+    c.loadScalingDownSensitivity > 100
+  ) {
+    throw new ConfigError(
+      `load_scaling_down_sensitivity must be an integer percent 0..100, got ${c.loadScalingDownSensitivity}`,
+    );
   }
   if (!Number.isInteger(c.coldStartIterations) || c.coldStartIterations < 0) {
     throw new ConfigError(`cold_start_iterations must be an integer >= 0, got ${c.coldStartIterations}`);
   }
   if (c.minEndpoint * c.gpusPerReplica > c.maxGpuBudget) {
-    throw new ConfigError(`min_endpoint (${c.minEndpoint}) x gpus_per_replica (${c.gpusPerReplica}) exceeds max_gpu_budget (${c.maxGpuBudget}); raise the budget or lower the floor`);
+    throw new ConfigError(
+      `min_endpoint (${c.minEndpoint}) x gpus_per_replica (${c.gpusPerReplica}) exceeds max_gpu_budget (${c.maxGpuBudget}); raise the budget or lower the floor`,
+    );
   }
   return c;
 }
@@ -111,14 +122,20 @@ export function resolvePlannerConfig(partial: Partial<PlannerConfig> = {}): Plan
 export function checkComponentRequirements(c: PlannerConfig, kind: ModelKind): void {
   if (c.optimizationTarget === "sla") {
     if (kind !== "decode" && c.maxNumBatchedTokens === undefined) {
-      throw new ConfigError(`optimization_target sla on a ${kind} component needs max_num_batched_tokens (the engine's --max-num-batched-tokens)`);
+      throw new ConfigError(
+        `optimization_target sla on a ${kind} component needs max_num_batched_tokens (the engine's --max-num-batched-tokens)`,
+      );
     }
     return;
   }
   if (kind === "prefill" && c.contextLength === undefined) {
-    throw new ConfigError(`optimization_target ${c.optimizationTarget} on a prefill component needs context_length (the engine's max model length)`);
+    throw new ConfigError(
+      `optimization_target ${c.optimizationTarget} on a prefill component needs context_length (the engine's max model length)`,
+    );
   }
   if (kind !== "prefill" && c.maxKvTokens === undefined) {
-    throw new ConfigError(`optimization_target ${c.optimizationTarget} on a ${kind} component needs max_kv_tokens (the engine's KV cache capacity in tokens)`);
+    throw new ConfigError(
+      `optimization_target ${c.optimizationTarget} on a ${kind} component needs max_kv_tokens (the engine's KV cache capacity in tokens)`,
+    );
   }
 }

@@ -84,15 +84,40 @@ const CONFIG_KEYS: Record<string, [keyof PlannerConfig, "number" | "string" | "b
   cold_start_iterations: ["coldStartIterations", "number"],
   enable_load_scaling: ["enableLoadScaling", "boolean"],
 };
-const OTHER_KEYS = ["namespace", "components", "stale_after_ms", "max_engines", "connector", "scale_command", "command_timeout", "scale_timeout", "decisions_subject", "replicas_subject", "decisions_file", "metrics_port", "metrics_host"];
+const OTHER_KEYS = [
+  "namespace",
+  "components",
+  "stale_after_ms",
+  "max_engines",
+  "connector",
+  "scale_command",
+  "command_timeout",
+  "scale_timeout",
+  "decisions_subject",
+  "replicas_subject",
+  "decisions_file",
+  "metrics_port",
+  "metrics_host",
+];
 
 /** Flag name -> config key, for the flags that set a PlannerConfig field. */
 const FLAG_KEYS: Array<[keyof PlannerCliFlags, string]> = [
-  ["mode", "mode"], ["optimizationTarget", "optimization_target"], ["loadAdjustmentInterval", "load_adjustment_interval"],
-  ["maxNumFpmSamples", "max_num_fpm_samples"], ["fpmSampleBucketSize", "fpm_sample_bucket_size"], ["loadMinObservations", "load_min_observations"],
-  ["loadScalingDownSensitivity", "load_scaling_down_sensitivity"], ["ttft", "ttft"], ["itl", "itl"], ["minEndpoint", "min_endpoint"],
-  ["maxGpuBudget", "max_gpu_budget"], ["gpusPerReplica", "gpus_per_replica"], ["maxNumBatchedTokens", "max_num_batched_tokens"],
-  ["contextLength", "context_length"], ["maxKvTokens", "max_kv_tokens"], ["coldStartIterations", "cold_start_iterations"],
+  ["mode", "mode"],
+  ["optimizationTarget", "optimization_target"],
+  ["loadAdjustmentInterval", "load_adjustment_interval"],
+  ["maxNumFpmSamples", "max_num_fpm_samples"],
+  ["fpmSampleBucketSize", "fpm_sample_bucket_size"],
+  ["loadMinObservations", "load_min_observations"],
+  ["loadScalingDownSensitivity", "load_scaling_down_sensitivity"],
+  ["ttft", "ttft"],
+  ["itl", "itl"],
+  ["minEndpoint", "min_endpoint"],
+  ["maxGpuBudget", "max_gpu_budget"],
+  ["gpusPerReplica", "gpus_per_replica"],
+  ["maxNumBatchedTokens", "max_num_batched_tokens"],
+  ["contextLength", "context_length"],
+  ["maxKvTokens", "max_kv_tokens"],
+  ["coldStartIterations", "cold_start_iterations"],
 ];
 
 const num = (text: string, what: string) => numberOption(text, what);
@@ -100,9 +125,13 @@ const num = (text: string, what: string) => numberOption(text, what);
 /** `name[:kind]`; kind defaults from the name (prefill, decode) or agg. */
 export function parseComponent(spec: string): PlannedComponent {
   const [name, kind, extra] = spec.split(":");
-  if (!name || extra !== undefined) throw new ConfigError(`--component must be name[:prefill|decode|agg], got ${JSON.stringify(spec)}`);
+  if (!name || extra !== undefined)
+    throw new ConfigError(`--component must be name[:prefill|decode|agg], got ${JSON.stringify(spec)}`);
   const k = (kind ?? (name === "prefill" || name === "decode" ? name : "agg")) as ModelKind;
-  if (!["prefill", "decode", "agg"].includes(k)) throw new ConfigError(`component kind must be prefill, decode or agg, got ${JSON.stringify(kind)} in ${JSON.stringify(spec)}`);
+  if (!["prefill", "decode", "agg"].includes(k))
+    throw new ConfigError(
+      `component kind must be prefill, decode or agg, got ${JSON.stringify(kind)} in ${JSON.stringify(spec)}`,
+    );
   return { component: name, kind: k };
 }
 
@@ -119,13 +148,20 @@ function readConfigFile(path: string): Record<string, unknown> {
   } catch (err) {
     throw new ConfigError(`--config ${path} is not valid JSON: ${(err as Error).message}`);
   }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ConfigError(`--config ${path} must hold a JSON object`);
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    throw new ConfigError(`--config ${path} must hold a JSON object`);
   const unknown = Object.keys(v).filter((k) => !(k in CONFIG_KEYS) && !OTHER_KEYS.includes(k));
-  if (unknown.length > 0) throw new ConfigError(`--config ${path}: unknown key(s) ${unknown.join(", ")}; known: ${[...Object.keys(CONFIG_KEYS), ...OTHER_KEYS].join(", ")}`);
+  if (unknown.length > 0)
+    throw new ConfigError(
+      `--config ${path}: unknown key(s) ${unknown.join(", ")}; known: ${[...Object.keys(CONFIG_KEYS), ...OTHER_KEYS].join(", ")}`,
+    );
   return v as Record<string, unknown>;
 }
 
-export function plannerOptionsFromFlags(flags: PlannerCliFlags, env: NodeJS.ProcessEnv = process.env): PlannerCommandOptions {
+export function plannerOptionsFromFlags(
+  flags: PlannerCliFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): PlannerCommandOptions {
   const file = flags.config ? readConfigFile(flags.config) : {};
   const partial: Partial<PlannerConfig> = {};
   const set = (key: string, raw: unknown, where: string) => {
@@ -162,7 +198,8 @@ export function plannerOptionsFromFlags(flags: PlannerCliFlags, env: NodeJS.Proc
 
   let specs: string[] = flags.component ?? [];
   if (specs.length === 0 && file.components !== undefined) {
-    if (!Array.isArray(file.components) || !file.components.every((c) => typeof c === "string")) throw new ConfigError("config key components must be an array of \"name[:kind]\" strings");
+    if (!Array.isArray(file.components) || !file.components.every((c) => typeof c === "string"))
+      throw new ConfigError('config key components must be an array of "name[:kind]" strings');
     specs = file.components as string[];
   }
   if (specs.length === 0) specs = ["backend:agg"];
@@ -172,19 +209,30 @@ export function plannerOptionsFromFlags(flags: PlannerCliFlags, env: NodeJS.Proc
   for (const c of components) checkComponentRequirements(config, c.kind);
 
   const connector = str(flags.connector, "connector") ?? "virtual";
-  if (connector !== "virtual" && connector !== "command") throw new ConfigError(`--connector must be virtual or command, got ${connector}`);
+  if (connector !== "virtual" && connector !== "command")
+    throw new ConfigError(`--connector must be virtual or command, got ${connector}`);
   const scaleCommand = str(flags.scaleCommand, "scale_command");
-  if (connector === "command" && !scaleCommand) throw new ConfigError("--connector command needs --scale-command, e.g. 'kubectl scale deployment/{component} --replicas={replicas}'");
+  if (connector === "command" && !scaleCommand)
+    throw new ConfigError(
+      "--connector command needs --scale-command, e.g. 'kubectl scale deployment/{component} --replicas={replicas}'",
+    );
 
-  const metricsText = flags.metricsPort ?? (file.metrics_port !== undefined ? String(file.metrics_port) : undefined) ?? (env.DYN_SYSTEM_PORT?.trim() || undefined);
+  const metricsText =
+    flags.metricsPort ??
+    (file.metrics_port !== undefined ? String(file.metrics_port) : undefined) ??
+    (env.DYN_SYSTEM_PORT?.trim() || undefined);
   let metricsPort: number | null = null;
   if (metricsText !== undefined) {
     const p = num(metricsText, "--metrics-port");
-    if (!Number.isInteger(p) || p < -1 || p > 65535) throw new ConfigError(`--metrics-port (or DYN_SYSTEM_PORT) must be a port 0..65535 or -1 to disable, got ${metricsText}`);
+    if (!Number.isInteger(p) || p < -1 || p > 65535)
+      throw new ConfigError(
+        `--metrics-port (or DYN_SYSTEM_PORT) must be a port 0..65535 or -1 to disable, got ${metricsText}`,
+      );
     metricsPort = p === -1 ? null : p;
   }
   const maxEngines = numOpt(flags.maxEngines, "max_engines", 10_000, "--max-engines");
-  if (!Number.isInteger(maxEngines) || maxEngines < 1) throw new ConfigError(`--max-engines must be a positive integer, got ${maxEngines}`);
+  if (!Number.isInteger(maxEngines) || maxEngines < 1)
+    throw new ConfigError(`--max-engines must be a positive integer, got ${maxEngines}`);
 
   return {
     config,

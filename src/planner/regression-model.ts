@@ -49,7 +49,10 @@ export abstract class RegressionModel {
   fitsRejected = 0;
   private readonly xbuf: number[];
 
-  constructor(readonly ndim: 1 | 2, opts: RegressionModelOptions = {}) {
+  constructor(
+    readonly ndim: 1 | 2,
+    opts: RegressionModelOptions = {},
+  ) {
     this.maxSamples = opts.maxSamples ?? 64;
     this.minObservations = opts.minObservations ?? 5;
     this.store = new BucketedSampleStore({ ndim, bucketCount: opts.bucketCount ?? 16, maxSamples: this.maxSamples });

@@ -28,7 +28,11 @@ export interface TraceTick {
 }
 
 /** Replays `lines` (JSON text, one tick each); calls `emit` with every decision. */
-export function replayTrace(lines: Iterable<string>, config: PlannerConfig, emit: (d: PlannerDecision) => void): number {
+export function replayTrace(
+  lines: Iterable<string>,
+  config: PlannerConfig,
+  emit: (d: PlannerDecision) => void,
+): number {
   const planners = new Map<string, ComponentPlanner>();
   let n = 0;
   let lineNo = 0;
@@ -42,7 +46,9 @@ export function replayTrace(lines: Iterable<string>, config: PlannerConfig, emit
       throw new ConfigError(`trace line ${lineNo} is not JSON: ${(err as Error).message}`);
     }
     if (!["prefill", "decode", "agg"].includes(t.kind) || !Array.isArray(t.engines) || !Number.isInteger(t.replicas)) {
-      throw new ConfigError(`trace line ${lineNo}: needs kind (prefill|decode|agg), integer replicas and an engines array`);
+      throw new ConfigError(
+        `trace line ${lineNo}: needs kind (prefill|decode|agg), integer replicas and an engines array`,
+      );
     }
     let p = planners.get(t.component);
     if (!p) {
@@ -55,7 +61,9 @@ export function replayTrace(lines: Iterable<string>, config: PlannerConfig, emit
         const fpm = fpmFromJson(e);
         return { workerId: fpm.workerId, dpRank: fpm.dpRank, fpm };
       } catch (err) {
-        throw new ConfigError(`trace line ${lineNo}, engine ${i}: not a ForwardPassMetrics object: ${(err as Error).message.slice(0, 200)}`);
+        throw new ConfigError(
+          `trace line ${lineNo}, engine ${i}: not a ForwardPassMetrics object: ${(err as Error).message.slice(0, 200)}`,
+        );
       }
     });
     if (config.mode === "default") for (const e of engines) p.ingest(e.fpm, nowMs);

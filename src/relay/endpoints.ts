@@ -4,7 +4,13 @@
  * or explicit `--zmq-endpoint`s (tcp or ipc) where `{rank}` is replaced by each rank.
  * Everything is checked at start: a bad endpoint is a `ConfigError` (exit code 2).
  */
-import { checkFpmPort, checkZmqEndpoint, type FpmEndpoint, parseTcpEndpoint, vllmEndpoint } from "../engine/endpoints.js";
+import {
+  checkFpmPort,
+  checkZmqEndpoint,
+  type FpmEndpoint,
+  parseTcpEndpoint,
+  vllmEndpoint,
+} from "../engine/endpoints.js";
 import { ConfigError } from "../util/errors.js";
 
 /** At most this many ranks per relay: a relay runs beside one worker. */
@@ -24,7 +30,8 @@ export interface RelayEndpointSpec {
 }
 
 function checkInt(value: number, min: number, max: number, what: string): void {
-  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${what} must be an integer in ${min}..${max}, got ${value}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new ConfigError(`${what} must be an integer in ${min}..${max}, got ${value}`);
 }
 
 /** Parses a decimal integer option; anything else is a `ConfigError` naming `what`. */
@@ -61,13 +68,16 @@ export function resolveRelayEndpoints(spec: RelayEndpointSpec): FpmEndpoint[] {
       out.push({ dpRank: r, url: vllmEndpoint(spec.basePort, r, spec.host) });
     }
   } else {
-    throw new ConfigError("no engine endpoint: set DYN_FORWARDPASS_METRIC_PORT (or --base-port) as the vLLM worker does, or give --zmq-endpoint tcp://host:port / ipc://path.{rank}");
+    throw new ConfigError(
+      "no engine endpoint: set DYN_FORWARDPASS_METRIC_PORT (or --base-port) as the vLLM worker does, or give --zmq-endpoint tcp://host:port / ipc://path.{rank}",
+    );
   }
   const seenUrls = new Set<string>();
   const seenRanks = new Set<number>();
   for (const e of out) {
     if (seenUrls.has(e.url)) throw new ConfigError(`endpoint ${e.url} is given twice`);
-    if (seenRanks.has(e.dpRank)) throw new ConfigError(`dp_rank ${e.dpRank} has two endpoints; give one endpoint per rank`);
+    if (seenRanks.has(e.dpRank))
+      throw new ConfigError(`dp_rank ${e.dpRank} has two endpoints; give one endpoint per rank`);
     seenUrls.add(e.url);
     seenRanks.add(e.dpRank);
   }
@@ -83,7 +93,10 @@ const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
  * connect to itself (TCP simultaneous open) and hold the port, and the engine's bind then
  * fails with "Address already in use". The relay warns about these at start.
  */
-export function endpointsInEphemeralRange(endpoints: readonly FpmEndpoint[], [low, high]: [number, number]): FpmEndpoint[] {
+export function endpointsInEphemeralRange(
+  endpoints: readonly FpmEndpoint[],
+  [low, high]: [number, number],
+): FpmEndpoint[] {
   return endpoints.filter((e) => {
     const tcp = parseTcpEndpoint(e.url);
     return tcp !== null && LOOPBACK_HOSTS.has(tcp.host) && tcp.port >= low && tcp.port <= high;

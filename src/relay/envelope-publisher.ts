@@ -63,9 +63,14 @@ export class EnvelopePublisher {
   private batch: BufferedEnvelope[] = [];
   private readonly evict = (e: BufferedEnvelope) => {
     this.rankOf(e.dpRank).counters.dropped.nats_unavailable++;
-    this.logger.limited("nats-unavailable", "warn", "NATS unavailable and the outage buffer is full: dropping the oldest envelopes", {
-      maxBufferedBytes: this.buffer.maxBytes,
-    });
+    this.logger.limited(
+      "nats-unavailable",
+      "warn",
+      "NATS unavailable and the outage buffer is full: dropping the oldest envelopes",
+      {
+        maxBufferedBytes: this.buffer.maxBytes,
+      },
+    );
   };
   private readonly unsubscribe: () => void;
 
@@ -137,7 +142,11 @@ export class EnvelopePublisher {
       this.conn.nc.publish(this.subject, bytes);
     } catch (err) {
       counters.dropped.publish_error++;
-      this.logger.limited("publish-error", "warn", "NATS refused an envelope", { dpRank, bytes: bytes.length, error: (err as Error).message });
+      this.logger.limited("publish-error", "warn", "NATS refused an envelope", {
+        dpRank,
+        bytes: bytes.length,
+        error: (err as Error).message,
+      });
       return false;
     }
     counters.forwarded++;
@@ -154,7 +163,8 @@ export class EnvelopePublisher {
     }
     this.metrics.bufferedBytes = this.buffer.bytes;
     this.metrics.bufferedMessages = this.buffer.length;
-    if (held > 0 && this.buffer.length === 0) this.logger.info("published the envelopes held during the NATS outage", { envelopes: held });
+    if (held > 0 && this.buffer.length === 0)
+      this.logger.info("published the envelopes held during the NATS outage", { envelopes: held });
   }
 
   /** Counts whatever is still held as `nats_unavailable` (called at shutdown, after `flushBatch` and `drain`). */
@@ -163,7 +173,8 @@ export class EnvelopePublisher {
     for (const e of left) this.rankOf(e.dpRank).counters.dropped.nats_unavailable++;
     this.metrics.bufferedBytes = 0;
     this.metrics.bufferedMessages = 0;
-    if (left.length > 0) this.logger.warn("stopping with NATS unavailable: envelopes not published", { envelopes: left.length });
+    if (left.length > 0)
+      this.logger.warn("stopping with NATS unavailable: envelopes not published", { envelopes: left.length });
     return left.length;
   }
 

@@ -83,7 +83,14 @@ export class RankEnvelopeWriter {
   write(sequence: number, publishedAtMs: number, payload: Uint8Array): Uint8Array {
     const n = payload.length;
     const binHeader = n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
-    const size = this.head.length + uintSize(sequence) + this.mid.length + uintSize(publishedAtMs) + this.tail.length + binHeader + n;
+    const size =
+      this.head.length +
+      uintSize(sequence) +
+      this.mid.length +
+      uintSize(publishedAtMs) +
+      this.tail.length +
+      binHeader +
+      n;
     // Every byte is written below; allocUnsafe takes small buffers from Node's pool (no malloc each).
     const out = Buffer.allocUnsafe(size);
     out.set(this.head, 0);

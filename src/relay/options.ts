@@ -71,21 +71,49 @@ export interface RelayCommandOptions {
 
 function positive(value: number | undefined, fallback: number, what: string, max = Number.MAX_SAFE_INTEGER): number {
   const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < 1 || v > max) throw new ConfigError(`${what} must be an integer in 1..${max}, got ${v}`);
+  if (!Number.isInteger(v) || v < 1 || v > max)
+    throw new ConfigError(`${what} must be an integer in 1..${max}, got ${v}`);
   return v;
 }
 
 /** Checks library options and fills their defaults. */
-export function resolveRelayOptions(opts: FpmEventRelayOptions): Required<Omit<FpmEventRelayOptions, "logger" | "publisherIdForRank" | "scope">> & Pick<FpmEventRelayOptions, "logger" | "publisherIdForRank" | "scope"> {
-  if (!opts.endpoints || opts.endpoints.length === 0) throw new ConfigError("the relay needs at least one engine endpoint");
+export function resolveRelayOptions(
+  opts: FpmEventRelayOptions,
+): Required<Omit<FpmEventRelayOptions, "logger" | "publisherIdForRank" | "scope">> &
+  Pick<FpmEventRelayOptions, "logger" | "publisherIdForRank" | "scope"> {
+  if (!opts.endpoints || opts.endpoints.length === 0)
+    throw new ConfigError("the relay needs at least one engine endpoint");
   return {
     ...opts,
     validate: opts.validate ?? true,
-    maxPayloadBytes: positive(opts.maxPayloadBytes, RELAY_DEFAULTS.maxPayloadBytes, "--max-payload-bytes", 64 * 1024 * 1024),
-    maxBufferedBytes: positive(opts.maxBufferedBytes, RELAY_DEFAULTS.maxBufferedBytes, "--max-buffered-bytes", 4 * 1024 * 1024 * 1024),
-    receiveHighWaterMark: positive(opts.receiveHighWaterMark, RELAY_DEFAULTS.receiveHighWaterMark, "--receive-hwm", 10_000_000),
-    zmqReconnectIntervalMs: positive(opts.zmqReconnectIntervalMs, RELAY_DEFAULTS.zmqReconnectIntervalMs, "zmqReconnectIntervalMs"),
-    zmqReconnectMaxIntervalMs: positive(opts.zmqReconnectMaxIntervalMs, RELAY_DEFAULTS.zmqReconnectMaxIntervalMs, "zmqReconnectMaxIntervalMs"),
+    maxPayloadBytes: positive(
+      opts.maxPayloadBytes,
+      RELAY_DEFAULTS.maxPayloadBytes,
+      "--max-payload-bytes",
+      64 * 1024 * 1024,
+    ),
+    maxBufferedBytes: positive(
+      opts.maxBufferedBytes,
+      RELAY_DEFAULTS.maxBufferedBytes,
+      "--max-buffered-bytes",
+      4 * 1024 * 1024 * 1024,
+    ),
+    receiveHighWaterMark: positive(
+      opts.receiveHighWaterMark,
+      RELAY_DEFAULTS.receiveHighWaterMark,
+      "--receive-hwm",
+      10_000_000,
+    ),
+    zmqReconnectIntervalMs: positive(
+      opts.zmqReconnectIntervalMs,
+      RELAY_DEFAULTS.zmqReconnectIntervalMs,
+      "zmqReconnectIntervalMs",
+    ),
+    zmqReconnectMaxIntervalMs: positive(
+      opts.zmqReconnectMaxIntervalMs,
+      RELAY_DEFAULTS.zmqReconnectMaxIntervalMs,
+      "zmqReconnectMaxIntervalMs",
+    ),
   };
 }
 
@@ -102,18 +130,29 @@ export function relayOptionsFromFlags(flags: RelayCliFlags, env: NodeJS.ProcessE
   const basePortText = flags.basePort ?? (env.DYN_FORWARDPASS_METRIC_PORT?.trim() || undefined);
   const endpoints = resolveRelayEndpoints({
     zmqEndpoints: flags.zmqEndpoint,
-    basePort: parseIntOption(basePortText, flags.basePort !== undefined ? "--base-port" : "DYN_FORWARDPASS_METRIC_PORT"),
+    basePort: parseIntOption(
+      basePortText,
+      flags.basePort !== undefined ? "--base-port" : "DYN_FORWARDPASS_METRIC_PORT",
+    ),
     dpStart: parseIntOption(flags.dpStart, "--dp-start"),
     dpSize: parseIntOption(flags.dpSize, "--dp-size"),
   });
-  const scope = resolveFpmScope({ namespace: flags.namespace, component: flags.component, endpoint: flags.endpoint }, env);
+  const scope = resolveFpmScope(
+    { namespace: flags.namespace, component: flags.component, endpoint: flags.endpoint },
+    env,
+  );
   for (const [name, value] of Object.entries(scope)) {
     if (value !== undefined && value.length === 0) throw new ConfigError(`--${name} must not be empty`);
   }
   const metricsPortText = flags.metricsPort ?? (env.DYN_SYSTEM_PORT?.trim() || undefined);
-  const metricsPortRaw = parseIntOption(metricsPortText, flags.metricsPort !== undefined ? "--metrics-port" : "DYN_SYSTEM_PORT");
+  const metricsPortRaw = parseIntOption(
+    metricsPortText,
+    flags.metricsPort !== undefined ? "--metrics-port" : "DYN_SYSTEM_PORT",
+  );
   if (metricsPortRaw !== undefined && (metricsPortRaw < -1 || metricsPortRaw > 65535)) {
-    throw new ConfigError(`${flags.metricsPort !== undefined ? "--metrics-port" : "DYN_SYSTEM_PORT"} must be a port in 0..65535 (0 picks a free one), or -1 to disable; got ${metricsPortRaw}`);
+    throw new ConfigError(
+      `${flags.metricsPort !== undefined ? "--metrics-port" : "DYN_SYSTEM_PORT"} must be a port in 0..65535 (0 picks a free one), or -1 to disable; got ${metricsPortRaw}`,
+    );
   }
   const relay: Omit<FpmEventRelayOptions, "logger"> = {
     endpoints,

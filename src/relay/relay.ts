@@ -79,7 +79,13 @@ export class FpmEventRelay {
   }
 
   private openEngines(conn: EventPlaneConnection): void {
-    const publisher = new EnvelopePublisher({ connection: conn, subject: this.subject, maxBufferedBytes: this.opts.maxBufferedBytes, metrics: this.metrics, logger: this.logger });
+    const publisher = new EnvelopePublisher({
+      connection: conn,
+      subject: this.subject,
+      maxBufferedBytes: this.opts.maxBufferedBytes,
+      metrics: this.metrics,
+      logger: this.logger,
+    });
     this.publisher = publisher;
     const pickId = this.opts.publisherIdForRank ?? randomPublisherId;
     for (const endpoint of this.opts.endpoints) {
@@ -98,7 +104,9 @@ export class FpmEventRelay {
       try {
         socket.connect(endpoint.url);
       } catch (err) {
-        throw new ConfigError(`cannot connect to engine endpoint ${endpoint.url}: ${(err as Error).message}`, { cause: err });
+        throw new ConfigError(`cannot connect to engine endpoint ${endpoint.url}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       socket.subscribe();
     }
@@ -112,10 +120,13 @@ export class FpmEventRelay {
     const [low, high] = ephemeralPortRange();
     const risky = endpointsInEphemeralRange(this.opts.endpoints, [low, high]);
     if (risky.length > 0) {
-      this.logger.warn("engine port in the kernel's ephemeral range: if the engine starts after the relay, the relay's reconnects can take the port first and the engine fails to bind; use ports below the range", {
-        endpoints: risky.map((e) => e.url).join(","),
-        ephemeralRange: `${low}-${high}`,
-      });
+      this.logger.warn(
+        "engine port in the kernel's ephemeral range: if the engine starts after the relay, the relay's reconnects can take the port first and the engine fails to bind; use ports below the range",
+        {
+          endpoints: risky.map((e) => e.url).join(","),
+          ephemeralRange: `${low}-${high}`,
+        },
+      );
     }
   }
 
@@ -147,7 +158,11 @@ export class FpmEventRelay {
       } catch (err) {
         if (!this.running || link.socket.closed) return;
         link.counters.receiveErrors++;
-        this.logger.limited(`receive-${link.endpoint.dpRank}`, "warn", "ZMQ receive failed; retrying", { dpRank: link.endpoint.dpRank, error: (err as Error).message, retryInMs: backoff });
+        this.logger.limited(`receive-${link.endpoint.dpRank}`, "warn", "ZMQ receive failed; retrying", {
+          dpRank: link.endpoint.dpRank,
+          error: (err as Error).message,
+          retryInMs: backoff,
+        });
         await new Promise((r) => setTimeout(r, backoff));
         backoff = Math.min(backoff * 2, RECEIVE_BACKOFF_MAX_MS);
         continue;
@@ -161,7 +176,11 @@ export class FpmEventRelay {
 
   private drop(link: RankLink, reason: RelayDropReason, detail: string): void {
     link.counters.dropped[reason]++;
-    this.logger.limited(`drop-${reason}`, "warn", "dropped a message from the engine", { dpRank: link.endpoint.dpRank, reason, detail });
+    this.logger.limited(`drop-${reason}`, "warn", "dropped a message from the engine", {
+      dpRank: link.endpoint.dpRank,
+      reason,
+      detail,
+    });
   }
 
   /** One ZMQ message: check, account, forward. Never throws. */
@@ -181,7 +200,11 @@ export class FpmEventRelay {
         return;
       }
       if (payload.length > this.opts.maxPayloadBytes) {
-        this.drop(link, "oversize", `payload of ${payload.length} bytes over --max-payload-bytes ${this.opts.maxPayloadBytes}`);
+        this.drop(
+          link,
+          "oversize",
+          `payload of ${payload.length} bytes over --max-payload-bytes ${this.opts.maxPayloadBytes}`,
+        );
         return;
       }
       const decoded = decodeFpm(payload, this.scratch);
@@ -193,7 +216,11 @@ export class FpmEventRelay {
       // counter_id 0 means unstamped (older engines), not a mismatch.
       if (counterId !== 0 && counterId !== seq) {
         c.counterIdMismatches++;
-        this.logger.limited("counter-id", "debug", "counter_id differs from the seq frame", { dpRank: link.endpoint.dpRank, seq, counterId });
+        this.logger.limited("counter-id", "debug", "counter_id differs from the seq frame", {
+          dpRank: link.endpoint.dpRank,
+          seq,
+          counterId,
+        });
       }
     }
     this.publisher!.publish(link.source, payload, receivedAt);
@@ -210,7 +237,12 @@ export class FpmEventRelay {
       nats,
       subject: this.subject,
       bufferedBytes: this.publisher?.bufferedBytes ?? 0,
-      engines: this.links.map((l) => ({ dpRank: l.endpoint.dpRank, endpoint: l.endpoint.url, connected: l.counters.engineConnected === 1, lastSeq: l.counters.lastSeq })),
+      engines: this.links.map((l) => ({
+        dpRank: l.endpoint.dpRank,
+        endpoint: l.endpoint.url,
+        connected: l.counters.engineConnected === 1,
+        lastSeq: l.counters.lastSeq,
+      })),
     };
   }
 

@@ -64,7 +64,12 @@ export function parseArrivalsNdjson(text: string): ParsedArrivals {
       continue;
     }
     lastT = o.t;
-    arrivals.push({ atS: o.t, inputTokens: input as number, outputTokens: output as number, cachedTokens: cached as number });
+    arrivals.push({
+      atS: o.t,
+      inputTokens: input as number,
+      outputTokens: output as number,
+      cachedTokens: cached as number,
+    });
   }
   return { arrivals, problems };
 }

@@ -10,7 +10,8 @@ import { parseArrivalsNdjson, type LineProblem } from "./arrival-file.js";
 import { type ArrivalSource, ListArrivals, RateArrivals, type RequestLengths } from "./arrivals.js";
 import { type LoadShape, loadShapeProblem } from "./load-shape.js";
 
-export const ARRIVALS_HELP = "constant:RATE | poisson:RATE | step:BASE:STEP:AT[:UNTIL] | ramp:FROM:TO:START:DURATION | file:PATH.ndjson";
+export const ARRIVALS_HELP =
+  "constant:RATE | poisson:RATE | step:BASE:STEP:AT[:UNTIL] | ramp:FROM:TO:START:DURATION | file:PATH.ndjson";
 
 export interface ParsedArrivalSpec {
   source: ArrivalSource;
@@ -22,11 +23,17 @@ export interface ParsedArrivalSpec {
 
 function num(text: string | undefined, what: string, spec: string): number {
   const v = text === undefined || text.trim() === "" ? NaN : Number(text);
-  if (!Number.isFinite(v) || v < 0) throw new ConfigError(`--arrivals ${spec}: ${what} must be a number >= 0, got ${JSON.stringify(text ?? "")} (forms: ${ARRIVALS_HELP})`);
+  if (!Number.isFinite(v) || v < 0)
+    throw new ConfigError(
+      `--arrivals ${spec}: ${what} must be a number >= 0, got ${JSON.stringify(text ?? "")} (forms: ${ARRIVALS_HELP})`,
+    );
   return v;
 }
 
-export function parseArrivalSpec(spec: string, opts: { lengths: RequestLengths; seed: number; poisson: boolean; endS?: number }): ParsedArrivalSpec {
+export function parseArrivalSpec(
+  spec: string,
+  opts: { lengths: RequestLengths; seed: number; poisson: boolean; endS?: number },
+): ParsedArrivalSpec {
   const [kind, ...rest] = spec.split(":");
   let shape: LoadShape;
   let poisson = opts.poisson;
@@ -39,10 +46,22 @@ export function parseArrivalSpec(spec: string, opts: { lengths: RequestLengths; 
       poisson = true;
       break;
     case "step":
-      shape = { kind: "step", baseRate: num(rest[0], "BASE", spec), stepRate: num(rest[1], "STEP", spec), atS: num(rest[2], "AT", spec), untilS: rest[3] === undefined ? undefined : num(rest[3], "UNTIL", spec) };
+      shape = {
+        kind: "step",
+        baseRate: num(rest[0], "BASE", spec),
+        stepRate: num(rest[1], "STEP", spec),
+        atS: num(rest[2], "AT", spec),
+        untilS: rest[3] === undefined ? undefined : num(rest[3], "UNTIL", spec),
+      };
       break;
     case "ramp":
-      shape = { kind: "ramp", fromRate: num(rest[0], "FROM", spec), toRate: num(rest[1], "TO", spec), startS: num(rest[2], "START", spec), durationS: num(rest[3], "DURATION", spec) };
+      shape = {
+        kind: "ramp",
+        fromRate: num(rest[0], "FROM", spec),
+        toRate: num(rest[1], "TO", spec),
+        startS: num(rest[2], "START", spec),
+        durationS: num(rest[3], "DURATION", spec),
+      };
       break;
     case "file": {
       const path = rest.join(":");
@@ -54,21 +73,30 @@ export function parseArrivalSpec(spec: string, opts: { lengths: RequestLengths; 
       }
       const parsed = parseArrivalsNdjson(text);
       const arrivals = opts.endS === undefined ? parsed.arrivals : parsed.arrivals.filter((a) => a.atS < opts.endS!);
-      return { source: new ListArrivals(arrivals), problems: parsed.problems, description: `${arrivals.length} arrivals from ${path}` };
+      return {
+        source: new ListArrivals(arrivals),
+        problems: parsed.problems,
+        description: `${arrivals.length} arrivals from ${path}`,
+      };
     }
     default:
       throw new ConfigError(`--arrivals ${JSON.stringify(spec)}: unknown form; use ${ARRIVALS_HELP}`);
   }
   const problem = loadShapeProblem(shape);
   if (problem) throw new ConfigError(`--arrivals ${spec}: ${problem}`);
-  return { source: new RateArrivals({ shape, poisson, lengths: opts.lengths, seed: opts.seed, endS: opts.endS }), problems: [], description: `${poisson ? "Poisson" : "evenly spaced"} ${spec}` };
+  return {
+    source: new RateArrivals({ shape, poisson, lengths: opts.lengths, seed: opts.seed, endS: opts.endS }),
+    problems: [],
+    description: `${poisson ? "Poisson" : "evenly spaced"} ${spec}`,
+  };
 }
 
 /** Parses `MIN[:MAX]` token ranges of `--input-tokens` / `--output-tokens`. */
 export function parseTokenRange(text: string, flag: string): [number, number] {
   const parts = text.split(":");
   const nums = parts.map((p) => (/^\d+$/.test(p.trim()) ? Number(p) : NaN));
-  if (parts.length > 2 || nums.some((n) => !Number.isInteger(n) || n < 1)) throw new ConfigError(`${flag} ${JSON.stringify(text)}: give MIN or MIN:MAX, integers >= 1`);
+  if (parts.length > 2 || nums.some((n) => !Number.isInteger(n) || n < 1))
+    throw new ConfigError(`${flag} ${JSON.stringify(text)}: give MIN or MIN:MAX, integers >= 1`);
   const [min, max = min] = nums;
   if (max < min) throw new ConfigError(`${flag} ${text}: MAX is below MIN`);
   return [min, max];

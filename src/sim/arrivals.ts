@@ -67,7 +67,12 @@ export class RateArrivals implements ArrivalSource {
     if (t === null || t >= this.endS) return null;
     this.tS = t;
     const l = this.lengths;
-    return { atS: t, inputTokens: this.rng.int(l.inputMin, l.inputMax), outputTokens: this.rng.int(l.outputMin, l.outputMax), cachedTokens: 0 };
+    return {
+      atS: t,
+      inputTokens: this.rng.int(l.inputMin, l.inputMax),
+      outputTokens: this.rng.int(l.outputMin, l.outputMax),
+      cachedTokens: 0,
+    };
   }
 
   private nextEven(): number | null {

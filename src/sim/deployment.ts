@@ -105,7 +105,16 @@ const TTFT_WINDOW = 4096;
 export class SimulatedDeployment {
   readonly dpRanks: number;
   readonly clock = new EventQueue();
-  readonly totals: DeploymentTotals = { arrivals: 0, routed: 0, rejected: 0, rerouted: 0, finished: 0, forwardPasses: 0, heartbeats: 0, preemptions: 0 };
+  readonly totals: DeploymentTotals = {
+    arrivals: 0,
+    routed: 0,
+    rejected: 0,
+    rerouted: 0,
+    finished: 0,
+    forwardPasses: 0,
+    heartbeats: 0,
+    preemptions: 0,
+  };
   private readonly opts: SimulatedDeploymentOptions;
   private readonly workers: SimWorker[] = [];
   private readonly ttft: number[] = [];
@@ -117,10 +126,13 @@ export class SimulatedDeployment {
   constructor(opts: SimulatedDeploymentOptions) {
     this.opts = opts;
     this.dpRanks = opts.dpRanks ?? 1;
-    if (!Number.isInteger(this.dpRanks) || this.dpRanks < 1) throw new RangeError(`dpRanks must be an integer >= 1, got ${this.dpRanks}`);
+    if (!Number.isInteger(this.dpRanks) || this.dpRanks < 1)
+      throw new RangeError(`dpRanks must be an integer >= 1, got ${this.dpRanks}`);
     const initial = opts.workers ?? 1;
-    if (!Number.isInteger(initial) || initial < 1) throw new RangeError(`workers must be an integer >= 1, got ${initial}`);
-    if (initial > this.maxWorkers()) throw new RangeError(`workers (${initial}) exceeds maxWorkers (${this.maxWorkers()})`);
+    if (!Number.isInteger(initial) || initial < 1)
+      throw new RangeError(`workers must be an integer >= 1, got ${initial}`);
+    if (initial > this.maxWorkers())
+      throw new RangeError(`workers (${initial}) exceeds maxWorkers (${this.maxWorkers()})`);
     // Constructing a scheduler validates its options once, before any worker exists.
     new EngineScheduler(opts.scheduler);
     for (let i = 0; i < initial; i++) this.startWorker(0);
@@ -161,7 +173,9 @@ export class SimulatedDeployment {
 
   /** True when no arrival is left and every engine is idle. */
   drained(): boolean {
-    return this.pending === null && this.workers.every((w) => w.engines.every((e) => !e.busy && !e.scheduler.hasWork()));
+    return (
+      this.pending === null && this.workers.every((w) => w.engines.every((e) => !e.busy && !e.scheduler.hasWork()))
+    );
   }
 
   /** Workers running or starting. */
@@ -189,7 +203,15 @@ export class SimulatedDeployment {
     for (const w of this.workers) {
       if (!w.ready) continue;
       for (const e of w.engines) {
-        out.push({ workerId: w.workerId, dpRank: e.dpRank, slot: w.slot, running: e.scheduler.numRunning(), waiting: e.scheduler.numWaiting(), kvUsedTokens: e.scheduler.kvUsedTokens(), lastWallTimeS: e.lastWallTimeS });
+        out.push({
+          workerId: w.workerId,
+          dpRank: e.dpRank,
+          slot: w.slot,
+          running: e.scheduler.numRunning(),
+          waiting: e.scheduler.numWaiting(),
+          kvUsedTokens: e.scheduler.kvUsedTokens(),
+          lastWallTimeS: e.lastWallTimeS,
+        });
       }
     }
     return out;
@@ -295,7 +317,12 @@ export class SimulatedDeployment {
     this.kick(engine);
   }
 
-  private emit(engine: SimEngine, wallTimeS: number, scheduled: ForwardPassMetrics["scheduledRequests"], queued: ForwardPassMetrics["queuedRequests"]): void {
+  private emit(
+    engine: SimEngine,
+    wallTimeS: number,
+    scheduled: ForwardPassMetrics["scheduledRequests"],
+    queued: ForwardPassMetrics["queuedRequests"],
+  ): void {
     engine.lastEmitS = this.clock.nowS;
     const fpm: ForwardPassMetrics = {
       version: FPM_VERSION,
@@ -306,7 +333,13 @@ export class SimulatedDeployment {
       scheduledRequests: scheduled,
       queuedRequests: queued,
     };
-    this.opts.onForwardPass({ workerId: engine.worker.workerId, dpRank: engine.dpRank, slot: engine.worker.slot, atS: this.clock.nowS, fpm });
+    this.opts.onForwardPass({
+      workerId: engine.worker.workerId,
+      dpRank: engine.dpRank,
+      slot: engine.worker.slot,
+      atS: this.clock.nowS,
+      fpm,
+    });
   }
 
   private emitHeartbeats(everyS: number): void {

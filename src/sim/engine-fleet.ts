@@ -76,7 +76,9 @@ export class SimulatedEngineFleet {
     if (!pub) return; // not bound (yet): like an engine whose publisher has not started
     const seq = pub.stats.nextSeq;
     if (this.sendLogFd !== null) {
-      this.sendLogLines.push(`${ev.workerId} ${ev.dpRank} ${seq} ${(performance.timeOrigin + performance.now()).toFixed(3)}`);
+      this.sendLogLines.push(
+        `${ev.workerId} ${ev.dpRank} ${seq} ${(performance.timeOrigin + performance.now()).toFixed(3)}`,
+      );
       if (this.sendLogLines.length >= SEND_LOG_FLUSH_LINES) this.flushSendLog();
     }
     const { workerId, dpRank, wallTimeS, scheduledRequests, queuedRequests } = ev.fpm;
@@ -121,7 +123,13 @@ export class SimulatedEngineFleet {
     const endpoint = this.endpoint(slot, dpRank);
     // A slot freed a moment ago may still be closing: retry a few times before giving up.
     for (let attempt = 0; attempt < 10; attempt++) {
-      const pub = new FpmPublisher({ endpoint, workerId, dpRank, heartbeatIntervalMs: this.opts.heartbeatIntervalMs, maxQueuedMessages: this.opts.maxQueuedMessages });
+      const pub = new FpmPublisher({
+        endpoint,
+        workerId,
+        dpRank,
+        heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
+        maxQueuedMessages: this.opts.maxQueuedMessages,
+      });
       try {
         await pub.bind();
         this.publishers.set(`${workerId}\u0000${dpRank}`, pub);
@@ -131,7 +139,12 @@ export class SimulatedEngineFleet {
         await pub.close(0).catch(() => undefined);
         if (attempt === 9) {
           this.totals.bindFailures++;
-          this.opts.logger.error("engine could not bind its FPM endpoint; it stays silent", { workerId, dpRank, endpoint, error: (err as Error).message });
+          this.opts.logger.error("engine could not bind its FPM endpoint; it stays silent", {
+            workerId,
+            dpRank,
+            endpoint,
+            error: (err as Error).message,
+          });
           return;
         }
         await new Promise((r) => setTimeout(r, 200));

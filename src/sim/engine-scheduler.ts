@@ -9,7 +9,12 @@
  * `schedule()` plans an iteration and returns its FPM fields; `complete()` applies it
  * when the simulated forward pass ends (tokens sampled, finished requests leave).
  */
-import { emptyQueued, emptyScheduled, type QueuedRequestMetrics, type ScheduledRequestMetrics } from "../schema/forward-pass-metrics.js";
+import {
+  emptyQueued,
+  emptyScheduled,
+  type QueuedRequestMetrics,
+  type ScheduledRequestMetrics,
+} from "../schema/forward-pass-metrics.js";
 import { SimRequest } from "./sim-request.js";
 import { RunningVariance } from "./welford.js";
 
@@ -71,14 +76,22 @@ export class EngineScheduler {
     this.kvCapacityTokens = opts.kvCapacityTokens ?? 65536;
     this.chunkedPrefill = opts.chunkedPrefill ?? true;
     this.maxQueuedRequests = opts.maxQueuedRequests ?? 10_000;
-    for (const [k, v] of Object.entries({ maxNumBatchedTokens: this.maxNumBatchedTokens, maxNumSeqs: this.maxNumSeqs, kvCapacityTokens: this.kvCapacityTokens, maxQueuedRequests: this.maxQueuedRequests })) {
+    for (const [k, v] of Object.entries({
+      maxNumBatchedTokens: this.maxNumBatchedTokens,
+      maxNumSeqs: this.maxNumSeqs,
+      kvCapacityTokens: this.kvCapacityTokens,
+      maxQueuedRequests: this.maxQueuedRequests,
+    })) {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`${k} must be an integer >= 1, got ${v}`);
     }
   }
 
   enqueue(req: SimRequest): EnqueueResult {
     // A request whose whole context can never fit would block the queue forever.
-    if (req.promptTokens + req.outputTokens > this.kvCapacityTokens || (!this.chunkedPrefill && req.promptTokens > this.maxNumBatchedTokens)) {
+    if (
+      req.promptTokens + req.outputTokens > this.kvCapacityTokens ||
+      (!this.chunkedPrefill && req.promptTokens > this.maxNumBatchedTokens)
+    ) {
       this.totals.rejected++;
       return "rejected_too_long";
     }
@@ -165,7 +178,12 @@ export class EngineScheduler {
       budget -= tokens;
     }
 
-    const plan: IterationPlan = { entries, scheduled: this.scheduledMetrics(entries), queued: this.queuedMetrics(), preempted };
+    const plan: IterationPlan = {
+      entries,
+      scheduled: this.scheduledMetrics(entries),
+      queued: this.queuedMetrics(),
+      preempted,
+    };
     this.totals.preemptions += preempted;
     this.inFlight = plan;
     return plan;

@@ -62,7 +62,8 @@ export function loadShapeProblem(shape: LoadShape): string | null {
     if (k === "kind" || v === undefined) continue;
     if (typeof v !== "number" || !Number.isFinite(v) || v < 0) return `${k} must be a finite number >= 0, got ${v}`;
   }
-  if (shape.kind === "step" && shape.untilS !== undefined && shape.untilS < shape.atS) return `the step ends (${shape.untilS} s) before it starts (${shape.atS} s)`;
+  if (shape.kind === "step" && shape.untilS !== undefined && shape.untilS < shape.atS)
+    return `the step ends (${shape.untilS} s) before it starts (${shape.atS} s)`;
   return null;
 }
 

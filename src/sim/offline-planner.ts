@@ -60,7 +60,10 @@ export class OfflinePlanner {
         this.totals.componentsRefused++;
         return;
       }
-      st = { planner: new ComponentPlanner({ component, kind: this.opts.kind ?? "agg", config: this.opts.config }), latest: new Map() };
+      st = {
+        planner: new ComponentPlanner({ component, kind: this.opts.kind ?? "agg", config: this.opts.config }),
+        latest: new Map(),
+      };
       this.components.set(component, st);
     }
     const fpm = r.value;

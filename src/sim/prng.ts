@@ -7,7 +7,7 @@ export class SeededRandom {
 
   constructor(seed: number) {
     // Mix the seed so that nearby seeds (1, 2, 3) do not give correlated streams.
-    this.state = (Math.imul((seed >>> 0) ^ 0x9e3779b9, 0x85ebca6b) >>> 0) || 0x6d2b79f5;
+    this.state = Math.imul((seed >>> 0) ^ 0x9e3779b9, 0x85ebca6b) >>> 0 || 0x6d2b79f5;
   }
 
   /** Uniform in [0, 1). */

@@ -23,7 +23,8 @@ export class RealtimeSimulation {
   private running = false;
 
   constructor(opts: RealtimeSimulationOptions) {
-    if (!(opts.speed === undefined || (Number.isFinite(opts.speed) && opts.speed > 0))) throw new RangeError(`speed must be > 0, got ${opts.speed}`);
+    if (!(opts.speed === undefined || (Number.isFinite(opts.speed) && opts.speed > 0)))
+      throw new RangeError(`speed must be > 0, got ${opts.speed}`);
     this.opts = opts;
   }
 

@@ -38,7 +38,12 @@ function u64Json(v: bigint): number | string {
 export function recordLine(subject: string, data: Uint8Array, receivedAtMs: number): string {
   const env = decodeEnvelope(data);
   if (!env.ok) {
-    return JSON.stringify({ subject, received_at: +receivedAtMs.toFixed(3), envelope: Buffer.from(data).toString("hex"), invalid: `${env.reason}: ${env.detail}` });
+    return JSON.stringify({
+      subject,
+      received_at: +receivedAtMs.toFixed(3),
+      envelope: Buffer.from(data).toString("hex"),
+      invalid: `${env.reason}: ${env.detail}`,
+    });
   }
   const e = env.value;
   return JSON.stringify({
@@ -70,11 +75,18 @@ export function parseRecordLine(text: string): RecordedMessage | string {
   } catch {
     return "not JSON";
   }
-  if (typeof o.subject !== "string" || o.subject === "" || /[\s]/.test(o.subject)) return "subject must be a non-empty string without spaces";
+  if (typeof o.subject !== "string" || o.subject === "" || /[\s]/.test(o.subject))
+    return "subject must be a non-empty string without spaces";
   const receivedAtMs = typeof o.received_at === "number" && Number.isFinite(o.received_at) ? o.received_at : NaN;
   if (typeof o.envelope === "string") {
     if (!HEX_RE.test(o.envelope)) return "envelope must be hex";
-    return { subject: o.subject, receivedAtMs, envelope: null, rawEnvelope: Buffer.from(o.envelope, "hex"), invalid: typeof o.invalid === "string" ? o.invalid : "recorded as invalid" };
+    return {
+      subject: o.subject,
+      receivedAtMs,
+      envelope: null,
+      rawEnvelope: Buffer.from(o.envelope, "hex"),
+      invalid: typeof o.invalid === "string" ? o.invalid : "recorded as invalid",
+    };
   }
   const publisherId = u64Field(o.publisher_id, "publisher_id");
   const sequence = u64Field(o.sequence, "sequence");
@@ -83,18 +95,33 @@ export function parseRecordLine(text: string): RecordedMessage | string {
   if (typeof o.payload !== "string" || !HEX_RE.test(o.payload)) return "payload must be hex";
   const topic = o.topic === undefined ? "forward-pass-metrics" : o.topic;
   if (typeof topic !== "string") return "topic must be a string";
-  const envelope: EventEnvelope = { publisherId: publisherId as bigint, sequence: sequence as bigint, publishedAtMs: publishedAtMs as bigint, topic, payload: Buffer.from(o.payload, "hex") };
-  return { subject: o.subject, receivedAtMs: Number.isNaN(receivedAtMs) ? Number(envelope.publishedAtMs) : receivedAtMs, envelope };
+  const envelope: EventEnvelope = {
+    publisherId: publisherId as bigint,
+    sequence: sequence as bigint,
+    publishedAtMs: publishedAtMs as bigint,
+    topic,
+    payload: Buffer.from(o.payload, "hex"),
+  };
+  return {
+    subject: o.subject,
+    receivedAtMs: Number.isNaN(receivedAtMs) ? Number(envelope.publishedAtMs) : receivedAtMs,
+    envelope,
+  };
 }
 
 /** The bytes to publish for a recorded message. */
 export function recordedBytes(m: RecordedMessage, restampPublishedAtMs?: bigint): Uint8Array {
   if (!m.envelope) return m.rawEnvelope ?? new Uint8Array(0);
-  return encodeEnvelope(restampPublishedAtMs === undefined ? m.envelope : { ...m.envelope, publishedAtMs: restampPublishedAtMs });
+  return encodeEnvelope(
+    restampPublishedAtMs === undefined ? m.envelope : { ...m.envelope, publishedAtMs: restampPublishedAtMs },
+  );
 }
 
 /** Reads a recording line by line; malformed lines are reported (1-based line number) and skipped. */
-export async function* readRecording(lines: AsyncIterable<string>, onProblem: (p: LineProblem) => void): AsyncGenerator<RecordedMessage> {
+export async function* readRecording(
+  lines: AsyncIterable<string>,
+  onProblem: (p: LineProblem) => void,
+): AsyncGenerator<RecordedMessage> {
   let n = 0;
   for await (const line of lines) {
     n++;

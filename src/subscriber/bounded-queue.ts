@@ -60,6 +60,12 @@ export class BoundedQueue<T> implements AsyncIterable<T> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
-    return { next: () => this.next(), return: async () => { this.close(); return { value: undefined as never, done: true }; } };
+    return {
+      next: () => this.next(),
+      return: async () => {
+        this.close();
+        return { value: undefined as never, done: true };
+      },
+    };
   }
 }

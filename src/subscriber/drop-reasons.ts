@@ -22,6 +22,14 @@ export type SubscriberDropReason =
   | "engine_limit";
 
 export const SUBSCRIBER_DROP_REASONS: readonly SubscriberDropReason[] = [
-  "envelope_decode", "envelope_schema", "wrong_topic", "payload_decode", "payload_schema",
-  "payload_unsupported_version", "payload_invalid_value", "duplicate", "out_of_order", "engine_limit",
+  "envelope_decode",
+  "envelope_schema",
+  "wrong_topic",
+  "payload_decode",
+  "payload_schema",
+  "payload_unsupported_version",
+  "payload_invalid_value",
+  "duplicate",
+  "out_of_order",
+  "engine_limit",
 ];

@@ -90,7 +90,6 @@ export interface FpmEventSubscriberStats {
   restarts: number;
 }
 
-
 /** Per publisher: the last envelope sequence accepted (a number: 2^53 envelopes never happen). */
 interface PublisherState {
   sequence: number;
@@ -121,7 +120,13 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
   private lastSubject = "";
   /** The fast path decodes into this one object; accepted values are then copied where they live. */
   private readonly scratch: ForwardPassMetrics = defaultForwardPassMetrics();
-  private readonly envelopeScratch: EventEnvelopeView = { publisherId: 0, sequence: 0, publishedAtMs: 0, topic: "", payload: new Uint8Array(0) };
+  private readonly envelopeScratch: EventEnvelopeView = {
+    publisherId: 0,
+    sequence: 0,
+    publishedAtMs: 0,
+    topic: "",
+    payload: new Uint8Array(0),
+  };
   private lastComponent: ComponentEngines | null = null;
   private readonly listeners = new Set<(e: EngineEvent) => void>();
   private readonly subs: Subscription[] = [];
@@ -132,7 +137,10 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
   private readonly expiryEveryMs: number;
   private expiryTimer: NodeJS.Timeout | null = null;
   private readonly counts = { received: 0, accepted: 0, lost: 0, expired: 0, removed: 0, restarts: 0 };
-  private readonly drops = Object.fromEntries(SUBSCRIBER_DROP_REASONS.map((r) => [r, 0])) as Record<SubscriberDropReason, number>;
+  private readonly drops = Object.fromEntries(SUBSCRIBER_DROP_REASONS.map((r) => [r, 0])) as Record<
+    SubscriberDropReason,
+    number
+  >;
 
   constructor(opts: FpmEventSubscriberOptions = {}) {
     this.nc = opts.connection;
@@ -140,8 +148,15 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
     this.maxEngines = opts.maxEngines ?? 10_000;
     this.maxPublishers = opts.maxPublishers ?? 2 * this.maxEngines;
     const queueSize = opts.recvQueueSize ?? 10_000;
-    for (const [name, v] of [["staleAfterMs", this.staleAfterMs], ["maxEngines", this.maxEngines], ["recvQueueSize", queueSize]] as const) {
-      if (!Number.isFinite(v) || v < 0 || (name !== "staleAfterMs" && v < 1)) throw new ConfigError(`FpmEventSubscriber ${name} must be ${name === "staleAfterMs" ? ">= 0" : ">= 1"}, got ${v}`);
+    for (const [name, v] of [
+      ["staleAfterMs", this.staleAfterMs],
+      ["maxEngines", this.maxEngines],
+      ["recvQueueSize", queueSize],
+    ] as const) {
+      if (!Number.isFinite(v) || v < 0 || (name !== "staleAfterMs" && v < 1))
+        throw new ConfigError(
+          `FpmEventSubscriber ${name} must be ${name === "staleAfterMs" ? ">= 0" : ">= 1"}, got ${v}`,
+        );
     }
     this.queue = opts.recv ? new BoundedQueue<FpmMessage>(queueSize) : null;
     this.onMessage = opts.onMessage;
@@ -150,8 +165,9 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
     this.now = opts.now ?? Date.now;
     this.expiryEveryMs = opts.expiryCheckIntervalMs ?? Math.max(10, Math.min(1000, this.staleAfterMs / 2));
     const comps = (opts.components ?? []).filter((c) => c !== "" && c !== "*");
-    this.subjects = opts.subjects
-      ?? (comps.length === 0
+    this.subjects =
+      opts.subjects ??
+      (comps.length === 0
         ? fpmSubscriptionSubjects({ namespace: opts.namespace }, opts.env)
         : comps.flatMap((component) => fpmSubscriptionSubjects({ namespace: opts.namespace, component }, opts.env)));
   }
@@ -160,7 +176,13 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
   start(): this {
     if (!this.nc) throw new ConfigError("FpmEventSubscriber.start() needs options.connection");
     for (const subject of this.subjects) {
-      this.subs.push(this.nc.subscribe(subject, { callback: (_err, msg) => { if (msg) this.ingest(msg.subject, msg.data); } }));
+      this.subs.push(
+        this.nc.subscribe(subject, {
+          callback: (_err, msg) => {
+            if (msg) this.ingest(msg.subject, msg.data);
+          },
+        }),
+      );
     }
     this.startExpiry();
     return this;
@@ -177,7 +199,11 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
   /** Unsubscribes, stops the timer and ends `recv`. Tracked state stays readable. */
   async stop(): Promise<void> {
     for (const s of this.subs.splice(0)) {
-      try { s.unsubscribe(); } catch { /* connection already closed */ }
+      try {
+        s.unsubscribe();
+      } catch {
+        /* connection already closed */
+      }
     }
     if (this.expiryTimer) clearInterval(this.expiryTimer);
     this.expiryTimer = null;
@@ -204,7 +230,8 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
     const env = decodeEnvelopeView(data, this.envelopeScratch);
     if (!env.ok) return this.drop(env.reason === "decode" ? "envelope_decode" : "envelope_schema", subject, env.detail);
     const v = env.value;
-    if (v.topic !== FPM_TOPIC) return this.drop("wrong_topic", subject, `topic ${JSON.stringify(v.topic.slice(0, 64))}`);
+    if (v.topic !== FPM_TOPIC)
+      return this.drop("wrong_topic", subject, `topic ${JSON.stringify(v.topic.slice(0, 64))}`);
     // Publisher ids are map keys: numbers (nearly all ids fit 2^53-1) hash faster than bigints.
     const pubKey = v.publisherId;
     const seq = Number(v.sequence);
@@ -214,7 +241,8 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
     let pub = this.publishers.get(pubKey);
     if (pub !== undefined) {
       if (seq === pub.sequence) return this.drop("duplicate", subject, `publisher ${pubKey} sequence ${seq} again`);
-      if (seq < pub.sequence) return this.drop("out_of_order", subject, `publisher ${pubKey} sequence ${seq} after ${pub.sequence}`);
+      if (seq < pub.sequence)
+        return this.drop("out_of_order", subject, `publisher ${pubKey} sequence ${seq} after ${pub.sequence}`);
       // The envelope arrived in order: whatever happens to its payload, it was not lost.
       if (seq > pub.sequence + 1) this.counts.lost += seq - pub.sequence - 1;
       pub.sequence = seq;
@@ -236,12 +264,21 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
     if (t !== undefined) {
       const last = t.fpm.counterId;
       if (fpm.counterId !== 0 && fpm.counterId === last) {
-        return this.drop("duplicate", subject, `engine ${fpm.workerId}/${fpm.dpRank} counter_id ${fpm.counterId} again`);
+        return this.drop(
+          "duplicate",
+          subject,
+          `engine ${fpm.workerId}/${fpm.dpRank} counter_id ${fpm.counterId} again`,
+        );
       }
       if (fpm.counterId < last) {
         // A lower counter_id through the same relay, later in its sequence, is an engine restart;
         // through another relay it is an older copy.
-        if (t.publisherId !== pubKey) return this.drop("out_of_order", subject, `engine ${fpm.workerId}/${fpm.dpRank} counter_id ${fpm.counterId} after ${last}`);
+        if (t.publisherId !== pubKey)
+          return this.drop(
+            "out_of_order",
+            subject,
+            `engine ${fpm.workerId}/${fpm.dpRank} counter_id ${fpm.counterId} after ${last}`,
+          );
         t.restarts++;
         this.counts.restarts++;
         this.emit({ type: "restarted", component: comp.component, workerId: fpm.workerId, dpRank: fpm.dpRank });
@@ -255,15 +292,33 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
       t.sequence = seq;
       t.messages++;
     } else {
-      if (this.engines.size >= this.maxEngines) return this.drop("engine_limit", subject, `${this.maxEngines} engines tracked`);
+      if (this.engines.size >= this.maxEngines)
+        return this.drop("engine_limit", subject, `${this.maxEngines} engines tracked`);
       fpm = cloneFpm(fpm);
-      this.engines.add(comp, { component: comp.component, workerId: fpm.workerId, dpRank: fpm.dpRank, fpm, lastSeenMs: now, publisherId: pubKey, sequence: seq, messages: 1, restarts: 0 });
+      this.engines.add(comp, {
+        component: comp.component,
+        workerId: fpm.workerId,
+        dpRank: fpm.dpRank,
+        fpm,
+        lastSeenMs: now,
+        publisherId: pubKey,
+        sequence: seq,
+        messages: 1,
+        restarts: 0,
+      });
       this.emit({ type: "added", component: comp.component, workerId: fpm.workerId, dpRank: fpm.dpRank });
     }
     this.counts.accepted++;
     this.onAccepted?.(comp.component, fpm);
     if (this.queue || this.onMessage) {
-      const m: FpmMessage = { subject, component: comp.component, publisherId: BigInt(pubKey), sequence: BigInt(seq), publishedAtMs: BigInt(publishedAt), fpm };
+      const m: FpmMessage = {
+        subject,
+        component: comp.component,
+        publisherId: BigInt(pubKey),
+        sequence: BigInt(seq),
+        publishedAtMs: BigInt(publishedAt),
+        fpm,
+      };
       this.queue?.push(m);
       this.onMessage?.(m);
     }
@@ -307,7 +362,12 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
         this.engines.delete(t);
         n++;
         this.counts.expired++;
-        this.logger.info("engine expired (silent)", { component: t.component, worker_id: t.workerId, dp_rank: t.dpRank, silent_ms: nowMs - t.lastSeenMs });
+        this.logger.info("engine expired (silent)", {
+          component: t.component,
+          worker_id: t.workerId,
+          dp_rank: t.dpRank,
+          silent_ms: nowMs - t.lastSeenMs,
+        });
         this.emit({ type: "expired", component: t.component, workerId: t.workerId, dpRank: t.dpRank });
       }
     }
@@ -315,7 +375,12 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
   }
 
   stats(): FpmEventSubscriberStats {
-    return { ...this.counts, dropped: { ...this.drops }, recvOverflow: this.queue?.overflowed ?? 0, engines: this.engines.size };
+    return {
+      ...this.counts,
+      dropped: { ...this.drops },
+      recvOverflow: this.queue?.overflowed ?? 0,
+      engines: this.engines.size,
+    };
   }
 
   private componentOf(subject: string): ComponentEngines {
@@ -334,7 +399,12 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
 
   private drop(reason: SubscriberDropReason, subject: string, detail: string): SubscriberDropReason {
     this.drops[reason]++;
-    this.logger.limited(`drop-${reason}`, reason === "duplicate" || reason === "out_of_order" ? "debug" : "warn", "FPM message dropped", { reason, subject, detail });
+    this.logger.limited(
+      `drop-${reason}`,
+      reason === "duplicate" || reason === "out_of_order" ? "debug" : "warn",
+      "FPM message dropped",
+      { reason, subject, detail },
+    );
     return reason;
   }
 

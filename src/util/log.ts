@@ -63,18 +63,35 @@ export class Logger {
   }
 
   child(target: string): Logger {
-    return new Logger({ target, level: this.level, json: this.json, sink: this.sink, limitPerWindow: this.limitPerWindow, limitWindowMs: this.limitWindowMs });
+    return new Logger({
+      target,
+      level: this.level,
+      json: this.json,
+      sink: this.sink,
+      limitPerWindow: this.limitPerWindow,
+      limitWindowMs: this.limitWindowMs,
+    });
   }
 
   enabled(level: LogLevel): boolean {
     return ORDER[level] <= ORDER[this.level];
   }
 
-  error(msg: string, fields?: LogFields): void { this.log("error", msg, fields); }
-  warn(msg: string, fields?: LogFields): void { this.log("warn", msg, fields); }
-  info(msg: string, fields?: LogFields): void { this.log("info", msg, fields); }
-  debug(msg: string, fields?: LogFields): void { this.log("debug", msg, fields); }
-  trace(msg: string, fields?: LogFields): void { this.log("trace", msg, fields); }
+  error(msg: string, fields?: LogFields): void {
+    this.log("error", msg, fields);
+  }
+  warn(msg: string, fields?: LogFields): void {
+    this.log("warn", msg, fields);
+  }
+  info(msg: string, fields?: LogFields): void {
+    this.log("info", msg, fields);
+  }
+  debug(msg: string, fields?: LogFields): void {
+    this.log("debug", msg, fields);
+  }
+  trace(msg: string, fields?: LogFields): void {
+    this.log("trace", msg, fields);
+  }
 
   /** Logs at most `limitPerWindow` lines per `key` per window; the next line says how many were suppressed. */
   limited(key: string, level: LogLevel, msg: string, fields?: LogFields): void {
@@ -105,7 +122,9 @@ export class Logger {
     if (!this.enabled(level)) return;
     const time = new Date().toISOString();
     if (this.json) {
-      this.sink(JSON.stringify({ time, level: level.toUpperCase(), target: this.target, message: msg, ...fields }, jsonSafe));
+      this.sink(
+        JSON.stringify({ time, level: level.toUpperCase(), target: this.target, message: msg, ...fields }, jsonSafe),
+      );
       return;
     }
     let line = `${time} ${level.toUpperCase().padEnd(5)} ${this.target}: ${msg}`;

@@ -25,7 +25,11 @@ export function numberOption(text: string, flag: string, rule: NumberRule = {}):
 }
 
 /** Like numberOption, for an optional flag: undefined stays undefined. */
-export function optionalNumberOption(text: string | undefined, flag: string, rule: NumberRule = {}): number | undefined {
+export function optionalNumberOption(
+  text: string | undefined,
+  flag: string,
+  rule: NumberRule = {},
+): number | undefined {
   return text === undefined ? undefined : numberOption(text, flag, rule);
 }
 

@@ -31,7 +31,12 @@ test("cli - each command module registers exactly the names the table declares",
 test("cli - a subcommand loads only its own module; help, no command or a typo load them all", async () => {
   assert.deepEqual(await registered(["node", "fpm", "relay", "--nats", "x"]), ["relay"]);
   assert.deepEqual(await registered(["node", "fpm", "encode"]), ["decode", "encode"]);
-  for (const argv of [["node", "fpm"], ["node", "fpm", "--help"], ["node", "fpm", "relya"]]) assert.deepEqual(await registered(argv), ALL);
+  for (const argv of [
+    ["node", "fpm"],
+    ["node", "fpm", "--help"],
+    ["node", "fpm", "relya"],
+  ])
+    assert.deepEqual(await registered(argv), ALL);
 });
 
 test("cli - fpm --help lists every command; an unknown command is a usage error with a suggestion", () => {

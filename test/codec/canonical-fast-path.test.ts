@@ -51,20 +51,34 @@ test("codec - the canonical fast path agrees with the general decoder on 20,000 
   let taken = 0;
   for (let i = 0; i < 20_000; i++) {
     const big = rng.next() < 0.1;
-    const payload = encodeFpm(fpm({
-      workerId: rng.next() < 0.05 ? "wörker" : `w${rng.int(0, 1e6)}`,
-      dpRank: rng.int(0, big ? 2 ** 40 : 300),
-      counterId: rng.int(0, big ? 2 ** 52 : 70_000),
-      wallTimeS: rng.next() < 0.1 ? 0 : rng.next(),
-      scheduled: { sumPrefillTokens: rng.int(0, 70_000), numDecodeRequests: rng.int(0, 300), varDecodeKvTokens: rng.next() * 1e6 },
-      queued: { sumDecodeKvTokens: rng.int(0, 2 ** 33) },
-    }));
+    const payload = encodeFpm(
+      fpm({
+        workerId: rng.next() < 0.05 ? "wörker" : `w${rng.int(0, 1e6)}`,
+        dpRank: rng.int(0, big ? 2 ** 40 : 300),
+        counterId: rng.int(0, big ? 2 ** 52 : 70_000),
+        wallTimeS: rng.next() < 0.1 ? 0 : rng.next(),
+        scheduled: {
+          sumPrefillTokens: rng.int(0, 70_000),
+          numDecodeRequests: rng.int(0, 300),
+          varDecodeKvTokens: rng.next() * 1e6,
+        },
+        queued: { sumDecodeKvTokens: rng.int(0, 2 ** 33) },
+      }),
+    );
     const bytes = Uint8Array.from(payload);
     const flips = rng.int(0, 2);
     for (let f = 0; f < flips; f++) bytes[rng.int(0, bytes.length - 1)] = rng.int(0, 255);
     const cut = rng.next() < 0.05 ? bytes.subarray(0, rng.int(0, bytes.length)) : bytes;
     if (agreesFpm(cut, `mutated payload ${i}`)) taken++;
-    const env = Uint8Array.from(encodeEnvelope({ publisherId: BigInt(rng.int(0, 2 ** 31)) * (big ? 2n ** 30n : 1n), sequence: BigInt(rng.int(0, 1e9)), publishedAtMs: 1_700_000_000_000n, topic: rng.next() < 0.05 ? "kv-events" : FPM_TOPIC, payload }));
+    const env = Uint8Array.from(
+      encodeEnvelope({
+        publisherId: BigInt(rng.int(0, 2 ** 31)) * (big ? 2n ** 30n : 1n),
+        sequence: BigInt(rng.int(0, 1e9)),
+        publishedAtMs: 1_700_000_000_000n,
+        topic: rng.next() < 0.05 ? "kv-events" : FPM_TOPIC,
+        payload,
+      }),
+    );
     if (rng.next() < 0.5) env[rng.int(0, env.length - 1)] = rng.int(0, 255);
     agreesEnvelope(env, `mutated envelope ${i}`);
   }

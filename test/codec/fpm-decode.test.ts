@@ -60,7 +60,11 @@ test("codec - negative counts are invalid_value, naming the field", () => {
 });
 
 test("codec - NaN, infinite or negative wall_time and variances are invalid_value", () => {
-  for (const [field, value] of [["wallTimeS", NaN], ["wallTimeS", Infinity], ["wallTimeS", -0.5]] as const) {
+  for (const [field, value] of [
+    ["wallTimeS", NaN],
+    ["wallTimeS", Infinity],
+    ["wallTimeS", -0.5],
+  ] as const) {
     const f = sample();
     f[field] = value;
     rejects(encodeFpm(f), "invalid_value", "wall_time");
@@ -132,10 +136,13 @@ test("codec - verdict order: schema beats version, version beats invalid_value",
 test("codec - unknown keys with any nested value are skipped; truncation inside them is a decode error", () => {
   const nested = rawMap([
     ["timing_scope", (w) => w.str("iteration")],
-    ["deep", (w) => {
-      for (let i = 0; i < 200; i++) w.mapHeader(1), w.str("k");
-      w.int(1);
-    }],
+    [
+      "deep",
+      (w) => {
+        for (let i = 0; i < 200; i++) w.mapHeader(1), w.str("k");
+        w.int(1);
+      },
+    ],
     ["ext", (w) => w.raw(new Uint8Array([0xd6, 0x01, 1, 2, 3, 4]))],
     ["worker_id", (w) => w.str("x")],
   ]);
@@ -148,19 +155,44 @@ test("codec - unknown keys with any nested value are skipped; truncation inside 
 });
 
 test("codec - duplicate keys: the last one wins, as in msgspec", () => {
-  const r = decodeFpm(rawMap([["dp_rank", (w) => w.int(1)], ["dp_rank", (w) => w.int(4)]]));
+  const r = decodeFpm(
+    rawMap([
+      ["dp_rank", (w) => w.int(1)],
+      ["dp_rank", (w) => w.int(4)],
+    ]),
+  );
   assert.ok(r.ok);
   assert.equal(r.value.dpRank, 4);
 });
 
 test("codec - encoder uses the smallest int form and str8/str16 as msgspec does", () => {
-  const widths: [number, string][] = [[127, "7f"], [128, "cc80"], [255, "ccff"], [256, "cd0100"], [65535, "cdffff"], [65536, "ce00010000"], [2 ** 32 - 1, "ceffffffff"], [2 ** 32, "cf0000000100000000"], [Number.MAX_SAFE_INTEGER, "cf001fffffffffffff"]];
+  const widths: [number, string][] = [
+    [127, "7f"],
+    [128, "cc80"],
+    [255, "ccff"],
+    [256, "cd0100"],
+    [65535, "cdffff"],
+    [65536, "ce00010000"],
+    [2 ** 32 - 1, "ceffffffff"],
+    [2 ** 32, "cf0000000100000000"],
+    [Number.MAX_SAFE_INTEGER, "cf001fffffffffffff"],
+  ];
   for (const [value, tag] of widths) {
     const f = defaultForwardPassMetrics();
     f.counterId = value;
-    assert.ok(Buffer.from(encodeFpm(f)).toString("hex").includes("aa636f756e7465725f6964" + tag), `counter_id ${value} -> ${tag}`);
+    assert.ok(
+      Buffer.from(encodeFpm(f))
+        .toString("hex")
+        .includes("aa636f756e7465725f6964" + tag),
+      `counter_id ${value} -> ${tag}`,
+    );
   }
-  for (const [len, header] of [[31, "bf"], [32, "d920"], [255, "d9ff"], [256, "da0100"]] as const) {
+  for (const [len, header] of [
+    [31, "bf"],
+    [32, "d920"],
+    [255, "d9ff"],
+    [256, "da0100"],
+  ] as const) {
     const f = defaultForwardPassMetrics();
     f.workerId = "a".repeat(len);
     const h = Buffer.from(encodeFpm(f)).toString("hex");
@@ -188,7 +220,15 @@ test("codec - an independent decoder (msgpackr) reads our encoding to the same v
   assert.equal(plain.worker_id, f.workerId);
   assert.equal(plain.wall_time, f.wallTimeS);
   assert.equal(plain.scheduled_requests.sum_decode_kv_tokens, f.scheduledRequests.sumDecodeKvTokens);
-  assert.deepEqual(Object.keys(plain), ["version", "worker_id", "dp_rank", "counter_id", "wall_time", "scheduled_requests", "queued_requests"]);
+  assert.deepEqual(Object.keys(plain), [
+    "version",
+    "worker_id",
+    "dp_rank",
+    "counter_id",
+    "wall_time",
+    "scheduled_requests",
+    "queued_requests",
+  ]);
 });
 
 test("codec - encodeFpm refuses a non-integer in an int field instead of writing a float", () => {

@@ -16,7 +16,8 @@ function mutate(rng: SeededRandom, seeds: Uint8Array[]): Uint8Array {
   const base = seeds[rng.int(0, seeds.length - 1)];
   const op = rng.int(0, 5);
   switch (op) {
-    case 0: { // bit flips
+    case 0: {
+      // bit flips
       const out = Uint8Array.from(base);
       const flips = rng.int(1, 4);
       for (let i = 0; i < flips && out.length > 0; i++) out[rng.int(0, out.length - 1)] ^= 1 << rng.int(0, 7);
@@ -24,25 +25,31 @@ function mutate(rng: SeededRandom, seeds: Uint8Array[]): Uint8Array {
     }
     case 1: // truncation
       return base.subarray(0, rng.int(0, Math.max(0, base.length - 1)));
-    case 2: { // splice two seeds at random points
+    case 2: {
+      // splice two seeds at random points
       const other = seeds[rng.int(0, seeds.length - 1)];
-      const a = rng.int(0, base.length), b = rng.int(0, other.length);
+      const a = rng.int(0, base.length),
+        b = rng.int(0, other.length);
       return Uint8Array.from([...base.subarray(0, a), ...other.subarray(b)]);
     }
-    case 3: { // overwrite a byte with a msgpack type tag
+    case 3: {
+      // overwrite a byte with a msgpack type tag
       const out = Uint8Array.from(base);
       const tags = [0xc0, 0xc1, 0xc2, 0xca, 0xcb, 0xcf, 0xd3, 0xd9, 0xdc, 0xdd, 0xde, 0xdf, 0x90, 0x80, 0xa0, 0xff];
       if (out.length > 0) out[rng.int(0, out.length - 1)] = tags[rng.int(0, tags.length - 1)];
       return out;
     }
-    case 4: { // random bytes
+    case 4: {
+      // random bytes
       const out = new Uint8Array(rng.int(0, 64));
       for (let i = 0; i < out.length; i++) out[i] = rng.int(0, 255);
       return out;
     }
-    default: { // insert or delete a run
+    default: {
+      // insert or delete a run
       const at = rng.int(0, base.length);
-      if (rng.next() < 0.5) return Uint8Array.from([...base.subarray(0, at), ...base.subarray(Math.min(base.length, at + rng.int(1, 8)))]);
+      if (rng.next() < 0.5)
+        return Uint8Array.from([...base.subarray(0, at), ...base.subarray(Math.min(base.length, at + rng.int(1, 8)))]);
       const junk = Array.from({ length: rng.int(1, 8) }, () => rng.int(0, 255));
       return Uint8Array.from([...base.subarray(0, at), ...junk, ...base.subarray(at)]);
     }
@@ -73,7 +80,8 @@ test(`codec - fuzz: ${ITERATIONS} mutated payloads never throw and always give a
     }
   }
   // The mutations must reach every verdict, or the fuzzer is not exploring.
-  for (const k of ["ok", "decode", "schema", "unsupported_version"]) assert.ok((outcomes.get(k) ?? 0) > 0, `no ${k} outcome in ${JSON.stringify([...outcomes])}`);
+  for (const k of ["ok", "decode", "schema", "unsupported_version"])
+    assert.ok((outcomes.get(k) ?? 0) > 0, `no ${k} outcome in ${JSON.stringify([...outcomes])}`);
 });
 
 test(`codec - fuzz: ${ITERATIONS} mutated envelopes never throw`, () => {

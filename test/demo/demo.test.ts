@@ -19,13 +19,30 @@ function alive(pid: number): boolean {
 }
 
 function childPids(stateFile: string): { name: string; pid: number }[] {
-  return (JSON.parse(fs.readFileSync(stateFile, "utf8")) as { pids: { name: string; pid: number }[] }).pids.filter((p) => typeof p.pid === "number");
+  return (JSON.parse(fs.readFileSync(stateFile, "utf8")) as { pids: { name: string; pid: number }[] }).pids.filter(
+    (p) => typeof p.pid === "number",
+  );
 }
 
-test("demo - headless run scales up under the load step and down around it, then exits 0", { timeout: 150_000 }, async () => {
+test("demo - headless run scales up under the load step and down around it, then exits 0", {
+  timeout: 150_000,
+}, async () => {
   const summaryFile = path.join(dir, "summary.json");
   const stateFile = path.join(dir, "state.json");
-  const demo = new FpmProcess(["demo", "--headless", "--duration", "36", "--step-rate", "160", "--summary-json", summaryFile, "--state-file", stateFile, "--log-dir", path.join(dir, "logs")]);
+  const demo = new FpmProcess([
+    "demo",
+    "--headless",
+    "--duration",
+    "36",
+    "--step-rate",
+    "160",
+    "--summary-json",
+    summaryFile,
+    "--state-file",
+    stateFile,
+    "--log-dir",
+    path.join(dir, "logs"),
+  ]);
   const code = await demo.wait(120_000);
   assert.equal(code, 0, `demo failed:\n${demo.stdout}\n${demo.stderr}`);
   const s = JSON.parse(fs.readFileSync(summaryFile, "utf8"));
@@ -43,13 +60,30 @@ test("demo - headless run scales up under the load step and down around it, then
 
 test("demo - Ctrl-C (SIGINT) stops every process it started and exits 0", { timeout: 90_000 }, async () => {
   const stateFile = path.join(dir, "state-int.json");
-  const demo = new FpmProcess(["demo", "--headless", "--duration", "300", "--state-file", stateFile, "--log-dir", path.join(dir, "logs-int")]);
+  const demo = new FpmProcess([
+    "demo",
+    "--headless",
+    "--duration",
+    "300",
+    "--state-file",
+    stateFile,
+    "--log-dir",
+    path.join(dir, "logs-int"),
+  ]);
   try {
-    await waitFor(() => /relayed [1-9]/.test(demo.stdout) || demo.exitCode !== null, 60_000, "the pipeline to relay messages");
+    await waitFor(
+      () => /relayed [1-9]/.test(demo.stdout) || demo.exitCode !== null,
+      60_000,
+      "the pipeline to relay messages",
+    );
     const pids = childPids(stateFile);
     assert.ok(pids.some((p) => p.name === "nats-server") && pids.some((p) => p.name.startsWith("relay-")));
     // Relays come and go with workers; the long-lived processes must be up before the signal.
-    for (const name of ["nats-server", "planner", "simulate"]) assert.ok(pids.some((p) => p.name === name && alive(p.pid)), `${name} is running`);
+    for (const name of ["nats-server", "planner", "simulate"])
+      assert.ok(
+        pids.some((p) => p.name === name && alive(p.pid)),
+        `${name} is running`,
+      );
     demo.proc.kill("SIGINT");
     assert.equal(await demo.wait(30_000), 0, demo.stderr);
     assert.match(demo.stdout, /== fpm demo summary/);
@@ -60,7 +94,9 @@ test("demo - Ctrl-C (SIGINT) stops every process it started and exits 0", { time
 });
 
 test("demo - when nats-server cannot be found it says exactly how to install it", { timeout: 30_000 }, async () => {
-  const demo = new FpmProcess(["demo", "--headless", "--duration", "5"], { env: { NATS_SERVER_BIN: "/nonexistent/nats-server" } });
+  const demo = new FpmProcess(["demo", "--headless", "--duration", "5"], {
+    env: { NATS_SERVER_BIN: "/nonexistent/nats-server" },
+  });
   assert.equal(await demo.wait(20_000), 2);
   assert.match(demo.stderr, /apt-get install nats-server/);
   assert.match(demo.stderr, /NATS_SERVER_BIN=\/nonexistent\/nats-server/);

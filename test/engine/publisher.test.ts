@@ -34,22 +34,32 @@ async function subscriber(url: string): Promise<{ sub: zmq.Subscriber; frames: B
 
 /** PUB/SUB joins asynchronously: publish probes until one arrives, then count from there. */
 async function waitJoined(pub: FpmPublisher, frames: Buffer[][]): Promise<void> {
-  await waitFor(() => {
-    if (frames.length > 0) return true;
-    pub.heartbeat();
-    return false;
-  }, 10_000, "the subscriber to join");
+  await waitFor(
+    () => {
+      if (frames.length > 0) return true;
+      pub.heartbeat();
+      return false;
+    },
+    10_000,
+    "the subscriber to join",
+  );
 }
 
 test("engine - publisher sends 3 frames, seq from 0 stamped into counter_id, in order", async () => {
   const port = await freePort();
-  const pub = await new FpmPublisher({ endpoint: `tcp://127.0.0.1:${port}`, workerId: "w-1", dpRank: 3, heartbeats: false }).bind();
+  const pub = await new FpmPublisher({
+    endpoint: `tcp://127.0.0.1:${port}`,
+    workerId: "w-1",
+    dpRank: 3,
+    heartbeats: false,
+  }).bind();
   open.push(pub);
   const { frames } = await subscriber(`tcp://127.0.0.1:${port}`);
   await waitJoined(pub, frames);
   const first = frames.length;
   const startSeq = pub.stats.nextSeq;
-  for (let i = 0; i < 200; i++) pub.publish({ wallTimeS: 0.01 + i / 1000, scheduledRequests: { numDecodeRequests: i } });
+  for (let i = 0; i < 200; i++)
+    pub.publish({ wallTimeS: 0.01 + i / 1000, scheduledRequests: { numDecodeRequests: i } });
   await waitFor(() => frames.length >= first + 200, 10_000, "200 messages");
   const got = frames.slice(first);
   got.forEach((f, i) => {
@@ -86,7 +96,11 @@ test("engine - publisher over ipc sends an idle heartbeat after the interval", a
 
 test("engine - publisher send queue is bounded: overflow is dropped, counted, and leaves a seq gap", async () => {
   const port = await freePort();
-  const pub = await new FpmPublisher({ endpoint: `tcp://127.0.0.1:${port}`, maxQueuedMessages: 10, heartbeats: false }).bind();
+  const pub = await new FpmPublisher({
+    endpoint: `tcp://127.0.0.1:${port}`,
+    maxQueuedMessages: 10,
+    heartbeats: false,
+  }).bind();
   open.push(pub);
   let accepted = 0;
   // Synchronous publishes outrun the asynchronous pump, so the queue fills.
@@ -107,7 +121,10 @@ test("engine - heartbeat interval comes from DYN_FPM_HEARTBEAT_INTERVAL_MS and i
   for (const bad of ["0", "300001", "-5", "1.5", "abc"]) {
     assert.throws(() => heartbeatIntervalMs(undefined, { DYN_FPM_HEARTBEAT_INTERVAL_MS: bad }), ConfigError, bad);
   }
-  assert.throws(() => new FpmPublisher({ endpoint: "tcp://127.0.0.1:20380", env: { DYN_FPM_HEARTBEAT_INTERVAL_MS: "0" } }), ConfigError);
+  assert.throws(
+    () => new FpmPublisher({ endpoint: "tcp://127.0.0.1:20380", env: { DYN_FPM_HEARTBEAT_INTERVAL_MS: "0" } }),
+    ConfigError,
+  );
 });
 
 test("engine - publisher rejects endpoints it cannot bind at construction", () => {

@@ -4,7 +4,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Command } from "commander";
-import { addNatsCliOptions, connectNats, natsOptionsFromFlags, redactSecrets, redactUrl } from "../../src/eventplane/connection.js";
+import {
+  addNatsCliOptions,
+  connectNats,
+  natsOptionsFromFlags,
+  redactSecrets,
+  redactUrl,
+} from "../../src/eventplane/connection.js";
 import { ConfigError, NatsConnectError } from "../../src/util/errors.js";
 import { Logger } from "../../src/util/log.js";
 import { NatsServer } from "../harness/nats-server.js";
@@ -24,11 +30,18 @@ function capture(): { logger: Logger; lines: string[] } {
 
 test("eventplane - options come from flags, then Dynamo's env vars, then defaults", () => {
   assert.deepEqual(natsOptionsFromFlags({}, {}).servers, ["nats://127.0.0.1:4222"]);
-  const o = natsOptionsFromFlags({}, { NATS_SERVER: "nats://a:4222, nats://b:4222", NATS_AUTH_TOKEN: "t", NATS_TLS_CA_CERT_PATH: "/etc/hostname" });
+  const o = natsOptionsFromFlags(
+    {},
+    { NATS_SERVER: "nats://a:4222, nats://b:4222", NATS_AUTH_TOKEN: "t", NATS_TLS_CA_CERT_PATH: "/etc/hostname" },
+  );
   assert.deepEqual(o.servers, ["nats://a:4222", "nats://b:4222"]);
   assert.equal(o.token, "t");
   assert.equal(o.tlsCaFile, "/etc/hostname");
-  assert.equal(natsOptionsFromFlags({ nats: "nats://c:1", natsToken: "f" }, { NATS_SERVER: "nats://a:4222", NATS_AUTH_TOKEN: "t" }).token, "f");
+  assert.equal(
+    natsOptionsFromFlags({ nats: "nats://c:1", natsToken: "f" }, { NATS_SERVER: "nats://a:4222", NATS_AUTH_TOKEN: "t" })
+      .token,
+    "f",
+  );
   // Dynamo's priority: user/password wins over a token.
   const up = natsOptionsFromFlags({}, { NATS_AUTH_USERNAME: "u", NATS_AUTH_PASSWORD: "p", NATS_AUTH_TOKEN: "t" });
   assert.equal(up.user, "u");
@@ -42,7 +55,9 @@ test("eventplane - options come from flags, then Dynamo's env vars, then default
 
 test("eventplane - addNatsCliOptions gives commands the same flags", () => {
   const cmd = addNatsCliOptions(new Command("x").exitOverride());
-  cmd.parse(["--nats", "nats://h:1", "--nats-user", "u", "--nats-password", "p", "--nats-tls-ca", "/c"], { from: "user" });
+  cmd.parse(["--nats", "nats://h:1", "--nats-user", "u", "--nats-password", "p", "--nats-tls-ca", "/c"], {
+    from: "user",
+  });
   assert.deepEqual(cmd.opts(), { nats: "nats://h:1", natsUser: "u", natsPassword: "p", natsTlsCa: "/c" });
 });
 
@@ -59,21 +74,47 @@ test("eventplane - token and user/password authentication against a real server;
   const tokenServer = await NatsServer.start({ config: "authorization { token: right-token-123 }" });
   cleanups.push(() => tokenServer.cleanup());
   const { logger, lines } = capture();
-  const ok = await connectNats(natsOptionsFromFlags({ nats: tokenServer.url, natsToken: "right-token-123" }, {}), logger);
+  const ok = await connectNats(
+    natsOptionsFromFlags({ nats: tokenServer.url, natsToken: "right-token-123" }, {}),
+    logger,
+  );
   assert.equal(ok.state, "connected");
   await ok.close();
-  await assert.rejects(connectNats(natsOptionsFromFlags({ nats: tokenServer.url, natsToken: "wrong-token-456" }, {}), logger), (err: Error) => {
-    assert.ok(err instanceof NatsConnectError);
-    assert.match(err.message, /authentication refused/);
-    assert.ok(!err.message.includes("wrong-token-456"));
-    return true;
+  await assert.rejects(
+    connectNats(natsOptionsFromFlags({ nats: tokenServer.url, natsToken: "wrong-token-456" }, {}), logger),
+    (err: Error) => {
+      assert.ok(err instanceof NatsConnectError);
+      assert.match(err.message, /authentication refused/);
+      assert.ok(!err.message.includes("wrong-token-456"));
+      return true;
+    },
+  );
+  const userServer = await NatsServer.start({
+    config: 'authorization { users: [ { user: relay, password: "pw-789" } ] }',
   });
-  const userServer = await NatsServer.start({ config: 'authorization { users: [ { user: relay, password: "pw-789" } ] }' });
   cleanups.push(() => userServer.cleanup());
-  const up = await connectNats(natsOptionsFromFlags({}, { NATS_SERVER: userServer.url, NATS_AUTH_USERNAME: "relay", NATS_AUTH_PASSWORD: "pw-789" }), logger);
+  const up = await connectNats(
+    natsOptionsFromFlags(
+      {},
+      { NATS_SERVER: userServer.url, NATS_AUTH_USERNAME: "relay", NATS_AUTH_PASSWORD: "pw-789" },
+    ),
+    logger,
+  );
   await up.close();
-  await assert.rejects(connectNats(natsOptionsFromFlags({}, { NATS_SERVER: userServer.url, NATS_AUTH_USERNAME: "relay", NATS_AUTH_PASSWORD: "nope-000" }), logger), NatsConnectError);
-  assert.ok(lines.every((l) => !/right-token-123|wrong-token-456|pw-789|nope-000/.test(l)), "no secret in any log line");
+  await assert.rejects(
+    connectNats(
+      natsOptionsFromFlags(
+        {},
+        { NATS_SERVER: userServer.url, NATS_AUTH_USERNAME: "relay", NATS_AUTH_PASSWORD: "nope-000" },
+      ),
+      logger,
+    ),
+    NatsConnectError,
+  );
+  assert.ok(
+    lines.every((l) => !/right-token-123|wrong-token-456|pw-789|nope-000/.test(l)),
+    "no secret in any log line",
+  );
 });
 
 test("eventplane - creds file (JWT) and mutual TLS against a real server", async () => {
@@ -92,15 +133,38 @@ test("eventplane - creds file (JWT) and mutual TLS against a real server", async
   cleanups.push(() => certs.cleanup());
   const tlsServer = await NatsServer.start({ config: natsTlsConfig(certs, true) });
   cleanups.push(() => tlsServer.cleanup());
-  const t = await connectNats(natsOptionsFromFlags({ nats: tlsServer.url, natsTlsCa: certs.caCert, natsTlsCert: certs.clientCert, natsTlsKey: certs.clientKey }, {}), logger);
+  const t = await connectNats(
+    natsOptionsFromFlags(
+      { nats: tlsServer.url, natsTlsCa: certs.caCert, natsTlsCert: certs.clientCert, natsTlsKey: certs.clientKey },
+      {},
+    ),
+    logger,
+  );
   assert.equal(t.state, "connected");
   await t.close();
-  await assert.rejects(connectNats(natsOptionsFromFlags({ nats: tlsServer.url, natsTlsCa: certs.otherCaCert, natsTlsCert: certs.clientCert, natsTlsKey: certs.clientKey }, {}), logger), NatsConnectError);
+  await assert.rejects(
+    connectNats(
+      natsOptionsFromFlags(
+        {
+          nats: tlsServer.url,
+          natsTlsCa: certs.otherCaCert,
+          natsTlsCert: certs.clientCert,
+          natsTlsKey: certs.clientKey,
+        },
+        {},
+      ),
+      logger,
+    ),
+    NatsConnectError,
+  );
 });
 
 test("eventplane - unreachable at start is a NatsConnectError; once connected, the connection reports outages and comes back", async () => {
   const { logger } = capture();
-  await assert.rejects(connectNats({ servers: [`nats://127.0.0.1:${await freePort()}`] }, logger), (err: Error) => err instanceof NatsConnectError && /unreachable/.test(err.message));
+  await assert.rejects(
+    connectNats({ servers: [`nats://127.0.0.1:${await freePort()}`] }, logger),
+    (err: Error) => err instanceof NatsConnectError && /unreachable/.test(err.message),
+  );
   const server = await NatsServer.start();
   cleanups.push(() => server.cleanup());
   const conn = await connectNats({ servers: [server.url], reconnectMinMs: 50, reconnectMaxMs: 200 }, logger);
@@ -112,5 +176,8 @@ test("eventplane - unreachable at start is a NatsConnectError; once connected, t
   await server.restart();
   await waitFor(() => conn.state === "connected" && conn.writable, 15_000, "reconnected");
   assert.equal(conn.reconnects, 1);
-  assert.deepEqual(states.filter((s, i) => s !== states[i - 1]), ["disconnected", "connected"]);
+  assert.deepEqual(
+    states.filter((s, i) => s !== states[i - 1]),
+    ["disconnected", "connected"],
+  );
 });

@@ -27,14 +27,27 @@ export class FpmProcess {
   readonly exited: Promise<number>;
   exitCode: number | null = null;
 
-  constructor(readonly args: string[], readonly opts: FpmProcessOptions = {}) {
+  constructor(
+    readonly args: string[],
+    readonly opts: FpmProcessOptions = {},
+  ) {
     const env: Record<string, string | undefined> = { ...process.env, DYN_LOG: "info", ...opts.env };
     for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-    this.proc = spawn(process.execPath, [FPM_BIN, ...args], { cwd: REPO_ROOT, env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
+    this.proc = spawn(process.execPath, [FPM_BIN, ...args], {
+      cwd: REPO_ROOT,
+      env: env as NodeJS.ProcessEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     // Keep the whole output (tests search it for secrets), bounded to 8 MB.
-    this.proc.stdout!.setEncoding("utf8").on("data", (d: string) => (this.stdout = (this.stdout + d).slice(-8_000_000)));
-    this.proc.stderr!.setEncoding("utf8").on("data", (d: string) => (this.stderr = (this.stderr + d).slice(-8_000_000)));
-    this.exited = new Promise((resolve) => this.proc.once("exit", (code, signal) => resolve((this.exitCode = code ?? (signal ? 128 : 1)))));
+    this.proc
+      .stdout!.setEncoding("utf8")
+      .on("data", (d: string) => (this.stdout = (this.stdout + d).slice(-8_000_000)));
+    this.proc
+      .stderr!.setEncoding("utf8")
+      .on("data", (d: string) => (this.stderr = (this.stderr + d).slice(-8_000_000)));
+    this.exited = new Promise((resolve) =>
+      this.proc.once("exit", (code, signal) => resolve((this.exitCode = code ?? (signal ? 128 : 1)))),
+    );
   }
 
   get running(): boolean {
@@ -66,14 +79,25 @@ export class FpmProcess {
 
   /** Waits until stderr contains `text`; fails with the output if the process exits first. */
   async waitForLog(text: string, timeoutMs = 20_000): Promise<void> {
-    await waitFor(() => this.stderr.includes(text) || this.exitCode !== null, timeoutMs, `fpm to log ${JSON.stringify(text)}`);
-    if (!this.stderr.includes(text)) throw new Error(`fpm exited (${this.exitCode}) before logging ${JSON.stringify(text)}:\n${this.stderr}`);
+    await waitFor(
+      () => this.stderr.includes(text) || this.exitCode !== null,
+      timeoutMs,
+      `fpm to log ${JSON.stringify(text)}`,
+    );
+    if (!this.stderr.includes(text))
+      throw new Error(`fpm exited (${this.exitCode}) before logging ${JSON.stringify(text)}:\n${this.stderr}`);
   }
 
   /** Waits for the process to exit by itself; resolves to its exit code. */
   async wait(timeoutMs = 30_000): Promise<number> {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<number>((_, reject) => (timer = setTimeout(() => reject(new Error(`fpm did not exit within ${timeoutMs} ms:\n${this.stderr}`)), timeoutMs)));
+    const timeout = new Promise<number>(
+      (_, reject) =>
+        (timer = setTimeout(
+          () => reject(new Error(`fpm did not exit within ${timeoutMs} ms:\n${this.stderr}`)),
+          timeoutMs,
+        )),
+    );
     try {
       return await Promise.race([this.exited, timeout]);
     } finally {
@@ -83,15 +107,23 @@ export class FpmProcess {
 
   /** Its stdout's JSON lines, parsed. */
   jsonLines(): Record<string, unknown>[] {
-    return this.stdout.split("\n").filter((l) => l.trim().startsWith("{")).map((l) => JSON.parse(l));
+    return this.stdout
+      .split("\n")
+      .filter((l) => l.trim().startsWith("{"))
+      .map((l) => JSON.parse(l));
   }
 
   /** Waits until /health answers 200; fails early with the output if the process exits. */
   async waitHealthy(timeoutMs = 30_000): Promise<void> {
-    await waitFor(async () => {
-      if (!this.running) throw new Error(`fpm ${this.args.join(" ")} exited with ${this.exitCode}:\n${this.output.slice(-4000)}`);
-      return (await this.get("/health"))?.status === 200;
-    }, timeoutMs, `fpm ${this.args[0]} /health 200`);
+    await waitFor(
+      async () => {
+        if (!this.running)
+          throw new Error(`fpm ${this.args.join(" ")} exited with ${this.exitCode}:\n${this.output.slice(-4000)}`);
+        return (await this.get("/health"))?.status === 200;
+      },
+      timeoutMs,
+      `fpm ${this.args[0]} /health 200`,
+    );
   }
 
   /** Sum of every sample of a metric (optionally only those whose labels contain `labelText`). */
@@ -138,7 +170,11 @@ export function sumMetric(text: string, name: string, labelText = ""): number {
 }
 
 /** Runs `fpm args` to completion (for --help and start-up failures); kills it after `timeoutMs`. */
-export async function runFpm(args: string[], opts: FpmProcessOptions = {}, timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runFpm(
+  args: string[],
+  opts: FpmProcessOptions = {},
+  timeoutMs = 30_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const p = new FpmProcess(args, opts);
   const timer = setTimeout(() => p.proc.kill("SIGKILL"), timeoutMs);
   const code = await p.exited;

@@ -31,10 +31,14 @@ export class NatsCluster {
   static async start(opts: NatsClusterOptions = {}): Promise<NatsCluster> {
     const size = opts.size ?? 3;
     const c = new NatsCluster();
-    for (let i = 0; i < size; i++) c.ports.push({ client: await freePort(), cluster: await freePort(), monitor: await freePort() });
+    for (let i = 0; i < size; i++)
+      c.ports.push({ client: await freePort(), cluster: await freePort(), monitor: await freePort() });
     try {
       for (let i = 0; i < size; i++) {
-        const routes = c.ports.filter((_, j) => j !== i).map((p) => `    "nats-route://127.0.0.1:${p.cluster}"`).join("\n");
+        const routes = c.ports
+          .filter((_, j) => j !== i)
+          .map((p) => `    "nats-route://127.0.0.1:${p.cluster}"`)
+          .join("\n");
         const config =
           `server_name: fpm-node-${i}\n` +
           `http: 127.0.0.1:${c.ports[i].monitor}\n` +

@@ -35,7 +35,14 @@ const b64url = (b: Uint8Array | string) => Buffer.from(b).toString("base64url");
 
 function encodeJwt(issuer: KeyPair, subject: string, name: string, nats: Record<string, unknown>): string {
   const header = { typ: "JWT", alg: "ed25519-nkey" };
-  const claims: Record<string, unknown> = { jti: "", iat: Math.floor(Date.now() / 1000), iss: issuer.getPublicKey(), name, sub: subject, nats };
+  const claims: Record<string, unknown> = {
+    jti: "",
+    iat: Math.floor(Date.now() / 1000),
+    iss: issuer.getPublicKey(),
+    name,
+    sub: subject,
+    nats,
+  };
   // jti: a unique id; nats tools use a base32 hash of the claims, any unique string decodes.
   claims.jti = crypto.createHash("sha256").update(JSON.stringify(claims)).digest("hex").slice(0, 52).toUpperCase();
   const signingInput = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
@@ -60,7 +67,10 @@ export interface OperatorSetup {
 export function makeOperatorSetup(dir: string): OperatorSetup {
   const operator = nkeys.createOperator();
   const account = nkeys.createAccount();
-  const operatorJwt = encodeJwt(operator, operator.getPublicKey(), "fpm-test-operator", { type: "operator", version: 2 });
+  const operatorJwt = encodeJwt(operator, operator.getPublicKey(), "fpm-test-operator", {
+    type: "operator",
+    version: 2,
+  });
   // -1 = no limit; a missing limit would be 0 and refuse every connection.
   const limits = { subs: -1, data: -1, payload: -1, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1 };
   const accountJwt = encodeJwt(operator, account.getPublicKey(), "FPM", { type: "account", version: 2, limits });

@@ -23,7 +23,10 @@ export interface NatsServerOptions {
 
 export function natsServerBinary(): string {
   const bin = findNatsServer();
-  if (!bin) throw new Error("nats-server not found: run `npm run setup` (installs Debian's nats-server) or set NATS_SERVER_BIN");
+  if (!bin)
+    throw new Error(
+      "nats-server not found: run `npm run setup` (installs Debian's nats-server) or set NATS_SERVER_BIN",
+    );
   return bin;
 }
 
@@ -55,7 +58,9 @@ export class NatsServer {
   private async launch(): Promise<void> {
     const conf = path.join(this.dir, "nats.conf");
     fs.writeFileSync(conf, `listen: 127.0.0.1:${this.port}\n${this.opts.config ?? ""}\n`);
-    const proc = spawn(natsServerBinary(), ["-c", conf, ...(this.opts.args ?? [])], { stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(natsServerBinary(), ["-c", conf, ...(this.opts.args ?? [])], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     this.proc = proc;
     this.log = "";
     proc.stdout!.on("data", (d) => (this.log = (this.log + d).slice(-20000)));

@@ -16,7 +16,9 @@ function findBinary(name: string, envVar: string): string {
   for (const c of candidates) if (c && fs.existsSync(c)) return c;
   const which = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
   if (which.status === 0 && which.stdout.trim()) return which.stdout.trim();
-  throw new Error(`${name} not found: run \`bash scripts/setup.sh prometheus\` (installs Debian's prometheus package) or set ${envVar}`);
+  throw new Error(
+    `${name} not found: run \`bash scripts/setup.sh prometheus\` (installs Debian's prometheus package) or set ${envVar}`,
+  );
 }
 
 export const prometheusBinary = () => findBinary("prometheus", "PROMETHEUS_BIN");
@@ -88,14 +90,30 @@ export class Prometheus {
     this.port = await freePort();
     const interval = opts.interval ?? "1s";
     const conf = path.join(this.dir, "prometheus.yml");
-    const lines = [`global:`, `  scrape_interval: ${interval}`, `  scrape_timeout: ${interval}`, `  evaluation_interval: ${interval}`];
-    if (opts.ruleFiles?.length) lines.push(`rule_files:`, ...opts.ruleFiles.map((f) => `  - ${JSON.stringify(path.resolve(f))}`));
+    const lines = [
+      `global:`,
+      `  scrape_interval: ${interval}`,
+      `  scrape_timeout: ${interval}`,
+      `  evaluation_interval: ${interval}`,
+    ];
+    if (opts.ruleFiles?.length)
+      lines.push(`rule_files:`, ...opts.ruleFiles.map((f) => `  - ${JSON.stringify(path.resolve(f))}`));
     lines.push(`scrape_configs:`);
-    for (const t of opts.targets) lines.push(`  - job_name: ${JSON.stringify(t.job)}`, `    static_configs:`, `      - targets: [${JSON.stringify(t.address)}]`);
+    for (const t of opts.targets)
+      lines.push(
+        `  - job_name: ${JSON.stringify(t.job)}`,
+        `    static_configs:`,
+        `      - targets: [${JSON.stringify(t.address)}]`,
+      );
     fs.writeFileSync(conf, lines.join("\n") + "\n");
     const proc = spawn(
       bin,
-      [`--config.file=${conf}`, `--storage.tsdb.path=${path.join(this.dir, "data")}`, `--web.listen-address=127.0.0.1:${this.port}`, "--log.level=warn"],
+      [
+        `--config.file=${conf}`,
+        `--storage.tsdb.path=${path.join(this.dir, "data")}`,
+        `--web.listen-address=127.0.0.1:${this.port}`,
+        "--log.level=warn",
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     this.proc = proc;

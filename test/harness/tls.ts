@@ -27,14 +27,51 @@ function openssl(args: string[], cwd: string): void {
 }
 
 function makeCa(dir: string, name: string): void {
-  openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.pem`, "-days", "2", "-subj", `/CN=${name}`], dir);
+  openssl(
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.pem`,
+      "-days",
+      "2",
+      "-subj",
+      `/CN=${name}`,
+    ],
+    dir,
+  );
 }
 
 function signLeaf(dir: string, name: string, cn: string, ext: string): void {
-  openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${cn}`], dir);
+  openssl(
+    ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${cn}`],
+    dir,
+  );
   fs.writeFileSync(path.join(dir, `${name}.ext`), ext);
   openssl(
-    ["x509", "-req", "-in", `${name}.csr`, "-CA", "fpm-test-ca.pem", "-CAkey", "fpm-test-ca.key", "-CAcreateserial", "-out", `${name}.pem`, "-days", "2", "-sha256", "-extfile", `${name}.ext`],
+    [
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "fpm-test-ca.pem",
+      "-CAkey",
+      "fpm-test-ca.key",
+      "-CAcreateserial",
+      "-out",
+      `${name}.pem`,
+      "-days",
+      "2",
+      "-sha256",
+      "-extfile",
+      `${name}.ext`,
+    ],
     dir,
   );
 }

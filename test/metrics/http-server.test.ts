@@ -7,7 +7,12 @@ import { Logger } from "../../src/util/log.js";
 let healthy = true;
 const registry = new Registry();
 new Counter({ name: "fpm_test_events_total", help: "test counter", registers: [registry] }).inc(3);
-const server = new MetricsServer({ registry, host: "127.0.0.1", port: 0, health: () => ({ healthy, nats: healthy ? "connected" : "disconnected" }) });
+const server = new MetricsServer({
+  registry,
+  host: "127.0.0.1",
+  port: 0,
+  health: () => ({ healthy, nats: healthy ? "connected" : "disconnected" }),
+});
 const addr = await server.start();
 const base = `http://127.0.0.1:${addr.port}`;
 after(() => server.stop());
@@ -40,7 +45,10 @@ test("metrics - serveMetrics on a port already taken is a ConfigError that says 
   const logger = new Logger({ target: "test", json: true, sink: (l) => lines.push(l) });
   await assert.rejects(
     serveMetrics({ registry, host: "127.0.0.1", port: addr.port, health: () => ({ healthy: true }) }, logger),
-    (err: Error) => err.name === "ConfigError" && err.message.includes(`127.0.0.1:${addr.port}`) && /--metrics-port or DYN_SYSTEM_PORT/.test(err.message),
+    (err: Error) =>
+      err.name === "ConfigError" &&
+      err.message.includes(`127.0.0.1:${addr.port}`) &&
+      /--metrics-port or DYN_SYSTEM_PORT/.test(err.message),
   );
   const ok = await serveMetrics({ registry, host: "127.0.0.1", port: 0, health: () => ({ healthy: true }) }, logger);
   await ok.stop();

@@ -8,7 +8,10 @@ import { REPO_ROOT } from "../harness/vectors.js";
 export const ACCOUNTS_FILE = path.join(REPO_ROOT, "deploy", "nats-accounts.conf");
 
 /** Passwords for the three users of deploy/nats-accounts.conf, generated per run. */
-export function accountPasswords(): Record<"FPM_RELAY_PASSWORD" | "FPM_PLANNER_PASSWORD" | "FPM_ACTUATOR_PASSWORD", string> {
+export function accountPasswords(): Record<
+  "FPM_RELAY_PASSWORD" | "FPM_PLANNER_PASSWORD" | "FPM_ACTUATOR_PASSWORD",
+  string
+> {
   const p = () => crypto.randomBytes(18).toString("base64url");
   return { FPM_RELAY_PASSWORD: p(), FPM_PLANNER_PASSWORD: p(), FPM_ACTUATOR_PASSWORD: p() };
 }
@@ -27,7 +30,10 @@ function serverEnvValue(password: string): string {
  * environment. `stored` replaces what the server gets for some of them (a bcrypt hash of
  * the password, as the config suggests for production).
  */
-export async function startWithAccounts(passwords: Record<string, string>, stored: Record<string, string> = {}): Promise<NatsServer> {
+export async function startWithAccounts(
+  passwords: Record<string, string>,
+  stored: Record<string, string> = {},
+): Promise<NatsServer> {
   // The harness spawns nats-server with process.env, and the config reads $FPM_*_PASSWORD from it.
   for (const [k, v] of Object.entries(passwords)) process.env[k] = serverEnvValue(stored[k] ?? v);
   try {
@@ -36,4 +42,3 @@ export async function startWithAccounts(passwords: Record<string, string>, store
     for (const k of Object.keys(passwords)) delete process.env[k];
   }
 }
-

@@ -103,8 +103,21 @@ export function makeAuthCases(): AuthCases {
     name: "mutual TLS",
     serverConfig: natsTlsConfig(certs, true),
     scheme: "tls",
-    good: { args: ["--nats-tls-ca", certs.caCert, "--nats-tls-cert", certs.clientCert, "--nats-tls-key", certs.clientKey], env: {} },
-    bad: { args: ["--nats-tls-ca", certs.otherCaCert, "--nats-tls-cert", certs.clientCert, "--nats-tls-key", certs.clientKey], env: {} },
+    good: {
+      args: ["--nats-tls-ca", certs.caCert, "--nats-tls-cert", certs.clientCert, "--nats-tls-key", certs.clientKey],
+      env: {},
+    },
+    bad: {
+      args: [
+        "--nats-tls-ca",
+        certs.otherCaCert,
+        "--nats-tls-cert",
+        certs.clientCert,
+        "--nats-tls-key",
+        certs.clientKey,
+      ],
+      env: {},
+    },
     badMessage: /TLS|certificate/i,
     secrets: [keyBody],
     client: { tls: { caFile: certs.caCert, certFile: certs.clientCert, keyFile: certs.clientKey } },

@@ -42,19 +42,51 @@ describe("ops cluster", () => {
     const z = [await freePort(), await freePort(), await freePort(), await freePort()];
     const mp = [await freePort(), await freePort(), await freePort()];
     const relayArgs = (zs: number[], port: number, node: number) => [
-      "relay", "--component", "backend", "--dp-size", "2", ...zs.flatMap((p) => ["--zmq-endpoint", `tcp://127.0.0.1:${p}`]),
-      "--metrics-port", String(port), "--metrics-host", "127.0.0.1", "--nats", cluster.url(node),
+      "relay",
+      "--component",
+      "backend",
+      "--dp-size",
+      "2",
+      ...zs.flatMap((p) => ["--zmq-endpoint", `tcp://127.0.0.1:${p}`]),
+      "--metrics-port",
+      String(port),
+      "--metrics-host",
+      "127.0.0.1",
+      "--nats",
+      cluster.url(node),
     ];
     relayA = new FpmProcess(relayArgs([z[0], z[1]], mp[0], 0), { metricsPort: mp[0], env: { DYN_LOG: "info" } });
     relayB = new FpmProcess(relayArgs([z[2], z[3]], mp[1], 1), { metricsPort: mp[1], env: { DYN_LOG: "info" } });
     planner = new FpmProcess(
-      ["planner", "--component", "backend:agg", "--max-kv-tokens", "65536", "--load-adjustment-interval", "1", "--decisions-file", "/dev/null",
-        "--metrics-port", String(mp[2]), "--metrics-host", "127.0.0.1", "--nats", cluster.url(2)],
+      [
+        "planner",
+        "--component",
+        "backend:agg",
+        "--max-kv-tokens",
+        "65536",
+        "--load-adjustment-interval",
+        "1",
+        "--decisions-file",
+        "/dev/null",
+        "--metrics-port",
+        String(mp[2]),
+        "--metrics-host",
+        "127.0.0.1",
+        "--nats",
+        cluster.url(2),
+      ],
       { metricsPort: mp[2], env: { DYN_LOG: "info" } },
     );
     for (const p of [relayA, relayB, planner]) await p.waitHealthy();
     for (const [i, port] of z.entries()) {
-      engines.push(await new SyntheticEngine({ endpoint: `tcp://127.0.0.1:${port}`, workerId: i < 2 ? "w-a" : "w-b", dpRank: i % 2, rateHz: RATE_HZ }).start());
+      engines.push(
+        await new SyntheticEngine({
+          endpoint: `tcp://127.0.0.1:${port}`,
+          workerId: i < 2 ? "w-a" : "w-b",
+          dpRank: i % 2,
+          rateHz: RATE_HZ,
+        }).start(),
+      );
     }
   });
 
@@ -73,10 +105,18 @@ describe("ops cluster", () => {
     }
     return n;
   };
-  const plannerSeen = async () => (await planner.metricSum("fpm_planner_messages_received_total")) + (await planner.metricSum("fpm_planner_messages_lost_total"));
+  const plannerSeen = async () =>
+    (await planner.metricSum("fpm_planner_messages_received_total")) +
+    (await planner.metricSum("fpm_planner_messages_lost_total"));
 
   test("cluster - the planner on node 2 receives from relays on nodes 0 and 1 without loss", async () => {
-    await waitFor(async () => (await planner.metricSum("fpm_planner_messages_accepted_total")) > 200 && (await planner.metricSum("fpm_planner_engines")) === 4, 30_000, "FPM of 4 engines at the planner");
+    await waitFor(
+      async () =>
+        (await planner.metricSum("fpm_planner_messages_accepted_total")) > 200 &&
+        (await planner.metricSum("fpm_planner_engines")) === 4,
+      30_000,
+      "FPM of 4 engines at the planner",
+    );
     assert.equal(await planner.metricSum("fpm_planner_messages_lost_total"), 0);
     assert.equal(await cluster.connectionCount(0), 1, "relay A is on node 0");
     assert.equal(await cluster.connectionCount(2), 1, "the planner is on node 2");
@@ -86,16 +126,33 @@ describe("ops cluster", () => {
     const lostBefore = await planner.metricSum("fpm_planner_messages_lost_total");
     const forwardedBefore = await relayA.metricSum("fpm_relay_forwarded_total");
     await cluster.kill(0);
-    await waitFor(async () => (await relayA.metricSum("fpm_relay_nats_reconnects_total")) >= 1 && (await relayA.get("/health"))?.status === 200, 30_000, "relay A reconnected");
+    await waitFor(
+      async () =>
+        (await relayA.metricSum("fpm_relay_nats_reconnects_total")) >= 1 &&
+        (await relayA.get("/health"))?.status === 200,
+      30_000,
+      "relay A reconnected",
+    );
     // Relay A now publishes through node 1 or 2, and its envelopes reach the planner again.
-    assert.equal((await cluster.connectionCount(1)) + (await cluster.connectionCount(2)), 3, "relay A, relay B and the planner on the remaining nodes");
+    assert.equal(
+      (await cluster.connectionCount(1)) + (await cluster.connectionCount(2)),
+      3,
+      "relay A, relay B and the planner on the remaining nodes",
+    );
     const forwardedAfterReconnect = await relayA.metricSum("fpm_relay_forwarded_total");
-    await waitFor(async () => (await relayA.metricSum("fpm_relay_forwarded_total")) > forwardedAfterReconnect + 100, 20_000, "relay A forwarding again");
+    await waitFor(
+      async () => (await relayA.metricSum("fpm_relay_forwarded_total")) > forwardedAfterReconnect + 100,
+      20_000,
+      "relay A forwarding again",
+    );
     const lost = (await planner.metricSum("fpm_planner_messages_lost_total")) - lostBefore;
     const relayDropped = await relayA.metricSum("fpm_relay_dropped_total");
     // In flight through node 0: at most what relay A sends in a few seconds (2 ranks at RATE_HZ + heartbeats).
     const inFlightBound = 2 * RATE_HZ * 5;
-    assert.ok(lost - relayDropped <= inFlightBound, `lost ${lost} (relay dropped ${relayDropped}) exceeds ${inFlightBound}`);
+    assert.ok(
+      lost - relayDropped <= inFlightBound,
+      `lost ${lost} (relay dropped ${relayDropped}) exceeds ${inFlightBound}`,
+    );
     assert.ok(forwardedAfterReconnect > forwardedBefore);
     await cluster.restart(0);
   });
@@ -103,11 +160,31 @@ describe("ops cluster", () => {
   test("cluster - killing the planner's node: the planner reconnects and keeps deciding", async () => {
     const decisionsBefore = await planner.metricSum("fpm_planner_decisions_total");
     await cluster.kill(2);
-    await waitFor(async () => (await planner.get("/health"))?.status !== 200 || (await cluster.connectionCount(0)) + (await cluster.connectionCount(1)) === 3, 20_000, "planner noticed");
-    await waitFor(async () => (await planner.get("/health"))?.status === 200 && (await cluster.connectionCount(0)) + (await cluster.connectionCount(1)) === 3, 30_000, "planner reconnected to node 0 or 1");
+    await waitFor(
+      async () =>
+        (await planner.get("/health"))?.status !== 200 ||
+        (await cluster.connectionCount(0)) + (await cluster.connectionCount(1)) === 3,
+      20_000,
+      "planner noticed",
+    );
+    await waitFor(
+      async () =>
+        (await planner.get("/health"))?.status === 200 &&
+        (await cluster.connectionCount(0)) + (await cluster.connectionCount(1)) === 3,
+      30_000,
+      "planner reconnected to node 0 or 1",
+    );
     const acceptedAfter = await planner.metricSum("fpm_planner_messages_accepted_total");
-    await waitFor(async () => (await planner.metricSum("fpm_planner_messages_accepted_total")) > acceptedAfter + 200, 30_000, "FPM reaching the planner again");
-    await waitFor(async () => (await planner.metricSum("fpm_planner_decisions_total")) >= decisionsBefore + 3, 30_000, "new decisions");
+    await waitFor(
+      async () => (await planner.metricSum("fpm_planner_messages_accepted_total")) > acceptedAfter + 200,
+      30_000,
+      "FPM reaching the planner again",
+    );
+    await waitFor(
+      async () => (await planner.metricSum("fpm_planner_decisions_total")) >= decisionsBefore + 3,
+      30_000,
+      "new decisions",
+    );
     const m = (await planner.get("/metrics"))!.body;
     assert.match(m, /fpm_planner_desired_replicas\{component="backend"\} \d/);
     await cluster.restart(2);

@@ -36,11 +36,26 @@ describe("ops harness", () => {
     const certs = makeTestCertificates();
     const server = await NatsServer.start({ config: natsTlsConfig(certs) });
     try {
-      const nc = await connect({ servers: server.url, tls: { caFile: certs.caCert, certFile: certs.clientCert, keyFile: certs.clientKey }, reconnect: false });
+      const nc = await connect({
+        servers: server.url,
+        tls: { caFile: certs.caCert, certFile: certs.clientCert, keyFile: certs.clientKey },
+        reconnect: false,
+      });
       await nc.flush();
       await nc.close();
-      assert.ok(await refused(connect({ servers: server.url, tls: { caFile: certs.otherCaCert, certFile: certs.clientCert, keyFile: certs.clientKey }, reconnect: false })));
-      assert.ok(await refused(connect({ servers: server.url, tls: { caFile: certs.caCert }, reconnect: false })), "no client cert must be refused when verify is on");
+      assert.ok(
+        await refused(
+          connect({
+            servers: server.url,
+            tls: { caFile: certs.otherCaCert, certFile: certs.clientCert, keyFile: certs.clientKey },
+            reconnect: false,
+          }),
+        ),
+      );
+      assert.ok(
+        await refused(connect({ servers: server.url, tls: { caFile: certs.caCert }, reconnect: false })),
+        "no client cert must be refused when verify is on",
+      );
     } finally {
       await server.cleanup();
       certs.cleanup();
@@ -53,13 +68,29 @@ describe("ops harness", () => {
     const op = makeOperatorSetup(dir);
     const s2 = await NatsServer.start({ config: op.serverConfig });
     try {
-      const nc = await connect({ servers: s1.url, authenticator: nkeyAuthenticator(new TextEncoder().encode(nk.seed)), reconnect: false });
+      const nc = await connect({
+        servers: s1.url,
+        authenticator: nkeyAuthenticator(new TextEncoder().encode(nk.seed)),
+        reconnect: false,
+      });
       await nc.close();
       const other = makeUserNkey(fs.mkdtempSync(path.join(dir, "o")));
-      assert.ok(await refused(connect({ servers: s1.url, authenticator: nkeyAuthenticator(new TextEncoder().encode(other.seed)), reconnect: false })));
+      assert.ok(
+        await refused(
+          connect({
+            servers: s1.url,
+            authenticator: nkeyAuthenticator(new TextEncoder().encode(other.seed)),
+            reconnect: false,
+          }),
+        ),
+      );
 
       const creds = op.makeCreds("harness");
-      const nc2 = await connect({ servers: s2.url, authenticator: credsAuthenticator(fs.readFileSync(creds.credsFile)), reconnect: false });
+      const nc2 = await connect({
+        servers: s2.url,
+        authenticator: credsAuthenticator(fs.readFileSync(creds.credsFile)),
+        reconnect: false,
+      });
       const sub = nc2.subscribe("x.y");
       nc2.publish("x.y", "hi");
       for await (const m of sub) {
@@ -67,7 +98,10 @@ describe("ops harness", () => {
         break;
       }
       await nc2.close();
-      assert.ok(await refused(connect({ servers: s2.url, reconnect: false })), "operator mode refuses anonymous clients");
+      assert.ok(
+        await refused(connect({ servers: s2.url, reconnect: false })),
+        "operator mode refuses anonymous clients",
+      );
     } finally {
       await s1.cleanup();
       await s2.cleanup();
@@ -82,11 +116,15 @@ describe("ops harness", () => {
       const b = await connect({ servers: cluster.url(2) });
       const sub = b.subscribe("fpm.cluster.test");
       await b.flush();
-      await waitFor(async () => {
-        a.publish("fpm.cluster.test", "x");
-        await a.flush();
-        return sub.getReceived() > 0;
-      }, 10_000, "a message across the cluster");
+      await waitFor(
+        async () => {
+          a.publish("fpm.cluster.test", "x");
+          await a.flush();
+          return sub.getReceived() > 0;
+        },
+        10_000,
+        "a message across the cluster",
+      );
       await a.close();
       await b.close();
       await cluster.kill(1);

@@ -46,7 +46,10 @@ describe("ops least privilege", () => {
   });
 
   test("ops - least privilege: a wrong password is refused", async () => {
-    await assert.rejects(connect({ servers: server.url, user: "fpm-relay", pass: pw.FPM_PLANNER_PASSWORD, reconnect: false }), /Authorization|authorization/);
+    await assert.rejects(
+      connect({ servers: server.url, user: "fpm-relay", pass: pw.FPM_PLANNER_PASSWORD, reconnect: false }),
+      /Authorization|authorization/,
+    );
   });
 
   test("ops - least privilege: relay publishes FPM to the planner; planner publishes decisions to the actuator; actuator reports replicas", async () => {
@@ -60,7 +63,15 @@ describe("ops least privilege", () => {
     relay.nc.publish(FPM_EP, "fpm-ep");
     planner.nc.publish(DECISIONS, "{}");
     actuator.nc.publish(REPLICAS, "2");
-    await waitFor(() => fpmSub.getReceived() === 1 && epSub.getReceived() === 1 && decSub.getReceived() === 1 && repSub.getReceived() === 1, 10_000, "each permitted message");
+    await waitFor(
+      () =>
+        fpmSub.getReceived() === 1 &&
+        epSub.getReceived() === 1 &&
+        decSub.getReceived() === 1 &&
+        repSub.getReceived() === 1,
+      10_000,
+      "each permitted message",
+    );
     assert.deepEqual([relay.violations, planner.violations, actuator.violations], [[], [], []]);
     for (const s of [fpmSub, epSub, decSub, repSub]) s.unsubscribe();
   });
@@ -85,21 +96,49 @@ describe("ops least privilege", () => {
     const actuatorSub = actuator.nc.subscribe(FPM);
     for (const c of [relay, planner, actuator]) await c.nc.flush().catch(() => undefined);
 
-    await waitFor(() => relay.violations.length >= 4 && planner.violations.length >= 3 && actuator.violations.length >= 3, 10_000, "every permission violation");
+    await waitFor(
+      () => relay.violations.length >= 4 && planner.violations.length >= 3 && actuator.violations.length >= 3,
+      10_000,
+      "every permission violation",
+    );
     const all = [...relay.violations, ...planner.violations, ...actuator.violations];
-    assert.ok(all.every((v) => /Permissions Violation/.test(v)), all.join("\n"));
+    assert.ok(
+      all.every((v) => /Permissions Violation/.test(v)),
+      all.join("\n"),
+    );
     for (const [who, list, expected] of [
-      ["relay", relay.violations, [`Publish to "${DECISIONS}"`, `Publish to "${REPLICAS}"`, `Publish to "other.subject"`, `Subscription to "${FPM}"`]],
+      [
+        "relay",
+        relay.violations,
+        [
+          `Publish to "${DECISIONS}"`,
+          `Publish to "${REPLICAS}"`,
+          `Publish to "other.subject"`,
+          `Subscription to "${FPM}"`,
+        ],
+      ],
       ["planner", planner.violations, [`Publish to "${FPM}"`, `Publish to "${REPLICAS}"`, `Subscription to ">"`]],
-      ["actuator", actuator.violations, [`Publish to "${FPM}"`, `Publish to "${DECISIONS}"`, `Subscription to "${FPM}"`]],
+      [
+        "actuator",
+        actuator.violations,
+        [`Publish to "${FPM}"`, `Publish to "${DECISIONS}"`, `Subscription to "${FPM}"`],
+      ],
     ] as const) {
-      for (const e of expected) assert.ok(list.some((v) => v.includes(e)), `${who}: expected a violation for ${e}, got ${JSON.stringify(list)}`);
+      for (const e of expected)
+        assert.ok(
+          list.some((v) => v.includes(e)),
+          `${who}: expected a violation for ${e}, got ${JSON.stringify(list)}`,
+        );
     }
     await sleep(300);
     assert.equal(seeFpm.getReceived(), 0, "forged FPM must not arrive");
     assert.equal(seeReplicas.getReceived(), 0, "forged replica counts must not arrive");
     assert.equal(seeDecisions.getReceived(), 0, "forged decisions must not arrive");
-    for (const s of [relaySub, plannerSub, actuatorSub]) assert.ok(await Promise.race([s.closed.then(() => true), sleep(2000).then(() => false)]), "refused subscription is closed");
+    for (const s of [relaySub, plannerSub, actuatorSub])
+      assert.ok(
+        await Promise.race([s.closed.then(() => true), sleep(2000).then(() => false)]),
+        "refused subscription is closed",
+      );
     assert.equal(relay.nc.isClosed(), false, "a violation does not close the connection");
   });
 });

@@ -38,8 +38,16 @@ interface GrafanaPanel {
 
 /** Every PromQL expression of the dashboard, with Grafana's variables replaced by their defaults. */
 export function dashboardExpressions(file = DASHBOARD, rateInterval = "20s"): { title: string; expr: string }[] {
-  const dash = JSON.parse(fs.readFileSync(file, "utf8")) as { panels: GrafanaPanel[]; templating: { list: { name: string; type: string; query?: unknown; allValue?: string; current?: { value?: string } }[] } };
-  const vars = new Map<string, string>([["__rate_interval", rateInterval], ["__interval", rateInterval]]);
+  const dash = JSON.parse(fs.readFileSync(file, "utf8")) as {
+    panels: GrafanaPanel[];
+    templating: {
+      list: { name: string; type: string; query?: unknown; allValue?: string; current?: { value?: string } }[];
+    };
+  };
+  const vars = new Map<string, string>([
+    ["__rate_interval", rateInterval],
+    ["__interval", rateInterval],
+  ]);
   for (const v of dash.templating.list) {
     if (v.type === "textbox" || v.type === "constant") vars.set(v.name, String(v.query));
     else if (v.type === "query") vars.set(v.name, v.allValue ?? ".*");
@@ -68,7 +76,14 @@ function alertNamesInFile(): string[] {
   return [...fs.readFileSync(ALERTS, "utf8").matchAll(/^\s*- alert:\s*(\S+)/gm)].map((m) => m[1]);
 }
 
-const DRIVEN = ["FpmRelayDropping", "FpmRelayLosingMessages", "FpmEngineSilent", "FpmPlannerBlind", "FpmPlannerFitRejected", "FpmPlannerDroppingMessages"];
+const DRIVEN = [
+  "FpmRelayDropping",
+  "FpmRelayLosingMessages",
+  "FpmEngineSilent",
+  "FpmPlannerBlind",
+  "FpmPlannerFitRejected",
+  "FpmPlannerDroppingMessages",
+];
 const BY_SELECTOR: Record<string, string> = {
   FpmRelayNatsDisconnected: "fpm_relay_nats_connected",
   FpmPlannerLosingMessages: "fpm_planner_messages_lost_total",
@@ -85,7 +100,20 @@ describe("ops prometheus", () => {
     const exprs = dashboardExpressions();
     assert.ok(exprs.length >= 20, `${exprs.length} expressions`);
     const text = exprs.map((e) => e.expr).join("\n");
-    for (const metric of ["fpm_relay_received_total", "fpm_relay_dropped_total", "fpm_relay_lost_total", "fpm_planner_engine_wall_time_seconds", "fpm_planner_engine_load_ratio", "fpm_planner_engine_queued_requests", "fpm_planner_engine_queued_prefill_tokens", "fpm_planner_engine_ttft_estimate_seconds", "fpm_planner_engine_itl_estimate_seconds", "fpm_planner_desired_replicas", "fpm_planner_replicas", "fpm_planner_decisions_total"]) {
+    for (const metric of [
+      "fpm_relay_received_total",
+      "fpm_relay_dropped_total",
+      "fpm_relay_lost_total",
+      "fpm_planner_engine_wall_time_seconds",
+      "fpm_planner_engine_load_ratio",
+      "fpm_planner_engine_queued_requests",
+      "fpm_planner_engine_queued_prefill_tokens",
+      "fpm_planner_engine_ttft_estimate_seconds",
+      "fpm_planner_engine_itl_estimate_seconds",
+      "fpm_planner_desired_replicas",
+      "fpm_planner_replicas",
+      "fpm_planner_decisions_total",
+    ]) {
       assert.ok(text.includes(metric), `dashboard uses ${metric}`);
     }
   });
@@ -102,22 +130,107 @@ describe("ops prometheus", () => {
       const z = [await freePort(), await freePort(), await freePort(), await freePort()];
       const mp = [await freePort(), await freePort(), await freePort(), await freePort()];
       const common = ["--metrics-host", "127.0.0.1", "--nats", nats.url];
-      const relayA = new FpmProcess(["relay", "--component", "backend", "--zmq-endpoint", `tcp://127.0.0.1:${z[0]}`, "--zmq-endpoint", `tcp://127.0.0.1:${z[1]}`, "--dp-size", "2", "--metrics-port", String(mp[0]), ...common], { metricsPort: mp[0], env: { DYN_LOG: "warn" } });
-      const relayB = new FpmProcess(["relay", "--component", "rejected", "--zmq-endpoint", `tcp://127.0.0.1:${z[2]}`, "--zmq-endpoint", `tcp://127.0.0.1:${z[3]}`, "--dp-size", "2", "--metrics-port", String(mp[1]), ...common], { metricsPort: mp[1], env: { DYN_LOG: "warn" } });
+      const relayA = new FpmProcess(
+        [
+          "relay",
+          "--component",
+          "backend",
+          "--zmq-endpoint",
+          `tcp://127.0.0.1:${z[0]}`,
+          "--zmq-endpoint",
+          `tcp://127.0.0.1:${z[1]}`,
+          "--dp-size",
+          "2",
+          "--metrics-port",
+          String(mp[0]),
+          ...common,
+        ],
+        { metricsPort: mp[0], env: { DYN_LOG: "warn" } },
+      );
+      const relayB = new FpmProcess(
+        [
+          "relay",
+          "--component",
+          "rejected",
+          "--zmq-endpoint",
+          `tcp://127.0.0.1:${z[2]}`,
+          "--zmq-endpoint",
+          `tcp://127.0.0.1:${z[3]}`,
+          "--dp-size",
+          "2",
+          "--metrics-port",
+          String(mp[1]),
+          ...common,
+        ],
+        { metricsPort: mp[1], env: { DYN_LOG: "warn" } },
+      );
       const plannerSla = new FpmProcess(
-        ["planner", "--optimization-target", "sla", "--component", "backend:agg", "--component", "rejected:prefill", "--component", "prefill:prefill", "--max-num-batched-tokens", "2048", "--load-adjustment-interval", "1", "--metrics-port", String(mp[2]), ...common],
+        [
+          "planner",
+          "--optimization-target",
+          "sla",
+          "--component",
+          "backend:agg",
+          "--component",
+          "rejected:prefill",
+          "--component",
+          "prefill:prefill",
+          "--max-num-batched-tokens",
+          "2048",
+          "--load-adjustment-interval",
+          "1",
+          "--metrics-port",
+          String(mp[2]),
+          ...common,
+        ],
         { metricsPort: mp[2], env: { DYN_LOG: "warn" } },
       );
       const plannerThroughput = new FpmProcess(
-        ["planner", "--optimization-target", "throughput", "--component", "backend:agg", "--max-kv-tokens", "65536", "--load-adjustment-interval", "1", "--metrics-port", String(mp[3]), ...common],
+        [
+          "planner",
+          "--optimization-target",
+          "throughput",
+          "--component",
+          "backend:agg",
+          "--max-kv-tokens",
+          "65536",
+          "--load-adjustment-interval",
+          "1",
+          "--metrics-port",
+          String(mp[3]),
+          ...common,
+        ],
         { metricsPort: mp[3], env: { DYN_LOG: "warn" } },
       );
       procs.push(relayA, relayB, plannerSla, plannerThroughput);
       for (const p of procs) await p.waitHealthy();
-      healthy = await new SyntheticEngine({ endpoint: `tcp://127.0.0.1:${z[0]}`, workerId: "w-a", dpRank: 0, rateHz: 40 }).start();
-      silent = await new SyntheticEngine({ endpoint: `tcp://127.0.0.1:${z[1]}`, workerId: "w-a", dpRank: 1, rateHz: 40 }).start();
-      unfittable = await new SyntheticEngine({ endpoint: `tcp://127.0.0.1:${z[2]}`, workerId: "w-b", dpRank: 0, rateHz: 40, cost: { a: 0.06, b: -0.00002, c: 0 } }).start();
-      lossy = await new SyntheticEngine({ endpoint: `tcp://127.0.0.1:${z[3]}`, workerId: "w-b", dpRank: 1, rateHz: 20, maxQueuedMessages: 1, cost: { a: 0.06, b: -0.00002, c: 0 } }).start();
+      healthy = await new SyntheticEngine({
+        endpoint: `tcp://127.0.0.1:${z[0]}`,
+        workerId: "w-a",
+        dpRank: 0,
+        rateHz: 40,
+      }).start();
+      silent = await new SyntheticEngine({
+        endpoint: `tcp://127.0.0.1:${z[1]}`,
+        workerId: "w-a",
+        dpRank: 1,
+        rateHz: 40,
+      }).start();
+      unfittable = await new SyntheticEngine({
+        endpoint: `tcp://127.0.0.1:${z[2]}`,
+        workerId: "w-b",
+        dpRank: 0,
+        rateHz: 40,
+        cost: { a: 0.06, b: -0.00002, c: 0 },
+      }).start();
+      lossy = await new SyntheticEngine({
+        endpoint: `tcp://127.0.0.1:${z[3]}`,
+        workerId: "w-b",
+        dpRank: 1,
+        rateHz: 20,
+        maxQueuedMessages: 1,
+        cost: { a: 0.06, b: -0.00002, c: 0 },
+      }).start();
       engines.push(healthy, silent, unfittable, lossy);
       prom = await Prometheus.start({
         targets: [
@@ -138,14 +251,22 @@ describe("ops prometheus", () => {
     });
 
     test("ops - Prometheus scrapes both relays and both planners", async () => {
-      await waitFor(async () => Object.values(await prom.targetHealth()).filter((h) => h === "up").length === 4, 30_000, "4 targets up");
+      await waitFor(
+        async () => Object.values(await prom.targetHealth()).filter((h) => h === "up").length === 4,
+        30_000,
+        "4 targets up",
+      );
       const names = await prom.ruleNames();
       assert.deepEqual([...names].sort(), alertNamesInFile().sort(), "Prometheus loaded every rule of alerts.yml");
     });
 
     test("ops - every dashboard expression returns data from the Prometheus HTTP API", async () => {
       // Drive what only shows under trouble: relay drops, gaps, planner drops.
-      await waitFor(async () => (await procs[0].metricSum("fpm_relay_forwarded_total")) > 20, 30_000, "traffic through relay A");
+      await waitFor(
+        async () => (await procs[0].metricSum("fpm_relay_forwarded_total")) > 20,
+        30_000,
+        "traffic through relay A",
+      );
       healthy.sendMalformed(20);
       lossy.burst(200);
       const nc = await connect({ servers: nats.url });
@@ -167,15 +288,19 @@ describe("ops prometheus", () => {
         throw new Error(`${err.message}; still empty:\n${[...missing].map(([e, t]) => `  [${t}] ${e}`).join("\n")}`);
       });
       // Data, and the right data: the relays really moved messages, and the SLA planner has estimates.
-      const rate = await prom.query('sum(rate(fpm_relay_forwarded_total[20s]))');
+      const rate = await prom.query("sum(rate(fpm_relay_forwarded_total[20s]))");
       assert.ok(Number((rate.result as { value: [number, string] }[])[0].value[1]) > 0, "relay throughput above zero");
       // Prometheus sees the drop counter at its next scrape: wait for it rather than read it once.
       let decodeDrops = 0;
-      await waitFor(async () => {
-        const drops = await prom.query('sum(fpm_relay_dropped_total{reason="decode"})');
-        decodeDrops = Number((drops.result as { value: [number, string] }[])[0]?.value[1] ?? 0);
-        return decodeDrops >= 20;
-      }, 30_000, "malformed payloads counted as decode drops").catch(() => undefined);
+      await waitFor(
+        async () => {
+          const drops = await prom.query('sum(fpm_relay_dropped_total{reason="decode"})');
+          decodeDrops = Number((drops.result as { value: [number, string] }[])[0]?.value[1] ?? 0);
+          return decodeDrops >= 20;
+        },
+        30_000,
+        "malformed payloads counted as decode drops",
+      ).catch(() => undefined);
       assert.ok(decodeDrops >= 20, `malformed payloads counted as decode drops (${decodeDrops} of 20)`);
     });
 
@@ -197,19 +322,29 @@ describe("ops prometheus", () => {
         },
         120_000,
         "every driven alert pending or firing",
-      ).catch((err: Error) => {
-        throw new Error(`${err.message}; active: ${JSON.stringify([...state])}; missing: ${DRIVEN.filter((n) => !state.has(n)).join(", ")}`);
-      }).finally(() => nc.close());
+      )
+        .catch((err: Error) => {
+          throw new Error(
+            `${err.message}; active: ${JSON.stringify([...state])}; missing: ${DRIVEN.filter((n) => !state.has(n)).join(", ")}`,
+          );
+        })
+        .finally(() => nc.close());
       for (const n of DRIVEN) assert.match(state.get(n)!, /pending|firing/, n);
       // Each alert's own expression, as Prometheus parsed it from the file, answers through the API.
       const res = await fetch(`${prom.url}/api/v1/rules`);
-      const rules = ((await res.json()) as { data: { groups: { rules: { name: string; query: string }[] }[] } }).data.groups.flatMap((g) => g.rules);
+      const rules = (
+        (await res.json()) as { data: { groups: { rules: { name: string; query: string }[] }[] } }
+      ).data.groups.flatMap((g) => g.rules);
       for (const r of rules) {
-        if (DRIVEN.includes(r.name)) assert.ok((await prom.seriesCount(r.query)) > 0, `${r.name}: ${r.query} returns data`);
+        if (DRIVEN.includes(r.name))
+          assert.ok((await prom.seriesCount(r.query)) > 0, `${r.name}: ${r.query} returns data`);
         else {
           assert.ok(BY_SELECTOR[r.name], `alert ${r.name} is neither driven nor checked by selector`);
           await prom.query(r.query); // valid PromQL on live data
-          assert.ok((await prom.seriesCount(BY_SELECTOR[r.name])) > 0, `${r.name}: ${BY_SELECTOR[r.name]} returns data`);
+          assert.ok(
+            (await prom.seriesCount(BY_SELECTOR[r.name])) > 0,
+            `${r.name}: ${BY_SELECTOR[r.name]} returns data`,
+          );
         }
       }
       // The undriven alerts are quiet in a healthy pipeline.

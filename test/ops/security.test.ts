@@ -9,7 +9,13 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
+import {
+  connect,
+  credsAuthenticator,
+  nkeyAuthenticator,
+  type NatsConnection,
+  type NodeConnectionOptions,
+} from "@nats-io/transport-node";
 import { FpmPublisher } from "../../src/engine/publisher.js";
 import { NatsServer } from "../harness/nats-server.js";
 import { freePort, sleep, waitFor } from "../harness/ports.js";
@@ -46,11 +52,29 @@ interface Role {
 const ROLES: Role[] = [
   {
     name: "relay",
-    args: (p) => ["relay", "--zmq-endpoint", `tcp://127.0.0.1:${p.zmq}`, "--metrics-port", String(p.metrics), "--metrics-host", "127.0.0.1"],
+    args: (p) => [
+      "relay",
+      "--zmq-endpoint",
+      `tcp://127.0.0.1:${p.zmq}`,
+      "--metrics-port",
+      String(p.metrics),
+      "--metrics-host",
+      "127.0.0.1",
+    ],
   },
   {
     name: "planner",
-    args: (p) => ["planner", "--max-kv-tokens", "65536", "--metrics-port", String(p.metrics), "--metrics-host", "127.0.0.1", "--load-adjustment-interval", "1"],
+    args: (p) => [
+      "planner",
+      "--max-kv-tokens",
+      "65536",
+      "--metrics-port",
+      String(p.metrics),
+      "--metrics-host",
+      "127.0.0.1",
+      "--load-adjustment-interval",
+      "1",
+    ],
   },
 ];
 
@@ -72,7 +96,10 @@ describe("ops security", () => {
         try {
           const ports = { zmq: await freePort(), metrics: await freePort() };
           for (const json of [false, true]) {
-            const p = new FpmProcess([...role.args(ports), "--nats", url, ...c.good.args], { env: { ...DEBUG, ...c.good.env, DYN_LOGGING_JSONL: String(json) }, metricsPort: ports.metrics });
+            const p = new FpmProcess([...role.args(ports), "--nats", url, ...c.good.args], {
+              env: { ...DEBUG, ...c.good.env, DYN_LOGGING_JSONL: String(json) },
+              metricsPort: ports.metrics,
+            });
             try {
               await p.waitHealthy();
               if (role.name === "relay" && !json) {
@@ -80,29 +107,54 @@ describe("ops security", () => {
                 obs = await observer(url, c);
                 const sub = obs.subscribe("namespace.*.component.*.forward-pass-metrics");
                 await obs.flush();
-                pub = await new FpmPublisher({ endpoint: `tcp://127.0.0.1:${ports.zmq}`, workerId: "w-sec", heartbeats: false }).bind();
-                await waitFor(() => {
-                  pub!.publish({ wallTimeS: 0.01, scheduledRequests: { numDecodeRequests: 1, sumDecodeKvTokens: 100 } });
-                  return sub.getReceived() >= 3;
-                }, 20_000, `${c.name}: envelopes from the relay`);
+                pub = await new FpmPublisher({
+                  endpoint: `tcp://127.0.0.1:${ports.zmq}`,
+                  workerId: "w-sec",
+                  heartbeats: false,
+                }).bind();
+                await waitFor(
+                  () => {
+                    pub!.publish({
+                      wallTimeS: 0.01,
+                      scheduledRequests: { numDecodeRequests: 1, sumDecodeKvTokens: 100 },
+                    });
+                    return sub.getReceived() >= 3;
+                  },
+                  20_000,
+                  `${c.name}: envelopes from the relay`,
+                );
               }
               if (role.name === "planner" && !json) {
                 // The planner subscribes under these credentials: it ticks and says why it does not scale.
-                await waitFor(async () => (await p.get("/metrics"))?.body.includes("no_fpm_data") ?? false, 20_000, `${c.name}: a planner decision`);
+                await waitFor(
+                  async () => (await p.get("/metrics"))?.body.includes("no_fpm_data") ?? false,
+                  20_000,
+                  `${c.name}: a planner decision`,
+                );
               }
               expose(`${role.name} ${c.name} /metrics`, (await p.get("/metrics"))?.body);
               expose(`${role.name} ${c.name} /health`, (await p.get("/health"))?.body);
             } finally {
-              assert.equal(await p.stop(), 0, `${role.name} ${c.name}: clean exit on SIGTERM\n${p.output.slice(-2000)}`);
+              assert.equal(
+                await p.stop(),
+                0,
+                `${role.name} ${c.name}: clean exit on SIGTERM\n${p.output.slice(-2000)}`,
+              );
               expose(`${role.name} ${c.name} logs json=${json}`, p.output);
               await pub?.close();
               pub = null;
             }
           }
 
-          const bad = await runFpm([...role.args(ports), "--nats", url, ...c.bad.args], { env: { ...DEBUG, ...c.bad.env } });
+          const bad = await runFpm([...role.args(ports), "--nats", url, ...c.bad.args], {
+            env: { ...DEBUG, ...c.bad.env },
+          });
           expose(`${role.name} ${c.name} wrong-secret output`, bad.stdout + bad.stderr);
-          assert.equal(bad.code, 3, `${role.name} ${c.name}: a wrong secret must exit 3, got ${bad.code}:\n${bad.stderr}`);
+          assert.equal(
+            bad.code,
+            3,
+            `${role.name} ${c.name}: a wrong secret must exit 3, got ${bad.code}:\n${bad.stderr}`,
+          );
           assert.match(bad.stderr, c.badMessage, `${role.name} ${c.name}: the message names the cause`);
           assert.match(bad.stderr, /could not connect to NATS/);
         } finally {
@@ -120,10 +172,21 @@ describe("ops security", () => {
       const server = await NatsServer.start({ config: c.serverConfig });
       try {
         const ports = { zmq: await freePort(), metrics: await freePort() };
-        const p = new FpmProcess([...role.args(ports), "--nats", `nats://fpm:${c.secrets[0]}@127.0.0.1:${server.port}`], { env: DEBUG, metricsPort: ports.metrics });
+        const p = new FpmProcess(
+          [...role.args(ports), "--nats", `nats://fpm:${c.secrets[0]}@127.0.0.1:${server.port}`],
+          { env: DEBUG, metricsPort: ports.metrics },
+        );
         try {
-          await waitFor(async () => !p.running || (await p.get("/health"))?.status === 200, 30_000, "healthy or exited");
-          assert.equal((await p.get("/health"))?.status, 200, `the right password in the URL connects: ${p.output.slice(-2000)}`);
+          await waitFor(
+            async () => !p.running || (await p.get("/health"))?.status === 200,
+            30_000,
+            "healthy or exited",
+          );
+          assert.equal(
+            (await p.get("/health"))?.status,
+            200,
+            `the right password in the URL connects: ${p.output.slice(-2000)}`,
+          );
           expose(`${role.name} url-userinfo /metrics`, (await p.get("/metrics"))?.body);
           expose(`${role.name} url-userinfo /health`, (await p.get("/health"))?.body);
         } finally {
@@ -131,10 +194,17 @@ describe("ops security", () => {
           assert.equal(code, 0, `exit ${code}: ${p.output.slice(-2000)}`);
           expose(`${role.name} url-userinfo logs`, p.output);
         }
-        const bad = await runFpm([...role.args(ports), "--nats", `nats://fpm:${c.secrets[1]}@127.0.0.1:${server.port}`], { env: DEBUG });
+        const bad = await runFpm(
+          [...role.args(ports), "--nats", `nats://fpm:${c.secrets[1]}@127.0.0.1:${server.port}`],
+          { env: DEBUG },
+        );
         expose(`${role.name} url-userinfo wrong-secret output`, bad.stdout + bad.stderr);
         assert.equal(bad.code, 3, bad.stderr);
-        assert.match(bad.stderr, /could not connect to NATS at nats:\/\/127\.0\.0\.1:\d+ \(auth=user\/password/, "the URL is shown without its credentials, and the auth used is named");
+        assert.match(
+          bad.stderr,
+          /could not connect to NATS at nats:\/\/127\.0\.0\.1:\d+ \(auth=user\/password/,
+          "the URL is shown without its credentials, and the auth used is named",
+        );
       } finally {
         await server.cleanup();
       }
@@ -161,13 +231,38 @@ describe("ops security", () => {
     const server = await NatsServer.start();
     try {
       const metrics = await freePort();
-      const p = new FpmProcess(["relay", "--zmq-endpoint", `tcp://127.0.0.1:${await freePort()}`, "--metrics-port", String(metrics), "--metrics-host", "127.0.0.2", "--nats", server.url], { env: DEBUG });
+      const p = new FpmProcess(
+        [
+          "relay",
+          "--zmq-endpoint",
+          `tcp://127.0.0.1:${await freePort()}`,
+          "--metrics-port",
+          String(metrics),
+          "--metrics-host",
+          "127.0.0.2",
+          "--nats",
+          server.url,
+        ],
+        { env: DEBUG },
+      );
       try {
-        await waitFor(async () => {
-          if (!p.running) throw new Error(p.output);
-          return (await fetch(`http://127.0.0.2:${metrics}/health`).then((r) => r.status, () => 0)) === 200;
-        }, 20_000, "relay /health on 127.0.0.2");
-        const other = await fetch(`http://127.0.0.1:${metrics}/metrics`).then((r) => r.status, (e: Error) => String(e.cause ?? e));
+        await waitFor(
+          async () => {
+            if (!p.running) throw new Error(p.output);
+            return (
+              (await fetch(`http://127.0.0.2:${metrics}/health`).then(
+                (r) => r.status,
+                () => 0,
+              )) === 200
+            );
+          },
+          20_000,
+          "relay /health on 127.0.0.2",
+        );
+        const other = await fetch(`http://127.0.0.1:${metrics}/metrics`).then(
+          (r) => r.status,
+          (e: Error) => String(e.cause ?? e),
+        );
         assert.match(String(other), /ECONNREFUSED/, "nothing listens on 127.0.0.1 when bound to 127.0.0.2");
       } finally {
         await p.stop();
@@ -184,16 +279,53 @@ describe("ops security", () => {
     const zmq = await freePort();
     const relayPort = await freePort();
     const plannerPort = await freePort();
-    const relay = new FpmProcess(["relay", "--zmq-endpoint", `tcp://127.0.0.1:${zmq}`, "--metrics-port", String(relayPort), "--metrics-host", "127.0.0.1", "--nats", server.url], {
-      env: { ...DEBUG, NATS_AUTH_USERNAME: "fpm-relay", NATS_AUTH_PASSWORD: pw.FPM_RELAY_PASSWORD },
-      metricsPort: relayPort,
+    const relay = new FpmProcess(
+      [
+        "relay",
+        "--zmq-endpoint",
+        `tcp://127.0.0.1:${zmq}`,
+        "--metrics-port",
+        String(relayPort),
+        "--metrics-host",
+        "127.0.0.1",
+        "--nats",
+        server.url,
+      ],
+      {
+        env: { ...DEBUG, NATS_AUTH_USERNAME: "fpm-relay", NATS_AUTH_PASSWORD: pw.FPM_RELAY_PASSWORD },
+        metricsPort: relayPort,
+      },
+    );
+    const planner = new FpmProcess(
+      [
+        "planner",
+        "--max-kv-tokens",
+        "65536",
+        "--metrics-port",
+        String(plannerPort),
+        "--metrics-host",
+        "127.0.0.1",
+        "--load-adjustment-interval",
+        "1",
+        "--nats",
+        server.url,
+      ],
+      {
+        env: { ...DEBUG, NATS_AUTH_USERNAME: "fpm-planner", NATS_AUTH_PASSWORD: pw.FPM_PLANNER_PASSWORD },
+        metricsPort: plannerPort,
+      },
+    );
+    const pub = await new FpmPublisher({
+      endpoint: `tcp://127.0.0.1:${zmq}`,
+      workerId: "w-lp",
+      heartbeats: false,
+    }).bind();
+    const actuator = await connect({
+      servers: server.url,
+      user: "fpm-actuator",
+      pass: pw.FPM_ACTUATOR_PASSWORD,
+      reconnect: false,
     });
-    const planner = new FpmProcess(["planner", "--max-kv-tokens", "65536", "--metrics-port", String(plannerPort), "--metrics-host", "127.0.0.1", "--load-adjustment-interval", "1", "--nats", server.url], {
-      env: { ...DEBUG, NATS_AUTH_USERNAME: "fpm-planner", NATS_AUTH_PASSWORD: pw.FPM_PLANNER_PASSWORD },
-      metricsPort: plannerPort,
-    });
-    const pub = await new FpmPublisher({ endpoint: `tcp://127.0.0.1:${zmq}`, workerId: "w-lp", heartbeats: false }).bind();
-    const actuator = await connect({ servers: server.url, user: "fpm-actuator", pass: pw.FPM_ACTUATOR_PASSWORD, reconnect: false });
     try {
       const decisions = actuator.subscribe("namespace.*.planner.decisions");
       const decisionTexts: string[] = [];
@@ -203,14 +335,23 @@ describe("ops security", () => {
       await relay.waitHealthy();
       await planner.waitHealthy();
       // FPM flows relay -> planner under least privilege, and decisions reach the actuator.
-      await waitFor(async () => {
-        pub.publish({ wallTimeS: 0.01, scheduledRequests: { numDecodeRequests: 1, sumDecodeKvTokens: 100 } });
-        return (await relay.metricSum("fpm_relay_forwarded_total")) >= 3 && decisions.getReceived() >= 1;
-      }, 30_000, "FPM through the relay and a decision at the actuator");
+      await waitFor(
+        async () => {
+          pub.publish({ wallTimeS: 0.01, scheduledRequests: { numDecodeRequests: 1, sumDecodeKvTokens: 100 } });
+          return (await relay.metricSum("fpm_relay_forwarded_total")) >= 3 && decisions.getReceived() >= 1;
+        },
+        30_000,
+        "FPM through the relay and a decision at the actuator",
+      );
       assert.equal(await relay.metricSum("fpm_relay_dropped_total"), 0);
 
       // With the relay's password, reading FPM or publishing a decision is refused.
-      const asRelay = await connect({ servers: server.url, user: "fpm-relay", pass: pw.FPM_RELAY_PASSWORD, reconnect: false });
+      const asRelay = await connect({
+        servers: server.url,
+        user: "fpm-relay",
+        pass: pw.FPM_RELAY_PASSWORD,
+        reconnect: false,
+      });
       const violations: string[] = [];
       void (async () => {
         for await (const s of asRelay.status()) if (s.type === "error") violations.push(String(s.error?.message));
@@ -221,7 +362,10 @@ describe("ops security", () => {
       await waitFor(() => violations.length >= 2, 10_000, "two permission violations");
       await sleep(300);
       await asRelay.close();
-      assert.ok(violations.some((v) => /Subscription/.test(v)) && violations.some((v) => /Publish/.test(v)), violations.join("\n"));
+      assert.ok(
+        violations.some((v) => /Subscription/.test(v)) && violations.some((v) => /Publish/.test(v)),
+        violations.join("\n"),
+      );
       assert.ok(decisionTexts.length >= 1);
       assert.ok(!decisionTexts.includes('{"desired":99}'), "the forged decision never reached the actuator");
     } finally {
@@ -239,7 +383,8 @@ describe("ops security", () => {
     assert.ok(exposed.length > 20, `searched ${exposed.length} outputs`);
     assert.ok(allSecrets.length >= 9, `${allSecrets.length} secrets`);
     const leaks: string[] = [];
-    for (const { where, text } of exposed) for (const s of allSecrets) if (s && text.includes(s)) leaks.push(`${where}: contains ${s.slice(0, 6)}…`);
+    for (const { where, text } of exposed)
+      for (const s of allSecrets) if (s && text.includes(s)) leaks.push(`${where}: contains ${s.slice(0, 6)}…`);
     assert.deepEqual(leaks, []);
   });
 });

@@ -46,10 +46,16 @@ describe("ops soak", () => {
     const nats = { ...healthyCounts(), plannerReceived: 974 };
     assert.match(judgeSoak(nats, flat, tol).join("\n"), /relay -> planner/);
     const relay = { ...healthyCounts(), relayForwarded: 969 };
-    assert.match(judgeSoak(relay, flat, tol).join("\n"), /relay: received 990 but forwarded \+ dropped \+ buffered = 989/);
+    assert.match(
+      judgeSoak(relay, flat, tol).join("\n"),
+      /relay: received 990 but forwarded \+ dropped \+ buffered = 989/,
+    );
     const malformed = { ...healthyCounts(), engineMalformed: 11 };
     assert.match(judgeSoak(malformed, flat, tol).join("\n"), /11 malformed payloads sent, 10 dropped as decode/);
-    assert.match(judgeSoak({ ...healthyCounts(), decisionsLastThird: 0 }, flat, tol).join("\n"), /no decision in the last third/);
+    assert.match(
+      judgeSoak({ ...healthyCounts(), decisionsLastThird: 0 }, flat, tol).join("\n"),
+      /no decision in the last third/,
+    );
   });
 
   test("soak - the verdict fails when memory keeps growing", () => {
@@ -64,7 +70,11 @@ describe("ops soak", () => {
 
   test("soak - the 45 s short form passes with a NATS node restart, an engine restart and a malformed burst", async () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fpm-soak-")), "soak.json");
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, "dist", "bench", "soak.js"), "--duration", "45", "--rate", "100", "--json", out], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      process.execPath,
+      [path.join(REPO_ROOT, "dist", "bench", "soak.js"), "--duration", "45", "--rate", "100", "--json", out],
+      { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    );
     let output = "";
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
@@ -72,7 +82,10 @@ describe("ops soak", () => {
     assert.equal(code, 0, output);
     const report = JSON.parse(fs.readFileSync(out, "utf8")) as SoakReport;
     assert.deepEqual(report.failures, []);
-    assert.deepEqual(new Set(report.faults.map((f) => f.kind)), new Set(["nats_node_restart", "engine_restart", "malformed_burst"]));
+    assert.deepEqual(
+      new Set(report.faults.map((f) => f.kind)),
+      new Set(["nats_node_restart", "engine_restart", "malformed_burst"]),
+    );
     assert.equal(report.counts.relayDropped.decode, report.counts.engineMalformed);
     assert.ok(report.counts.engineMalformed >= 500);
     assert.ok(report.counts.relayEngineRestarts >= 1, "the engine restart was seen as a restart");

@@ -48,14 +48,23 @@ export class SyntheticEngine {
   constructor(readonly opts: SyntheticEngineOptions) {}
 
   async start(): Promise<this> {
-    this.pub = await new FpmPublisher({ endpoint: this.opts.endpoint, workerId: this.opts.workerId, dpRank: this.opts.dpRank ?? 0, heartbeats: this.opts.heartbeats ?? true, maxQueuedMessages: this.opts.maxQueuedMessages }).bind();
+    this.pub = await new FpmPublisher({
+      endpoint: this.opts.endpoint,
+      workerId: this.opts.workerId,
+      dpRank: this.opts.dpRank ?? 0,
+      heartbeats: this.opts.heartbeats ?? true,
+      maxQueuedMessages: this.opts.maxQueuedMessages,
+    }).bind();
     if (this.opts.untilSubscribed) await this.opts.untilSubscribed();
     const periodMs = 1000 / (this.opts.rateHz ?? 50);
     // Several messages per timer tick when the rate is above what a 10 ms timer can pace.
     const perTick = Math.max(1, Math.round(10 / periodMs));
-    this.timer = setInterval(() => {
-      for (let i = 0; i < perTick; i++) this.sendOne();
-    }, Math.max(10, periodMs));
+    this.timer = setInterval(
+      () => {
+        for (let i = 0; i < perTick; i++) this.sendOne();
+      },
+      Math.max(10, periodMs),
+    );
     return this;
   }
 
@@ -69,8 +78,17 @@ export class SyntheticEngine {
     const queued = (this.step * 11) % 3000;
     this.pub?.publish({
       wallTimeS: Math.max(1e-4, cost.a + cost.b * prefill + cost.c * decodeKv),
-      scheduledRequests: { numPrefillRequests: 1, sumPrefillTokens: prefill, numDecodeRequests: decodeRequests, sumDecodeKvTokens: decodeKv },
-      queuedRequests: { numPrefillRequests: queued > 0 ? 1 : 0, sumPrefillTokens: queued, sumDecodeKvTokens: queued * 2 },
+      scheduledRequests: {
+        numPrefillRequests: 1,
+        sumPrefillTokens: prefill,
+        numDecodeRequests: decodeRequests,
+        sumDecodeKvTokens: decodeKv,
+      },
+      queuedRequests: {
+        numPrefillRequests: queued > 0 ? 1 : 0,
+        sumPrefillTokens: queued,
+        sumDecodeKvTokens: queued * 2,
+      },
     });
   }
 
@@ -88,7 +106,11 @@ export class SyntheticEngine {
 
   get totals(): EngineTotals {
     const s = this.pub?.stats ?? { sent: 0, dropped: 0 };
-    return { sent: this.past.sent + s.sent, malformed: this.past.malformed + this.malformed, publisherDropped: this.past.publisherDropped + s.dropped };
+    return {
+      sent: this.past.sent + s.sent,
+      malformed: this.past.malformed + this.malformed,
+      publisherDropped: this.past.publisherDropped + s.dropped,
+    };
   }
 
   /** Stops sending and closes the socket (the relay sees a disconnect). */
@@ -99,7 +121,11 @@ export class SyntheticEngine {
     if (!pub) return;
     await pub.close();
     const s = pub.stats;
-    this.past = { sent: this.past.sent + s.sent, malformed: this.past.malformed + this.malformed, publisherDropped: this.past.publisherDropped + s.dropped };
+    this.past = {
+      sent: this.past.sent + s.sent,
+      malformed: this.past.malformed + this.malformed,
+      publisherDropped: this.past.publisherDropped + s.dropped,
+    };
     this.malformed = 0;
     this.pub = null;
   }

@@ -7,15 +7,27 @@ test("planner - bucket bounds grow, never shrink, and a bound change re-keys kep
   s.add([0], 1); // bounds [0,0] -> key 0
   assert.deepEqual(s.bucketSizes(), [[0, 1]]);
   s.add([100], 2); // bounds [0,100]: 0 -> 0, 100 -> trunc(4)=4 clamped 3
-  assert.deepEqual(s.bucketSizes(), [[0, 1], [3, 1]]);
+  assert.deepEqual(s.bucketSizes(), [
+    [0, 1],
+    [3, 1],
+  ]);
   s.add([60], 3); // trunc(0.6*4)=2, bounds unchanged: no re-key
   assert.equal(s.rekeys, 1);
-  assert.deepEqual(s.bucketSizes(), [[0, 1], [3, 1], [2, 1]]);
+  assert.deepEqual(s.bucketSizes(), [
+    [0, 1],
+    [3, 1],
+    [2, 1],
+  ]);
   s.add([200], 4); // bounds [0,200]: re-key 0->0, 100->2, 60->trunc(1.2)=1, then 200->3
   assert.equal(s.rekeys, 2);
   assert.deepEqual(s.bounds(), [[0, 200]]);
   // Re-key keeps creation order of the old buckets: bucket 0, then (old 3 ->) 2, then (old 2 ->) 1; then 3.
-  assert.deepEqual(s.bucketSizes(), [[0, 1], [2, 1], [1, 1], [3, 1]]);
+  assert.deepEqual(s.bucketSizes(), [
+    [0, 1],
+    [2, 1],
+    [1, 1],
+    [3, 1],
+  ]);
   s.add([50], 5); // inside the bounds: no change
   assert.deepEqual(s.bounds(), [[0, 200]]);
 });
@@ -39,7 +51,10 @@ test("planner - overflow retires the oldest sample of the fullest bucket", () =>
   const retired = s.add([9], 5); // bucket 1 -> total 5 > 4: fullest is bucket 0, oldest there is y=1
   assert.deepEqual(retired, { x: [0], y: 1 });
   assert.equal(s.size, 4);
-  assert.deepEqual(s.samples().map((x) => x.y), [3, 4, 2, 5]);
+  assert.deepEqual(
+    s.samples().map((x) => x.y),
+    [3, 4, 2, 5],
+  );
 });
 
 test("planner - on a tie the bucket created first loses its oldest sample, and an emptied bucket is removed", () => {
@@ -49,8 +64,19 @@ test("planner - on a tie the bucket created first loses its oldest sample, and a
   s.add([50], 3); // trunc(0.5*4)=2 -> {0:1, 3:1, 2:1}
   const retired = s.add([30], 4); // trunc(1.2)=1 -> four buckets of one: tie; bucket 0 was created first
   assert.deepEqual(retired, { x: [0], y: 1 });
-  assert.deepEqual(s.bucketSizes(), [[3, 1], [2, 1], [1, 1]], "the emptied bucket 0 is removed");
+  assert.deepEqual(
+    s.bucketSizes(),
+    [
+      [3, 1],
+      [2, 1],
+      [1, 1],
+    ],
+    "the emptied bucket 0 is removed",
+  );
   // Bucket 0 comes back at the end of the creation order, so it no longer wins ties.
   s.add([10], 5); // trunc(0.4)=0 -> {3:1, 2:1, 1:1, 0:1}: tie, bucket 3 is now the oldest -> y=2 retired
-  assert.deepEqual(s.samples().map((x) => x.y), [3, 4, 5]);
+  assert.deepEqual(
+    s.samples().map((x) => x.y),
+    [3, 4, 5],
+  );
 });

@@ -14,8 +14,12 @@ function eng(workerId: string, dpRank: number, f: FpmFields = {}): EngineLatest 
   return { workerId, dpRank, fpm: fpm({ workerId, dpRank, ...f }) };
 }
 
-const tick = (p: ComponentPlanner, engines: EngineLatest[], replicas: number, extra: { nowMs?: number; scaleInProgress?: boolean } = {}) =>
-  p.tick({ nowMs: extra.nowMs ?? 0, engines, replicas, scaleInProgress: extra.scaleInProgress ?? false });
+const tick = (
+  p: ComponentPlanner,
+  engines: EngineLatest[],
+  replicas: number,
+  extra: { nowMs?: number; scaleInProgress?: boolean } = {},
+) => p.tick({ nowMs: extra.nowMs ?? 0, engines, replicas, scaleInProgress: extra.scaleInProgress ?? false });
 
 test("planner - gates in order: disabled, scale_in_progress, no_fpm_data, worker_count_mismatch", () => {
   const off = planner("decode", { mode: "parity", enableLoadScaling: false, maxKvTokens: 1000 });
@@ -24,7 +28,11 @@ test("planner - gates in order: disabled, scale_in_progress, no_fpm_data, worker
   assert.equal(tick(p, [eng("a", 0)], 1, { scaleInProgress: true }).reason, "scale_in_progress");
   assert.equal(tick(p, [], 1).reason, "no_fpm_data");
   assert.equal(tick(p, [eng("a", 0), eng("b", 0)], 1).reason, "worker_count_mismatch", "two workers seen, one ready");
-  assert.equal(tick(p, [eng("a", 0), eng("a", 1), eng("b", 0)], 2).reason, "worker_count_mismatch", "ranks per worker differ");
+  assert.equal(
+    tick(p, [eng("a", 0), eng("a", 1), eng("b", 0)], 2).reason,
+    "worker_count_mismatch",
+    "ranks per worker differ",
+  );
   const ok = tick(p, [eng("a", 0), eng("a", 1), eng("b", 0), eng("b", 1)], 2);
   assert.equal(ok.reason, "scale_down", "4 engines at zero KV utilisation: all < 0.6");
   assert.equal(ok.desired, 1);
@@ -33,8 +41,10 @@ test("planner - gates in order: disabled, scale_in_progress, no_fpm_data, worker
 
 test("planner - sla gates: insufficient_data, then fit_rejected", () => {
   const p = planner("prefill", { mode: "parity", optimizationTarget: "sla", maxNumBatchedTokens: 4096 });
-  const e = (x: number, wall: number) => eng("a", 0, { wallTimeS: wall, scheduled: { numPrefillRequests: 1, sumPrefillTokens: x } });
-  for (let i = 1; i <= 4; i++) assert.equal(tick(p, [e(i * 1000, 0.1 - i * 0.01)], 1).reason, "insufficient_data", `tick ${i}: ${i} samples < 5`);
+  const e = (x: number, wall: number) =>
+    eng("a", 0, { wallTimeS: wall, scheduled: { numPrefillRequests: 1, sumPrefillTokens: x } });
+  for (let i = 1; i <= 4; i++)
+    assert.equal(tick(p, [e(i * 1000, 0.1 - i * 0.01)], 1).reason, "insufficient_data", `tick ${i}: ${i} samples < 5`);
   const d = tick(p, [e(5000, 0.05)], 1);
   assert.equal(d.reason, "fit_rejected", "wall time falls as tokens rise");
   assert.equal(d.model.status, "fit_rejected");
@@ -44,10 +54,19 @@ test("planner - sla gates: insufficient_data, then fit_rejected", () => {
 test("planner - sla prefill scales up when every TTFT estimate is above the SLA and down under the sensitivity", () => {
   const p = planner("prefill", { mode: "parity", optimizationTarget: "sla", maxNumBatchedTokens: 4096, ttftMs: 100 });
   // wall = 0.01 + 1e-5 x. Warm the model with 5 ticks of one engine.
-  for (const x of [1000, 2000, 3000, 4000, 5000]) tick(p, [eng("a", 0, { wallTimeS: 0.01 + 1e-5 * x, scheduled: { numPrefillRequests: 1, sumPrefillTokens: x } })], 1);
+  for (const x of [1000, 2000, 3000, 4000, 5000])
+    tick(
+      p,
+      [eng("a", 0, { wallTimeS: 0.01 + 1e-5 * x, scheduled: { numPrefillRequests: 1, sumPrefillTokens: x } })],
+      1,
+    );
   // Feeding again a queued backlog: the 6th sample (x=3000) keeps avg_isl at 3000 (window 64).
   // queued 20000 + 3000 = 23000 tokens -> 6 chunks (5 x 4096 + 2520): 5 x 0.05096 + 0.0352 = 0.288 s > 100 ms.
-  const busy = { wallTimeS: 0.04, scheduled: { numPrefillRequests: 1, sumPrefillTokens: 3000 }, queued: { sumPrefillTokens: 20000 } };
+  const busy = {
+    wallTimeS: 0.04,
+    scheduled: { numPrefillRequests: 1, sumPrefillTokens: 3000 },
+    queued: { sumPrefillTokens: 20000 },
+  };
   const up = tick(p, [eng("a", 0, busy)], 1);
   assert.equal(up.reason, "scale_up");
   assert.equal(up.desired, 2);
@@ -64,7 +83,13 @@ test("planner - sla prefill scales up when every TTFT estimate is above the SLA 
 });
 
 test("planner - min_endpoint and max_gpu_budget bound the decision", () => {
-  const p = planner("decode", { mode: "parity", maxKvTokens: 1000, minEndpoint: 2, maxGpuBudget: 8, gpusPerReplica: 4 });
+  const p = planner("decode", {
+    mode: "parity",
+    maxKvTokens: 1000,
+    minEndpoint: 2,
+    maxGpuBudget: 8,
+    gpusPerReplica: 4,
+  });
   const full = { scheduled: { sumDecodeKvTokens: 2000 } };
   const capped = tick(p, [eng("a", 0, full), eng("b", 0, full)], 2);
   assert.equal(capped.desired, 2, "3 replicas x 4 GPUs > 8");
@@ -86,7 +111,8 @@ test("planner - parity feeds the latest message every tick, even unchanged", () 
 
 test("planner - default mode: every distinct iteration is a sample, after the cold start, de-duplicated by counter_id", () => {
   const p = planner("prefill", { contextLength: 4096, coldStartIterations: 3 });
-  const it = (c: number, wall = 0.02) => fpm({ workerId: "a", counterId: c, wallTimeS: wall, scheduled: { sumPrefillTokens: 100 + c } });
+  const it = (c: number, wall = 0.02) =>
+    fpm({ workerId: "a", counterId: c, wallTimeS: wall, scheduled: { sumPrefillTokens: 100 + c } });
   for (let c = 1; c <= 3; c++) assert.equal(p.ingest(it(c), 0), false, `cold start iteration ${c}`);
   assert.equal(p.coldStartSkipped, 3);
   assert.equal(p.ingest(it(4), 0), true);
@@ -106,7 +132,10 @@ test("planner - default mode: all engines idle for a whole interval steps down t
   const hb = (w: string) => fpm({ workerId: w, counterId: 1, wallTimeS: 0 });
   p.ingest(hb("a"), 0);
   p.ingest(hb("b"), 0);
-  const engines = [{ workerId: "a", dpRank: 0, fpm: hb("a") }, { workerId: "b", dpRank: 0, fpm: hb("b") }];
+  const engines = [
+    { workerId: "a", dpRank: 0, fpm: hb("a") },
+    { workerId: "b", dpRank: 0, fpm: hb("b") },
+  ];
   assert.equal(tick(p, engines, 2, { nowMs: 4000 }).reason, "insufficient_data", "not yet a whole interval");
   const d = tick(p, engines, 2, { nowMs: 5000 });
   assert.equal(d.reason, "idle_scale_down");
@@ -127,7 +156,10 @@ test("planner - default mode: NaN or infinite values never reach the model", () 
 });
 
 test("planner - configuration errors say what to change", () => {
-  assert.throws(() => resolvePlannerConfig({ fpmSampleBucketSize: 15 }), (e) => e instanceof ConfigError && /perfect square/.test(e.message));
+  assert.throws(
+    () => resolvePlannerConfig({ fpmSampleBucketSize: 15 }),
+    (e) => e instanceof ConfigError && /perfect square/.test(e.message),
+  );
   assert.throws(() => resolvePlannerConfig({ loadScalingDownSensitivity: 120 }), ConfigError);
   assert.throws(() => resolvePlannerConfig({ minEndpoint: 3, maxGpuBudget: 4, gpusPerReplica: 2 }), /max_gpu_budget/);
   assert.throws(() => resolvePlannerConfig({ ttftMs: -1 }), ConfigError);

@@ -1,6 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { clampReplicas, combineAggVerdicts, slaVerdict, thresholdsFor, thresholdVerdict } from "../../src/planner/decision-rules.js";
+import {
+  clampReplicas,
+  combineAggVerdicts,
+  slaVerdict,
+  thresholdsFor,
+  thresholdVerdict,
+} from "../../src/planner/decision-rules.js";
 
 test("planner - sla rule: up when every estimate is above the SLA, down when every one is under SLA x sensitivity", () => {
   assert.deepEqual(slaVerdict([600, 700], 500, 80, 2, 1), { desired: 3 });

@@ -1,5 +1,10 @@
 /** Builds ForwardPassMetrics for planner tests from the few fields a test cares about. */
-import { defaultForwardPassMetrics, type ForwardPassMetrics, type QueuedRequestMetrics, type ScheduledRequestMetrics } from "../../src/schema/forward-pass-metrics.js";
+import {
+  defaultForwardPassMetrics,
+  type ForwardPassMetrics,
+  type QueuedRequestMetrics,
+  type ScheduledRequestMetrics,
+} from "../../src/schema/forward-pass-metrics.js";
 
 export interface FpmFields {
   workerId?: string;

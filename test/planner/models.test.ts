@@ -13,7 +13,8 @@ function close(a: number | null, b: number, rel = 1e-9): void {
 test("planner - prefill TTFT: chunk loop over queued + avg_isl, worked by hand", () => {
   const m = new PrefillModel();
   // wall = 0.01 + 1e-5 * tokens; one request each, so avg_isl = mean(1000..5000) = 3000.
-  for (const x of [1000, 2000, 3000, 4000, 5000]) m.observe(fpm({ wallTimeS: 0.01 + 1e-5 * x, scheduled: { numPrefillRequests: 1, sumPrefillTokens: x } }));
+  for (const x of [1000, 2000, 3000, 4000, 5000])
+    m.observe(fpm({ wallTimeS: 0.01 + 1e-5 * x, scheduled: { numPrefillRequests: 1, sumPrefillTokens: x } }));
   assert.equal(m.status(), "fitted");
   close(m.avgIsl.value, 3000);
   // T = 2000 + 3000 = 5000 -> chunks 4096 (0.01 + 0.04096) and 904 (0.01 + 0.00904) = 0.07 s.
@@ -26,7 +27,8 @@ test("planner - predictions are floored at 1e-6 s", () => {
   const m = new PrefillModel();
   // wall = -0.01 + 1e-5 * tokens (positive on the data, negative below 1000 tokens).
   // (1000 tokens would give wall 0, a heartbeat, so the data start at 2000; avg_isl = 4000.)
-  for (const x of [2000, 3000, 4000, 5000, 6000]) m.observe(fpm({ wallTimeS: -0.01 + 1e-5 * x, scheduled: { numPrefillRequests: 1, sumPrefillTokens: x } }));
+  for (const x of [2000, 3000, 4000, 5000, 6000])
+    m.observe(fpm({ wallTimeS: -0.01 + 1e-5 * x, scheduled: { numPrefillRequests: 1, sumPrefillTokens: x } }));
   // T = 0 + 4000 with chunks of 3500: 3500 -> 0.025; 500 -> -0.005 floored to 1e-6. Total 0.025001.
   close(m.estimateTtft(0, 3500), 0.025001, 1e-7);
 });
@@ -47,18 +49,28 @@ test("planner - heartbeats move the averages but are never samples; T <= 0 estim
 test("planner - a negative coefficient rejects the fit: no estimate", () => {
   const m = new PrefillModel();
   // wall falls as tokens rise: slope -1e-5.
-  for (const x of [1000, 2000, 3000, 4000, 5000]) m.observe(fpm({ wallTimeS: 0.1 - 1e-5 * x, scheduled: { numPrefillRequests: 1, sumPrefillTokens: x } }));
+  for (const x of [1000, 2000, 3000, 4000, 5000])
+    m.observe(fpm({ wallTimeS: 0.1 - 1e-5 * x, scheduled: { numPrefillRequests: 1, sumPrefillTokens: x } }));
   assert.equal(m.status(), "fit_rejected");
   assert.equal(m.estimateTtft(0, 4096), null);
   assert.equal(m.fitsRejected, 1);
 });
 
-const DECODE_ROWS = [[1, 1000], [2, 1500], [4, 3000], [3, 5000], [8, 6000]];
+const DECODE_ROWS = [
+  [1, 1000],
+  [2, 1500],
+  [4, 3000],
+  [3, 5000],
+  [8, 6000],
+];
 
 test("planner - decode clamps a negative num_decode_requests coefficient to 0 and estimates ITL by hand", () => {
   const m = new DecodeModel();
   // wall = 0.02 - 0.001 * n + 1e-5 * kv: the n coefficient is negative and gets clamped (intercept kept).
-  for (const [n, kv] of DECODE_ROWS) m.observe(fpm({ wallTimeS: 0.02 - 0.001 * n + 1e-5 * kv, scheduled: { numDecodeRequests: n, sumDecodeKvTokens: kv } }));
+  for (const [n, kv] of DECODE_ROWS)
+    m.observe(
+      fpm({ wallTimeS: 0.02 - 0.001 * n + 1e-5 * kv, scheduled: { numDecodeRequests: n, sumDecodeKvTokens: kv } }),
+    );
   const c = m.coefficients()!;
   assert.equal(c.coef[0], 0);
   close(c.coef[1], 1e-5, 1e-7);
@@ -70,14 +82,20 @@ test("planner - decode clamps a negative num_decode_requests coefficient to 0 an
 
 test("planner - decode keeps a negative num_decode_requests coefficient within 1e-6 of zero", () => {
   const m = new DecodeModel();
-  for (const [n, kv] of DECODE_ROWS) m.observe(fpm({ wallTimeS: 0.02 - 5e-7 * n + 1e-5 * kv, scheduled: { numDecodeRequests: n, sumDecodeKvTokens: kv } }));
+  for (const [n, kv] of DECODE_ROWS)
+    m.observe(
+      fpm({ wallTimeS: 0.02 - 5e-7 * n + 1e-5 * kv, scheduled: { numDecodeRequests: n, sumDecodeKvTokens: kv } }),
+    );
   const c = m.coefficients()!;
   close(c.coef[0], -5e-7, 1e-4);
 });
 
 test("planner - decode rejects a negative KV coefficient", () => {
   const m = new DecodeModel();
-  for (const [n, kv] of DECODE_ROWS) m.observe(fpm({ wallTimeS: 0.2 + 0.001 * n - 1e-5 * kv, scheduled: { numDecodeRequests: n, sumDecodeKvTokens: kv } }));
+  for (const [n, kv] of DECODE_ROWS)
+    m.observe(
+      fpm({ wallTimeS: 0.2 + 0.001 * n - 1e-5 * kv, scheduled: { numDecodeRequests: n, sumDecodeKvTokens: kv } }),
+    );
   assert.equal(m.status(), "fit_rejected");
   assert.equal(m.estimateItl(100, 0), null);
 });
@@ -85,9 +103,20 @@ test("planner - decode rejects a negative KV coefficient", () => {
 test("planner - agg TTFT and ITL worked by hand", () => {
   const m = new AggModel();
   // wall = 0.01 + 2e-5 * prefill + 1e-6 * decode_kv; rows (prefill, decode_kv, num_prefill, num_decode)
-  const rows = [[1000, 0, 1, 0], [0, 20000, 0, 10], [2000, 10000, 2, 5], [500, 30000, 1, 15], [3000, 5000, 3, 2]];
+  const rows = [
+    [1000, 0, 1, 0],
+    [0, 20000, 0, 10],
+    [2000, 10000, 2, 5],
+    [500, 30000, 1, 15],
+    [3000, 5000, 3, 2],
+  ];
   for (const [p, d, np, nd] of rows) {
-    m.observe(fpm({ wallTimeS: 0.01 + 2e-5 * p + 1e-6 * d, scheduled: { sumPrefillTokens: p, sumDecodeKvTokens: d, numPrefillRequests: np, numDecodeRequests: nd } }));
+    m.observe(
+      fpm({
+        wallTimeS: 0.01 + 2e-5 * p + 1e-6 * d,
+        scheduled: { sumPrefillTokens: p, sumDecodeKvTokens: d, numPrefillRequests: np, numDecodeRequests: nd },
+      }),
+    );
   }
   // avg_isl over rows with prefill: (1000 + 1000 + 500 + 1000) / 4 = 875
   // avg_prefill_tokens: (1000 + 0 + 2000 + 500 + 3000) / 5 = 1300

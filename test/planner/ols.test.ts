@@ -17,7 +17,14 @@ test("planner - OLS recovers 1-D coefficients from noiseless data", () => {
 
 test("planner - OLS recovers 2-D coefficients from noiseless data", () => {
   // y = 0.005 + 1e-4 a + 3e-6 b, with a and b not collinear
-  const rows = [[1, 100], [2, 900], [4, 1200], [8, 5000], [16, 7000], [3, 10000]];
+  const rows = [
+    [1, 100],
+    [2, 900],
+    [4, 1200],
+    [8, 5000],
+    [16, 7000],
+    [3, 10000],
+  ];
   const xs = rows.flat();
   const ys = rows.map(([a, b]) => 0.005 + 1e-4 * a + 3e-6 * b);
   const f = fitOls(xs, ys, 2)!;
@@ -39,8 +46,17 @@ test("planner - OLS on a constant axis gives coefficient 0 and the mean as inter
 
 test("planner - OLS on collinear axes gives the minimum-norm solution", () => {
   // b = 2a exactly; y = 5a = 1*a + 2*b is the min-norm split (coef proportional to (1, 2)).
-  const rows = [[1, 2], [2, 4], [3, 6], [4, 8]];
-  const f = fitOls(rows.flat(), rows.map(([a]) => 5 * a), 2)!;
+  const rows = [
+    [1, 2],
+    [2, 4],
+    [3, 6],
+    [4, 8],
+  ];
+  const f = fitOls(
+    rows.flat(),
+    rows.map(([a]) => 5 * a),
+    2,
+  )!;
   close(f.coef[0], 1, 1e-9);
   close(f.coef[1], 2, 1e-9);
   assert.ok(Math.abs(f.intercept) < 1e-9);

@@ -30,20 +30,39 @@ test("planner - bad configuration exits 2 with a message that says what to chang
   const r = spawnSync("node", [FPM, "planner", "--config", cfg], { encoding: "utf8" });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /unknown key\(s\) load_adjustmnet_interval/);
-  const r2 = spawnSync("node", [FPM, "planner", "--optimization-target", "sla", "--component", "prefill"], { encoding: "utf8" });
+  const r2 = spawnSync("node", [FPM, "planner", "--optimization-target", "sla", "--component", "prefill"], {
+    encoding: "utf8",
+  });
   assert.equal(r2.status, 2);
   assert.match(r2.stderr, /needs max_num_batched_tokens/);
 });
 
 test("planner - runs against NATS: one decision record per tick on stdout and on the decisions subject, /metrics, clean stop", async () => {
   const cfg = path.join(dir, "planner.json");
-  fs.writeFileSync(cfg, JSON.stringify({ load_adjustment_interval: 0.2, optimization_target: "throughput", max_kv_tokens: 1000, namespace: "cmdns", components: ["backend:agg"] }));
+  fs.writeFileSync(
+    cfg,
+    JSON.stringify({
+      load_adjustment_interval: 0.2,
+      optimization_target: "throughput",
+      max_kv_tokens: 1000,
+      namespace: "cmdns",
+      components: ["backend:agg"],
+    }),
+  );
   const decisionsOnNats: PlannerDecision[] = [];
-  const sub = nc.subscribe("namespace.cmdns.planner.decisions", { callback: (_e, m) => { decisionsOnNats.push(JSON.parse(Buffer.from(m.data).toString())); } });
-  await nc.flush();
-  const child: ChildProcess = spawn("node", [FPM, "planner", "--config", cfg, "--nats", server.url, "--metrics-port", "0", "--metrics-host", "127.0.0.1"], {
-    env: { ...process.env, DYN_LOGGING_JSONL: "true", DYN_LOG: "info" },
+  const sub = nc.subscribe("namespace.cmdns.planner.decisions", {
+    callback: (_e, m) => {
+      decisionsOnNats.push(JSON.parse(Buffer.from(m.data).toString()));
+    },
   });
+  await nc.flush();
+  const child: ChildProcess = spawn(
+    "node",
+    [FPM, "planner", "--config", cfg, "--nats", server.url, "--metrics-port", "0", "--metrics-host", "127.0.0.1"],
+    {
+      env: { ...process.env, DYN_LOGGING_JSONL: "true", DYN_LOG: "info" },
+    },
+  );
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (b) => (stdout += b));
@@ -53,18 +72,33 @@ test("planner - runs against NATS: one decision record per tick on stdout and on
     const port = Number(/"port":(\d+)/.exec(stderr.split("\n").find((l) => l.includes("serving /metrics"))!)![1]);
     // One agg engine at 150% KV utilisation: throughput says up.
     let seq = 0n;
-    await waitFor(async () => {
-      nc.publish("namespace.cmdns.component.backend.forward-pass-metrics", envelope(5n, seq++, { workerId: "w1", counterId: Number(seq), wallTimeS: 0.01, scheduled: { sumDecodeKvTokens: 1500 } }));
-      await nc.flush();
-      return decisionsOnNats.some((d) => d.direction === "up");
-    }, 20_000, "a scale-up decision on NATS");
+    await waitFor(
+      async () => {
+        nc.publish(
+          "namespace.cmdns.component.backend.forward-pass-metrics",
+          envelope(5n, seq++, {
+            workerId: "w1",
+            counterId: Number(seq),
+            wallTimeS: 0.01,
+            scheduled: { sumDecodeKvTokens: 1500 },
+          }),
+        );
+        await nc.flush();
+        return decisionsOnNats.some((d) => d.direction === "up");
+      },
+      20_000,
+      "a scale-up decision on NATS",
+    );
     const up = decisionsOnNats.find((d) => d.direction === "up")!;
     assert.equal(up.component, "backend");
     assert.equal(up.replicas, 1);
     assert.equal(up.desired, 2);
     assert.equal(up.reason, "scale_up");
     assert.equal(up.engines[0].loadRatio, 1.5);
-    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l) as PlannerDecision);
+    const lines = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as PlannerDecision);
     assert.ok(lines.length >= 1 && lines.every((d) => d.component === "backend" && typeof d.time === "string"));
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     assert.match(metrics, /fpm_planner_decisions_total\{component="backend",direction="up",reason="scale_up"\} [1-9]/);
@@ -82,13 +116,21 @@ test("planner - runs against NATS: one decision record per tick on stdout and on
 
 test("planner - command connector runs the scale command with the desired count, with a timeout", async () => {
   const out = path.join(dir, "scaled.txt");
-  const c = new CommandConnector({ command: `echo "{component} {replicas} $FPM_REPLICAS" >> ${out}`, logger: new Logger({ target: "t", level: "error" }), commandTimeoutMs: 5000 });
+  const c = new CommandConnector({
+    command: `echo "{component} {replicas} $FPM_REPLICAS" >> ${out}`,
+    logger: new Logger({ target: "t", level: "error" }),
+    commandTimeoutMs: 5000,
+  });
   const d = { component: "backend", desired: 3, direction: "up", replicas: 2 } as PlannerDecision;
   await c.apply(d, 0);
   assert.equal(fs.readFileSync(out, "utf8"), "backend 3 3\n");
   assert.equal(c.scaleInProgress({ component: "backend", liveWorkers: 2 }, 1000), true, "until 3 workers are live");
   assert.equal(c.scaleInProgress({ component: "backend", liveWorkers: 3 }, 2000), false);
-  const slow = new CommandConnector({ command: "sleep 60", logger: new Logger({ target: "t", level: "error" }), commandTimeoutMs: 200 });
+  const slow = new CommandConnector({
+    command: "sleep 60",
+    logger: new Logger({ target: "t", level: "error" }),
+    commandTimeoutMs: 200,
+  });
   await slow.apply(d, 0);
   assert.equal(slow.runs[0].timedOut, true);
   await c.close();

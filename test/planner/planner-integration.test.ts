@@ -41,10 +41,18 @@ class SimWorker {
   readonly publisher: FpmPublisher;
   readonly relay: FpmEventRelay;
   sent = 0;
-  constructor(readonly workerId: string, namespace: string) {
+  constructor(
+    readonly workerId: string,
+    namespace: string,
+  ) {
     const url = `ipc://${dir}/${workerId}.0`;
     this.publisher = new FpmPublisher({ endpoint: url, workerId, dpRank: 0, heartbeats: false });
-    this.relay = new FpmEventRelay({ endpoints: [{ dpRank: 0, url }], nats: { servers: [server.url] }, scope: { namespace, component: "backend" }, logger: quiet });
+    this.relay = new FpmEventRelay({
+      endpoints: [{ dpRank: 0, url }],
+      nats: { servers: [server.url] },
+      scope: { namespace, component: "backend" },
+      logger: quiet,
+    });
   }
   async start(): Promise<this> {
     await this.publisher.bind();
@@ -72,11 +80,19 @@ class Scenario {
   nowMs = 1_000_000;
   private nextId = 0;
 
-  constructor(readonly namespace: string, config: Partial<PlannerConfig>) {
+  constructor(
+    readonly namespace: string,
+    config: Partial<PlannerConfig>,
+  ) {
     this.planner = new FpmPlanner({
-      connection: nc, namespace, components: [{ component: "backend", kind: "agg" }],
+      connection: nc,
+      namespace,
+      components: [{ component: "backend", kind: "agg" }],
       config: resolvePlannerConfig({ loadAdjustmentIntervalS: TICK_MS / 1000, ...config }),
-      staleAfterMs: 5000, autoTick: false, now: () => this.nowMs, logger: quiet,
+      staleAfterMs: 5000,
+      autoTick: false,
+      now: () => this.nowMs,
+      logger: quiet,
       onDecision: (d) => this.decisions.push(d),
     });
   }
@@ -90,11 +106,15 @@ class Scenario {
   async addWorker(): Promise<void> {
     const w = await new SimWorker(`w${this.nextId++}`, this.namespace).start();
     // ZMQ subscriptions take a moment: publish heartbeats until the planner sees this engine.
-    await waitFor(() => {
-      w.publisher.heartbeat();
-      w.sent++;
-      return this.planner.subscriber.get("backend", w.workerId, 0) !== undefined;
-    }, 20_000, `engine ${w.workerId} visible to the planner`);
+    await waitFor(
+      () => {
+        w.publisher.heartbeat();
+        w.sent++;
+        return this.planner.subscriber.get("backend", w.workerId, 0) !== undefined;
+      },
+      20_000,
+      `engine ${w.workerId} visible to the planner`,
+    );
     this.workers.push(w);
   }
 
@@ -110,7 +130,10 @@ class Scenario {
     for (const w of this.workers) {
       for (let i = 0; i < ITERS; i++) {
         if (load.idle) {
-          if (i % 10 === 0) { w.publisher.heartbeat(); expected++; }
+          if (i % 10 === 0) {
+            w.publisher.heartbeat();
+            expected++;
+          }
           continue;
         }
         const prefill = this.rng.int(0, 2048);
@@ -118,13 +141,22 @@ class Scenario {
         const decodeKv = numDecode * this.rng.int(100, 1500);
         w.publisher.publish({
           wallTimeS: this.cost.wallTime(prefill, decodeKv),
-          scheduledRequests: { numPrefillRequests: prefill > 0 ? 1 : 0, sumPrefillTokens: prefill, numDecodeRequests: numDecode, sumDecodeKvTokens: decodeKv },
+          scheduledRequests: {
+            numPrefillRequests: prefill > 0 ? 1 : 0,
+            sumPrefillTokens: prefill,
+            numDecodeRequests: numDecode,
+            sumDecodeKvTokens: decodeKv,
+          },
           queuedRequests: { sumPrefillTokens: load.queuedPrefill },
         });
         expected++;
       }
     }
-    await waitFor(() => this.planner.subscriber.stats().accepted >= before + expected, 20_000, `${expected} messages at the planner`);
+    await waitFor(
+      () => this.planner.subscriber.stats().accepted >= before + expected,
+      20_000,
+      `${expected} messages at the planner`,
+    );
     this.nowMs += TICK_MS;
     this.planner.subscriber.expireStale(this.nowMs);
     const [d] = this.planner.tick(this.nowMs);
@@ -158,7 +190,10 @@ test("planner - recovers the cost model within 5% after a simulated minute of lo
     within(d.model.intercept!, 0.005, 0.05, "a (intercept)");
     within(b, 2e-5, 0.05, "b (s per prefill token)");
     within(c, 5e-7, 0.05, "c (s per decode KV token)");
-    assert.ok(d.model.samplesAdded >= 2 * (15 * ITERS - 10), "every distinct iteration after the cold start is a sample");
+    assert.ok(
+      d.model.samplesAdded >= 2 * (15 * ITERS - 10),
+      "every distinct iteration after the cold start is a sample",
+    );
     assert.equal(d.model.samples, 64, "bounded by max_num_fpm_samples");
     assert.equal(d.engines.length, 2);
     assert.ok(d.engines.every((e) => e.ttftMs !== undefined && e.itlMs !== undefined));
@@ -193,9 +228,24 @@ test("planner - a load step scales up within two ticks and back down after the l
       await s.follow(last);
       if (last.replicas === 1 && s.workers.length === 1 && t > 0) break;
     }
-    assert.ok(s.decisions.some((d) => d.direction === "down" && d.reason === "scale_down"), "a scale_down decision after the load");
-    if (process.env.FPM_TEST_DEBUG) console.error(s.decisions.map((d) => `${d.replicas}->${d.desired}:${d.reason}:${d.engines.map((e) => Math.round(e.ttftMs ?? -1)).join("/")}`).join(" "));
-    assert.equal(last.replicas, 1, `back to one replica: ${s.decisions.map((d) => `${d.replicas}->${d.desired}:${d.reason}`).join(" ")}`);
+    assert.ok(
+      s.decisions.some((d) => d.direction === "down" && d.reason === "scale_down"),
+      "a scale_down decision after the load",
+    );
+    if (process.env.FPM_TEST_DEBUG)
+      console.error(
+        s.decisions
+          .map(
+            (d) =>
+              `${d.replicas}->${d.desired}:${d.reason}:${d.engines.map((e) => Math.round(e.ttftMs ?? -1)).join("/")}`,
+          )
+          .join(" "),
+      );
+    assert.equal(
+      last.replicas,
+      1,
+      `back to one replica: ${s.decisions.map((d) => `${d.replicas}->${d.desired}:${d.reason}`).join(" ")}`,
+    );
   } finally {
     await s.stop();
   }
@@ -204,7 +254,9 @@ test("planner - a load step scales up within two ticks and back down after the l
 test("planner - all engines idle scales down to min_endpoint, and a silent engine expires and leaves the decision", async () => {
   const s = new Scenario("itidle", { optimizationTarget: "sla", maxNumBatchedTokens: 2048, minEndpoint: 1 });
   const expired: string[] = [];
-  s.planner.subscriber.onEngineEvent((e) => { if (e.type === "expired") expired.push(e.workerId); });
+  s.planner.subscriber.onEngineEvent((e) => {
+    if (e.type === "expired") expired.push(e.workerId);
+  });
   try {
     await s.start(3);
     // Idle heartbeats only: the reference would hold forever (no samples: insufficient_data).
@@ -217,7 +269,11 @@ test("planner - all engines idle scales down to min_endpoint, and a silent engin
     // w2 is silent from here; 8 simulated seconds later (> staleAfterMs 5000) it has expired and left the decision.
     const d2 = await s.runTick({ queuedPrefill: 0, idle: true });
     assert.deepEqual(expired, ["w2"]);
-    assert.deepEqual(d2.engines.map((e) => e.workerId), ["w0", "w1"], "the expired engine left the decision");
+    assert.deepEqual(
+      d2.engines.map((e) => e.workerId),
+      ["w0", "w1"],
+      "the expired engine left the decision",
+    );
     assert.equal(d2.replicas, 2);
     assert.equal(d2.reason, "idle_scale_down");
     assert.equal(d2.desired, 1);
@@ -229,7 +285,10 @@ test("planner - all engines idle scales down to min_endpoint, and a silent engin
     assert.equal(last.reason, "no_change");
     const text = await s.planner.metrics.registry.metrics();
     assert.ok(!/worker_id="w2"/.test(text), "per-engine series of the expired engine are removed");
-    assert.match(text, /fpm_planner_decisions_total\{component="backend",direction="down",reason="idle_scale_down"\} 2/);
+    assert.match(
+      text,
+      /fpm_planner_decisions_total\{component="backend",direction="down",reason="idle_scale_down"\} 2/,
+    );
     assert.match(text, /fpm_planner_engines_expired_total 2/);
   } finally {
     await s.stop();

@@ -12,15 +12,26 @@ import { connect } from "@nats-io/transport-node";
 import { startWithAccounts } from "../ops/accounts.js";
 
 test("regression - account passwords starting with a digit, '-' or holding '#' start the server and authenticate", async () => {
-  const pw = { FPM_RELAY_PASSWORD: "8G5V6gaufN5ZCGO7fobuEb4M", FPM_PLANNER_PASSWORD: "-aY5kPItr-QSHqKoCjMa2IxT", FPM_ACTUATOR_PASSWORD: "12 # not a comment" };
+  const pw = {
+    FPM_RELAY_PASSWORD: "8G5V6gaufN5ZCGO7fobuEb4M",
+    FPM_PLANNER_PASSWORD: "-aY5kPItr-QSHqKoCjMa2IxT",
+    FPM_ACTUATOR_PASSWORD: "12 # not a comment",
+  };
   const server = await startWithAccounts(pw);
   try {
-    for (const [user, pass] of [["fpm-relay", pw.FPM_RELAY_PASSWORD], ["fpm-planner", pw.FPM_PLANNER_PASSWORD], ["fpm-actuator", pw.FPM_ACTUATOR_PASSWORD]] as const) {
+    for (const [user, pass] of [
+      ["fpm-relay", pw.FPM_RELAY_PASSWORD],
+      ["fpm-planner", pw.FPM_PLANNER_PASSWORD],
+      ["fpm-actuator", pw.FPM_ACTUATOR_PASSWORD],
+    ] as const) {
       const nc = await connect({ servers: server.url, user, pass, reconnect: false });
       await nc.close();
     }
     // The quotes are config syntax, not part of the password.
-    await assert.rejects(connect({ servers: server.url, user: "fpm-relay", pass: `"${pw.FPM_RELAY_PASSWORD}"`, reconnect: false }), /Authorization/i);
+    await assert.rejects(
+      connect({ servers: server.url, user: "fpm-relay", pass: `"${pw.FPM_RELAY_PASSWORD}"`, reconnect: false }),
+      /Authorization/i,
+    );
   } finally {
     await server.cleanup();
   }
@@ -34,7 +45,10 @@ test("regression - a bcrypt hash in the environment, quoted as documented, authe
   try {
     const nc = await connect({ servers: server.url, user: "fpm-relay", pass: pw.FPM_RELAY_PASSWORD, reconnect: false });
     await nc.close();
-    await assert.rejects(connect({ servers: server.url, user: "fpm-relay", pass: hash, reconnect: false }), /Authorization/i);
+    await assert.rejects(
+      connect({ servers: server.url, user: "fpm-relay", pass: hash, reconnect: false }),
+      /Authorization/i,
+    );
   } finally {
     await server.cleanup();
   }

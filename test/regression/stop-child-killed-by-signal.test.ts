@@ -16,7 +16,10 @@ test("regression - stopChild returns at once for a child already killed by a sig
   await exited;
   assert.equal(child.exitCode, null, "a signal-killed child has no exit code");
   assert.equal(hasExited(child), true);
-  const outcome = await Promise.race([stopChild(child, 1000).then(() => "returned"), new Promise((r) => setTimeout(() => r("hung"), 3000))]);
+  const outcome = await Promise.race([
+    stopChild(child, 1000).then(() => "returned"),
+    new Promise((r) => setTimeout(() => r("hung"), 3000)),
+  ]);
   assert.equal(outcome, "returned");
 });
 

@@ -47,7 +47,18 @@ function runFpm(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), timeoutMs =
 test("relay - --help documents flags, environment and exit codes", async () => {
   const r = await runFpm(["relay", "--help"]);
   assert.equal(r.code, 0);
-  for (const s of ["--zmq-endpoint", "--dp-size", "--validate", "--max-buffered-bytes", "--metrics-port", "--nats", "DYN_FORWARDPASS_METRIC_PORT", "NATS_AUTH_TOKEN", "Exit codes", "nats_unavailable"]) {
+  for (const s of [
+    "--zmq-endpoint",
+    "--dp-size",
+    "--validate",
+    "--max-buffered-bytes",
+    "--metrics-port",
+    "--nats",
+    "DYN_FORWARDPASS_METRIC_PORT",
+    "NATS_AUTH_TOKEN",
+    "Exit codes",
+    "nats_unavailable",
+  ]) {
     assert.ok(r.stdout.includes(s), `help mentions ${s}`);
   }
 });
@@ -56,7 +67,11 @@ test("relay - bad configuration fails at start with exit code 2 and says what to
   const cases: Array<{ args: string[]; env?: Record<string, string>; says: RegExp }> = [
     { args: [], says: /no engine endpoint.*DYN_FORWARDPASS_METRIC_PORT/ },
     { args: ["--base-port", "80"], says: /port 80 is outside 1024-49151/ },
-    { args: ["--dp-size", "2"], env: { DYN_FORWARDPASS_METRIC_PORT: "49151" }, says: /49151 \+ dp_rank 1: port 49152 is outside/ },
+    {
+      args: ["--dp-size", "2"],
+      env: { DYN_FORWARDPASS_METRIC_PORT: "49151" },
+      says: /49151 \+ dp_rank 1: port 49152 is outside/,
+    },
     { args: ["--zmq-endpoint", `ipc:///tmp/${"d".repeat(110)}.{rank}`], says: /over the OS limit of 107/ },
     { args: ["--zmq-endpoint", "udp://127.0.0.1:20380"], says: /only tcp:\/\/ and ipc:\/\// },
     { args: ["--zmq-endpoint", "tcp://127.0.0.1:65536"], says: /port 65536 is outside 1-65535/ },
@@ -65,7 +80,10 @@ test("relay - bad configuration fails at start with exit code 2 and says what to
     { args: ["--base-port", "20380", "--max-buffered-bytes", "lots"], says: /--max-buffered-bytes must be an integer/ },
     { args: ["--base-port", "20380"], env: { DYN_SYSTEM_PORT: "70000" }, says: /DYN_SYSTEM_PORT must be a port/ },
     { args: ["--base-port", "20380", "--nats-user", "relay"], says: /user and password go together/ },
-    { args: ["--base-port", "20380", "--nats-creds", "/nonexistent/x.creds"], says: /credentials file .* is not a readable file/ },
+    {
+      args: ["--base-port", "20380", "--nats-creds", "/nonexistent/x.creds"],
+      says: /credentials file .* is not a readable file/,
+    },
   ];
   for (const c of cases) {
     const r = await runFpm(["relay", ...c.args], cleanEnv(c.env));
@@ -76,7 +94,10 @@ test("relay - bad configuration fails at start with exit code 2 and says what to
 
 test("relay - unreachable NATS exits 3 without printing the secret", async () => {
   const port = await freePort();
-  const r = await runFpm(["relay", "--base-port", "20380", "--nats", `nats://127.0.0.1:${port}`], cleanEnv({ NATS_AUTH_TOKEN: "s3cret-token-value" }));
+  const r = await runFpm(
+    ["relay", "--base-port", "20380", "--nats", `nats://127.0.0.1:${port}`],
+    cleanEnv({ NATS_AUTH_TOKEN: "s3cret-token-value" }),
+  );
   assert.equal(r.code, 3, r.stderr);
   assert.match(r.stderr, /could not connect to NATS at nats:\/\/127\.0\.0\.1:\d+ \(auth=token/);
   assert.ok(!r.stderr.includes("s3cret-token-value"), "the token is not printed");
@@ -89,8 +110,17 @@ test("relay - the CLI relays, serves /metrics and /health (200, then 503 without
   const metricsPort = await freePort();
   const pub = await new FpmPublisher({ endpoint: `tcp://127.0.0.1:${basePort}`, heartbeatIntervalMs: 20 }).bind();
   cleanups.push(() => pub.close());
-  const env = cleanEnv({ DYN_FORWARDPASS_METRIC_PORT: String(basePort), DYN_SYSTEM_PORT: String(metricsPort), NATS_SERVER: nats.url, DYN_LOGGING_JSONL: "true", DYN_NAMESPACE: "cli" });
-  const child: ChildProcess = spawn(process.execPath, [FPM, "relay", "--metrics-host", "127.0.0.1"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const env = cleanEnv({
+    DYN_FORWARDPASS_METRIC_PORT: String(basePort),
+    DYN_SYSTEM_PORT: String(metricsPort),
+    NATS_SERVER: nats.url,
+    DYN_LOGGING_JSONL: "true",
+    DYN_NAMESPACE: "cli",
+  });
+  const child: ChildProcess = spawn(process.execPath, [FPM, "relay", "--metrics-host", "127.0.0.1"], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += d));
   const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
@@ -107,9 +137,21 @@ test("relay - the CLI relays, serves /metrics and /health (200, then 503 without
   };
   await waitFor(async () => (await get("/health")).status === 200, 15_000, "/health 200");
   // The idle heartbeats flow through the relay.
-  await waitFor(async () => /fpm_relay_forwarded_total\{dp_rank="0"\} [1-9]/.test((await get("/metrics")).text), 15_000, "forwarded heartbeats in /metrics");
+  await waitFor(
+    async () => /fpm_relay_forwarded_total\{dp_rank="0"\} [1-9]/.test((await get("/metrics")).text),
+    15_000,
+    "forwarded heartbeats in /metrics",
+  );
   const metrics = (await get("/metrics")).text;
-  for (const name of ["fpm_relay_received_total", "fpm_relay_dropped_total", "fpm_relay_lost_total", "fpm_relay_engine_restarts_total", "fpm_relay_nats_connected 1", "fpm_relay_last_seq", "fpm_relay_forward_latency_seconds_bucket"]) {
+  for (const name of [
+    "fpm_relay_received_total",
+    "fpm_relay_dropped_total",
+    "fpm_relay_lost_total",
+    "fpm_relay_engine_restarts_total",
+    "fpm_relay_nats_connected 1",
+    "fpm_relay_last_seq",
+    "fpm_relay_forward_latency_seconds_bucket",
+  ]) {
     assert.ok(metrics.includes(name), `/metrics has ${name}`);
   }
 

@@ -16,8 +16,14 @@ test("relay endpoints - base port gives vLLM's tcp://127.0.0.1:{base+rank}; {ran
     { dpRank: 2, url: "tcp://127.0.0.1:20382" },
     { dpRank: 3, url: "tcp://127.0.0.1:20383" },
   ]);
-  assert.deepEqual(resolveRelayEndpoints({ zmqEndpoints: ["ipc:///tmp/fpm.{rank}"], dpSize: 2 }).map((e) => e.url), ["ipc:///tmp/fpm.0", "ipc:///tmp/fpm.1"]);
-  assert.throws(() => resolveRelayEndpoints({ zmqEndpoints: ["tcp://127.0.0.1:1", "tcp://127.0.0.1:1"] }), /given twice/);
+  assert.deepEqual(
+    resolveRelayEndpoints({ zmqEndpoints: ["ipc:///tmp/fpm.{rank}"], dpSize: 2 }).map((e) => e.url),
+    ["ipc:///tmp/fpm.0", "ipc:///tmp/fpm.1"],
+  );
+  assert.throws(
+    () => resolveRelayEndpoints({ zmqEndpoints: ["tcp://127.0.0.1:1", "tcp://127.0.0.1:1"] }),
+    /given twice/,
+  );
   assert.throws(() => resolveRelayEndpoints({}), /DYN_FORWARDPASS_METRIC_PORT/);
 });
 
@@ -31,16 +37,26 @@ test("relay endpoints - only loopback tcp ports inside the ephemeral range are f
     { dpRank: 5, url: "ipc:///tmp/fpm.5" },
     { dpRank: 6, url: "tcp://127.0.0.1:61000" },
   ];
-  assert.deepEqual(endpointsInEphemeralRange(eps, [32768, 60999]).map((e) => e.dpRank), [1, 2, 3]);
+  assert.deepEqual(
+    endpointsInEphemeralRange(eps, [32768, 60999]).map((e) => e.dpRank),
+    [1, 2, 3],
+  );
 });
 
 test("relay endpoints - the relay warns at start about an engine port in the ephemeral range, and not otherwise", async () => {
   const nats = await NatsServer.start();
   cleanups.push(() => nats.cleanup());
   const [low] = ephemeralPortRange();
-  for (const [port, warned] of [[low + 7, true], [low - 7, false]] as const) {
+  for (const [port, warned] of [
+    [low + 7, true],
+    [low - 7, false],
+  ] as const) {
     const lines: string[] = [];
-    const relay = await startRelay({ endpoints: [{ dpRank: 0, url: `tcp://127.0.0.1:${port}` }], nats: { servers: [nats.url] }, logger: quietLogger(lines) });
+    const relay = await startRelay({
+      endpoints: [{ dpRank: 0, url: `tcp://127.0.0.1:${port}` }],
+      nats: { servers: [nats.url] },
+      logger: quietLogger(lines),
+    });
     await relay.stop();
     const warning = lines.find((l) => l.includes("ephemeral range"));
     assert.equal(warning !== undefined, warned, lines.join("\n"));

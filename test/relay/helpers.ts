@@ -30,7 +30,11 @@ export class EnvelopeCollector {
         const raw = new Uint8Array(msg.data);
         const d = decodeEnvelope(raw);
         if (!d.ok) throw new Error(`undecodable envelope: ${d.reason} ${d.detail}`);
-        c.received.push({ subject: msg.subject, raw, envelope: { ...d.value, payload: new Uint8Array(d.value.payload) } });
+        c.received.push({
+          subject: msg.subject,
+          raw,
+          envelope: { ...d.value, payload: new Uint8Array(d.value.payload) },
+        });
       },
     });
     void (async () => {
@@ -47,10 +51,17 @@ export class EnvelopeCollector {
 
 /** A logger that keeps lines instead of printing them (tests stay quiet, and can read them). */
 export function quietLogger(lines: string[] = []): Logger {
-  return new Logger({ target: "test.relay", level: process.env.TEST_RELAY_LOG === "1" ? "debug" : "warn", json: false, sink: (l) => lines.push(l) });
+  return new Logger({
+    target: "test.relay",
+    level: process.env.TEST_RELAY_LOG === "1" ? "debug" : "warn",
+    json: false,
+    sink: (l) => lines.push(l),
+  });
 }
 
-export async function startRelay(opts: Partial<FpmEventRelayOptions> & Pick<FpmEventRelayOptions, "endpoints" | "nats">): Promise<FpmEventRelay> {
+export async function startRelay(
+  opts: Partial<FpmEventRelayOptions> & Pick<FpmEventRelayOptions, "endpoints" | "nats">,
+): Promise<FpmEventRelay> {
   const relay = new FpmEventRelay({ logger: quietLogger(), ...opts });
   await relay.start();
   return relay;
@@ -64,7 +75,11 @@ export function payloadFor(pub: FpmPublisher, i: number, workerId = "w"): Uint8A
     dpRank: pub.dpRank,
     counterId: pub.stats.nextSeq,
     wallTimeS: 0.001 + i / 1e6,
-    scheduledRequests: { ...defaultForwardPassMetrics().scheduledRequests, numDecodeRequests: i, sumDecodeKvTokens: 1000 + i },
+    scheduledRequests: {
+      ...defaultForwardPassMetrics().scheduledRequests,
+      numDecodeRequests: i,
+      sumDecodeKvTokens: 1000 + i,
+    },
   });
 }
 
@@ -75,11 +90,15 @@ export function payloadFor(pub: FpmPublisher, i: number, workerId = "w"): Uint8A
 export async function waitJoined(relay: FpmEventRelay, pub: FpmPublisher, timeoutMs = 15_000): Promise<void> {
   const counters = relay.metrics.rank(pub.dpRank);
   const before = counters.received;
-  await waitFor(() => {
-    if (counters.received > before) return true;
-    pub.heartbeat();
-    return false;
-  }, timeoutMs, `the relay to receive from dp_rank ${pub.dpRank}`);
+  await waitFor(
+    () => {
+      if (counters.received > before) return true;
+      pub.heartbeat();
+      return false;
+    },
+    timeoutMs,
+    `the relay to receive from dp_rank ${pub.dpRank}`,
+  );
 }
 
 export function hex(b: Uint8Array): string {

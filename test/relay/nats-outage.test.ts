@@ -35,7 +35,11 @@ test("relay - NATS restarted mid-stream: what fits the buffer arrives after the 
   const c = relay.metrics.rank(0);
   await waitJoined(relay, pub);
   for (let i = 0; i < 10; i++) pub.publish({ wallTimeS: 0.01 });
-  await waitFor(() => collector.received.length === c.forwarded && c.lastSeq === pub.stats.nextSeq - 1, 10_000, "the messages before the outage");
+  await waitFor(
+    () => collector.received.length === c.forwarded && c.lastSeq === pub.stats.nextSeq - 1,
+    10_000,
+    "the messages before the outage",
+  );
   const before = collector.received.length;
   assert.equal(relay.health().healthy, true);
 
@@ -48,7 +52,12 @@ test("relay - NATS restarted mid-stream: what fits the buffer arrives after the 
   const during: string[] = [];
   const receivedBefore = c.received;
   for (let i = 0; i < 60; i++) {
-    const bytes = encodeFpm({ ...defaultForwardPassMetrics(), workerId: "outage", counterId: pub.stats.nextSeq, wallTimeS: 0.02 + i / 1e6 });
+    const bytes = encodeFpm({
+      ...defaultForwardPassMetrics(),
+      workerId: "outage",
+      counterId: pub.stats.nextSeq,
+      wallTimeS: 0.02 + i / 1e6,
+    });
     during.push(hex(bytes));
     pub.publishRaw(bytes);
   }
@@ -61,9 +70,17 @@ test("relay - NATS restarted mid-stream: what fits the buffer arrives after the 
   await restarting;
   await waitFor(() => collector.reconnects > 0, 10_000, "the test subscriber to reconnect");
   await waitFor(() => relay.natsState === "connected", 15_000, "the relay to reconnect");
-  await waitFor(() => relay.metrics.bufferedMessages === 0 && collector.received.length >= before + held, 10_000, "the held envelopes");
+  await waitFor(
+    () => relay.metrics.bufferedMessages === 0 && collector.received.length >= before + held,
+    10_000,
+    "the held envelopes",
+  );
   const after = collector.received.slice(before);
-  assert.deepEqual(after.map((r) => hex(r.envelope.payload)), during.slice(60 - held), "the newest envelopes, in order, unchanged");
+  assert.deepEqual(
+    after.map((r) => hex(r.envelope.payload)),
+    during.slice(60 - held),
+    "the newest envelopes, in order, unchanged",
+  );
   // Envelope sequences are assigned at receive: the dropped ones leave a visible gap.
   const firstSeq = Number(after[0].envelope.sequence);
   after.forEach((r, i) => assert.equal(Number(r.envelope.sequence), firstSeq + i));
@@ -71,8 +88,17 @@ test("relay - NATS restarted mid-stream: what fits the buffer arrives after the 
   assert.equal(relay.metrics.natsReconnects, 1);
 
   // And the stream goes on.
-  const next = encodeFpm({ ...defaultForwardPassMetrics(), workerId: "after", counterId: pub.stats.nextSeq, wallTimeS: 0.03 });
+  const next = encodeFpm({
+    ...defaultForwardPassMetrics(),
+    workerId: "after",
+    counterId: pub.stats.nextSeq,
+    wallTimeS: 0.03,
+  });
   pub.publishRaw(next);
-  await waitFor(() => collector.received.some((r) => hex(r.envelope.payload) === hex(next)), 10_000, "a message after the outage");
+  await waitFor(
+    () => collector.received.some((r) => hex(r.envelope.payload) === hex(next)),
+    10_000,
+    "a message after the outage",
+  );
   assert.equal(c.lost, 0);
 });

@@ -114,7 +114,11 @@ test("relay - every invalid vector is dropped with its reason and nothing is pub
   cleanups.push(() => collector.close());
   const port = await freePort();
   const pub = await publisher(`tcp://127.0.0.1:${port}`, 0);
-  const relay = await startRelay({ endpoints: [{ dpRank: 0, url: `tcp://127.0.0.1:${port}` }], nats: { servers: [nats.url] }, scope: { namespace: "vectors" } });
+  const relay = await startRelay({
+    endpoints: [{ dpRank: 0, url: `tcp://127.0.0.1:${port}` }],
+    nats: { servers: [nats.url] },
+    scope: { namespace: "vectors" },
+  });
   cleanups.push(() => relay.stop());
   await waitJoined(relay, pub);
   const c = relay.metrics.rank(0);
@@ -129,14 +133,24 @@ test("relay - every invalid vector is dropped with its reason and nothing is pub
     pub.publishRaw(Buffer.from(v.hex, "hex"));
   }
   // A valid sentinel after them: once it arrives, every invalid one has been handled.
-  const sentinel = encodeFpm({ ...defaultForwardPassMetrics(), workerId: "sentinel", counterId: pub.stats.nextSeq, wallTimeS: 0.5 });
+  const sentinel = encodeFpm({
+    ...defaultForwardPassMetrics(),
+    workerId: "sentinel",
+    counterId: pub.stats.nextSeq,
+    wallTimeS: 0.5,
+  });
   pub.publishRaw(sentinel);
-  await waitFor(() => collector.received.some((r) => hex(r.envelope.payload) === hex(sentinel)), 10_000, "the sentinel");
+  await waitFor(
+    () => collector.received.some((r) => hex(r.envelope.payload) === hex(sentinel)),
+    10_000,
+    "the sentinel",
+  );
   assert.equal(collector.received.length, publishedBefore + 1, "only the sentinel was published");
   for (const reason of RELAY_DROP_REASONS) assert.equal(c.dropped[reason], expected[reason] ?? 0, `dropped ${reason}`);
   assert.equal(c.lost, 0, "a dropped invalid message is not also a loss");
   const text = await relay.metrics.registry.metrics();
-  for (const [reason, n] of Object.entries(expected)) assert.ok(text.includes(`fpm_relay_dropped_total{dp_rank="0",reason="${reason}"} ${n}`), reason);
+  for (const [reason, n] of Object.entries(expected))
+    assert.ok(text.includes(`fpm_relay_dropped_total{dp_rank="0",reason="${reason}"} ${n}`), reason);
 });
 
 test("relay - malformed frames (count, seq frame, oversize) are dropped with their reasons; validate=off forwards them", async () => {
@@ -150,15 +164,24 @@ test("relay - malformed frames (count, seq frame, oversize) are dropped with the
   let seq = 0;
   const valid = () => encodeFpm({ ...defaultForwardPassMetrics(), counterId: seq, wallTimeS: 0.01 });
   const maxPayloadBytes = valid().length + 50;
-  const relay = await startRelay({ endpoints: [{ dpRank: 0, url }], nats: { servers: [nats.url] }, scope: { namespace: "frames" }, maxPayloadBytes });
+  const relay = await startRelay({
+    endpoints: [{ dpRank: 0, url }],
+    nats: { servers: [nats.url] },
+    scope: { namespace: "frames" },
+    maxPayloadBytes,
+  });
   cleanups.push(() => relay.stop());
   const c = relay.metrics.rank(0);
-  await waitFor(async () => {
-    if (c.received > 0) return true;
-    await raw.send([new Uint8Array(0), encodeSeqFrame(seq), valid()]);
-    seq++;
-    return false;
-  }, 15_000, "the relay to join");
+  await waitFor(
+    async () => {
+      if (c.received > 0) return true;
+      await raw.send([new Uint8Array(0), encodeSeqFrame(seq), valid()]);
+      seq++;
+      return false;
+    },
+    15_000,
+    "the relay to join",
+  );
   const base = c.forwarded;
   await raw.send([new Uint8Array(0), encodeSeqFrame(seq++)]);
   await raw.send([new Uint8Array(0), encodeSeqFrame(seq++), valid(), new Uint8Array(1)]);
@@ -177,19 +200,33 @@ test("relay - malformed frames (count, seq frame, oversize) are dropped with the
   await relay.stop();
 
   // validate=off: frame count only, like Dynamo's relay.
-  const off = await startRelay({ endpoints: [{ dpRank: 0, url }], nats: { servers: [nats.url] }, scope: { namespace: "frames" }, maxPayloadBytes, validate: false });
+  const off = await startRelay({
+    endpoints: [{ dpRank: 0, url }],
+    nats: { servers: [nats.url] },
+    scope: { namespace: "frames" },
+    maxPayloadBytes,
+    validate: false,
+  });
   cleanups.push(() => off.stop());
   const o = off.metrics.rank(0);
-  await waitFor(async () => {
-    if (o.received > 0) return true;
-    await raw.send([new Uint8Array(0), encodeSeqFrame(seq++), valid()]);
-    return false;
-  }, 15_000, "the second relay to join");
+  await waitFor(
+    async () => {
+      if (o.received > 0) return true;
+      await raw.send([new Uint8Array(0), encodeSeqFrame(seq++), valid()]);
+      return false;
+    },
+    15_000,
+    "the second relay to join",
+  );
   const offBase = o.forwarded;
   await raw.send([new Uint8Array(0), encodeSeqFrame(seq++), Buffer.from("c1", "hex")]);
   await raw.send([new Uint8Array(0), encodeSeqFrame(seq++), big]);
   await raw.send([new Uint8Array(0), encodeSeqFrame(seq++)]);
-  await waitFor(() => o.forwarded === offBase + 2 && o.dropped.frame_count === 1, 10_000, "validate=off to forward the undecodable and oversize payloads");
+  await waitFor(
+    () => o.forwarded === offBase + 2 && o.dropped.frame_count === 1,
+    10_000,
+    "validate=off to forward the undecodable and oversize payloads",
+  );
   const last = collector.received.at(-1)!;
   assert.equal(hex(last.envelope.payload), hex(big));
   await off.stop();
@@ -200,21 +237,38 @@ test("relay - an engine started after the relay (ipc, SGLang style) is picked up
   const url = `ipc://${dir}/fpm.{rank}`;
   const collector = await EnvelopeCollector.start(nats.url, fpmSubject({ namespace: "late" }));
   cleanups.push(() => collector.close());
-  const relay = await startRelay({ endpoints: [0, 1].map((r) => ({ dpRank: r, url: url.replace("{rank}", String(r)) })), nats: { servers: [nats.url] }, scope: { namespace: "late" } });
+  const relay = await startRelay({
+    endpoints: [0, 1].map((r) => ({ dpRank: r, url: url.replace("{rank}", String(r)) })),
+    nats: { servers: [nats.url] },
+    scope: { namespace: "late" },
+  });
   cleanups.push(() => relay.stop());
   assert.equal(relay.health().healthy, true, "healthy with NATS up even before any engine");
   const pubs = [await publisher(url.replace("{rank}", "0"), 0), await publisher(url.replace("{rank}", "1"), 1)];
   for (const pub of pubs) await waitJoined(relay, pub);
   const want = pubs.map((p) => payloadFor(p, 7));
   pubs.forEach((p, i) => p.publishRaw(want[i]));
-  await waitFor(() => want.every((w) => collector.received.some((r) => hex(r.envelope.payload) === hex(w))), 10_000, "both ranks forwarded");
-  await waitFor(() => relay.metrics.rank(0).engineConnected === 1 && relay.metrics.rank(1).engineConnected === 1, 5000, "engine_connected gauges");
+  await waitFor(
+    () => want.every((w) => collector.received.some((r) => hex(r.envelope.payload) === hex(w))),
+    10_000,
+    "both ranks forwarded",
+  );
+  await waitFor(
+    () => relay.metrics.rank(0).engineConnected === 1 && relay.metrics.rank(1).engineConnected === 1,
+    5000,
+    "engine_connected gauges",
+  );
 });
 
 test("relay - an engine restart is counted as a restart, not a loss", async () => {
   const port = await freePort();
   const url = `tcp://127.0.0.1:${port}`;
-  const relay = await startRelay({ endpoints: [{ dpRank: 0, url }], nats: { servers: [nats.url] }, zmqReconnectIntervalMs: 50, zmqReconnectMaxIntervalMs: 200 });
+  const relay = await startRelay({
+    endpoints: [{ dpRank: 0, url }],
+    nats: { servers: [nats.url] },
+    zmqReconnectIntervalMs: 50,
+    zmqReconnectMaxIntervalMs: 200,
+  });
   cleanups.push(() => relay.stop());
   const c = relay.metrics.rank(0);
   const first = await new FpmPublisher({ endpoint: url, heartbeats: false }).bind();
@@ -268,7 +322,11 @@ test("relay - a restarted relay picks up the running engine with a new publisher
   await waitJoined(first, pub);
   for (let i = 0; i < 20; i++) pub.publish({ wallTimeS: 0.01 });
   await waitFor(() => first.metrics.rank(0).lastSeq === pub.stats.nextSeq - 1, 10_000, "the first relay's messages");
-  await waitFor(() => collector.received.length === first.metrics.rank(0).forwarded, 10_000, "the first relay's envelopes");
+  await waitFor(
+    () => collector.received.length === first.metrics.rank(0).forwarded,
+    10_000,
+    "the first relay's envelopes",
+  );
   await first.stop();
   const firstCount = collector.received.length;
   const firstId = collector.received[0].envelope.publisherId;
@@ -292,7 +350,11 @@ test("relay - a start that fails after NATS connected leaves nothing open (regre
   const { ConfigError } = await import("../../src/util/errors.js");
   const { quietLogger } = await import("./helpers.js");
   // Passes the static endpoint check, but ZMQ cannot connect to a wildcard host.
-  const relay = new FpmEventRelay({ endpoints: [{ dpRank: 0, url: "tcp://*:5555" }], nats: { servers: [nats.url] }, logger: quietLogger() });
+  const relay = new FpmEventRelay({
+    endpoints: [{ dpRank: 0, url: "tcp://*:5555" }],
+    nats: { servers: [nats.url] },
+    logger: quietLogger(),
+  });
   await assert.rejects(relay.start(), ConfigError);
   assert.equal(relay.natsState, "closed");
 });

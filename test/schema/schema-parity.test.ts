@@ -4,7 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ENVELOPE_FIELDS, FPM_FIELDS, type FieldSpec, ForwardPassMetricsJson, QUEUED_FIELDS, SCHEDULED_FIELDS } from "../../src/index.js";
+import {
+  ENVELOPE_FIELDS,
+  FPM_FIELDS,
+  type FieldSpec,
+  ForwardPassMetricsJson,
+  QUEUED_FIELDS,
+  SCHEDULED_FIELDS,
+} from "../../src/index.js";
 import { QueuedRequestMetricsJson, ScheduledRequestMetricsJson } from "../../src/schema/zod.js";
 import { readSchema } from "../harness/vectors.js";
 
@@ -14,11 +21,17 @@ const envelopeSchema = readSchema("event_envelope.v1.schema.json");
 function kindOf(prop: any): string {
   if (prop.$ref?.endsWith("ScheduledRequestMetrics")) return "scheduled";
   if (prop.$ref?.endsWith("QueuedRequestMetrics")) return "queued";
-  return ({ integer: "int", number: "float", string: "str" } as Record<string, string>)[prop.type] ?? `unknown(${prop.type})`;
+  return (
+    ({ integer: "int", number: "float", string: "str" } as Record<string, string>)[prop.type] ?? `unknown(${prop.type})`
+  );
 }
 
 function compareTable(where: string, obj: any, table: readonly FieldSpec<string>[]) {
-  assert.deepEqual(table.map((f) => f.wire), obj["x-field-order"], `${where}: field order differs from the schema`);
+  assert.deepEqual(
+    table.map((f) => f.wire),
+    obj["x-field-order"],
+    `${where}: field order differs from the schema`,
+  );
   for (const f of table) {
     const prop = obj.properties[f.wire];
     assert.ok(prop, `${where}.${f.wire}: not in the schema`);
@@ -34,7 +47,10 @@ test("schema - FPM field tables match the JSON Schema (names, order, kinds)", ()
 });
 
 test("schema - envelope field table matches the JSON Schema", () => {
-  assert.deepEqual(ENVELOPE_FIELDS.map((f) => f.wire), envelopeSchema["x-field-order"]);
+  assert.deepEqual(
+    ENVELOPE_FIELDS.map((f) => f.wire),
+    envelopeSchema["x-field-order"],
+  );
   for (const f of ENVELOPE_FIELDS) {
     const prop = envelopeSchema.properties[f.wire];
     assert.equal(f.name, prop["x-ts-name"], `envelope.${f.wire}: TypeScript name differs`);
@@ -52,8 +68,16 @@ function compareZod(where: string, zodObject: any, obj: any) {
     const kind = kindOf(prop);
     const field = zodObject.shape[key];
     if (kind === "int" || kind === "float") {
-      assert.equal(field.safeParse(1.5).success, kind === "float", `${where}.${key}: zod ${kind === "int" ? "accepts" : "rejects"} 1.5`);
-      assert.equal(field.safeParse(3).success, key === "version" ? false : true, `${where}.${key}: zod must accept an int`);
+      assert.equal(
+        field.safeParse(1.5).success,
+        kind === "float",
+        `${where}.${key}: zod ${kind === "int" ? "accepts" : "rejects"} 1.5`,
+      );
+      assert.equal(
+        field.safeParse(3).success,
+        key === "version" ? false : true,
+        `${where}.${key}: zod must accept an int`,
+      );
       assert.equal(field.safeParse("3").success, false, `${where}.${key}: zod must reject a string`);
     }
     if (kind === "str") {
@@ -72,5 +96,8 @@ test("schema - zod schemas match the JSON Schema (order, defaults, int vs float)
 
 test("schema - a drifted table is caught and the message names the field", () => {
   const drifted = SCHEDULED_FIELDS.map((f) => (f.wire === "var_prefill_length" ? { ...f, kind: "int" as const } : f));
-  assert.throws(() => compareTable("$.scheduled_requests", fpmSchema.$defs.ScheduledRequestMetrics, drifted), /var_prefill_length: kind differs/);
+  assert.throws(
+    () => compareTable("$.scheduled_requests", fpmSchema.$defs.ScheduledRequestMetrics, drifted),
+    /var_prefill_length: kind differs/,
+  );
 });

@@ -15,7 +15,10 @@ function take(src: { next(): Arrival | null }, max = 100_000): Arrival[] {
 
 test("sim - constant arrivals are evenly spaced from time 0", () => {
   const got = take(new RateArrivals({ shape: { kind: "constant", rate: 2 }, endS: 2 }));
-  assert.deepEqual(got.map((a) => a.atS), [0, 0.5, 1, 1.5]);
+  assert.deepEqual(
+    got.map((a) => a.atS),
+    [0, 0.5, 1, 1.5],
+  );
 });
 
 test("sim - a step from 0 to 10 req/s starts at the step and stops at its end", () => {
@@ -27,7 +30,10 @@ test("sim - a step from 0 to 10 req/s starts at the step and stops at its end", 
 
 test("sim - a step with a base rate returns to it", () => {
   const got = take(new RateArrivals({ shape: { kind: "step", baseRate: 1, stepRate: 4, atS: 2, untilS: 3 }, endS: 5 }));
-  assert.deepEqual(got.map((a) => +a.atS.toFixed(6)), [0, 1, 2, 2.25, 2.5, 2.75, 3, 4]);
+  assert.deepEqual(
+    got.map((a) => +a.atS.toFixed(6)),
+    [0, 1, 2, 2.25, 2.5, 2.75, 3, 4],
+  );
 });
 
 test("sim - a ramp interpolates the rate linearly", () => {
@@ -51,7 +57,13 @@ test("sim - Poisson arrivals are repeatable for a seed and have the right mean r
 });
 
 test("sim - request lengths stay within their ranges", () => {
-  const got = take(new RateArrivals({ shape: { kind: "constant", rate: 100 }, lengths: { inputMin: 10, inputMax: 20, outputMin: 1, outputMax: 3 }, endS: 10 }));
+  const got = take(
+    new RateArrivals({
+      shape: { kind: "constant", rate: 100 },
+      lengths: { inputMin: 10, inputMax: 20, outputMin: 1, outputMax: 3 },
+      endS: 10,
+    }),
+  );
   assert.ok(got.every((a) => a.inputTokens >= 10 && a.inputTokens <= 20 && a.outputTokens >= 1 && a.outputTokens <= 3));
   assert.ok(new Set(got.map((a) => a.inputTokens)).size > 5);
 });
@@ -71,7 +83,10 @@ test("sim - an arrivals file is parsed and each malformed line is reported with 
     { atS: 0, inputTokens: 100, outputTokens: 10, cachedTokens: 0 },
     { atS: 1, inputTokens: 50, outputTokens: 5, cachedTokens: 20 },
   ]);
-  assert.deepEqual(problems.map((p) => p.line), [2, 3, 6, 7]);
+  assert.deepEqual(
+    problems.map((p) => p.line),
+    [2, 3, 6, 7],
+  );
   assert.match(problems[1].reason, /input_tokens/);
   assert.match(problems[2].reason, /back in time/);
 });
@@ -82,7 +97,10 @@ test("sim - cost model is exact without noise and seeded with it", () => {
   const n1 = new CostModel({ noise: 0.1, seed: 3 });
   const n2 = new CostModel({ noise: 0.1, seed: 3 });
   const xs = Array.from({ length: 5 }, () => n1.wallTime(100, 100));
-  assert.deepEqual(xs, Array.from({ length: 5 }, () => n2.wallTime(100, 100)));
+  assert.deepEqual(
+    xs,
+    Array.from({ length: 5 }, () => n2.wallTime(100, 100)),
+  );
   assert.ok(xs.every((x) => x > 0));
   assert.throws(() => new CostModel({ a: -1 }), /a must be/);
 });

@@ -29,11 +29,21 @@ test("sim - one request through one engine: prefill then decode, on the simulate
 
 test("sim - idle engines send heartbeats (wall_time 0) on the simulated clock", () => {
   const out: ForwardPassEvent[] = [];
-  const d = new SimulatedDeployment({ arrivals: new ListArrivals([]), workers: 1, dpRanks: 2, heartbeatIntervalS: 1, cost, onForwardPass: (e) => out.push(e) });
+  const d = new SimulatedDeployment({
+    arrivals: new ListArrivals([]),
+    workers: 1,
+    dpRanks: 2,
+    heartbeatIntervalS: 1,
+    cost,
+    onForwardPass: (e) => out.push(e),
+  });
   d.advanceTo(3.5);
   assert.equal(out.length, 6, "2 engines x 3 heartbeats");
   assert.ok(out.every((e) => e.fpm.wallTimeS === 0 && e.fpm.scheduledRequests.numPrefillRequests === 0));
-  assert.deepEqual(out.filter((e) => e.dpRank === 1).map((e) => e.fpm.counterId), [0, 1, 2]);
+  assert.deepEqual(
+    out.filter((e) => e.dpRank === 1).map((e) => e.fpm.counterId),
+    [0, 1, 2],
+  );
 });
 
 test("sim - the router spreads load over every engine of every worker", () => {
@@ -72,7 +82,16 @@ test("sim - added workers become ready after the start-up delay; removal re-rout
   assert.ok((byWorker.get("sim-worker-1") ?? 0) > 0);
   d.setWorkerCount(1);
   d.advanceTo(60);
-  assert.deepEqual(events.map((e) => `${e.kind}:${e.workerId}@${e.atS}`), ["starting:sim-worker-0@0", "ready:sim-worker-0@0", "starting:sim-worker-1@1", "ready:sim-worker-1@6", "stopped:sim-worker-1@10"]);
+  assert.deepEqual(
+    events.map((e) => `${e.kind}:${e.workerId}@${e.atS}`),
+    [
+      "starting:sim-worker-0@0",
+      "ready:sim-worker-0@0",
+      "starting:sim-worker-1@1",
+      "ready:sim-worker-1@6",
+      "stopped:sim-worker-1@10",
+    ],
+  );
   assert.equal(d.totals.finished, d.totals.arrivals, "every request finishes, re-routed ones included");
   d.setWorkerCount(0);
   assert.equal(d.workerCount(), 1, "never below one worker");

@@ -17,7 +17,15 @@ test("sim - chunked prefill splits a long prompt by the token budget, then decod
   const s = new EngineScheduler({ maxNumBatchedTokens: 100, kvCapacityTokens: 10_000 });
   s.enqueue(req(250, 2));
   const p1 = step(s);
-  assert.deepEqual(p1.scheduled, { numPrefillRequests: 1, sumPrefillTokens: 100, varPrefillLength: 0, sumPrefillKvTokens: 0, numDecodeRequests: 0, sumDecodeKvTokens: 0, varDecodeKvTokens: 0 });
+  assert.deepEqual(p1.scheduled, {
+    numPrefillRequests: 1,
+    sumPrefillTokens: 100,
+    varPrefillLength: 0,
+    sumPrefillKvTokens: 0,
+    numDecodeRequests: 0,
+    sumDecodeKvTokens: 0,
+    varDecodeKvTokens: 0,
+  });
   const p2 = step(s);
   assert.equal(p2.scheduled.sumPrefillTokens, 100);
   assert.equal(p2.scheduled.sumPrefillKvTokens, 100, "the first chunk is read, not computed");
@@ -25,7 +33,15 @@ test("sim - chunked prefill splits a long prompt by the token budget, then decod
   assert.equal(p3.scheduled.sumPrefillTokens, 50);
   assert.equal(p3.scheduled.sumPrefillKvTokens, 200);
   const p4 = step(s);
-  assert.deepEqual(p4.scheduled, { numPrefillRequests: 0, sumPrefillTokens: 0, varPrefillLength: 0, sumPrefillKvTokens: 0, numDecodeRequests: 1, sumDecodeKvTokens: 250, varDecodeKvTokens: 0 });
+  assert.deepEqual(p4.scheduled, {
+    numPrefillRequests: 0,
+    sumPrefillTokens: 0,
+    varPrefillLength: 0,
+    sumPrefillKvTokens: 0,
+    numDecodeRequests: 1,
+    sumDecodeKvTokens: 250,
+    varDecodeKvTokens: 0,
+  });
   assert.equal(s.hasWork(), false, "two output tokens: one sampled after prefill, one decode step");
   assert.equal(s.kvUsedTokens(), 0);
 });
@@ -53,7 +69,14 @@ test("sim - without chunked prefill a prompt waits for a whole budget; queued fi
   s.enqueue(req(12, 3));
   const p1 = s.schedule();
   assert.equal(p1.scheduled.numPrefillRequests, 1);
-  assert.deepEqual(p1.queued, { numPrefillRequests: 2, sumPrefillTokens: 22, varPrefillLength: 1, numDecodeRequests: 0, sumDecodeKvTokens: 0, varDecodeKvTokens: 0 });
+  assert.deepEqual(p1.queued, {
+    numPrefillRequests: 2,
+    sumPrefillTokens: 22,
+    varPrefillLength: 1,
+    numDecodeRequests: 0,
+    sumDecodeKvTokens: 0,
+    varDecodeKvTokens: 0,
+  });
   s.complete(p1);
   assert.equal(s.enqueue(req(17, 1)), "rejected_too_long", "a prompt above the budget could never be scheduled");
 });
@@ -69,7 +92,14 @@ test("sim - a full KV cache preempts the newest running request, which waits as 
   assert.equal(p4.preempted, 1);
   assert.equal(p4.scheduled.numDecodeRequests, 1);
   assert.equal(p4.scheduled.sumDecodeKvTokens, 12);
-  assert.deepEqual(p4.queued, { numPrefillRequests: 0, sumPrefillTokens: 0, varPrefillLength: 0, numDecodeRequests: 1, sumDecodeKvTokens: 13, varDecodeKvTokens: 0 });
+  assert.deepEqual(p4.queued, {
+    numPrefillRequests: 0,
+    sumPrefillTokens: 0,
+    varPrefillLength: 0,
+    numDecodeRequests: 1,
+    sumDecodeKvTokens: 13,
+    varDecodeKvTokens: 0,
+  });
   assert.equal(s.kvUsedTokens(), 13);
   s.complete(p4);
   // Once the first request finishes, the preempted one is recomputed: prompt plus its 3 output tokens.

@@ -17,15 +17,30 @@ test("subscriber - drops malformed envelopes and payloads and the wrong topic, e
   assert.equal(sub.ingest(SUBJ, Uint8Array.from([0xc1])), "envelope_decode");
   assert.equal(sub.ingest(SUBJ, Uint8Array.from([0x91, 0x01])), "envelope_schema", "an array, not a map");
   assert.equal(sub.ingest(SUBJ, envelope(1n, 0n, {}, "kv-events")), "wrong_topic");
-  assert.equal(sub.ingest(SUBJ, envelopeWithPayload(1n, 1n, Uint8Array.from([0x81]))), "payload_decode", "truncated map");
+  assert.equal(
+    sub.ingest(SUBJ, envelopeWithPayload(1n, 1n, Uint8Array.from([0x81]))),
+    "payload_decode",
+    "truncated map",
+  );
   assert.equal(sub.ingest(SUBJ, envelopeWithPayload(1n, 2n, Uint8Array.from([0x90]))), "payload_schema");
   // {"version": 2}
-  assert.equal(sub.ingest(SUBJ, envelopeWithPayload(1n, 3n, Uint8Array.from([0x81, 0xa7, ...Buffer.from("version"), 0x02]))), "payload_unsupported_version");
+  assert.equal(
+    sub.ingest(SUBJ, envelopeWithPayload(1n, 3n, Uint8Array.from([0x81, 0xa7, ...Buffer.from("version"), 0x02]))),
+    "payload_unsupported_version",
+  );
   assert.equal(sub.ingest(SUBJ, envelope(1n, 4n, { wallTimeS: -1 })), "payload_invalid_value");
   const s = sub.stats();
   assert.equal(s.received, 7);
   assert.equal(s.accepted, 0);
-  for (const r of ["envelope_decode", "envelope_schema", "wrong_topic", "payload_decode", "payload_schema", "payload_unsupported_version", "payload_invalid_value"] as const) {
+  for (const r of [
+    "envelope_decode",
+    "envelope_schema",
+    "wrong_topic",
+    "payload_decode",
+    "payload_schema",
+    "payload_unsupported_version",
+    "payload_invalid_value",
+  ] as const) {
     assert.equal(s.dropped[r], 1, r);
   }
   assert.equal(s.lost, 0, "in-order sequences 1..4 lost nothing even though their payloads were bad");
@@ -35,11 +50,27 @@ test("subscriber - tracks the latest FPM per engine and drops duplicates and old
   const sub = new FpmEventSubscriber({ logger: quiet, staleAfterMs: 0 });
   assert.equal(sub.ingest(SUBJ, envelope(7n, 0n, { workerId: "a", dpRank: 0, counterId: 1, wallTimeS: 0.01 })), null);
   assert.equal(sub.ingest(SUBJ, envelope(7n, 1n, { workerId: "a", dpRank: 1, counterId: 1, wallTimeS: 0.02 })), null);
-  assert.equal(sub.ingest(SUBJ, envelope(7n, 1n, { workerId: "a", dpRank: 1, counterId: 1, wallTimeS: 0.02 })), "duplicate", "same (publisher, sequence)");
-  assert.equal(sub.ingest(SUBJ, envelope(7n, 0n, { workerId: "a", dpRank: 0, counterId: 1 })), "out_of_order", "older sequence");
-  assert.equal(sub.ingest(SUBJ, envelope(8n, 0n, { workerId: "a", dpRank: 0, counterId: 1 })), "duplicate", "same counter_id through a second relay");
+  assert.equal(
+    sub.ingest(SUBJ, envelope(7n, 1n, { workerId: "a", dpRank: 1, counterId: 1, wallTimeS: 0.02 })),
+    "duplicate",
+    "same (publisher, sequence)",
+  );
+  assert.equal(
+    sub.ingest(SUBJ, envelope(7n, 0n, { workerId: "a", dpRank: 0, counterId: 1 })),
+    "out_of_order",
+    "older sequence",
+  );
+  assert.equal(
+    sub.ingest(SUBJ, envelope(8n, 0n, { workerId: "a", dpRank: 0, counterId: 1 })),
+    "duplicate",
+    "same counter_id through a second relay",
+  );
   assert.equal(sub.ingest(SUBJ, envelope(7n, 2n, { workerId: "a", dpRank: 0, counterId: 2, wallTimeS: 0.03 })), null);
-  assert.equal(sub.ingest(SUBJ, envelope(8n, 1n, { workerId: "a", dpRank: 0, counterId: 1 })), "out_of_order", "lower counter_id via another relay");
+  assert.equal(
+    sub.ingest(SUBJ, envelope(8n, 1n, { workerId: "a", dpRank: 0, counterId: 1 })),
+    "out_of_order",
+    "lower counter_id via another relay",
+  );
   const snap = sub.snapshot();
   assert.equal(snap.length, 2);
   assert.equal(sub.get("backend", "a", 0)!.fpm.wallTimeS, 0.03);
@@ -61,7 +92,10 @@ test("subscriber - counts lost messages from sequence gaps and accepts an engine
   assert.equal(sub.ingest(SUBJ, envelope(3n, 15n, { workerId: "a", counterId: 0, wallTimeS: 0.5 })), null);
   assert.equal(sub.get("backend", "a", 0)!.fpm.wallTimeS, 0.5);
   assert.equal(sub.stats().restarts, 1);
-  assert.deepEqual(events.map((e) => e.type), ["added", "restarted"]);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ["added", "restarted"],
+  );
   // Unstamped engines (counter_id always 0) are never taken for duplicates.
   assert.equal(sub.ingest(SUBJ, envelope(3n, 16n, { workerId: "a", counterId: 0 })), null);
 });
@@ -79,11 +113,20 @@ test("subscriber - expires silent engines with an event, removeWorker forgets ev
   sub.ingest(SUBJ, envelope(1n, 3n, { workerId: "a", dpRank: 1, counterId: 9 }));
   now = 6001; // rank 0 silent 5001 ms, rank 1 silent 2001 ms
   assert.equal(sub.expireStale(), 1);
-  assert.deepEqual(sub.snapshot().map((t) => t.dpRank), [1]);
-  assert.deepEqual(events.filter((e) => e.type === "expired"), [{ type: "expired", component: "backend", workerId: "a", dpRank: 0 }]);
+  assert.deepEqual(
+    sub.snapshot().map((t) => t.dpRank),
+    [1],
+  );
+  assert.deepEqual(
+    events.filter((e) => e.type === "expired"),
+    [{ type: "expired", component: "backend", workerId: "a", dpRank: 0 }],
+  );
   assert.equal(sub.ingest(SUBJ, envelope(1n, 4n, { workerId: "b" })), null, "room again after the expiry");
   assert.equal(sub.removeWorker("a"), 1);
-  assert.deepEqual(sub.snapshot().map((t) => t.workerId), ["b"]);
+  assert.deepEqual(
+    sub.snapshot().map((t) => t.workerId),
+    ["b"],
+  );
   assert.equal(sub.stats().removed, 1);
   assert.equal(sub.stats().expired, 1);
 });
@@ -96,7 +139,10 @@ test("subscriber - components come from the subject, percent-decoded", () => {
     "namespace.dynamo.component.my%2Edecode.forward-pass-metrics",
     "namespace.dynamo.component.my%2Edecode.endpoint.*.forward-pass-metrics",
   ]);
-  sub.ingest("namespace.dynamo.component.my%2Edecode.endpoint.generate.forward-pass-metrics", envelope(1n, 0n, { workerId: "a" }));
+  sub.ingest(
+    "namespace.dynamo.component.my%2Edecode.endpoint.generate.forward-pass-metrics",
+    envelope(1n, 0n, { workerId: "a" }),
+  );
   assert.equal(sub.snapshot("my.decode").length, 1);
   assert.equal(sub.snapshot("prefill").length, 0);
 });
@@ -121,17 +167,29 @@ test("subscriber - recv and tracking together over a real nats-server, every com
       if (got.length === 3) break;
     }
   })();
-  nc.publish("namespace.ns1.component.prefill.forward-pass-metrics", envelope(11n, 0n, { workerId: "p1", counterId: 1, wallTimeS: 0.1 }));
-  nc.publish("namespace.ns1.component.decode.endpoint.generate.forward-pass-metrics", envelope(12n, 0n, { workerId: "d1", counterId: 1, wallTimeS: 0.2 }));
+  nc.publish(
+    "namespace.ns1.component.prefill.forward-pass-metrics",
+    envelope(11n, 0n, { workerId: "p1", counterId: 1, wallTimeS: 0.1 }),
+  );
+  nc.publish(
+    "namespace.ns1.component.decode.endpoint.generate.forward-pass-metrics",
+    envelope(12n, 0n, { workerId: "d1", counterId: 1, wallTimeS: 0.2 }),
+  );
   nc.publish("namespace.ns1.component.decode.forward-pass-metrics", Uint8Array.from([0xc1, 2, 3]));
   nc.publish("namespace.other.component.decode.forward-pass-metrics", envelope(13n, 0n, { workerId: "x" }));
-  nc.publish("namespace.ns1.component.decode.forward-pass-metrics", envelope(12n, 1n, { workerId: "d1", counterId: 2, wallTimeS: 0.3 }));
+  nc.publish(
+    "namespace.ns1.component.decode.forward-pass-metrics",
+    envelope(12n, 1n, { workerId: "d1", counterId: 2, wallTimeS: 0.3 }),
+  );
   await reader;
-  assert.deepEqual(got.map((m) => [m.component, m.fpm.workerId, m.fpm.wallTimeS, m.sequence]), [
-    ["prefill", "p1", 0.1, 0n],
-    ["decode", "d1", 0.2, 0n],
-    ["decode", "d1", 0.3, 1n],
-  ]);
+  assert.deepEqual(
+    got.map((m) => [m.component, m.fpm.workerId, m.fpm.wallTimeS, m.sequence]),
+    [
+      ["prefill", "p1", 0.1, 0n],
+      ["decode", "d1", 0.2, 0n],
+      ["decode", "d1", 0.3, 1n],
+    ],
+  );
   assert.equal(got[0].publisherId, 11n);
   await waitFor(() => sub.stats().received === 4, 5000, "four messages in ns1");
   assert.equal(sub.stats().dropped.envelope_decode, 1);
@@ -141,7 +199,8 @@ test("subscriber - recv and tracking together over a real nats-server, every com
 
 test("subscriber - a full recv queue drops the oldest and counts it", async () => {
   const sub = new FpmEventSubscriber({ recv: true, recvQueueSize: 2, logger: quiet, staleAfterMs: 0 });
-  for (let i = 0; i < 5; i++) sub.ingest(SUBJ, envelope(1n, BigInt(i), { workerId: "a", counterId: i + 1, wallTimeS: i + 1 }));
+  for (let i = 0; i < 5; i++)
+    sub.ingest(SUBJ, envelope(1n, BigInt(i), { workerId: "a", counterId: i + 1, wallTimeS: i + 1 }));
   assert.equal(sub.stats().recvOverflow, 3);
   await sub.stop();
   const left: number[] = [];

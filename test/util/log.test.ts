@@ -26,7 +26,10 @@ test("log - JSON lines carry time, level, target, message and fields; bigint sur
 
 test("log - text lines quote values with spaces", () => {
   const lines: string[] = [];
-  new Logger({ target: "t", json: false, sink: (l) => lines.push(l) }).warn("dropped", { reason: "schema", detail: "a b" });
+  new Logger({ target: "t", json: false, sink: (l) => lines.push(l) }).warn("dropped", {
+    reason: "schema",
+    detail: "a b",
+  });
   assert.match(lines[0], /WARN {2}t: dropped reason=schema detail="a b"$/);
 });
 
@@ -43,7 +46,13 @@ test("log - limited() bounds a flood per key and reports the suppressed count in
 
 test("log - limited() keys are bounded: a flood of distinct keys shares one bucket", () => {
   const lines: string[] = [];
-  const log = new Logger({ target: "t", json: true, sink: (l) => lines.push(l), limitPerWindow: 1, limitWindowMs: 60_000 });
+  const log = new Logger({
+    target: "t",
+    json: true,
+    sink: (l) => lines.push(l),
+    limitPerWindow: 1,
+    limitWindowMs: 60_000,
+  });
   for (let i = 0; i < 10_000; i++) log.limited(`key-${i}`, "warn", "x");
   assert.ok(lines.length <= 257, `at most 256 keys + the shared one, got ${lines.length}`);
 });

@@ -3,7 +3,10 @@ import { test } from "node:test";
 import { numberOption, optionalNumberOption } from "../../src/util/number-option.js";
 
 const refuses = (text: string, rule: Parameters<typeof numberOption>[2], says: RegExp) =>
-  assert.throws(() => numberOption(text, "--x", rule), (err: Error) => err.name === "ConfigError" && says.test(err.message));
+  assert.throws(
+    () => numberOption(text, "--x", rule),
+    (err: Error) => err.name === "ConfigError" && says.test(err.message),
+  );
 
 test("number option - parses numbers and integers within their rule", () => {
   assert.equal(numberOption(" 2.5 ", "--x"), 2.5);

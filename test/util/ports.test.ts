@@ -16,7 +16,8 @@ test("ports - freePort gives distinct free ports below the kernel's ephemeral ra
   const ports: number[] = [];
   for (let i = 0; i < 200; i++) ports.push(await freePort());
   assert.equal(new Set(ports).size, ports.length, "a port was handed out twice");
-  for (const p of ports) assert.ok(p >= 1024 && p < ephemeralLow, `port ${p} is in the ephemeral range from ${ephemeralLow}`);
+  for (const p of ports)
+    assert.ok(p >= 1024 && p < ephemeralLow, `port ${p} is in the ephemeral range from ${ephemeralLow}`);
   // Each one can actually be bound.
   for (const p of ports.slice(0, 20)) assert.ok(await portIsFree(p));
 });

@@ -55,7 +55,12 @@ export class CommandConnector implements ReplicaConnector {
     const p = this.pending.get(c.component);
     if (!p) return false;
     if (c.liveWorkers === p.desired || nowMs >= p.deadlineMs) {
-      if (c.liveWorkers !== p.desired) this.opts.logger.warn("scale did not complete in time; deciding again", { component: c.component, desired: p.desired, live: c.liveWorkers });
+      if (c.liveWorkers !== p.desired)
+        this.opts.logger.warn("scale did not complete in time; deciding again", {
+          component: c.component,
+          desired: p.desired,
+          live: c.liveWorkers,
+        });
       this.pending.delete(c.component);
       return false;
     }
@@ -65,7 +70,9 @@ export class CommandConnector implements ReplicaConnector {
   async apply(d: PlannerDecision, nowMs: number): Promise<void> {
     if (d.direction === "hold") return;
     this.pending.set(d.component, { desired: d.desired, deadlineMs: nowMs + this.scaleTimeoutMs });
-    const command = this.opts.command.replaceAll("{component}", shellQuote(d.component)).replaceAll("{replicas}", String(d.desired));
+    const command = this.opts.command
+      .replaceAll("{component}", shellQuote(d.component))
+      .replaceAll("{replicas}", String(d.desired));
     const run = this.run(command, { FPM_COMPONENT: d.component, FPM_REPLICAS: String(d.desired) });
     this.running.add(run);
     const r = await run;
@@ -73,7 +80,14 @@ export class CommandConnector implements ReplicaConnector {
     if (this.runs.length >= 100) this.runs.shift();
     this.runs.push(r);
     if (r.exitCode === 0) this.opts.logger.info("scale command done", { component: d.component, replicas: d.desired });
-    else this.opts.logger.warn("scale command failed", { component: d.component, replicas: d.desired, exit_code: r.exitCode, timed_out: r.timedOut, output: r.output.slice(-500) });
+    else
+      this.opts.logger.warn("scale command failed", {
+        component: d.component,
+        replicas: d.desired,
+        exit_code: r.exitCode,
+        timed_out: r.timedOut,
+        output: r.output.slice(-500),
+      });
   }
 
   private run(command: string, env: Record<string, string>): Promise<CommandRun> {
@@ -81,8 +95,14 @@ export class CommandConnector implements ReplicaConnector {
       let output = "";
       let timedOut = false;
       // Own process group, so a timeout kills the shell's children too (they hold the pipes open).
-      const child = spawn("/bin/sh", ["-c", command], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
-      const keep = (b: Buffer) => { output = (output + b.toString("utf8")).slice(-4096); };
+      const child = spawn("/bin/sh", ["-c", command], {
+        env: { ...process.env, ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
+      });
+      const keep = (b: Buffer) => {
+        output = (output + b.toString("utf8")).slice(-4096);
+      };
       child.stdout.on("data", keep);
       child.stderr.on("data", keep);
       const timer = setTimeout(() => {
@@ -93,7 +113,9 @@ export class CommandConnector implements ReplicaConnector {
           child.kill("SIGKILL");
         }
       }, this.commandTimeoutMs);
-      child.on("error", (err) => { output += String(err); });
+      child.on("error", (err) => {
+        output += String(err);
+      });
       child.on("close", (code) => {
         clearTimeout(timer);
         resolve({ command, exitCode: code, timedOut, output });

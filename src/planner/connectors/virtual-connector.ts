@@ -50,7 +50,11 @@ export class VirtualConnector implements ReplicaConnector {
     this.replicasSubject = opts.replicasSubject ?? plannerReplicasSubject(opts.namespace);
     this.timeoutMs = opts.scaleTimeoutMs ?? 600_000;
     if (opts.connection && this.replicasSubject !== "") {
-      this.sub = opts.connection.subscribe(this.replicasSubject, { callback: (_e, m) => { if (m) this.report(m.data); } });
+      this.sub = opts.connection.subscribe(this.replicasSubject, {
+        callback: (_e, m) => {
+          if (m) this.report(m.data);
+        },
+      });
     }
   }
 
@@ -58,11 +62,23 @@ export class VirtualConnector implements ReplicaConnector {
   report(bytes: Uint8Array): void {
     try {
       const v = JSON.parse(Buffer.from(bytes).toString("utf8")) as { component?: unknown; replicas?: unknown };
-      if (typeof v.component !== "string" || typeof v.replicas !== "number" || !Number.isInteger(v.replicas) || v.replicas < 0 || this.reported.size > 1000) throw new Error("bad report");
+      if (
+        typeof v.component !== "string" ||
+        typeof v.replicas !== "number" ||
+        !Number.isInteger(v.replicas) ||
+        v.replicas < 0 ||
+        this.reported.size > 1000
+      )
+        throw new Error("bad report");
       this.reported.set(v.component, v.replicas);
     } catch {
       this.malformedReports++;
-      this.opts.logger.limited("replicas-report", "warn", "ignored a replica report; expected {\"component\": string, \"replicas\": integer >= 0}", { subject: this.replicasSubject });
+      this.opts.logger.limited(
+        "replicas-report",
+        "warn",
+        'ignored a replica report; expected {"component": string, "replicas": integer >= 0}',
+        { subject: this.replicasSubject },
+      );
     }
   }
 
@@ -78,7 +94,11 @@ export class VirtualConnector implements ReplicaConnector {
       return false;
     }
     if (nowMs >= p.deadlineMs) {
-      this.opts.logger.warn("scale did not complete in time; deciding again", { component: c.component, desired: p.desired, replicas: this.replicas(c) });
+      this.opts.logger.warn("scale did not complete in time; deciding again", {
+        component: c.component,
+        desired: p.desired,
+        replicas: this.replicas(c),
+      });
       this.pending.delete(c.component);
       return false;
     }
@@ -86,7 +106,8 @@ export class VirtualConnector implements ReplicaConnector {
   }
 
   async apply(d: PlannerDecision, nowMs: number): Promise<void> {
-    if (d.direction !== "hold") this.pending.set(d.component, { desired: d.desired, deadlineMs: nowMs + this.timeoutMs });
+    if (d.direction !== "hold")
+      this.pending.set(d.component, { desired: d.desired, deadlineMs: nowMs + this.timeoutMs });
     if (!this.opts.connection) return;
     try {
       this.opts.connection.publish(this.decisionsSubject, JSON.stringify(d));
