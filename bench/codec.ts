@@ -82,4 +82,4 @@ const out = {
   encodeRatio,
 };
 fs.mkdirSync(path.join(REPO_ROOT, "bench", "results"), { recursive: true });
-fs.writeFileSync(path.join(REPO_ROOT, "bench", "results", "codec.json"), JSON.stringify(out, null, 2) + "\n");
+fs.writeFileSync(path.join(REPO_ROOT, "bench", "results", "codec.json"), `${JSON.stringify(out, null, 2)}\n`);

@@ -65,10 +65,10 @@ async function runProbe(natsUrl: string, out: string): Promise<void> {
   clearInterval(progress);
   await sub.stop();
   await nc.close();
-  fs.writeFileSync(out, lines.join("\n") + "\n");
+  fs.writeFileSync(out, `${lines.join("\n")}\n`);
   const s = sub.stats() as unknown as Record<string, unknown>;
   fs.writeFileSync(
-    out + ".stats.json",
+    `${out}.stats.json`,
     JSON.stringify(s, (_k, v) => (typeof v === "bigint" ? v.toString() : v)),
   );
   process.exit(0);
@@ -111,7 +111,7 @@ async function runBarePub(natsUrl: string, rate: number, seconds: number): Promi
   }
   await nc.flush();
   await nc.close();
-  process.stdout.write(JSON.stringify({ sent }) + "\n");
+  process.stdout.write(`${JSON.stringify({ sent })}\n`);
   process.exit(0);
 }
 
@@ -301,7 +301,10 @@ class Pipeline {
       name: `probe-${run}`,
       command: process.execPath,
       args: [SELF, "--probe", this.natsUrl, probeOut],
-      onStdoutLine: (l) => (l.startsWith("count ") ? (probeCount = Number(l.slice(6))) : (probeText += l + "\n")),
+      onStdoutLine: (l) => {
+        if (l.startsWith("count ")) probeCount = Number(l.slice(6));
+        else probeText += `${l}\n`;
+      },
       logPath: path.join(this.dir, `probe-${run}.log`),
     });
     await waitForLine(probe, () => probeText, "probe ready");
@@ -396,8 +399,8 @@ class Pipeline {
     const relayDropped = (await this.relayCounter()) - droppedBefore;
     const relayReceived = (await this.relayCounter("fpm_relay_received_total")) - receivedBefore;
     const relayForwarded = (await this.relayCounter("fpm_relay_forwarded_total")) - forwardedBefore;
-    const probeStats = fs.existsSync(probeOut + ".stats.json")
-      ? JSON.parse(fs.readFileSync(probeOut + ".stats.json", "utf8"))
+    const probeStats = fs.existsSync(`${probeOut}.stats.json`)
+      ? JSON.parse(fs.readFileSync(`${probeOut}.stats.json`, "utf8"))
       : null;
     const simDropped = sims.map(
       (s) => /dropped=(\d+)/.exec(fs.readFileSync(path.join(this.dir, `${s.name}.log`), "utf8"))?.[1] ?? "?",
@@ -425,18 +428,8 @@ class Pipeline {
     if (process.env.FPM_BENCH_DEBUG)
       console.log(
         JSON.stringify({
-          sentByWorker: [...sent.keys()].reduce(
-            (m: Record<string, number>, k) => (
-              (m[k.split(" ").slice(0, 2).join(" ")] = (m[k.split(" ").slice(0, 2).join(" ")] ?? 0) + 1), m
-            ),
-            {},
-          ),
-          recvByWorker: [...recv.keys()].reduce(
-            (m: Record<string, number>, k) => (
-              (m[k.split(" ").slice(0, 2).join(" ")] = (m[k.split(" ").slice(0, 2).join(" ")] ?? 0) + 1), m
-            ),
-            {},
-          ),
+          sentByWorker: countByWorker(sent.keys()),
+          recvByWorker: countByWorker(recv.keys()),
         }),
       );
     for (const f of [...sendLogs, probeOut]) fs.rmSync(f, { force: true });
@@ -466,7 +459,7 @@ class Pipeline {
       name: "bare-sub",
       command: process.execPath,
       args: [SELF, "--bare-sub", this.natsUrl, out],
-      onStdoutLine: (l) => (text += l + "\n"),
+      onStdoutLine: (l) => (text += `${l}\n`),
     });
     await waitForLine(sub, () => text, "probe ready");
     let pubOut = "";
@@ -561,7 +554,7 @@ async function main(): Promise<void> {
   });
   const points: RatePoint[] = [];
   const search: RatePoint[] = [];
-  let bare;
+  let bare: Awaited<ReturnType<Pipeline["bare"]>> | undefined;
   try {
     await pipe.start();
     bare = await pipe.bare(10_000);
@@ -573,11 +566,11 @@ async function main(): Promise<void> {
       for (let i = 0; i < REPEATS; i++) {
         const p = await pipe.measure(rate);
         runs.push(p);
-        console.log(`  run ${i + 1}/${REPEATS} ` + point(p));
+        console.log(`  run ${i + 1}/${REPEATS} ${point(p)}`);
       }
       const p = medianPoint(runs);
       points.push(p);
-      console.log(point(p) + ` (median of ${REPEATS})`);
+      console.log(`${point(p)} (median of ${REPEATS})`);
     }
     // "Carried": nothing lost, the rate achieved, and no backlog building up (a backlog that
     // grows during the window would overflow a queue and lose messages in a longer run).
@@ -592,7 +585,7 @@ async function main(): Promise<void> {
     while (hi === Infinity && lo < 400_000) {
       const p = await pipe.measure(lo * 2);
       search.push(p);
-      console.log("search " + point(p));
+      console.log(`search ${point(p)}`);
       if (clean(p)) lo = lo * 2;
       else hi = lo * 2;
     }
@@ -600,7 +593,7 @@ async function main(): Promise<void> {
       const mid = Math.round((lo + hi) / 2 / 1000) * 1000;
       const p = await pipe.measure(mid);
       search.push(p);
-      console.log("search " + point(p));
+      console.log(`search ${point(p)}`);
       if (clean(p)) lo = mid;
       else hi = mid;
     }
@@ -617,7 +610,7 @@ async function main(): Promise<void> {
       target: { at10k: { zeroLoss: at10k.delivered === at10k.sent, p99Under2ms: at10k.latencyMs.p99 < 2 } },
     };
     fs.mkdirSync(path.join(REPO, "bench", "results"), { recursive: true });
-    fs.writeFileSync(path.join(REPO, "bench", "results", "e2e.json"), JSON.stringify(result, null, 2) + "\n");
+    fs.writeFileSync(path.join(REPO, "bench", "results", "e2e.json"), `${JSON.stringify(result, null, 2)}\n`);
     console.log(`highest zero-loss total rate: ${fmtRate(lo)} msg/s`);
     writeBenchmarksSection(result);
   } finally {
@@ -668,7 +661,7 @@ function writeBenchmarksSection(r: E2eResult): void {
   ];
   let text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "# Benchmarks\n";
   const start = text.indexOf("## End to end");
-  if (start < 0) text = text.trimEnd() + "\n\n" + lines.join("\n");
+  if (start < 0) text = `${text.trimEnd()}\n\n${lines.join("\n")}`;
   else {
     const next = text.indexOf("\n## ", start + 5);
     text = text.slice(0, start) + lines.join("\n") + (next >= 0 ? text.slice(next + 1) : "");
@@ -688,3 +681,13 @@ else
       process.exit(1);
     },
   );
+
+/** Message keys ("worker rank seq") counted per "worker rank", for the debug print. */
+function countByWorker(keys: Iterable<string>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const k of keys) {
+    const w = k.split(" ").slice(0, 2).join(" ");
+    counts[w] = (counts[w] ?? 0) + 1;
+  }
+  return counts;
+}

@@ -28,6 +28,7 @@ import { resolvePlannerConfig } from "../src/planner/planner-config.js";
 import { Logger } from "../src/util/log.js";
 import { NatsServer } from "../test/harness/nats-server.js";
 import { machineInfo, median, printMachine } from "./machine.js";
+import { LineSplitter } from "../src/util/line-splitter.js";
 
 const SELF = fileURLToPath(import.meta.url);
 const REPO = path.resolve(path.dirname(SELF), "..", "..");
@@ -97,7 +98,7 @@ async function publishPaced(url: string, seconds: number): Promise<void> {
   }
   await nc.flush();
   await nc.close();
-  process.stdout.write(JSON.stringify({ rounds: round, sent: round * ENGINES, seconds }) + "\n");
+  process.stdout.write(`${JSON.stringify({ rounds: round, sent: round * ENGINES, seconds })}\n`);
 }
 
 const quiet = new Logger({ target: "bench", level: "error" });
@@ -155,7 +156,7 @@ async function receive(url: string, mode: "bare" | "planner", expected: number):
   const extra = planner
     ? { accepted: planner.subscriber.stats().accepted, samples: planner.planners.get("backend")!.model.samplesAdded }
     : {};
-  process.stdout.write(JSON.stringify({ mode, received: n, seconds, rate: (n - 1) / seconds, ...extra }) + "\n");
+  process.stdout.write(`${JSON.stringify({ mode, received: n, seconds, rate: (n - 1) / seconds, ...extra })}\n`);
   await planner?.stop();
   await nc.close();
 }
@@ -179,14 +180,14 @@ async function receiveTicks(url: string, seconds: number): Promise<void> {
   }
   const s = planner.subscriber.stats();
   process.stdout.write(
-    JSON.stringify({
+    `${JSON.stringify({
       ticksMs: ticks,
       engines,
       rssMiB: rss / 2 ** 20,
       received: s.received,
       accepted: s.accepted,
       lost: s.lost,
-    }) + "\n",
+    })}\n`,
   );
   await planner.stop();
   await nc.close();
@@ -202,14 +203,10 @@ function child(args: string[]): {
 } {
   const proc = spawn(process.execPath, [SELF, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   const lines: string[] = [];
-  let buf = "";
+  const splitter = new LineSplitter();
   const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
   proc.stdout!.on("data", (b: Buffer) => {
-    buf += b.toString();
-    let i;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
+    for (const line of splitter.push(b)) {
       lines.push(line);
       for (const w of waiters.splice(0)) w.re.test(line) ? w.resolve(line) : waiters.push(w);
     }
@@ -363,7 +360,7 @@ async function main(): Promise<void> {
     for (const [what, value, target, verdict] of rows)
       console.log(`${what.padEnd(52)} ${value.padStart(14)}  ${target.padEnd(16)} ${verdict}`);
     fs.mkdirSync(path.join(REPO, "bench", "results"), { recursive: true });
-    fs.writeFileSync(path.join(REPO, "bench", "results", "planner.json"), JSON.stringify(results, null, 2) + "\n");
+    fs.writeFileSync(path.join(REPO, "bench", "results", "planner.json"), `${JSON.stringify(results, null, 2)}\n`);
     writeBenchmarksSection(m, rows);
   } finally {
     await server.stop();

@@ -553,7 +553,7 @@ async function orchestrate(): Promise<void> {
     table: rows,
   };
   fs.mkdirSync(path.join(REPO_ROOT, "bench", "results"), { recursive: true });
-  fs.writeFileSync(path.join(REPO_ROOT, "bench", "results", "relay.json"), JSON.stringify(out, null, 2) + "\n");
+  fs.writeFileSync(path.join(REPO_ROOT, "bench", "results", "relay.json"), `${JSON.stringify(out, null, 2)}\n`);
   console.log(`\nwrote bench/results/relay.json`);
 }
 

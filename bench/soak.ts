@@ -189,7 +189,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     const z = await Promise.all([0, 1, 2, 3].map(() => freePort()));
     const mp = await Promise.all([0, 1, 2].map(() => freePort()));
     const env = { DYN_LOG: "warn" };
-    const relay = (name: string, zs: number[], port: number, node: number) =>
+    const relay = (_name: string, zs: number[], port: number, node: number) =>
       new FpmProcess(
         [
           "relay",
@@ -419,8 +419,8 @@ async function main(): Promise<void> {
   const opts = parseSoakArgs(process.argv.slice(2));
   const report = await runSoak(opts);
   fs.mkdirSync(path.dirname(opts.jsonOut), { recursive: true });
-  fs.writeFileSync(opts.jsonOut, JSON.stringify(report, null, 2) + "\n");
-  process.stdout.write(formatReport(report) + `\nreport: ${opts.jsonOut}\n`);
+  fs.writeFileSync(opts.jsonOut, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`${formatReport(report)}\nreport: ${opts.jsonOut}\n`);
   process.exitCode = report.failures.length ? 1 : 0;
 }
 

@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh prometheus openssl
 
+echo "== lint and format (biome)"
+npx biome ci --error-on-warnings .
+
 echo "== unit and integration tests (node --test)"
 # Node 20 runs every .js under a directory argument (harness modules too): pass the test files.
 mapfile -t tests < <(find dist/test -name '*.test.js' | sort)

@@ -9,8 +9,8 @@ export interface CommandContext {
 export function processContext(): CommandContext {
   return {
     exitCode: 0,
-    stdout: (line) => process.stdout.write(line + "\n"),
+    stdout: (line) => process.stdout.write(`${line}\n`),
     stdoutBytes: (bytes) => process.stdout.write(bytes),
-    stderr: (line) => process.stderr.write(line + "\n"),
+    stderr: (line) => process.stderr.write(`${line}\n`),
   };
 }

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
+import { LineSplitter } from "../util/line-splitter.js";
 
 export interface ManagedProcessOptions {
   /** Short name for logs and summaries (`relay-1`, `planner`). */
@@ -38,32 +39,23 @@ export class ManagedProcess {
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
-    let out = "";
+    const out = new LineSplitter(1_000_000);
     this.child.stdout!.setEncoding("utf8").on("data", (d: string) => {
-      out += d;
-      let i: number;
-      while ((i = out.indexOf("\n")) >= 0) {
-        const line = out.slice(0, i);
-        out = out.slice(i + 1);
+      for (const line of out.push(d)) {
         try {
           opts.onStdoutLine?.(line);
         } catch {
           // A consumer bug must not take the orchestrator down with it.
         }
       }
-      if (out.length > 1_000_000) out = ""; // a line without end: drop rather than grow
     });
-    let err = "";
+    const err = new LineSplitter(100_000);
     this.child.stderr!.setEncoding("utf8").on("data", (d: string) => {
       if (this.logFd !== null) fs.writeSync(this.logFd, d);
-      err += d;
-      let i: number;
-      while ((i = err.indexOf("\n")) >= 0) {
-        this.stderrTail.push(err.slice(0, i));
-        err = err.slice(i + 1);
+      for (const line of err.push(d)) {
+        this.stderrTail.push(line);
         if (this.stderrTail.length > (opts.keepStderrLines ?? 40)) this.stderrTail.shift();
       }
-      if (err.length > 100_000) err = "";
     });
     this.exited = new Promise((resolve) => {
       this.child.once("exit", (code, signal) => {

@@ -105,7 +105,7 @@ export function renderLiveView(s: DemoState): string {
   lines.push("");
   lines.push(`replicas per planner tick: ${replicaStrip(s.replicaHistory)}`);
   lines.push("decisions (latest first):");
-  for (const d of s.decisions.slice(-8).reverse()) lines.push("  " + describeDecision(d, s.ttftSlaMs, s.itlSlaMs));
+  for (const d of s.decisions.slice(-8).reverse()) lines.push(`  ${describeDecision(d, s.ttftSlaMs, s.itlSlaMs)}`);
   return lines.join("\n");
 }
 

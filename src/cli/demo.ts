@@ -467,7 +467,7 @@ async function runDemo(flags: DemoFlags, ctx: CommandContext): Promise<number> {
       const rt = relayTotals();
       state.relayed = rt.forwarded;
       state.dropped = Object.values(rt.dropped).reduce((a, b) => a + b, 0);
-      if (live) process.stdout.write("\x1b[H\x1b[2J" + renderLiveView(state) + "\n");
+      if (live) process.stdout.write(`\x1b[H\x1b[2J${renderLiveView(state)}\n`);
       else if (now - lastStatusLine >= 5000) {
         lastStatusLine = now;
         const queued = state.engines.reduce((s, e) => s + e.fpm.queuedRequests.numPrefillRequests, 0);

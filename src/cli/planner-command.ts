@@ -136,7 +136,7 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
         throw new ConfigError(`cannot open --decisions-file ${opts.decisionsFile}: ${(err as Error).message}`);
       }
       const fd = file;
-      out = (line) => fs.writeSync(fd, line + "\n");
+      out = (line) => fs.writeSync(fd, `${line}\n`);
     }
     const write = (d: PlannerDecision) => out(JSON.stringify(d));
     try {

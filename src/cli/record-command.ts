@@ -70,7 +70,7 @@ async function runRecord(flags: RecordFlags, ctx: CommandContext): Promise<numbe
   let pending: string[] = [];
   const flush = () => {
     if (pending.length === 0) return;
-    const text = pending.join("\n") + "\n";
+    const text = `${pending.join("\n")}\n`;
     pending = [];
     if (fd !== null) fs.writeSync(fd, text);
     else ctx.stdout(text.slice(0, -1));

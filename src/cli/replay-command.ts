@@ -86,7 +86,9 @@ function plannerConfigFrom(flags: ReplayFlags): PlannerConfig {
     }
   }
   const num = (v: string | undefined, flag: string) => optionalNumberOption(v, flag);
-  const set = (field: keyof PlannerConfig, v: unknown) => v !== undefined && (partial[field] = v);
+  const set = (field: keyof PlannerConfig, v: unknown) => {
+    if (v !== undefined) partial[field] = v;
+  };
   set("loadAdjustmentIntervalS", num(flags.interval, "--interval"));
   set("mode", flags.mode);
   set("optimizationTarget", flags.optimizationTarget);

@@ -163,8 +163,8 @@ async function runTail(flags: TailFlags, ctx: CommandContext): Promise<number> {
     lastDraw = now;
     for (const r of rows.values()) r.windowMessages = 0;
     // In place on a terminal (home + clear to end); a plain snapshot per period otherwise.
-    if (tty) process.stdout.write("\x1b[H\x1b[2J" + text + "\n");
-    else ctx.stdout(text + "\n");
+    if (tty) process.stdout.write(`\x1b[H\x1b[2J${text}\n`);
+    else ctx.stdout(`${text}\n`);
   };
   const timer = flags.json ? null : setInterval(draw, intervalMs);
   await stopped.done;

@@ -53,7 +53,7 @@ class Reader {
 
   key(k: Uint8Array): void {
     const b = this.b;
-    let p = this.pos;
+    const p = this.pos;
     if (p + k.length > b.length) {
       this.bad = true;
       return;

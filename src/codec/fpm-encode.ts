@@ -32,7 +32,10 @@ const shared = new MsgpackWriter(1024);
 function writeNumber(w: MsgpackWriter, f: EncodedField, value: unknown, path: string): void {
   if (typeof value !== "number")
     throw new FpmEncodeError(`${path}.${f.spec.wire}: expected a number, got ${typeof value}`);
-  if (f.spec.kind === "float") return w.float64(value);
+  if (f.spec.kind === "float") {
+    w.float64(value);
+    return;
+  }
   if (!Number.isSafeInteger(value)) throw new FpmEncodeError(`${path}.${f.spec.wire}: ${value} is not a safe integer`);
   w.int(value);
 }

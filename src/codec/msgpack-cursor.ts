@@ -215,8 +215,9 @@ export class MsgpackCursor {
       pending--;
       const tag = this.byte();
       if (tag <= 0x7f || tag >= 0xe0 || tag === 0xc0 || tag === 0xc2 || tag === 0xc3) continue;
-      let n: number;
-      if ((n = this.strLength(tag)) >= 0 || (n = this.binLength(tag)) >= 0) {
+      const str = this.strLength(tag);
+      const n = str >= 0 ? str : this.binLength(tag);
+      if (n >= 0) {
         this.skipBytes(n);
         continue;
       }

@@ -100,7 +100,10 @@ export class MsgpackWriter {
 
   /** An unsigned 64-bit integer in its smallest msgpack form. */
   uint64(value: bigint): void {
-    if (value <= 0xffffffffn) return this.int(Number(value));
+    if (value <= 0xffffffffn) {
+      this.int(Number(value));
+      return;
+    }
     this.ensure(9);
     this.buf[this.pos++] = 0xcf;
     this.view.setBigUint64(this.pos, value);

@@ -34,7 +34,7 @@ export function encodeSubjectSegment(segment: string): string {
   if (/^[A-Za-z0-9_-]*$/.test(segment)) return segment;
   let out = "";
   for (const b of Buffer.from(segment, "utf8")) {
-    out += isPlain(b) ? String.fromCharCode(b) : "%" + HEX[b >> 4] + HEX[b & 15];
+    out += isPlain(b) ? String.fromCharCode(b) : `%${HEX[b >> 4]}${HEX[b & 15]}`;
   }
   return out;
 }

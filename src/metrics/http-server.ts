@@ -50,7 +50,7 @@ export class MetricsServer {
           report = { healthy: false, error: String(err) };
         }
         const body = JSON.stringify(report, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
-        res.writeHead(report.healthy ? 200 : 503, { "content-type": "application/json" }).end(body + "\n");
+        res.writeHead(report.healthy ? 200 : 503, { "content-type": "application/json" }).end(`${body}\n`);
         return;
       }
       res.writeHead(404, { "content-type": "text/plain" }).end("not found: try /metrics or /health\n");

@@ -18,12 +18,6 @@ const COEF_TERMS: Record<string, string[]> = {
 
 export class PlannerMetrics {
   readonly registry = new Registry();
-  private readonly ttft: Gauge<string>;
-  private readonly itl: Gauge<string>;
-  private readonly loadRatio: Gauge<string>;
-  private readonly wallTime: Gauge<string>;
-  private readonly queuedRequests: Gauge<string>;
-  private readonly queuedPrefillTokens: Gauge<string>;
   private readonly replicas: Gauge<string>;
   private readonly desired: Gauge<string>;
   private readonly decisions: Counter<string>;
@@ -66,35 +60,35 @@ export class PlannerMetrics {
           }
         }
       };
-    this.ttft = new Gauge({
+    new Gauge({
       name: "fpm_planner_engine_ttft_estimate_seconds",
       help: "Estimated TTFT of the next request on the engine (sla target)",
       labelNames: eng,
       registers: r,
       collect: fill((e) => (e.ttftMs === undefined ? undefined : e.ttftMs / 1000)),
     });
-    this.itl = new Gauge({
+    new Gauge({
       name: "fpm_planner_engine_itl_estimate_seconds",
       help: "Estimated ITL of the next decode step on the engine (sla target)",
       labelNames: eng,
       registers: r,
       collect: fill((e) => (e.itlMs === undefined ? undefined : e.itlMs / 1000)),
     });
-    this.loadRatio = new Gauge({
+    new Gauge({
       name: "fpm_planner_engine_load_ratio",
       help: "Queue or KV utilisation ratio the throughput/latency rule compares",
       labelNames: eng,
       registers: r,
       collect: fill((e) => e.loadRatio),
     });
-    this.wallTime = new Gauge({
+    new Gauge({
       name: "fpm_planner_engine_wall_time_seconds",
       help: "Wall time of the engine's latest iteration (0: idle heartbeat)",
       labelNames: eng,
       registers: r,
       collect: fill((_e, f) => f?.wallTimeS),
     });
-    this.queuedRequests = new Gauge({
+    new Gauge({
       name: "fpm_planner_engine_queued_requests",
       help: "Requests waiting on the engine (prefill plus preempted decode), from its latest FPM",
       labelNames: eng,
@@ -103,7 +97,7 @@ export class PlannerMetrics {
         f ? f.queuedRequests.numPrefillRequests + f.queuedRequests.numDecodeRequests : undefined,
       ),
     });
-    this.queuedPrefillTokens = new Gauge({
+    new Gauge({
       name: "fpm_planner_engine_queued_prefill_tokens",
       help: "Prompt tokens waiting for prefill on the engine, from its latest FPM",
       labelNames: eng,
@@ -209,7 +203,7 @@ export class PlannerMetrics {
     const terms = COEF_TERMS[d.kind];
     if (d.model.coef && d.model.intercept !== null) {
       this.coef.set({ component: c, term: "intercept" }, d.model.intercept);
-      d.model.coef.forEach((v, i) => this.coef.set({ component: c, term: terms[i] }, v));
+      for (const [i, v] of d.model.coef.entries()) this.coef.set({ component: c, term: terms[i] }, v);
     }
     this.engineViews.set(c, { engines: d.engines, latest });
   }

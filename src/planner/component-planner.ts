@@ -22,7 +22,7 @@ import {
 import type { DecisionReason, EngineEstimate, PlannerDecision } from "./decision.js";
 import type { PlannerConfig } from "./planner-config.js";
 import { PrefillModel } from "./prefill-model.js";
-import type { ModelKind, RegressionModel } from "./regression-model.js";
+import type { ModelKind } from "./regression-model.js";
 
 /** One live engine's latest message, as the subscriber's tracking snapshot gives it. */
 export interface EngineLatest {

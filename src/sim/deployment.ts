@@ -276,7 +276,7 @@ export class SimulatedDeployment {
       }
     }
     this.rr++;
-    if (!best || best.scheduler.enqueue(req) !== "queued") {
+    if (best?.scheduler.enqueue(req) !== "queued") {
       this.totals.rejected++;
       return;
     }

@@ -115,7 +115,7 @@ export class SimulatedEngineFleet {
 
   private flushSendLog(): void {
     if (this.sendLogFd === null || this.sendLogLines.length === 0) return;
-    fs.writeSync(this.sendLogFd, this.sendLogLines.join("\n") + "\n");
+    fs.writeSync(this.sendLogFd, `${this.sendLogLines.join("\n")}\n`);
     this.sendLogLines = [];
   }
 

@@ -15,7 +15,7 @@ import {
   type QueuedRequestMetrics,
   type ScheduledRequestMetrics,
 } from "../schema/forward-pass-metrics.js";
-import { SimRequest } from "./sim-request.js";
+import type { SimRequest } from "./sim-request.js";
 import { RunningVariance } from "./welford.js";
 
 export interface EngineSchedulerOptions {

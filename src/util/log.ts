@@ -57,7 +57,7 @@ export class Logger {
     this.target = opts.target;
     this.level = opts.level ?? levelFromEnv(process.env.DYN_LOG);
     this.json = opts.json ?? process.env.DYN_LOGGING_JSONL?.toLowerCase() === "true";
-    this.sink = opts.sink ?? ((line) => process.stderr.write(line + "\n"));
+    this.sink = opts.sink ?? ((line) => process.stderr.write(`${line}\n`));
     this.limitPerWindow = opts.limitPerWindow ?? 5;
     this.limitWindowMs = opts.limitWindowMs ?? 10_000;
   }

@@ -139,7 +139,10 @@ test("codec - unknown keys with any nested value are skipped; truncation inside 
     [
       "deep",
       (w) => {
-        for (let i = 0; i < 200; i++) w.mapHeader(1), w.str("k");
+        for (let i = 0; i < 200; i++) {
+          w.mapHeader(1);
+          w.str("k");
+        }
         w.int(1);
       },
     ],
@@ -181,9 +184,7 @@ test("codec - encoder uses the smallest int form and str8/str16 as msgspec does"
     const f = defaultForwardPassMetrics();
     f.counterId = value;
     assert.ok(
-      Buffer.from(encodeFpm(f))
-        .toString("hex")
-        .includes("aa636f756e7465725f6964" + tag),
+      Buffer.from(encodeFpm(f)).toString("hex").includes(`aa636f756e7465725f6964${tag}`),
       `counter_id ${value} -> ${tag}`,
     );
   }
@@ -196,7 +197,7 @@ test("codec - encoder uses the smallest int form and str8/str16 as msgspec does"
     const f = defaultForwardPassMetrics();
     f.workerId = "a".repeat(len);
     const h = Buffer.from(encodeFpm(f)).toString("hex");
-    assert.ok(h.includes("a9776f726b65725f6964" + header), `worker_id of ${len} bytes -> ${header}`);
+    assert.ok(h.includes(`a9776f726b65725f6964${header}`), `worker_id of ${len} bytes -> ${header}`);
     const r = decodeFpm(encodeFpm(f));
     assert.ok(r.ok);
     assert.equal(r.value.workerId, f.workerId);

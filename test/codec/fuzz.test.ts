@@ -62,7 +62,7 @@ test(`codec - fuzz: ${ITERATIONS} mutated payloads never throw and always give a
   const outcomes = new Map<string, number>();
   for (let i = 0; i < ITERATIONS; i++) {
     const bytes = mutate(rng, seeds);
-    let r;
+    let r: ReturnType<typeof decodeFpm>;
     try {
       r = decodeFpm(bytes);
     } catch (err) {
@@ -90,7 +90,7 @@ test(`codec - fuzz: ${ITERATIONS} mutated envelopes never throw`, () => {
   let accepted = 0;
   for (let i = 0; i < ITERATIONS; i++) {
     const bytes = mutate(rng, seeds);
-    let r;
+    let r: ReturnType<typeof decodeEnvelope>;
     try {
       r = decodeEnvelope(bytes);
     } catch (err) {

@@ -46,7 +46,10 @@ export class FpmProcess {
       .stderr!.setEncoding("utf8")
       .on("data", (d: string) => (this.stderr = (this.stderr + d).slice(-8_000_000)));
     this.exited = new Promise((resolve) =>
-      this.proc.once("exit", (code, signal) => resolve((this.exitCode = code ?? (signal ? 128 : 1)))),
+      this.proc.once("exit", (code, signal) => {
+        this.exitCode = code ?? (signal ? 128 : 1);
+        resolve(this.exitCode);
+      }),
     );
   }
 

@@ -27,7 +27,7 @@ export function makeUserNkey(dir: string): UserNkey {
   const kp = nkeys.createUser();
   const seed = new TextDecoder().decode(kp.getSeed());
   const seedFile = path.join(dir, "user.nk");
-  fs.writeFileSync(seedFile, seed + "\n", { mode: 0o600 });
+  fs.writeFileSync(seedFile, `${seed}\n`, { mode: 0o600 });
   return { publicKey: kp.getPublicKey(), seed, seedFile };
 }
 

@@ -105,7 +105,7 @@ export class Prometheus {
         `    static_configs:`,
         `      - targets: [${JSON.stringify(t.address)}]`,
       );
-    fs.writeFileSync(conf, lines.join("\n") + "\n");
+    fs.writeFileSync(conf, `${lines.join("\n")}\n`);
     const proc = spawn(
       bin,
       [

@@ -2,7 +2,7 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { decodeEnvelope } from "../../src/codec/envelope.js";
 import { encodeFpm } from "../../src/codec/fpm-encode.js";
-import { FpmPublisher } from "../../src/engine/publisher.js";
+import type { FpmPublisher } from "../../src/engine/publisher.js";
 import { defaultForwardPassMetrics } from "../../src/schema/forward-pass-metrics.js";
 import type { EventEnvelope } from "../../src/schema/envelope.js";
 import { FpmEventRelay } from "../../src/relay/relay.js";

@@ -83,7 +83,7 @@ test("relay - NATS restarted mid-stream: what fits the buffer arrives after the 
   );
   // Envelope sequences are assigned at receive: the dropped ones leave a visible gap.
   const firstSeq = Number(after[0].envelope.sequence);
-  after.forEach((r, i) => assert.equal(Number(r.envelope.sequence), firstSeq + i));
+  for (const [i, r] of after.entries()) assert.equal(Number(r.envelope.sequence), firstSeq + i);
   assert.equal(relay.health().healthy, true);
   assert.equal(relay.metrics.natsReconnects, 1);
 

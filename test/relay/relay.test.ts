@@ -247,7 +247,7 @@ test("relay - an engine started after the relay (ipc, SGLang style) is picked up
   const pubs = [await publisher(url.replace("{rank}", "0"), 0), await publisher(url.replace("{rank}", "1"), 1)];
   for (const pub of pubs) await waitJoined(relay, pub);
   const want = pubs.map((p) => payloadFor(p, 7));
-  pubs.forEach((p, i) => p.publishRaw(want[i]));
+  for (const [i, p] of pubs.entries()) p.publishRaw(want[i]);
   await waitFor(
     () => want.every((w) => collector.received.some((r) => hex(r.envelope.payload) === hex(w))),
     10_000,
@@ -340,7 +340,7 @@ test("relay - a restarted relay picks up the running engine with a new publisher
   await waitFor(() => collector.received.length === firstCount + c.forwarded, 10_000, "the second relay's envelopes");
   const later = collector.received.slice(firstCount);
   assert.notEqual(later[0].envelope.publisherId, firstId, "a new relay is a new publisher");
-  later.forEach((r, i) => assert.equal(r.envelope.sequence, BigInt(i)));
+  for (const [i, r] of later.entries()) assert.equal(r.envelope.sequence, BigInt(i));
   assert.equal(c.lost, 0, "joining a running engine is not a loss");
   assert.equal(c.engineRestarts, 0);
 });

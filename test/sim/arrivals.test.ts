@@ -109,7 +109,7 @@ test("sim - Welford population variance matches the two-pass formula", () => {
   const rng = new SeededRandom(5);
   const xs = Array.from({ length: 1000 }, () => rng.int(1, 4000));
   const v = new RunningVariance();
-  xs.forEach((x) => v.add(x));
+  for (const x of xs) v.add(x);
   const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
   const twoPass = xs.reduce((s, x) => s + (x - mean) ** 2, 0) / xs.length;
   assert.ok(Math.abs(v.variance() - twoPass) / twoPass < 1e-9);

@@ -54,7 +54,12 @@ function subscribe(endpoints: string[]): { got: Received[]; stop: () => void } {
     })();
     return s;
   });
-  return { got, stop: () => socks.forEach((s) => s.close()) };
+  return {
+    got,
+    stop: () => {
+      for (const s of socks) s.close();
+    },
+  };
 }
 
 test("sim - fpm simulate publishes valid FPM per rank over tcp: 3 frames, seq = counter_id, busy and queued fields", {

@@ -4,7 +4,6 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { FpmEventSubscriber, type FpmMessage } from "../../src/subscriber/fpm-event-subscriber.js";
 import type { EngineEvent } from "../../src/subscriber/tracked-engine.js";
 import { Logger } from "../../src/util/log.js";
-import type { NatsServer } from "../harness/nats-server.js";
 import { type NatsTestbed, startNatsTestbed } from "../harness/nats-testbed.js";
 import { waitFor } from "../harness/ports.js";
 import { envelope, envelopeWithPayload } from "./envelope-fixture.js";
@@ -147,12 +146,11 @@ test("subscriber - components come from the subject, percent-decoded", () => {
   assert.equal(sub.snapshot("prefill").length, 0);
 });
 
-let server: NatsServer;
 let nc: NatsConnection;
 let testbed: NatsTestbed | undefined;
 before(async () => {
   testbed = await startNatsTestbed("fpm-sub-");
-  ({ server, nc } = testbed);
+  ({ nc } = testbed);
 });
 after(() => testbed?.close());
 

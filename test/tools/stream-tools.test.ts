@@ -190,14 +190,14 @@ test("tools - replay reports a malformed recording line with its number, skips i
   );
   fs.writeFileSync(
     file,
-    [
+    `${[
       good[0],
       "{not json",
       good[1],
       '{"subject":"x","publisher_id":"1","sequence":0,"published_at":0,"payload":"zz"}',
       good[2],
       good[3],
-    ].join("\n") + "\n",
+    ].join("\n")}\n`,
   );
   const got: string[] = [];
   const sub = nc.subscribe(SUBJECT, {
@@ -252,7 +252,7 @@ test("tools - replay --to-planner runs the planner offline on the recording's cl
     );
   }
   lines.splice(10, 0, "garbage");
-  fs.writeFileSync(file, lines.join("\n") + "\n");
+  fs.writeFileSync(file, `${lines.join("\n")}\n`);
   const replay = new FpmProcess([
     "replay",
     file,
@@ -305,7 +305,7 @@ test("tools - tail --worker shows only the given workers, and --count counts onl
   try {
     await tail.waitForLog("tailing");
     const order = ["w-a", "w-b", "w-a", "w-c", "w-a", "w-b", "w-c", "w-b"];
-    order.forEach((w, i) => nc.publish(SUBJECT, envelopeFor(w, i)));
+    for (const [i, w] of order.entries()) nc.publish(SUBJECT, envelopeFor(w, i));
     await nc.flush();
     assert.equal(await tail.wait(), 0, tail.stderr);
   } finally {
