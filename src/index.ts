@@ -10,7 +10,8 @@ export { ForwardPassMetricsJson, fpmFromJson } from "./schema/zod.js";
 export type { DecodeResult, FpmRejectReason, EnvelopeRejectReason } from "./codec/result.js";
 export { FPM_REJECT_REASONS } from "./codec/result.js";
 export { decodeFpm } from "./codec/fpm-decode.js";
-export { encodeFpm, FpmEncodeError } from "./codec/fpm-encode.js";
+export { encodeFpm } from "./codec/fpm-encode.js";
+export { FpmEncodeError } from "./util/errors.js";
 export { decodeEnvelope, decodeEnvelopeView, encodeEnvelope, type EventEnvelopeView } from "./codec/envelope.js";
 
 // Event plane (NATS subjects and connection)

@@ -479,6 +479,7 @@ export async function connectNats(opts: NatsConnectionOptions, logger: Logger): 
     const detail = redactSecrets(err instanceof Error ? err.message : String(err), opts);
     throw new NatsConnectError(
       `could not connect to NATS at ${where} (${describeNatsAuth(opts)}): ${startFailureHint(err)} [${detail}]`,
+      { cause: err },
     );
   }
   logger.info("connected to NATS", {

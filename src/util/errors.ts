@@ -1,17 +1,71 @@
-/** One error class per failure mode; each sets `name` and keeps its `cause`. */
+/**
+ * Every error class fpm throws, one per failure mode. Each sets `name` (so it survives
+ * serialisation and a second copy of the module) and keeps the `cause` it was given. The
+ * CLI maps them to exit codes: ConfigError and UsageError 2, NatsConnectError 3, anything
+ * else 1. Hot paths never throw: bad input there is a counted drop reason, not an error.
+ */
 
-/** A configuration the user must change: reported at start, exit code 2. */
+/** Options every fpm error takes: the lower-level error that caused it. */
+export interface FpmErrorOptions {
+  cause?: unknown;
+}
+
+/** A configuration the user must change (a flag, an environment variable, a config key): exit code 2. */
 export class ConfigError extends Error {
   override name = "ConfigError";
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: FpmErrorOptions) {
     super(message, options);
   }
 }
 
-/** The NATS server could not be reached or refused us (auth, TLS) at start: exit code 3. */
-export class NatsConnectError extends Error {
-  override name = "NatsConnectError";
-  constructor(message: string, options?: { cause?: unknown }) {
+/** A command-line argument the command cannot use (for example hex that is not hex): exit code 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+  constructor(message: string, options?: FpmErrorOptions) {
     super(message, options);
   }
 }
+
+/**
+ * The NATS server could not be reached or refused us (auth, TLS) at start: exit code 3.
+ * The message names the servers and the likely cause with secrets redacted; `cause` is the
+ * client library's own error.
+ */
+export class NatsConnectError extends Error {
+  override name = "NatsConnectError";
+  constructor(message: string, options?: FpmErrorOptions) {
+    super(message, options);
+  }
+}
+
+/**
+ * A method called out of order on an object with a lifecycle (start twice, use after
+ * stop): a programming error in the caller, never caused by input.
+ */
+export class LifecycleError extends Error {
+  override name = "LifecycleError";
+  constructor(message: string, options?: FpmErrorOptions) {
+    super(message, options);
+  }
+}
+
+/**
+ * `encodeFpm` was given a value it cannot write exactly (a non-integer where the schema has
+ * an int, a non-string worker id): a programming error, not input. A `TypeError`, as it was
+ * when the codec defined it.
+ */
+export class FpmEncodeError extends TypeError {
+  override name = "FpmEncodeError";
+  constructor(message: string, options?: FpmErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** Every error class by name, for `err instanceof errors.ConfigError` without naming each import. */
+export const errors = {
+  ConfigError,
+  UsageError,
+  NatsConnectError,
+  LifecycleError,
+  FpmEncodeError,
+} as const;
