@@ -23,6 +23,7 @@ import { type ManagedProcess, ProcessRegistry } from "../src/cli/demo-processes.
 import { findNatsServer } from "../src/util/nats-server-binary.js";
 import { freePortBlock } from "../src/util/ports.js";
 import { FpmEventSubscriber } from "../src/subscriber/fpm-event-subscriber.js";
+import { scrapeMetrics, sumSamples } from "../src/util/prometheus-text.js";
 import { machineInfo, median, percentile, printMachine } from "./machine.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -281,8 +282,7 @@ class Pipeline {
     let n = 0;
     for (const r of this.relays) {
       try {
-        const text = await (await fetch(`http://127.0.0.1:${r.metricsPort}/metrics`)).text();
-        for (const m of text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, "gm"))) n += Number(m[1]);
+        n += sumSamples(await scrapeMetrics(`http://127.0.0.1:${r.metricsPort}/metrics`), name);
       } catch {
         // counted as unknown: the delivered fraction still tells
       }

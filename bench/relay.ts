@@ -30,6 +30,7 @@ import { NatsServer } from "../test/harness/nats-server.js";
 import { freePort, sleep, waitFor } from "../test/harness/ports.js";
 import { stopChild } from "../test/harness/child-process.js";
 import { REPO_ROOT } from "../test/harness/vectors.js";
+import { type PrometheusSample, scrapeMetrics, sumByLabel, sumSamples } from "../src/util/prometheus-text.js";
 import { machineInfo, median, percentile, printMachine } from "./machine.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -172,23 +173,17 @@ function procRssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function scrape(port: number): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-  return res.text();
+function scrape(port: number): Promise<PrometheusSample[]> {
+  return scrapeMetrics(`http://127.0.0.1:${port}/metrics`);
 }
 
-function forwardedFrom(text: string): number {
-  const m = /fpm_relay_forwarded_total\{dp_rank="0"\} (\d+)/.exec(text);
-  return m ? Number(m[1]) : 0;
+function forwardedFrom(samples: readonly PrometheusSample[]): number {
+  return sumSamples(samples, "fpm_relay_forwarded_total", { dp_rank: "0" });
 }
 
 /** histogram_quantile over the relay's latency buckets (linear within a bucket), in us. */
-function histogramQuantileUs(text: string, q: number, baseline: Map<number, number>): number {
-  const buckets: Array<[number, number]> = [];
-  for (const m of text.matchAll(/fpm_relay_forward_latency_seconds_bucket\{le="([^"]+)"\} (\d+)/g)) {
-    const le = m[1] === "+Inf" ? Infinity : Number(m[1]);
-    buckets.push([le, Number(m[2]) - (baseline.get(le) ?? 0)]);
-  }
+function histogramQuantileUs(samples: readonly PrometheusSample[], q: number, baseline: Map<number, number>): number {
+  const buckets: Array<[number, number]> = [...bucketsOf(samples)].map(([le, n]) => [le, n - (baseline.get(le) ?? 0)]);
   buckets.sort((a, b) => a[0] - b[0]);
   const total = buckets.at(-1)?.[1] ?? 0;
   if (total === 0) return NaN;
@@ -206,10 +201,11 @@ function histogramQuantileUs(text: string, q: number, baseline: Map<number, numb
   return NaN;
 }
 
-function bucketsOf(text: string): Map<number, number> {
+/** Cumulative count per bucket bound `le`, summed over every other label. */
+function bucketsOf(samples: readonly PrometheusSample[]): Map<number, number> {
   const out = new Map<number, number>();
-  for (const m of text.matchAll(/fpm_relay_forward_latency_seconds_bucket\{le="([^"]+)"\} (\d+)/g))
-    out.set(m[1] === "+Inf" ? Infinity : Number(m[1]), Number(m[2]));
+  for (const [le, n] of Object.entries(sumByLabel(samples, "fpm_relay_forward_latency_seconds_bucket", "le")))
+    out.set(le === "+Inf" ? Infinity : Number(le), n);
   return out;
 }
 

@@ -20,6 +20,7 @@ import { numberOption } from "../util/number-option.js";
 import { canConnect, freePort, freePortBlock } from "../util/ports.js";
 import { findNatsServer } from "../util/nats-server-binary.js";
 import { ConfigError } from "../util/errors.js";
+import { scrapeMetrics, sumByLabel, sumSamples } from "../util/prometheus-text.js";
 import { Logger } from "../util/log.js";
 import type { CommandContext } from "./context.js";
 import { type ManagedProcess, ProcessRegistry } from "./demo-processes.js";
@@ -193,20 +194,12 @@ async function runDemo(flags: DemoFlags, ctx: CommandContext): Promise<number> {
 
   const scrapeRelay = async (r: { metricsPort: number; name: string }) => {
     try {
-      const res = await fetch(`http://127.0.0.1:${r.metricsPort}/metrics`, { signal: AbortSignal.timeout(1500) });
-      const text = await res.text();
-      const c = { forwarded: 0, lost: 0, dropped: {} as Record<string, number> };
-      for (const line of text.split("\n")) {
-        const m = /^(fpm_relay_(?:forwarded|lost|dropped)_total)\{([^}]*)\} ([0-9.e+]+)$/.exec(line);
-        if (!m) continue;
-        const v = Number(m[3]);
-        if (m[1] === "fpm_relay_forwarded_total") c.forwarded += v;
-        else if (m[1] === "fpm_relay_lost_total") c.lost += v;
-        else {
-          const reason = /reason="([^"]*)"/.exec(m[2])?.[1] ?? "unknown";
-          c.dropped[reason] = (c.dropped[reason] ?? 0) + v;
-        }
-      }
+      const samples = await scrapeMetrics(`http://127.0.0.1:${r.metricsPort}/metrics`, 1500);
+      const c = {
+        forwarded: sumSamples(samples, "fpm_relay_forwarded_total"),
+        lost: sumSamples(samples, "fpm_relay_lost_total"),
+        dropped: sumByLabel(samples, "fpm_relay_dropped_total", "reason"),
+      };
       relayCounts.set(r.name, c);
     } catch {
       // Not up yet, or already gone: keep the last counts.

@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { type LabelSelector, sumMetric } from "../../src/util/prometheus-text.js";
 import { stopChild } from "./child-process.js";
 import { waitFor } from "./ports.js";
 import { REPO_ROOT } from "./vectors.js";
@@ -129,11 +130,11 @@ export class FpmProcess {
     );
   }
 
-  /** Sum of every sample of a metric (optionally only those whose labels contain `labelText`). */
-  async metricSum(name: string, labelText = ""): Promise<number> {
+  /** Sum of every sample of a metric (optionally only those with the labels of `selector`, e.g. `reason="decode"`); NaN while /metrics does not answer. */
+  async metricSum(name: string, selector: LabelSelector = {}): Promise<number> {
     const r = await this.get("/metrics");
     if (!r) return NaN;
-    return sumMetric(r.body, name, labelText);
+    return sumMetric(r.body, name, selector);
   }
 
   /** Resident set size in bytes, from /proc (Linux). */
@@ -152,24 +153,6 @@ export class FpmProcess {
     await stopChild(this.proc, graceMs);
     return this.exited;
   }
-}
-
-/** Sums the samples of `name` (exact metric name, any labels) in a Prometheus text exposition. */
-export function sumMetric(text: string, name: string, labelText = ""): number {
-  let sum = 0;
-  let found = false;
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.slice(name.length);
-    if (rest[0] !== " " && rest[0] !== "{") continue;
-    if (labelText && !rest.includes(labelText)) continue;
-    const v = Number(line.slice(line.lastIndexOf(" ") + 1));
-    if (Number.isFinite(v)) {
-      sum += v;
-      found = true;
-    }
-  }
-  return found ? sum : 0;
 }
 
 /** Runs `fpm args` to completion (for --help and start-up failures); kills it after `timeoutMs`. */
