@@ -12,7 +12,7 @@
  *
  * Internal modes (`--generator`, `--bare-pipe`) are this file run as a child process.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -28,8 +28,8 @@ import { fpmSubject } from "../src/eventplane/subject.js";
 import { defaultForwardPassMetrics, type ForwardPassMetrics } from "../src/schema/forward-pass-metrics.js";
 import { NatsServer } from "../test/harness/nats-server.js";
 import { freePort, sleep, waitFor } from "../test/harness/ports.js";
-import { stopChild } from "../test/harness/child-process.js";
 import { REPO_ROOT } from "../test/harness/vectors.js";
+import { type ManagedProcess, ProcessRegistry } from "../src/util/child-process.js";
 import { type PrometheusSample, scrapeMetrics, sumByLabel, sumSamples } from "../src/util/prometheus-text.js";
 import { machineInfo, median, percentile, printMachine } from "./machine.js";
 
@@ -240,31 +240,32 @@ function pythonWithZmq(): string | null {
 }
 const PYTHON = pythonWithZmq();
 
-function startGenerator(endpoint: string): ChildProcess {
-  if (PYTHON) {
-    const child = spawn(PYTHON, ["-c", PY_GENERATOR, endpoint, Buffer.from(samplePayload(0)).toString("hex")], {
-      stdio: ["ignore", "ignore", "inherit"],
+/** Every child of the benchmark; whatever is still running when it exits is killed. */
+const children = new ProcessRegistry([]);
+
+function startGenerator(endpoint: string): ManagedProcess {
+  if (PYTHON)
+    return children.start({
+      name: "generator",
+      command: PYTHON,
+      args: ["-c", PY_GENERATOR, endpoint, Buffer.from(samplePayload(0)).toString("hex")],
+      stdout: "ignore",
+      stderr: "inherit",
     });
-    children.add(child);
-    child.once("exit", () => children.delete(child));
-    return child;
-  }
-  return startChild([THIS, "--generator", endpoint], true);
+  return startChild("generator", [THIS, "--generator", endpoint], true);
 }
 
-const children = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
-});
-
-function startChild(args: string[], ipc = false, env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const child = spawn(process.execPath, args, {
-    stdio: ipc ? ["ignore", "inherit", "inherit", "ipc"] : ["ignore", "ignore", "inherit"],
-    env: { ...process.env, DYN_LOG: "error", ...env },
+/** This file or `fpm` as a child; with `ipc` it exits when the channel closes (see --generator). */
+function startChild(name: string, args: string[], ipc = false, env: NodeJS.ProcessEnv = {}): ManagedProcess {
+  return children.start({
+    name,
+    command: process.execPath,
+    args,
+    env: { DYN_LOG: "error", ...env },
+    stdout: ipc ? "inherit" : "ignore",
+    stderr: "inherit",
+    ipc,
   });
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-  return child;
 }
 
 async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
@@ -273,8 +274,9 @@ async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
   const metricsPort = await freePort();
   const relay =
     mode === "bare-pipe"
-      ? startChild([THIS, "--bare-pipe", endpoint, natsUrl, String(metricsPort)], true)
+      ? startChild(mode, [THIS, "--bare-pipe", endpoint, natsUrl, String(metricsPort)], true)
       : startChild(
+          mode,
           [
             FPM,
             "relay",
@@ -329,7 +331,7 @@ async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
     const f1 = forwardedFrom(await scrape(metricsPort));
     const c1 = procCpuSeconds(pid);
     const t1 = performance.now();
-    await stopChild(gen, 5000);
+    await gen.stop(5000);
     const delivered = f1 - f0;
     const msgPerSec = delivered / ((t1 - t0) / 1000);
     const cpuUsPerMsg = ((c1 - c0) * 1e6) / Math.max(1, delivered);
@@ -339,7 +341,7 @@ async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
     return { mode, msgPerSec, cpuUsPerMsg, rssMiB: rssMax, ...lat };
   } finally {
     clearInterval(rssTimer);
-    await stopChild(relay, 5000);
+    await relay.stop(5000);
   }
 }
 

@@ -23,7 +23,7 @@ import { ConfigError } from "../util/errors.js";
 import { scrapeMetrics, sumByLabel, sumSamples } from "../util/prometheus-text.js";
 import { Logger } from "../util/log.js";
 import type { CommandContext } from "./context.js";
-import { type ManagedProcess, ProcessRegistry } from "./demo-processes.js";
+import { type ManagedProcess, ProcessRegistry } from "../util/child-process.js";
 import {
   type DemoDecision,
   type DemoEngineState,
@@ -148,6 +148,7 @@ async function runDemo(flags: DemoFlags, ctx: CommandContext): Promise<number> {
   const fpm = (name: string, args: string[], onStdoutLine?: (l: string) => void): ManagedProcess => {
     const p = procs.start({
       name,
+      ownProcessGroup: true,
       command: process.execPath,
       args: [FPM_BIN, ...args],
       env: { DYN_LOG: process.env.DYN_LOG ?? "info", DYN_LOGGING_JSONL: "false" },
@@ -223,6 +224,7 @@ async function runDemo(flags: DemoFlags, ctx: CommandContext): Promise<number> {
     state.natsUrl = `nats://127.0.0.1:${natsPort}`;
     const nats = procs.start({
       name: "nats-server",
+      ownProcessGroup: true,
       command: natsBin,
       args: ["-a", "127.0.0.1", "-p", String(natsPort)],
       logPath: path.join(logDir, "nats-server.log"),
