@@ -175,12 +175,16 @@ export class DemoRun {
 
   private start(opts: Parameters<ProcessRegistry["start"]>[0]): ManagedProcess {
     const p = this.procs.start({ ...opts, ownProcessGroup: true });
-    if (this.opts.stateFile)
-      fs.writeFileSync(
-        this.opts.stateFile,
-        JSON.stringify({ pids: this.procs.all().map((c) => ({ name: c.name, pid: c.pid })) }),
-      );
+    this.writeStateFile();
     return p;
+  }
+
+  private writeStateFile(): void {
+    if (!this.opts.stateFile) return;
+    // Written aside and renamed, so a reader never sees a half-written file.
+    const tmp = `${this.opts.stateFile}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify({ pids: this.procs.all().map((c) => ({ name: c.name, pid: c.pid })) }));
+    fs.renameSync(tmp, this.opts.stateFile);
   }
 
   private fpm(name: string, args: string[], onStdoutLine?: (line: string) => void): ManagedProcess {
