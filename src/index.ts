@@ -49,7 +49,6 @@ export { NatsConnectError } from "./util/errors.js";
 export { LifecycleError } from "./util/errors.js";
 export { FpmEncodeError } from "./util/errors.js";
 export { errors } from "./util/errors.js";
-export type { FpmErrorOptions } from "./util/errors.js";
 export { Logger } from "./util/log.js";
 export type { LoggerOptions } from "./util/log.js";
 export type { LogLevel } from "./util/log.js";

@@ -6,6 +6,7 @@
  */
 import { type PrometheusSample, sumByLabel, sumSamples } from "../util/prometheus-text.js";
 import type { DemoDecisionRecord, DemoEvent, RelayCounts } from "./demo-state.js";
+import { parseJsonObjectLine } from "./io.js";
 import { parseSimulateEvent } from "./simulate-events.js";
 
 const DIRECTIONS = ["up", "down", "hold"];
@@ -21,15 +22,8 @@ function isEngineEstimate(v: unknown): boolean {
 
 /** The fields of a planner decision record the demo needs, or null when `line` is not one. */
 export function parseDecisionRecord(line: string): DemoDecisionRecord | null {
-  if (!line.startsWith("{")) return null;
-  let v: unknown;
-  try {
-    v = JSON.parse(line);
-  } catch {
-    return null;
-  }
-  if (typeof v !== "object" || v === null) return null;
-  const d = v as Record<string, unknown>;
+  const d = parseJsonObjectLine(line);
+  if (!d) return null;
   const engines = d.engines ?? [];
   if (!isCount(d.replicas) || !isCount(d.desired) || typeof d.reason !== "string") return null;
   if (!DIRECTIONS.includes(d.direction as string) || !Array.isArray(engines) || !engines.every(isEngineEstimate))

@@ -4,6 +4,7 @@
  * reads them back through `parseSimulateEvent`, so neither side guesses at the other's
  * fields. Keys are snake_case, as in the logs.
  */
+import { parseJsonObjectLine } from "./io.js";
 
 export const SIMULATE_EVENT_KINDS = [
   "worker_starting",
@@ -101,14 +102,6 @@ function wellFormed(o: Record<string, unknown>): boolean {
 
 /** Reads one stdout line of `fpm simulate --events`; null for anything else (log text, a malformed object). */
 export function parseSimulateEvent(line: string): SimulateEvent | null {
-  if (!line.startsWith("{")) return null;
-  let o: unknown;
-  try {
-    o = JSON.parse(line);
-  } catch {
-    return null;
-  }
-  if (typeof o !== "object" || o === null || Array.isArray(o)) return null;
-  const rec = o as Record<string, unknown>;
-  return typeof rec.time === "string" && wellFormed(rec) ? (rec as unknown as SimulateEvent) : null;
+  const rec = parseJsonObjectLine(line);
+  return rec && typeof rec.time === "string" && wellFormed(rec) ? (rec as unknown as SimulateEvent) : null;
 }

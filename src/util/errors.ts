@@ -1,29 +1,19 @@
 /**
  * Every error class fpm throws, one per failure mode. Each sets `name` (so it survives
- * serialisation and a second copy of the module) and keeps the `cause` it was given. The
+ * serialisation and a second copy of the module) and takes Error's `(message, { cause })`. The
  * CLI maps them to exit codes: ConfigError and UsageError 2, NatsConnectError 3, anything
- * else 1. Hot paths never throw: bad input there is a counted drop reason, not an error.
+ * else 1. Hot paths never throw: bad input there is a counted drop reason, not an error
+ * (the codec's internal CodecFailure is a signal its decoders catch, never seen outside it).
  */
-
-/** Options every fpm error takes: the lower-level error that caused it. */
-export interface FpmErrorOptions {
-  cause?: unknown;
-}
 
 /** A configuration the user must change (a flag, an environment variable, a config key): exit code 2. */
 export class ConfigError extends Error {
   override name = "ConfigError";
-  constructor(message: string, options?: FpmErrorOptions) {
-    super(message, options);
-  }
 }
 
 /** A command-line argument the command cannot use (for example hex that is not hex): exit code 2. */
 export class UsageError extends Error {
   override name = "UsageError";
-  constructor(message: string, options?: FpmErrorOptions) {
-    super(message, options);
-  }
 }
 
 /**
@@ -33,9 +23,6 @@ export class UsageError extends Error {
  */
 export class NatsConnectError extends Error {
   override name = "NatsConnectError";
-  constructor(message: string, options?: FpmErrorOptions) {
-    super(message, options);
-  }
 }
 
 /**
@@ -44,9 +31,6 @@ export class NatsConnectError extends Error {
  */
 export class LifecycleError extends Error {
   override name = "LifecycleError";
-  constructor(message: string, options?: FpmErrorOptions) {
-    super(message, options);
-  }
 }
 
 /**
@@ -56,9 +40,6 @@ export class LifecycleError extends Error {
  */
 export class FpmEncodeError extends TypeError {
   override name = "FpmEncodeError";
-  constructor(message: string, options?: FpmErrorOptions) {
-    super(message, options);
-  }
 }
 
 /** Every error class by name, for `err instanceof errors.ConfigError` without naming each import. */

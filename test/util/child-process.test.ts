@@ -1,19 +1,10 @@
 /** The one child-process manager of the demo, the benchmarks and the harnesses. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ManagedProcess, ProcessRegistry } from "../../src/util/child-process.js";
+import { isProcessAlive, ManagedProcess, ProcessRegistry } from "../../src/util/child-process.js";
 
 const node = (name: string, script: string, extra: Partial<ConstructorParameters<typeof ManagedProcess>[0]> = {}) =>
   new ManagedProcess({ name, command: process.execPath, args: ["-e", script], ...extra });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test("child-process - stdout lines reach the callback whole; stderr is kept for error messages", async () => {
   const lines: string[] = [];
@@ -82,12 +73,12 @@ test("child-process - stop() of a process with its own group also ends what it s
     { ownProcessGroup: true, keepOutputChars: 1000 },
   );
   const grandchild = Number(await p.waitForLine(/^\d+$/));
-  assert.ok(alive(grandchild));
+  assert.ok(isProcessAlive(grandchild));
   await p.stop(2000);
   assert.equal(p.signal, "SIGTERM");
   const deadline = Date.now() + 5000;
-  while (alive(grandchild) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  assert.equal(alive(grandchild), false, "the grandchild is gone");
+  while (isProcessAlive(grandchild) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(isProcessAlive(grandchild), false, "the grandchild is gone");
 });
 
 test("child-process - SIGKILL after the grace period for a process that ignores SIGTERM", async () => {
