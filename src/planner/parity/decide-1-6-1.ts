@@ -24,7 +24,12 @@ export interface Parity161Outcome {
 
 const gate = (reason: DecisionReason): Parity161Outcome => ({ desired: null, reason, rule: "gate" });
 const hold = (d: SubDecision): Parity161Outcome => ({ desired: null, reason: d.reason ?? "no_change", rule: d.rule });
-const waitForPending: Parity161Outcome = { desired: null, reason: "pending_replicas", rule: "startup_reduction" };
+/** A scale-up waits for starting replicas; 1.6.1 keeps the reason a side set last, fpm names the wait when none did. */
+const waitForPending = (...sides: (SubDecision | null)[]): Parity161Outcome => ({
+  desired: null,
+  reason: sides.reduce<DecisionReason | null>((r, d) => d?.reason ?? r, null) ?? "pending_replicas",
+  rule: "startup_reduction",
+});
 
 export function decideDynamo161(ctx: Parity161Context, scaleInProgress: boolean): Parity161Outcome {
   const n = ctx.ready;
@@ -43,7 +48,7 @@ export function decideDynamo161(ctx: Parity161Context, scaleInProgress: boolean)
   const sub = easy ? thresholdDecision161(ctx) : ctx.kind === "prefill" ? prefillSla161(ctx) : decodeSla161(ctx);
   const unchanged = sub.desired === null;
   let desired = sub.desired ?? n;
-  if (upWaitsForPending(desired, n, p)) return waitForPending;
+  if (upWaitsForPending(desired, n, p)) return waitForPending(sub);
   desired = Math.max(desired, minEndpointFor(ctx.config, ctx.kind));
   const budget = guard(ctx, desired);
   if (unchanged && budget.desired === n)
@@ -54,7 +59,7 @@ export function decideDynamo161(ctx: Parity161Context, scaleInProgress: boolean)
 function aggThreshold(ctx: Parity161Context): Parity161Outcome {
   const sub = thresholdDecision161(ctx);
   if (sub.desired === null) return hold(sub);
-  if (upWaitsForPending(sub.desired, ctx.ready, ctx.pending)) return waitForPending;
+  if (upWaitsForPending(sub.desired, ctx.ready, ctx.pending)) return waitForPending(sub);
   const budget = guard(ctx, Math.max(sub.desired, minEndpointFor(ctx.config, "agg")));
   return finish(ctx, budget.desired, budget.reason, sub.rule);
 }
@@ -75,7 +80,7 @@ function aggSla(ctx: Parity161Context): Parity161Outcome {
   else if (dd !== null && dd > n) [desired, rule] = [dd, itl.rule];
   else if (pd === null && dd !== null && dd < n) [desired, rule] = [dd, "agg_decode_only_fallback"];
   else if (pd !== null && pd < n && dd !== null && dd < n) [desired, rule] = [Math.max(pd, dd), "sla_consolidation"];
-  if (upWaitsForPending(desired, n, ctx.pending)) return waitForPending;
+  if (upWaitsForPending(desired, n, ctx.pending)) return waitForPending(ttft, itl);
   const budget = guard(ctx, Math.max(desired, minEndpointFor(ctx.config, "agg")));
   // With replicas starting and neither side asking for more, the ready count cancels them.
   const cancelStartup = !anyRefused && ctx.pending > 0 && pd !== null && dd !== null && pd <= n && dd <= n;
