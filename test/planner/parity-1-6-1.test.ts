@@ -35,6 +35,21 @@ const prefillAt = (w: string, queued: number) =>
     queued: { sumPrefillTokens: queued },
   });
 
+/** wall = 0.004 + 2e-4 x requests + 4e-7 x KV, a decode engine's iteration. */
+const decodeAt = (w: string, n: number, kv: number) =>
+  eng(w, { wallTimeS: 0.004 + 2e-4 * n + 4e-7 * kv, scheduled: { numDecodeRequests: n, sumDecodeKvTokens: kv } });
+/** Five samples that pin the decode fit. */
+function warmDecode(p: ComponentPlanner, extra: Partial<TickInput> = {}): void {
+  for (const [n, kv] of [
+    [1, 1000],
+    [4, 2000],
+    [2, 6000],
+    [8, 3000],
+    [5, 5000],
+  ])
+    tick(p, [decodeAt("a", n, kv)], 1, extra);
+}
+
 test("parity 1.6.1 - prefill sla scales down only when the survivors' queue-induced TTFT fits (ttft - T_own) x sensitivity", () => {
   const p = warmPrefill();
   // T_own = 40 ms, budget (100 - 40) x 0.8 = 48 ms. Queue 1500 each: 6000 tokens on the survivor -> 80 ms, 40 < 48.
@@ -67,16 +82,8 @@ test("parity 1.6.1 - replicas starting: no scale-up, a reduction may cancel them
 
 test("parity 1.6.1 - decode sla refuses a scale-down whose consolidated KV would not fit max_kv_tokens", () => {
   const p = planner("decode", { optimizationTarget: "sla", maxKvTokens: 10_000, itlMs: 50 });
-  const at = (w: string, n: number, kv: number) =>
-    eng(w, { wallTimeS: 0.004 + 2e-4 * n + 4e-7 * kv, scheduled: { numDecodeRequests: n, sumDecodeKvTokens: kv } });
-  for (const [n, kv] of [
-    [1, 1000],
-    [4, 2000],
-    [2, 6000],
-    [8, 3000],
-    [5, 5000],
-  ])
-    tick(p, [at("a", n, kv)], 1);
+  const at = decodeAt;
+  warmDecode(p);
   const full = tick(p, [at("a", 4, 6000), at("b", 4, 6000)], 2);
   assert.deepEqual([full.desired, full.reason], [2, "scale_down_refused_consolidation"], "12000 KV >= 10000");
   const fits = tick(p, [at("a", 2, 2000), at("b", 2, 2000)], 2);
@@ -87,18 +94,9 @@ test("parity 1.6.1 - decode sla refuses a scale-down whose consolidated KV would
 test("parity 1.6.1 - the accept length divides ITL, clamped to [1, speculative_nextn + 1]", () => {
   const make = (nextn: number) =>
     planner("decode", { optimizationTarget: "sla", maxKvTokens: 1e6, speculativeNextn: nextn });
-  const at = (n: number, kv: number) =>
-    eng("a", { wallTimeS: 0.004 + 2e-4 * n + 4e-7 * kv, scheduled: { numDecodeRequests: n, sumDecodeKvTokens: kv } });
   const itl = (p: ComponentPlanner, accept?: number) => {
-    for (const [n, kv] of [
-      [1, 1000],
-      [4, 2000],
-      [2, 6000],
-      [8, 3000],
-      [5, 5000],
-    ])
-      tick(p, [at(n, kv)], 1, { acceptLength: accept });
-    return tick(p, [at(2, 2000)], 1).engines[0].itlMs!;
+    warmDecode(p, { acceptLength: accept });
+    return tick(p, [decodeAt("a", 2, 2000)], 1).engines[0].itlMs!;
   };
   const plain = itl(make(0), 3);
   assert.ok(Math.abs(itl(make(1), 3) - plain / 2) < 1e-9, "nextn 1: accept length clamped to 2");

@@ -47,13 +47,20 @@ const consolidation = (n: number) => (n > 1 ? n / (n - 1) : 1);
 export function prefillSla161(ctx: Parity161Context): SubDecision {
   const gate = notReady(ctx);
   if (gate) return gate;
+  if (!ctx.config.maxNumBatchedTokens) return { desired: null, reason: "insufficient_data", rule: "gate" };
+  return prefillSide(ctx, false);
+}
+
+/** Shared by prefill and agg-prefill: the TTFT estimate and the queue-induced consolidation check. */
+function prefillSide(ctx: Parity161Context, agg: boolean): SubDecision {
   const c = ctx.config;
-  if (!c.maxNumBatchedTokens) return { desired: null, reason: "insufficient_data", rule: "gate" };
   const perf = ctx.perf!;
   const n = ctx.ready;
   const sens = c.loadScalingDownSensitivity / 100;
   const scale = consolidation(n);
   const kv = ctx.kvHitRate;
+  // Agg survivors also inherit the decode KV, scheduled and queued.
+  const after = agg ? { kvHitRate: kv, decodeScale: scale, includeQueuedDecode: true } : { kvHitRate: kv };
   const estimates: number[] = [];
   let canDown = n > 1 || ctx.pending > 0;
   let refused = false;
@@ -64,7 +71,8 @@ export function prefillSla161(ctx: Parity161Context): SubDecision {
       annotate(ctx, group, { ttftMs: est * 1000 });
     }
     if (!canDown) continue;
-    const own = perf.queuedPrefillTime(group, { kvHitRate: kv, queueScale: 0 });
+    // The new request's own prefill time does not shrink with more workers: only the queue's part is budgeted.
+    const own = perf.queuedPrefillTime(group, { ...after, queueScale: 0 });
     if (own === null) {
       canDown = false;
       continue;
@@ -76,7 +84,7 @@ export function prefillSla161(ctx: Parity161Context): SubDecision {
       refused = true;
       continue;
     }
-    const post = perf.queuedPrefillTime(group, { kvHitRate: kv, queueScale: scale });
+    const post = perf.queuedPrefillTime(group, { ...after, queueScale: scale });
     if (post === null) canDown = false;
     else {
       annotate(ctx, group, { consolidatedTtftMs: post * 1000 });
@@ -86,7 +94,7 @@ export function prefillSla161(ctx: Parity161Context): SubDecision {
       }
     }
   }
-  return refusedOr(scaleDecision161(estimates, c.ttftMs, n, minEndpointFor(c, "prefill"), canDown), refused);
+  return refusedOr(scaleDecision161(estimates, c.ttftMs, n, minEndpointFor(c, ctx.kind), canDown), refused);
 }
 
 /** Largest value of `pick` over a group's ranks (the most loaded rank speaks for the worker). */
@@ -144,38 +152,8 @@ export function decodeSla161(ctx: Parity161Context): SubDecision {
 
 /** Agg TTFT side. A refusal answers the ready count, not "no signal", so the decode side cannot scale down alone. */
 export function aggPrefillSla161(ctx: Parity161Context): SubDecision {
-  const c = ctx.config;
-  const perf = ctx.perf!;
-  const n = ctx.ready;
-  const sens = c.loadScalingDownSensitivity / 100;
-  const scale = consolidation(n);
-  const kv = ctx.kvHitRate;
-  const estimates: number[] = [];
-  let canDown = n > 1 || ctx.pending > 0;
-  let refused = false;
-  for (const group of perf.groups(ctx.engines)) {
-    const est = perf.queuedPrefillTime(group, { kvHitRate: kv });
-    if (est !== null) {
-      estimates.push(est * 1000);
-      annotate(ctx, group, { ttftMs: est * 1000 });
-    }
-    if (!canDown) continue;
-    const after = { kvHitRate: kv, decodeScale: scale, includeQueuedDecode: true };
-    const own = perf.queuedPrefillTime(group, { ...after, queueScale: 0 });
-    const post = perf.queuedPrefillTime(group, { ...after, queueScale: scale });
-    if (own === null || post === null) {
-      canDown = false;
-      continue;
-    }
-    annotate(ctx, group, { consolidatedTtftMs: post * 1000 });
-    const budgetMs = (c.ttftMs - own * 1000) * sens;
-    if (budgetMs <= 0 || post * 1000 - own * 1000 >= budgetMs) {
-      canDown = false;
-      refused = true;
-    }
-  }
-  const d = refusedOr(scaleDecision161(estimates, c.ttftMs, n, minEndpointFor(c, "agg"), canDown), refused);
-  return d.desired === null && refused ? { ...d, desired: n } : d;
+  const d = prefillSide(ctx, true);
+  return d.desired === null && d.refused ? { ...d, desired: ctx.ready } : d;
 }
 
 /** Agg ITL side (same refusal convention as the TTFT side). */
