@@ -135,7 +135,7 @@ const OTHER_KEYS = new Set<string>([...DYNAMO_OPTION_KEYS, ...FPM_OPTION_KEYS]);
 const AIS_ROLES: Record<string, ModelKind> = { prefill: "prefill", decode: "decode", aggregated: "agg" };
 
 /** A config file read: planner fields, the command's own keys, and the 1.6.1 keys fpm does not act on. */
-interface ConfigFile {
+export interface ConfigFile {
   partial: Partial<PlannerConfig>;
   other: Record<string, unknown>;
   ignored: IgnoredKey[];
@@ -193,7 +193,16 @@ function readConfigFile(path: string): ConfigFile {
   }
   if (typeof v !== "object" || v === null || Array.isArray(v))
     throw new ConfigError(`--config ${path} must hold a JSON object`);
-  const file = v as Record<string, unknown>;
+  return plannerKeysFrom(v as Record<string, unknown>, `--config ${path}`);
+}
+
+/**
+ * Reads planner keys from any object (a config file, a scenario's `planner` block): Dynamo
+ * 1.6.1's names and aliases into PlannerConfig fields, the command's own keys into `other`,
+ * the 1.6.1 keys fpm does not implement into `ignored`; any other key is a ConfigError
+ * naming the nearest known key. `where` prefixes the messages.
+ */
+export function plannerKeysFrom(file: Record<string, unknown>, where: string): ConfigFile {
   const out: ConfigFile = { partial: {}, other: {}, ignored: [] };
   const unknown: string[] = [];
   for (const [key, raw] of Object.entries(file)) {
@@ -214,7 +223,7 @@ function readConfigFile(path: string): ConfigFile {
         );
     } else if (WARNED.has(key)) {
       const w = WARNED.get(key)!;
-      if (key === "ais_perf_model") out.partial.attentionDp = attentionDpFrom(raw, path);
+      if (key === "ais_perf_model") out.partial.attentionDp = attentionDpFrom(raw, where);
       if (w.inert === undefined || raw !== w.inert) out.ignored.push({ key, why: w.why });
     } else if (OTHER_KEYS.has(key)) {
       out.other[key] = raw;
@@ -226,7 +235,7 @@ function readConfigFile(path: string): ConfigFile {
       return near ? `${k} (did you mean ${near}?)` : k;
     });
     throw new ConfigError(
-      `--config ${path}: unknown key(s) ${said.join(", ")}; the keys are Dynamo 1.6.1's planner keys (docs/design/planner-parity.md) and fpm's own (fpm planner --help)`,
+      `${where}: unknown key(s) ${said.join(", ")}; the keys are Dynamo 1.6.1's planner keys (docs/design/planner-parity.md) and fpm's own (fpm planner --help)`,
     );
   }
   return out;
