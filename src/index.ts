@@ -101,7 +101,16 @@ export { PlannerMetrics } from "./metrics/planner-metrics.js";
 
 // Simulator (src/sim): engines without a GPU, load shapes, the recording format
 export { SimulatedDeployment } from "./sim/deployment.js";
-export type { SimulatedDeploymentOptions, ForwardPassEvent, WorkerEvent, EngineView } from "./sim/deployment.js";
+export type {
+  SimulatedDeploymentOptions,
+  ForwardPassEvent,
+  WorkerEvent,
+  EngineView,
+  FinishedRequest,
+  ScaleDownMode,
+} from "./sim/deployment.js";
+export { ENGINE_PRESETS, engineConfig, deriveEngine } from "./sim/engine-presets.js";
+export type { EngineConfig, EnginePresetSpec } from "./sim/engine-presets.js";
 export { EngineScheduler } from "./sim/engine-scheduler.js";
 export type { EngineSchedulerOptions, IterationPlan } from "./sim/engine-scheduler.js";
 export { CostModel } from "./sim/cost-model.js";

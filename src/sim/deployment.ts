@@ -1,8 +1,11 @@
 /**
  * A simulated deployment: workers x dp ranks of engines on one simulated clock, a router
  * that sends each arriving request to the engine with the fewest outstanding requests, and
- * workers that can be added (ready after a start-up delay) or removed while it runs.
- * Each finished iteration is reported with its ForwardPassMetrics; nothing here does I/O.
+ * workers that can be added (ready after a start-up delay) or removed while it runs:
+ * killed (their requests start over elsewhere, as Dynamo's scale-down does) or drained
+ * (no new requests; they stop once their running requests finish). Each finished
+ * iteration is reported with its ForwardPassMetrics and each finished request with its
+ * timings; nothing here does I/O.
  */
 import { FPM_VERSION, type ForwardPassMetrics, emptyQueued, emptyScheduled } from "../schema/forward-pass-metrics.js";
 import type { Arrival, ArrivalSource } from "./arrivals.js";
@@ -21,7 +24,28 @@ export interface ForwardPassEvent {
   fpm: ForwardPassMetrics;
 }
 
-export type WorkerEventKind = "starting" | "ready" | "stopped";
+/** `draining`: removed from routing, finishing its requests; `stopped` follows when it is empty. */
+export type WorkerEventKind = "starting" | "ready" | "draining" | "stopped";
+
+/** How a scale-down removes a worker. */
+export type ScaleDownMode = "kill" | "drain";
+
+/** A request that produced its last token. */
+export interface FinishedRequest {
+  /** Arrival at the deployment (the first attempt's, for a restarted request). */
+  arrivalS: number;
+  /** First output token of the attempt that finished. */
+  firstTokenS: number;
+  finishS: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Attempts lost to a killed worker before this one. */
+  restarts: number;
+  /** Times the finishing attempt was preempted (KV cache full). */
+  preemptions: number;
+  /** The worker that finished it. */
+  workerId: string;
+}
 
 export interface WorkerEvent {
   kind: WorkerEventKind;
@@ -49,8 +73,12 @@ export interface SimulatedDeploymentOptions {
   workerIdPrefix?: string;
   /** Most workers (running or starting). Default 64. */
   maxWorkers?: number;
+  /** How `setWorkerCount` removes workers. Default `kill`. */
+  scaleDown?: ScaleDownMode;
   onForwardPass: (ev: ForwardPassEvent) => void;
   onWorkerEvent?: (ev: WorkerEvent) => void;
+  /** Called for every request that finishes. */
+  onRequestFinished?: (r: FinishedRequest) => void;
 }
 
 class SimEngine {
@@ -70,6 +98,7 @@ class SimEngine {
 class SimWorker {
   ready = false;
   stopped = false;
+  draining = false;
   engines: SimEngine[] = [];
   constructor(
     readonly workerId: string,
@@ -117,6 +146,8 @@ export class SimulatedDeployment {
   };
   private readonly opts: SimulatedDeploymentOptions;
   private readonly workers: SimWorker[] = [];
+  /** Workers removed from routing that still finish their requests (scale-down `drain`). */
+  private readonly drainingWorkers: SimWorker[] = [];
   private readonly ttft: number[] = [];
   private pending: Arrival | null;
   private generation = 0;
@@ -174,11 +205,26 @@ export class SimulatedDeployment {
   /** True when no arrival is left and every engine is idle. */
   drained(): boolean {
     return (
-      this.pending === null && this.workers.every((w) => w.engines.every((e) => !e.busy && !e.scheduler.hasWork()))
+      this.pending === null &&
+      this.drainingWorkers.length === 0 &&
+      this.workers.every((w) => w.engines.every((e) => !e.busy && !e.scheduler.hasWork()))
     );
   }
 
-  /** Workers running or starting. */
+  /** Workers draining (removed from routing, still finishing requests). */
+  drainingWorkerCount(): number {
+    return this.drainingWorkers.length;
+  }
+
+  /** Requests queued or running on every engine, draining workers included. */
+  outstandingRequests(): number {
+    let n = 0;
+    for (const list of [this.workers, this.drainingWorkers])
+      for (const w of list) for (const e of w.engines) n += e.scheduler.outstanding();
+    return n;
+  }
+
+  /** Workers running or starting (draining ones not included). */
   workerCount(): number {
     return this.workers.length;
   }
@@ -191,11 +237,15 @@ export class SimulatedDeployment {
     return this.opts.maxWorkers ?? 64;
   }
 
-  /** Adds or removes workers until `n` are running or starting (clamped to 1..maxWorkers). */
+  /**
+   * Adds or removes workers until `n` are running or starting (clamped to 1..maxWorkers).
+   * The newest are removed first (so workers still starting go before ready ones), the
+   * way `scaleDown` says; a worker still starting has nothing to drain and is stopped.
+   */
   setWorkerCount(n: number): void {
     const target = Math.max(1, Math.min(this.maxWorkers(), Math.floor(n)));
     while (this.workers.length < target) this.startWorker(this.opts.startupDelayS ?? 0);
-    while (this.workers.length > target) this.stopNewestWorker();
+    while (this.workers.length > target) this.removeNewestWorker();
   }
 
   engineViews(): EngineView[] {
@@ -245,20 +295,44 @@ export class SimulatedDeployment {
     else ready();
   }
 
-  private stopNewestWorker(): void {
+  private removeNewestWorker(): void {
     let newest = this.workers[0];
     for (const w of this.workers) if (w.generation > newest.generation) newest = w;
     this.workers.splice(this.workers.indexOf(newest), 1);
+    const busy = newest.engines.some((e) => e.busy || e.scheduler.hasWork());
+    if (this.opts.scaleDown === "drain" && newest.ready && busy) {
+      newest.ready = false;
+      newest.draining = true;
+      this.drainingWorkers.push(newest);
+      this.opts.onWorkerEvent?.({
+        kind: "draining",
+        workerId: newest.workerId,
+        slot: newest.slot,
+        atS: this.clock.nowS,
+      });
+      return;
+    }
     newest.stopped = true;
     newest.ready = false;
     // Its requests start over elsewhere, as clients retrying against the remaining workers.
     for (const e of newest.engines) {
       for (const r of e.scheduler.drain()) {
         this.totals.rerouted++;
-        this.route(new SimRequest(this.requestIds++, r.arrivalS, r.promptTokens, r.outputTokens, r.cachedTokens));
+        const again = new SimRequest(this.requestIds++, r.arrivalS, r.promptTokens, r.outputTokens, r.cachedTokens);
+        again.restarts = r.restarts + 1;
+        this.route(again);
       }
     }
     this.opts.onWorkerEvent?.({ kind: "stopped", workerId: newest.workerId, slot: newest.slot, atS: this.clock.nowS });
+  }
+
+  /** Stops a draining worker once none of its engines has work left. */
+  private finishDrainIfEmpty(worker: SimWorker): void {
+    if (worker.engines.some((e) => e.busy || e.scheduler.hasWork())) return;
+    worker.draining = false;
+    worker.stopped = true;
+    this.drainingWorkers.splice(this.drainingWorkers.indexOf(worker), 1);
+    this.opts.onWorkerEvent?.({ kind: "stopped", workerId: worker.workerId, slot: worker.slot, atS: this.clock.nowS });
   }
 
   private route(req: SimRequest): void {
@@ -293,7 +367,8 @@ export class SimulatedDeployment {
     }
     engine.busy = true;
     engine.plan = plan;
-    const wall = engine.cost.wallTime(plan.scheduled.sumPrefillTokens, plan.scheduled.sumDecodeKvTokens);
+    const s = plan.scheduled;
+    const wall = engine.cost.wallTime(s.sumPrefillTokens, s.sumDecodeKvTokens, s.numDecodeRequests);
     this.clock.at(this.clock.nowS + wall, () => this.finishIteration(engine, plan, wall));
   }
 
@@ -310,11 +385,25 @@ export class SimulatedDeployment {
       this.ttft.push(now - r.arrivalS);
     }
     this.totals.finished += outcome.finished.length;
+    const done = this.opts.onRequestFinished;
+    if (done)
+      for (const r of outcome.finished)
+        done({
+          arrivalS: r.arrivalS,
+          firstTokenS: r.firstTokenAtS,
+          finishS: now,
+          inputTokens: r.promptTokens,
+          outputTokens: r.outputTokens,
+          restarts: r.restarts,
+          preemptions: r.preemptions,
+          workerId: engine.worker.workerId,
+        });
     this.totals.preemptions += plan.preempted;
     this.totals.forwardPasses++;
     engine.lastWallTimeS = wallTimeS;
     this.emit(engine, wallTimeS, plan.scheduled, plan.queued);
     this.kick(engine);
+    if (engine.worker.draining) this.finishDrainIfEmpty(engine.worker);
   }
 
   private emit(
