@@ -158,21 +158,40 @@ function readConfigFile(path: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
+/** Sets one config-file key (checked to be known) on `partial`, its value checked against the key's kind. */
+function setConfigKey(partial: Partial<PlannerConfig>, key: string, raw: unknown, where: string): void {
+  const [field, kind] = CONFIG_KEYS[key];
+  let v: unknown = raw;
+  if (kind === "number") v = typeof raw === "number" ? raw : num(String(raw), where);
+  else if (kind === "boolean") {
+    if (typeof raw !== "boolean") throw new ConfigError(`${where} must be true or false`);
+  } else if (typeof raw !== "string") throw new ConfigError(`${where} must be a string`);
+  (partial as Record<string, unknown>)[field] = v;
+}
+
+/**
+ * Planner settings given as config-file keys (the reference's names, as `--config` takes
+ * them, without the process keys such as `namespace` or `connector`): an unknown key is a
+ * ConfigError naming it and `where`. For callers that embed a planner config (fpm evaluate).
+ */
+export function plannerConfigFromKeys(keys: Record<string, unknown>, where: string): Partial<PlannerConfig> {
+  const unknown = Object.keys(keys).filter((k) => !(k in CONFIG_KEYS));
+  if (unknown.length > 0)
+    throw new ConfigError(
+      `${where}: unknown planner key(s) ${unknown.join(", ")}; known: ${Object.keys(CONFIG_KEYS).join(", ")}`,
+    );
+  const partial: Partial<PlannerConfig> = {};
+  for (const [k, v] of Object.entries(keys)) if (v !== undefined) setConfigKey(partial, k, v, `${where} key ${k}`);
+  return partial;
+}
+
 export function plannerOptionsFromFlags(
   flags: PlannerCliFlags,
   env: NodeJS.ProcessEnv = process.env,
 ): PlannerCommandOptions {
   const file = flags.config ? readConfigFile(flags.config) : {};
   const partial: Partial<PlannerConfig> = {};
-  const set = (key: string, raw: unknown, where: string) => {
-    const [field, kind] = CONFIG_KEYS[key];
-    let v: unknown = raw;
-    if (kind === "number") v = typeof raw === "number" ? raw : num(String(raw), where);
-    else if (kind === "boolean") {
-      if (typeof raw !== "boolean") throw new ConfigError(`${where} must be true or false`);
-    } else if (typeof raw !== "string") throw new ConfigError(`${where} must be a string`);
-    (partial as Record<string, unknown>)[field] = v;
-  };
+  const set = (key: string, raw: unknown, where: string) => setConfigKey(partial, key, raw, where);
   for (const key of Object.keys(CONFIG_KEYS)) if (file[key] !== undefined) set(key, file[key], `config key ${key}`);
   for (const [flag, key] of FLAG_KEYS) {
     const v = flags[flag];

@@ -3,7 +3,8 @@
  * `constant:RATE`, `poisson:RATE`, `step:BASE:STEP:AT[:UNTIL]`,
  * `ramp:FROM:TO:START:DURATION`, `sine:MIN:MAX:PERIOD[:PHASE]` (MIN at PHASE, MAX half a
  * period later), `burst:BASE:PEAK:EVERY:LENGTH[:START]` (PEAK for LENGTH seconds every
- * EVERY seconds from START) or `file:PATH` (NDJSON, see arrival-file.ts).
+ * EVERY seconds from START), `file:PATH` (NDJSON, see arrival-file.ts) or `recording:PATH`
+ * (reconstructed from an `fpm record` recording, see recording-arrivals.ts).
  * Rates are requests per second for the whole deployment; times are simulated seconds.
  */
 import fs from "node:fs";
@@ -12,10 +13,11 @@ import { ConfigError } from "../util/errors.js";
 import { parseArrivalsNdjson, type LineProblem } from "./arrival-file.js";
 import { type Arrival, type ArrivalSource, ListArrivals, RateArrivals, type RequestLengths } from "./arrivals.js";
 import { type LoadShape, loadShapeProblem } from "./load-shape.js";
+import { arrivalsFromRecording } from "./recording-arrivals.js";
 
 export const ARRIVALS_HELP =
   "constant:RATE | poisson:RATE | step:BASE:STEP:AT[:UNTIL] | ramp:FROM:TO:START:DURATION | " +
-  "sine:MIN:MAX:PERIOD[:PHASE] | burst:BASE:PEAK:EVERY:LENGTH[:START] | file:PATH.ndjson";
+  "sine:MIN:MAX:PERIOD[:PHASE] | burst:BASE:PEAK:EVERY:LENGTH[:START] | file:PATH.ndjson | recording:PATH.ndjson";
 
 export interface ParsedArrivalSpec {
   source: ArrivalSource;
@@ -102,21 +104,22 @@ export function parseArrivalSpec(
         startS: rest[4] === undefined ? 0 : num(rest[4], "START", spec),
       };
       break;
-    case "file": {
+    case "file":
+    case "recording": {
       const given = rest.join(":");
       const path = opts.baseDir === undefined ? given : nodePath.resolve(opts.baseDir, given);
       let text: string;
       try {
         text = fs.readFileSync(path, "utf8");
       } catch (err) {
-        throw new ConfigError(`--arrivals file:${given}: cannot read it (${(err as Error).message})`);
+        throw new ConfigError(`--arrivals ${kind}:${given}: cannot read it (${(err as Error).message})`);
       }
-      const parsed = parseArrivalsNdjson(text);
+      const parsed = kind === "file" ? parseArrivalsNdjson(text) : arrivalsFromRecording(text.split("\n"), opts.seed);
       const arrivals = opts.endS === undefined ? parsed.arrivals : parsed.arrivals.filter((a) => a.atS < opts.endS!);
       return {
         source: new ListArrivals(arrivals),
         problems: parsed.problems,
-        description: `${arrivals.length} arrivals from ${given}`,
+        description: `${arrivals.length} arrivals ${kind === "file" ? "from" : "reconstructed from"} ${given}`,
         list: arrivals,
       };
     }
