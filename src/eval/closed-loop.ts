@@ -70,6 +70,8 @@ export interface RunTrace {
   arrivalS: number[];
   ttftS: number[];
   itlS: number[];
+  /** Arrival to last token, seconds. */
+  latencyS: number[];
   arrived: number;
   rejected: number;
   /** Attempts started over after their worker was killed. */
@@ -137,6 +139,7 @@ export function runClosedLoop(opts: ClosedLoopOptions): RunTrace {
     arrivalS: [],
     ttftS: [],
     itlS: [],
+    latencyS: [],
     arrived: 0,
     rejected: 0,
     restarted: 0,
@@ -166,7 +169,7 @@ export function runClosedLoop(opts: ClosedLoopOptions): RunTrace {
     heartbeatIntervalS: onForwardPass ? HEARTBEAT_INTERVAL_S : undefined,
     maxWorkers: s.maxWorkers,
     scaleDown: s.scaleDown,
-    onForwardPass: onForwardPass ?? (() => {}),
+    onForwardPass,
     onWorkerEvent: (ev) => {
       counts();
       controller.onWorkerEvent?.(ev);
@@ -174,6 +177,7 @@ export function runClosedLoop(opts: ClosedLoopOptions): RunTrace {
     onRequestFinished: (r) => {
       trace.arrivalS.push(r.arrivalS);
       trace.ttftS.push(r.firstTokenS - r.arrivalS);
+      trace.latencyS.push(r.finishS - r.arrivalS);
       trace.itlS.push(r.outputTokens > 1 ? (r.finishS - r.firstTokenS) / (r.outputTokens - 1) : NaN);
     },
   });

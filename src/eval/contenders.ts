@@ -69,7 +69,8 @@ export const BUILTIN_CONTENDERS: readonly Contender[] = [
   {
     name: "oracle",
     description: "knows the arrival schedule: the workers each moment needs, started a start-up delay ahead",
-    create: (s, env) => new OracleController((t) => needFor(env.sizing, env.load.rateAt(t)), s.startupDelayS),
+    create: (s, env) =>
+      new OracleController((t) => needFor(env.sizing, env.load.rateAt(t)), s.startupDelayS, env.sizing.concurrency),
   },
 ];
 

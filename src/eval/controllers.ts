@@ -3,7 +3,9 @@
  * which knows the arrival schedule. The oracle asks at every second for the workers the
  * scenario will need over the next start-up delay (the most, by the sizing table, at any
  * rate in [t, t + startup_delay_s + 1 s]), so new workers are ready when the load
- * arrives, and it lets workers go as soon as the load no longer needs them.
+ * arrives. It lets workers go once the load no longer needs them and the requests still
+ * in flight fit on fewer (at most the steady concurrency of that many workers at their
+ * highest rate), so a scale-down does not pile long requests onto the rest.
  */
 import type { ControllerContext, ScalingController } from "./closed-loop.js";
 
@@ -34,11 +36,22 @@ export class OracleController implements ScalingController {
   constructor(
     private readonly need: (tS: number) => number,
     private readonly startupDelayS: number,
+    /** Requests in flight that n workers carry at their highest rate (`SizingTable.concurrency`). */
+    private readonly concurrency: readonly number[],
   ) {
     this.initialWorkers = oracleTarget(need, 0, startupDelayS);
   }
 
   tick(nowS: number, ctx: ControllerContext): void {
-    ctx.scaleTo(oracleTarget(this.need, nowS, this.startupDelayS), "oracle");
+    const want = oracleTarget(this.need, nowS, this.startupDelayS);
+    const now = ctx.deployment.workerCount();
+    if (want >= now) {
+      ctx.scaleTo(want, "oracle");
+      return;
+    }
+    const inFlight = ctx.deployment.outstandingRequests();
+    let n = now;
+    while (n > want && inFlight <= (this.concurrency[n - 1] ?? Infinity)) n--;
+    ctx.scaleTo(n, "oracle");
   }
 }

@@ -1,11 +1,11 @@
 /**
  * The simulated engines' forward passes onto a planner's subscriber exactly as they would
  * arrive from NATS: each FPM is encoded with the codec (msgspec's bytes), wrapped in the
- * event-plane envelope the relay writes (one publisher id and sequence per dp rank), and
+ * event-plane envelope the relay writes (the payload copied straight in) (one publisher id and sequence per dp rank), and
  * handed to `FpmEventSubscriber.ingest`, which decodes, validates, de-duplicates and
  * tracks it as it does for a live message. Nothing is skipped for speed.
  */
-import { encodeFpm } from "../codec/fpm-encode.js";
+import { encodeFpmTransient } from "../codec/fpm-encode.js";
 import { fpmSubject } from "../eventplane/subject.js";
 import { RankEnvelopeWriter } from "../relay/envelope-writer.js";
 import { FPM_TOPIC } from "../schema/forward-pass-metrics.js";
@@ -45,7 +45,7 @@ export class FpmFeed {
       rank = { writer: new RankEnvelopeWriter(BigInt(this.nextPublisherId++), FPM_TOPIC), sequence: 0 };
       worker.set(ev.dpRank, rank);
     }
-    const bytes = rank.writer.write(++rank.sequence, Math.round(ev.atS * 1000), encodeFpm(ev.fpm));
+    const bytes = rank.writer.write(++rank.sequence, Math.round(ev.atS * 1000), encodeFpmTransient(ev.fpm));
     if (this.subscriber.ingest(this.subject, bytes) === null) this.totals.delivered++;
     else this.totals.dropped++;
   }

@@ -15,6 +15,8 @@ import type { ScenarioLoad } from "./scenario-load.js";
 export interface SizingTable {
   /** `maxRate[n]`: highest steady req/s n workers serve within both SLAs for `target` of requests; `[0]` is 0. */
   maxRate: number[];
+  /** `concurrency[n]`: requests in flight on n workers at `maxRate[n]` (rate x mean time in system). */
+  concurrency: number[];
   /** Share of requests that must be within both SLAs. */
   target: number;
 }
@@ -54,9 +56,16 @@ class CountingArrivals implements ArrivalSource {
   }
 }
 
-/** Share of the requests arriving after the warm-up that finished within both SLAs, on `n` fixed workers. */
-export function steadyAttainment(opts: SizingOptions, n: number, rate: number): number {
-  if (!(rate > 0)) return 1;
+/** A steady run: the share of the requests arriving after the warm-up that finished within both SLAs, and the requests in flight. */
+export interface SteadyRun {
+  attainment: number;
+  /** Mean requests in flight (Little's law: rate x mean time in system of the measured requests). */
+  concurrency: number;
+}
+
+/** One steady run on `n` fixed workers (see `SteadyRun`). */
+export function steadyAttainment(opts: SizingOptions, n: number, rate: number): SteadyRun {
+  if (!(rate > 0)) return { attainment: 1, concurrency: 0 };
   const warmupS = opts.warmupS ?? 60;
   const endS = warmupS + (opts.measureS ?? 120);
   const seed = opts.seed ?? 1;
@@ -73,22 +82,36 @@ export function steadyAttainment(opts: SizingOptions, n: number, rate: number): 
   const ttft = opts.ttftMs / 1000;
   const itl = opts.itlMs / 1000;
   let within = 0;
+  let measured = 0;
+  let timeInSystem = 0;
   for (let i = 0; i < trace.arrivalS.length; i++) {
     if (trace.arrivalS[i] < warmupS) continue;
+    measured++;
+    timeInSystem += trace.latencyS[i];
     const l = trace.itlS[i];
     if (trace.ttftS[i] <= ttft && (Number.isNaN(l) || l <= itl)) within++;
   }
-  return arrivals.counted === 0 ? 1 : within / arrivals.counted;
+  return {
+    attainment: arrivals.counted === 0 ? 1 : within / arrivals.counted,
+    concurrency: measured === 0 ? 0 : (rate * timeInSystem) / measured,
+  };
 }
 
 export function sizeDeployment(opts: SizingOptions): SizingTable {
   const target = opts.target ?? 0.99;
   const upTo = opts.upToRate ?? Infinity;
-  const passes = (n: number, rate: number) => steadyAttainment(opts, n, rate) >= target;
+  let lastPass: SteadyRun = { attainment: 1, concurrency: 0 };
+  const passes = (n: number, rate: number) => {
+    const r = steadyAttainment(opts, n, rate);
+    if (r.attainment >= target) lastPass = r;
+    return r.attainment >= target;
+  };
   const maxRate = [0];
+  const concurrency = [0];
   for (let n = 1; n <= opts.scenario.maxWorkers; n++) {
     const prev = maxRate[n - 1];
     // n workers serve at least what n - 1 serve; the first guess scales the last result.
+    lastPass = { attainment: 1, concurrency: concurrency[n - 1] };
     let lo = prev;
     let hi = n === 1 ? 4 : (prev * n * 1.1) / (n - 1);
     while (passes(n, hi)) {
@@ -102,9 +125,10 @@ export function sizeDeployment(opts: SizingOptions): SizingTable {
       else hi = mid;
     }
     maxRate.push(+lo.toFixed(3));
+    concurrency.push(+lastPass.concurrency.toFixed(2));
     if (lo >= upTo) break;
   }
-  return { maxRate, target };
+  return { maxRate, concurrency, target };
 }
 
 /** The fewest workers whose highest steady rate reaches `rate`; the largest count sized when none does. */

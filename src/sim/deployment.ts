@@ -75,7 +75,8 @@ export interface SimulatedDeploymentOptions {
   maxWorkers?: number;
   /** How `setWorkerCount` removes workers. Default `kill`. */
   scaleDown?: ScaleDownMode;
-  onForwardPass: (ev: ForwardPassEvent) => void;
+  /** Every finished iteration's FPM; when absent no FPM is built (faster: for runs that only need timings). */
+  onForwardPass?: (ev: ForwardPassEvent) => void;
   onWorkerEvent?: (ev: WorkerEvent) => void;
   /** Called for every request that finishes. */
   onRequestFinished?: (r: FinishedRequest) => void;
@@ -87,6 +88,9 @@ class SimEngine {
   lastEmitS = 0;
   lastWallTimeS = 0;
   plan: IterationPlan | null = null;
+  inFlightWallS = 0;
+  /** The end of the iteration in flight, bound once (no closure per iteration). */
+  onIterationEnd: () => void = () => {};
   constructor(
     readonly worker: SimWorker,
     readonly dpRank: number,
@@ -281,7 +285,17 @@ export class SimulatedDeployment {
     const seed = this.opts.seed ?? 1;
     for (let r = 0; r < this.dpRanks; r++) {
       const cost = new CostModel({ ...this.opts.cost, seed: seed * 7919 + gen * 131 + r + 1 });
-      worker.engines.push(new SimEngine(worker, r, new EngineScheduler(this.opts.scheduler), cost));
+      const scheduler = new EngineScheduler({
+        fpmMetrics: this.opts.onForwardPass !== undefined,
+        ...this.opts.scheduler,
+      });
+      const engine = new SimEngine(worker, r, scheduler, cost);
+      const plan = () => engine.plan;
+      engine.onIterationEnd = () => {
+        const p = plan();
+        if (p) this.finishIteration(engine, p, engine.inFlightWallS);
+      };
+      worker.engines.push(engine);
     }
     this.workers.push(worker);
     this.opts.onWorkerEvent?.({ kind: "starting", workerId: worker.workerId, slot, atS: this.clock.nowS });
@@ -361,7 +375,7 @@ export class SimulatedDeployment {
   private kick(engine: SimEngine): void {
     if (engine.busy || !engine.scheduler.hasWork() || engine.worker.stopped) return;
     const plan = engine.scheduler.schedule();
-    if (plan.entries.length === 0) {
+    if (plan.requests.length === 0) {
       engine.scheduler.complete(plan);
       return;
     }
@@ -369,11 +383,12 @@ export class SimulatedDeployment {
     engine.plan = plan;
     const s = plan.scheduled;
     const wall = engine.cost.wallTime(s.sumPrefillTokens, s.sumDecodeKvTokens, s.numDecodeRequests);
-    this.clock.at(this.clock.nowS + wall, () => this.finishIteration(engine, plan, wall));
+    engine.inFlightWallS = wall;
+    this.clock.at(this.clock.nowS + wall, engine.onIterationEnd);
   }
 
   private finishIteration(engine: SimEngine, plan: IterationPlan, wallTimeS: number): void {
-    if (engine.worker.stopped || engine.plan !== plan) return; // the worker was removed mid-iteration
+    if (engine.worker.stopped) return; // the worker was removed mid-iteration
     engine.busy = false;
     engine.plan = null;
     const outcome = engine.scheduler.complete(plan);
@@ -413,6 +428,11 @@ export class SimulatedDeployment {
     queued: ForwardPassMetrics["queuedRequests"],
   ): void {
     engine.lastEmitS = this.clock.nowS;
+    const publish = this.opts.onForwardPass;
+    if (!publish) {
+      engine.counter++;
+      return;
+    }
     const fpm: ForwardPassMetrics = {
       version: FPM_VERSION,
       workerId: engine.worker.workerId,
@@ -422,7 +442,7 @@ export class SimulatedDeployment {
       scheduledRequests: scheduled,
       queuedRequests: queued,
     };
-    this.opts.onForwardPass({
+    publish({
       workerId: engine.worker.workerId,
       dpRank: engine.dpRank,
       slot: engine.worker.slot,

@@ -22,7 +22,7 @@ const STEP = {
   planner: { optimization_target: "sla", ttft: 100, itl: 50, load_adjustment_interval: 5 },
 };
 const [step] = parseScenarios(JSON.stringify(STEP), "test", ".");
-const sizing = { maxRate: [0, 38.5, 77.5, 116.8], target: 0.99 };
+const sizing = { maxRate: [0, 38.5, 77.5, 116.8], concurrency: [0, 67.3, 141.9, 212.9], target: 0.99 };
 
 test("eval - the same scenarios give the same table byte for byte, in one thread or two", async () => {
   const contenders = ["default", "parity", "fixed-peak", "oracle"].map((name) => ({ name }));
@@ -74,7 +74,8 @@ test("eval - the oracle has workers ready before the step; the fixed deployment 
   // 60 req/s from 30 s needs 2 workers; with a 10 s start-up the oracle starts one at 19-20 s.
   const up = oracle.actions.find((a) => a.to > a.from)!;
   assert.ok(up.tS >= 18 && up.tS <= 20, `scaled up at ${up.tS}`);
-  assert.equal(oracle.actions.find((a) => a.to < a.from)?.tS, 60, "and lets it go when the step ends");
+  const down = oracle.actions.find((a) => a.to < a.from)!.tS;
+  assert.ok(down >= 60 && down <= 65, `lets it go once the step ended and its requests fit on one (at ${down})`);
   const fixed = runClosedLoop({
     scenario: step,
     arrivals: load.source(),

@@ -84,6 +84,7 @@ function tinyTrace(): RunTrace {
     arrivalS: [1, 2, 12, 13],
     ttftS: [0.05, 0.2, 0.08, 0.09],
     itlS: [0.02, 0.02, 0.06, Number.NaN],
+    latencyS: [1, 1, 1, 0.1],
     arrived: 6,
     rejected: 1,
     restarted: 2,
