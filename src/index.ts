@@ -129,3 +129,16 @@ export { OfflinePlanner } from "./sim/offline-planner.js";
 export type { OfflinePlannerOptions } from "./sim/offline-planner.js";
 export { recordLine, parseRecordLine, readRecording } from "./sim/stream-recording.js";
 export type { RecordedMessage } from "./sim/stream-recording.js";
+
+// Evaluation (src/eval): the planner judged in closed loop against a fixed deployment and an oracle
+export { evaluate } from "./eval/evaluation.js";
+export type { EvaluateOptions, ScenarioEvaluation } from "./eval/evaluation.js";
+export { loadScenarioFile, parseScenarios, scenarioPlannerConfig } from "./eval/scenario.js";
+export type { Scenario } from "./eval/scenario.js";
+export { BUILTIN_CONTENDERS, plannerContender, resolveContender } from "./eval/contenders.js";
+export type { Contender, ContenderEnv, ContenderSpec } from "./eval/contenders.js";
+export { runClosedLoop } from "./eval/closed-loop.js";
+export type { ControllerContext, RunTrace, ScalingController } from "./eval/closed-loop.js";
+export type { EvaluationRow } from "./eval/metrics.js";
+export { renderTable, renderJsonLines } from "./eval/report.js";
+export { renderPlot } from "./eval/plot.js";

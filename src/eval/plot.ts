@@ -66,6 +66,9 @@ export function renderPlot(e: ScenarioEvaluation): string {
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
   );
+  out.push(
+    `<title>${esc(s.name)}: arrivals, ready workers and p95 TTFT of ${esc(e.rows.map((r) => r.contender).join(", "))}</title>`,
+  );
   out.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`);
   out.push(
     `<text x="${LEFT}" y="24" font-size="16" font-weight="bold">${esc(s.name)}: ${esc(s.arrivals)}, ${s.duration_s} s</text>`,
