@@ -256,6 +256,18 @@ export function parseComponent(spec: string): PlannedComponent {
   return { component: name, kind: k };
 }
 
+/**
+ * Planner settings given as config-file keys, without the process keys such as `namespace`
+ * or `connector` (a scenario's `planner` block for fpm evaluate): an unknown or process key
+ * is a ConfigError naming it and `where`.
+ */
+export function plannerConfigFromKeys(keys: Record<string, unknown>, where: string): Partial<PlannerConfig> {
+  const parsed = plannerKeysFrom(keys, where);
+  const process = Object.keys(parsed.other);
+  if (process.length > 0) throw new ConfigError(`${where}: ${process.join(", ")} are not planner keys here`);
+  return parsed.partial;
+}
+
 export function plannerOptionsFromFlags(
   flags: PlannerCliFlags,
   env: NodeJS.ProcessEnv = process.env,

@@ -1,17 +1,23 @@
 /**
  * The `--arrivals` flag of `fpm simulate`, parsed into an arrival source:
  * `constant:RATE`, `poisson:RATE`, `step:BASE:STEP:AT[:UNTIL]`,
- * `ramp:FROM:TO:START:DURATION` or `file:PATH` (NDJSON, see arrival-file.ts).
+ * `ramp:FROM:TO:START:DURATION`, `sine:MIN:MAX:PERIOD[:PHASE]` (MIN at PHASE, MAX half a
+ * period later), `burst:BASE:PEAK:EVERY:LENGTH[:START]` (PEAK for LENGTH seconds every
+ * EVERY seconds from START), `file:PATH` (NDJSON, see arrival-file.ts) or `recording:PATH`
+ * (reconstructed from an `fpm record` recording, see recording-arrivals.ts).
  * Rates are requests per second for the whole deployment; times are simulated seconds.
  */
 import fs from "node:fs";
+import nodePath from "node:path";
 import { ConfigError } from "../util/errors.js";
 import { parseArrivalsNdjson, type LineProblem } from "./arrival-file.js";
-import { type ArrivalSource, ListArrivals, RateArrivals, type RequestLengths } from "./arrivals.js";
+import { type Arrival, type ArrivalSource, ListArrivals, RateArrivals, type RequestLengths } from "./arrivals.js";
 import { type LoadShape, loadShapeProblem } from "./load-shape.js";
+import { arrivalsFromRecording } from "./recording-arrivals.js";
 
 export const ARRIVALS_HELP =
-  "constant:RATE | poisson:RATE | step:BASE:STEP:AT[:UNTIL] | ramp:FROM:TO:START:DURATION | file:PATH.ndjson";
+  "constant:RATE | poisson:RATE | step:BASE:STEP:AT[:UNTIL] | ramp:FROM:TO:START:DURATION | " +
+  "sine:MIN:MAX:PERIOD[:PHASE] | burst:BASE:PEAK:EVERY:LENGTH[:START] | file:PATH.ndjson | recording:PATH.ndjson";
 
 export interface ParsedArrivalSpec {
   source: ArrivalSource;
@@ -19,7 +25,14 @@ export interface ParsedArrivalSpec {
   problems: LineProblem[];
   /** What the spec means, for the start-up log line. */
   description: string;
+  /** The rate over time, for rate forms (absent for `file:`). */
+  shape?: LoadShape;
+  /** The arrivals of a `file:` form (absent for rate forms). */
+  list?: readonly Arrival[];
 }
+
+/** Most `:`-separated fields after the form's name. */
+const MAX_FIELDS: Record<string, number> = { constant: 1, poisson: 1, step: 4, ramp: 4, sine: 4, burst: 5 };
 
 function num(text: string | undefined, what: string, spec: string): number {
   const v = text === undefined || text.trim() === "" ? NaN : Number(text);
@@ -32,9 +45,18 @@ function num(text: string | undefined, what: string, spec: string): number {
 
 export function parseArrivalSpec(
   spec: string,
-  opts: { lengths: RequestLengths; seed: number; poisson: boolean; endS?: number },
+  opts: {
+    lengths: RequestLengths;
+    seed: number;
+    poisson: boolean;
+    endS?: number;
+    /** A relative `file:` path is read from here. Default: the working directory. */
+    baseDir?: string;
+  },
 ): ParsedArrivalSpec {
   const [kind, ...rest] = spec.split(":");
+  if (MAX_FIELDS[kind] !== undefined && rest.length > MAX_FIELDS[kind])
+    throw new ConfigError(`--arrivals ${spec}: too many fields for ${kind} (forms: ${ARRIVALS_HELP})`);
   let shape: LoadShape;
   let poisson = opts.poisson;
   switch (kind) {
@@ -63,20 +85,42 @@ export function parseArrivalSpec(
         durationS: num(rest[3], "DURATION", spec),
       };
       break;
-    case "file": {
-      const path = rest.join(":");
+    case "sine":
+      shape = {
+        kind: "sine",
+        minRate: num(rest[0], "MIN", spec),
+        maxRate: num(rest[1], "MAX", spec),
+        periodS: num(rest[2], "PERIOD", spec),
+        phaseS: rest[3] === undefined ? 0 : num(rest[3], "PHASE", spec),
+      };
+      break;
+    case "burst":
+      shape = {
+        kind: "burst",
+        baseRate: num(rest[0], "BASE", spec),
+        burstRate: num(rest[1], "PEAK", spec),
+        everyS: num(rest[2], "EVERY", spec),
+        lengthS: num(rest[3], "LENGTH", spec),
+        startS: rest[4] === undefined ? 0 : num(rest[4], "START", spec),
+      };
+      break;
+    case "file":
+    case "recording": {
+      const given = rest.join(":");
+      const path = opts.baseDir === undefined ? given : nodePath.resolve(opts.baseDir, given);
       let text: string;
       try {
         text = fs.readFileSync(path, "utf8");
       } catch (err) {
-        throw new ConfigError(`--arrivals file:${path}: cannot read it (${(err as Error).message})`);
+        throw new ConfigError(`--arrivals ${kind}:${given}: cannot read it (${(err as Error).message})`);
       }
-      const parsed = parseArrivalsNdjson(text);
+      const parsed = kind === "file" ? parseArrivalsNdjson(text) : arrivalsFromRecording(text.split("\n"), opts.seed);
       const arrivals = opts.endS === undefined ? parsed.arrivals : parsed.arrivals.filter((a) => a.atS < opts.endS!);
       return {
         source: new ListArrivals(arrivals),
         problems: parsed.problems,
-        description: `${arrivals.length} arrivals from ${path}`,
+        description: `${arrivals.length} arrivals ${kind === "file" ? "from" : "reconstructed from"} ${given}`,
+        list: arrivals,
       };
     }
     default:
@@ -88,6 +132,7 @@ export function parseArrivalSpec(
     source: new RateArrivals({ shape, poisson, lengths: opts.lengths, seed: opts.seed, endS: opts.endS }),
     problems: [],
     description: `${poisson ? "Poisson" : "evenly spaced"} ${spec}`,
+    shape,
   };
 }
 
