@@ -104,6 +104,7 @@ export class ComponentPlanner {
   /** Default mode, sla target: scale-down stabilization, and the work a prompt token brings (learnt). */
   private readonly downWindow: ScaleDownWindow;
   private workPerPromptToken = 0;
+  private smoothDemand: number | null = null;
 
   constructor(opts: ComponentPlannerOptions) {
     this.component = opts.component;
@@ -313,8 +314,15 @@ export class ComponentPlanner {
     const gpus = gpusPerReplicaFor(c, this.kind);
     const maxReplicas = Math.max(minReplicas, c.maxGpuBudget >= 0 ? Math.floor(c.maxGpuBudget / gpus) : 10_000);
     const need = replicasFor(d, engine, limits, maxReplicas);
-    this.downWindow.record(input.nowMs, need.steady);
-    const worst = windows.some((w) => w.preempted || (w.queuedRequests > 1 && w.queuedTokens > w.queuedTokensAtStart));
+    // The window keeps the need of the smoothed demand: a tick's noise would otherwise set its maximum.
+    this.smoothDemand =
+      this.smoothDemand === null ? d.demand : this.smoothDemand + DEMAND_WEIGHT * (d.demand - this.smoothDemand);
+    const smoothNeed = replicasFor({ ...d, demand: this.smoothDemand }, engine, limits, maxReplicas).steady;
+    this.downWindow.record(input.nowMs, Math.max(smoothNeed, Math.min(need.steady, smoothNeed + 1)));
+    // An engine whose queue grows is short of capacity for what it is sent, whatever the others do.
+    const worst = windows.some(
+      (w) => w.queuedRequests > w.queuedRequestsAtStart + 1 && w.queuedTokens > w.queuedTokensAtStart,
+    );
     const out = decideDefault({
       ready: seen,
       pending: pending + (n - seen),
@@ -483,6 +491,9 @@ export class ComponentPlanner {
     };
   }
 }
+
+/** Weight of a new tick's demand in the smoothed demand behind the stabilization window. */
+const DEMAND_WEIGHT = 0.4;
 
 /** Weight of a new tick's work per prompt token in its moving average. */
 const WORK_PER_TOKEN_WEIGHT = 0.3;

@@ -205,7 +205,8 @@ export class ScaleDownWindow {
   /** Tells the window the planner scaled; up, down, then up again soon lengthens it. */
   scaled(atMs: number, direction: "up" | "down"): void {
     if (direction === "down") {
-      this.downAfterUp = this.lastDirection === "up";
+      // A run of scale-downs after a peak still ends that peak.
+      this.downAfterUp = this.lastDirection === "up" || (this.lastDirection === "down" && this.downAfterUp);
       this.lastDownMs = atMs;
     } else if (this.downAfterUp && atMs - this.lastDownMs <= this.relapseS * 1000) {
       this.windowS = Math.min(this.maxWindowS, this.windowS * 2);

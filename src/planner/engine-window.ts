@@ -229,9 +229,10 @@ export function demandOf(
   // What arrives is what was served plus what the queues grew by (a shrinking queue was served
   // on top of the arrivals).
   // Right after a rise the engines admit everything and stretch their steps: the decode work
-  // of what they admitted is still to come, so the prompts arriving, as work, bound it too.
+  // of what they admitted is still to come, so while queues grow the prompts arriving, as
+  // work, bound it too.
   const arriving = k * (prefillTokens / Math.max(windowS, 1e-3) + growthTokens);
-  const demand = Math.max(0, served + k * growthTokens, arriving);
+  const demand = Math.max(0, served + k * growthTokens, growthTokens > 0 ? arriving : 0);
   return {
     engines: windows.length,
     windowS,
