@@ -284,10 +284,18 @@ export class ComponentPlanner {
     // workers than the deployment runs, or uneven ranks, stop the tick as in the reference.
     const seen = workerCount(input.engines);
     if (seen === null || seen > n) return gate("worker_count_mismatch");
+    // No traffic at all for a whole interval needs no model: a step down per tick, as before.
+    if (this.allIdle(input) && pending === 0) {
+      const minimum = minEndpointFor(c, this.kind);
+      const down = n > minimum ? n - 1 : n;
+      if (down < n) this.downWindow.scaled(input.nowMs, "down");
+      return this.record(input, engines, down < n ? "idle_scale_down" : "no_change", down, down < n ? "idle" : "hold");
+    }
     if (!this.model.hasSufficientData()) return gate("insufficient_data");
     if (!this.model.ensureFitted()) return gate("fit_rejected");
     const fit = this.model.coefficients()!;
-    const windows = this.takeWindows(input);
+    const windowTtft: (number | undefined)[] = [];
+    const windows = this.takeWindows(input, engines, windowTtft);
     const d = demandOf(windows, input.nowMs, this.workCosts(fit.coef), this.workPerPromptToken);
     const ranks = input.engines.length / seen;
     const tolerance = input.engines.length;
@@ -319,9 +327,13 @@ export class ComponentPlanner {
       this.smoothDemand === null ? d.demand : this.smoothDemand + DEMAND_WEIGHT * (d.demand - this.smoothDemand);
     const smoothNeed = replicasFor({ ...d, demand: this.smoothDemand }, engine, limits, maxReplicas).steady;
     this.downWindow.record(input.nowMs, Math.max(smoothNeed, Math.min(need.steady, smoothNeed + 1)));
-    // An engine whose queue grows is short of capacity for what it is sent, whatever the others do.
+    // The worst engine decides too: one whose queue grows is short of capacity for what it is
+    // sent, and one whose standing queue alone breaks the TTFT SLA is too (a queue that drains
+    // is not: replicas added now would not take its requests).
     const worst = windows.some(
-      (w) => w.queuedRequests > w.queuedRequestsAtStart + 1 && w.queuedTokens > w.queuedTokensAtStart,
+      (w, i) =>
+        (w.queuedRequests > w.queuedRequestsAtStart + 1 && w.queuedTokens > w.queuedTokensAtStart) ||
+        (w.queuedTokens > 0 && w.queuedTokens >= w.queuedTokensAtStart && (windowTtft[i] ?? 0) > c.ttftMs),
     );
     const out = decideDefault({
       ready: seen,
@@ -365,13 +377,15 @@ export class ComponentPlanner {
     return { prefillS: coef[0], decodeKvS: coef[1], decodeRequestS: 0 };
   }
 
-  /** The windows of the live engines, each restarted at `nowMs`. */
-  private takeWindows(input: TickInput): EngineWindow[] {
+  /** The windows of the live engines, each restarted at `nowMs`; `ttft` gets each one's TTFT estimate. */
+  private takeWindows(input: TickInput, estimates: EngineEstimate[], ttft: (number | undefined)[]): EngineWindow[] {
     const out: EngineWindow[] = [];
-    for (const e of input.engines) {
+    for (let i = 0; i < input.engines.length; i++) {
+      const e = input.engines[i];
       const p = this.progress.get(e.workerId)?.get(e.dpRank);
       if (!p) continue;
       out.push(p.window);
+      ttft.push(estimates[i].ttftMs);
       p.window = rollWindow(p.window, input.nowMs);
     }
     return out;
