@@ -2,7 +2,8 @@
  * The planner's Prometheus metrics (`fpm_planner_` prefix, own Registry): per-engine
  * estimates labelled `worker_id` and `dp_rank` (removed when the engine expires), replicas
  * and desired replicas, replicas still starting, decisions by direction and reason and by
- * the rule that decided, samples, coefficients, and the subscriber's message accounting by
+ * the rule that decided, the default policy's figures (demand, backlog, replicas needed,
+ * TTFT, ITL and KV use predicted at the desired count, the stabilization window), samples, coefficients, and the subscriber's message accounting by
  * reason.
  */
 import { Counter, Gauge, Registry } from "prom-client";
@@ -24,6 +25,8 @@ export class PlannerMetrics {
   private readonly decisions: Counter<string>;
   private readonly rules: Counter<string>;
   private readonly pending: Gauge<string>;
+  /** Default policy (sla target): the figures its decisions used. */
+  private readonly predicted: Record<"demand" | "backlog" | "needed" | "ttft" | "itl" | "kv" | "window", Gauge<string>>;
   private readonly samples: Gauge<string>;
   private readonly samplesAdded: Counter<string>;
   private readonly lastSamplesAdded = new Map<string, number>();
@@ -151,6 +154,31 @@ export class PlannerMetrics {
       labelNames: ["component"],
       registers: r,
     });
+    const figure = (name: string, help: string) => new Gauge({ name, help, labelNames: ["component"], registers: r });
+    this.predicted = {
+      demand: figure(
+        "fpm_planner_demand_engine_seconds",
+        "Default policy: work arriving per second, in engine-seconds of the fitted per-token costs",
+      ),
+      backlog: figure("fpm_planner_backlog_engine_seconds", "Default policy: queued work, engine-seconds"),
+      needed: figure("fpm_planner_replicas_needed", "Default policy: fewest replicas predicted to meet every limit"),
+      ttft: figure(
+        "fpm_planner_predicted_ttft_seconds",
+        "Default policy: TTFT (tail) predicted per engine at the desired replicas",
+      ),
+      itl: figure(
+        "fpm_planner_predicted_itl_seconds",
+        "Default policy: ITL predicted per engine at the desired replicas",
+      ),
+      kv: figure(
+        "fpm_planner_predicted_kv_use_ratio",
+        "Default policy: share of the KV cache predicted in use per engine at the desired replicas",
+      ),
+      window: figure(
+        "fpm_planner_scale_down_window_seconds",
+        "Default policy: length of the scale-down stabilization window now",
+      ),
+    };
     this.samples = new Gauge({
       name: "fpm_planner_model_samples",
       help: "Regression samples kept now",
@@ -227,6 +255,19 @@ export class PlannerMetrics {
     this.decisions.inc({ component: c, direction: d.direction, reason: d.reason });
     this.rules.inc({ component: c, rule: d.rule });
     this.pending.set({ component: c }, d.pending ?? 0);
+    const p = d.predicted;
+    if (p) {
+      const set = (g: Gauge<string>, v: number | null) => {
+        if (v !== null && Number.isFinite(v)) g.set({ component: c }, v);
+      };
+      set(this.predicted.demand, p.demand);
+      set(this.predicted.backlog, p.backlogS);
+      set(this.predicted.needed, p.replicasNeeded);
+      set(this.predicted.ttft, p.ttftMsAtDesired / 1000);
+      set(this.predicted.itl, p.itlMsAtDesired / 1000);
+      set(this.predicted.kv, p.kvUseAtDesired);
+      set(this.predicted.window, p.windowS);
+    }
     this.samples.set({ component: c }, d.model.samples);
     const before = this.lastSamplesAdded.get(c) ?? 0;
     if (d.model.samplesAdded > before) this.samplesAdded.inc({ component: c }, d.model.samplesAdded - before);

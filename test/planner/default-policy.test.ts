@@ -11,6 +11,12 @@ import {
   TTFT_TAIL_SIGMAS,
 } from "../../src/planner/default-policy.js";
 import type { DemandFigures } from "../../src/planner/engine-window.js";
+import { ComponentPlanner } from "../../src/planner/component-planner.js";
+import { resolvePlannerConfig } from "../../src/planner/planner-config.js";
+import { plannerKeysFrom } from "../../src/planner/planner-options.js";
+import { PlannerMetrics } from "../../src/metrics/planner-metrics.js";
+import { ConfigError } from "../../src/util/errors.js";
+import { fpm } from "./fpm-fixture.js";
 
 function demand(over: Partial<DemandFigures> = {}): DemandFigures {
   return {
@@ -200,4 +206,85 @@ test("planner - default policy: scale-down goes to the window's largest need, ne
     rule: "predictive_scale_down",
   });
   assert.deepEqual(decideDefault(input()), { desired: 3, rule: "hold" });
+});
+
+test("planner - default policy: the decision record names the rule and the figures it used, and /metrics shows them", async () => {
+  const p = new ComponentPlanner({
+    component: "backend",
+    kind: "agg",
+    config: resolvePlannerConfig({
+      optimizationTarget: "sla",
+      maxNumBatchedTokens: 2048,
+      maxKvTokens: 65_536,
+      ttftMs: 100,
+      itlMs: 50,
+      coldStartIterations: 0,
+    }),
+  });
+  // One engine, 5 ms + 2e-5 s/prefill token + 5e-7 s/decode KV token, 100 iterations in 5 s.
+  let last = fpm({ workerId: "w", counterId: 0 });
+  for (let i = 1; i <= 100; i++) {
+    const prefill = (i % 7) * 100;
+    const kv = 2000 + (i % 5) * 1000;
+    last = fpm({
+      workerId: "w",
+      counterId: i,
+      wallTimeS: 0.005 + 2e-5 * prefill + 5e-7 * kv,
+      scheduled: {
+        numPrefillRequests: prefill > 0 ? 1 : 0,
+        sumPrefillTokens: prefill,
+        numDecodeRequests: 4,
+        sumDecodeKvTokens: kv,
+      },
+    });
+    p.ingest(last, i * 50);
+  }
+  const d = p.tick({
+    nowMs: 5000,
+    engines: [{ workerId: "w", dpRank: 0, fpm: last }],
+    replicas: 1,
+    scaleInProgress: false,
+    pendingReplicas: 0,
+  });
+  assert.equal(d.rule, "hold");
+  assert.equal(d.reason, "no_change");
+  const f = d.predicted!;
+  assert.ok(f, "predicted figures on a default-policy decision");
+  // Work: 300 prefill tokens x 2e-5 + 4,000 KV tokens x 5e-7 per iteration on average, 20 iterations/s.
+  assert.ok(Math.abs(f.demand - 20 * (2e-5 * 300 + 5e-7 * 4000)) < 0.02, `demand ${f.demand}`);
+  assert.equal(f.replicasNeeded, 1);
+  assert.equal(f.windowS, 60);
+  for (const k of ["ttftMsAtDesired", "itlMsAtDesired", "kvUseAtDesired", "utilizationAtDesired"] as const)
+    assert.equal(typeof f[k], "number", k);
+  assert.ok(f.itlMsAtDesired > 5 && f.itlMsAtDesired < 50);
+  const metrics = new PlannerMetrics();
+  metrics.recordDecision(d, () => undefined);
+  const text = await metrics.registry.metrics();
+  assert.match(text, /fpm_planner_replicas_needed\{component="backend"\} 1/);
+  assert.match(text, /fpm_planner_demand_engine_seconds\{component="backend"\} 0\.\d+/);
+  assert.match(text, /fpm_planner_scale_down_window_seconds\{component="backend"\} 60/);
+  assert.match(text, /fpm_planner_decision_rules_total\{component="backend",rule="hold"\} 1/);
+});
+
+test("planner - default policy config: keys validated at start with the key's name", () => {
+  const c = resolvePlannerConfig();
+  assert.equal(c.scaleDownStabilizationS, 60);
+  assert.equal(c.scaleDownStabilizationMaxS, 300);
+  assert.equal(c.backlogDrainS, 30);
+  assert.equal(c.maxUtilization, 0.9);
+  assert.equal(c.kvUseTarget, 0.9);
+  assert.throws(() => resolvePlannerConfig({ maxUtilization: 1.5 }), /max_utilization must be a number in \(0, 1\]/);
+  assert.throws(() => resolvePlannerConfig({ kvUseTarget: 0 }), /kv_use_target/);
+  assert.throws(() => resolvePlannerConfig({ backlogDrainS: 0 }), /backlog_drain_seconds must be a number > 0/);
+  assert.throws(
+    () => resolvePlannerConfig({ scaleDownStabilizationS: 120, scaleDownStabilizationMaxS: 60 }),
+    /scale_down_stabilization_max_seconds \(60\) must be at least scale_down_stabilization_seconds \(120\)/,
+  );
+  const keys = plannerKeysFrom({ scale_down_stabilization_seconds: 30, max_utilization: 0.8 }, "test");
+  assert.deepEqual(keys.partial, { scaleDownStabilizationS: 30, maxUtilization: 0.8 });
+  assert.throws(
+    () => plannerKeysFrom({ max_utilization: 2 }, "test"),
+    (e: Error) => e instanceof ConfigError && /max_utilization/.test(e.message),
+  );
+  assert.throws(() => plannerKeysFrom({ backlog_drain_seconds: "soon" }, "test"), ConfigError);
 });
