@@ -125,6 +125,10 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
       "--cold-start-iterations <n>",
       "default mode: first iterations of a new or restarted engine kept out of the model (default 10)",
     )
+    .option(
+      "--scale-down-stabilization <s>",
+      "default mode, sla: a scale-down respects the largest need of the last s seconds (scale_down_stabilization_seconds, default 60)",
+    )
     .option("--no-load-scaling", "observe and report only; every tick says disabled")
     .option("--stale-after-ms <ms>", "default mode: expire an engine silent this long (default 5000)")
     .option("--max-engines <n>", "engines tracked at most (default 10000)")

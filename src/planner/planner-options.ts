@@ -60,6 +60,7 @@ export interface PlannerCliFlags extends NatsCliFlags {
   speculativeNextn?: string;
   advisory?: boolean;
   coldStartIterations?: string;
+  scaleDownStabilization?: string;
   loadScaling?: boolean;
   staleAfterMs?: string;
   maxEngines?: string;
@@ -125,6 +126,7 @@ const FLAG_KEYS: Array<[keyof PlannerCliFlags, string]> = [
   ["decodeScaleDownKvRate", "decode_scale_down_kv_rate"],
   ["speculativeNextn", "speculative_nextn"],
   ["coldStartIterations", "cold_start_iterations"],
+  ["scaleDownStabilization", "scale_down_stabilization_seconds"],
 ];
 
 const BY_NAME = new Map<string, ImplementedKey>();

@@ -95,4 +95,19 @@ test("demo - decisions are described with their reason, and the replica strip re
   assert.match(up, /8\.7 s {2}replicas 1 -> 2 +scale_up +every engine's TTFT estimate above the 100 ms SLA/);
   assert.match(up, /highest TTFT 138\.4 ms/);
   assert.equal(replicaStrip([2, 2, 1, 3, 12].map((replicas) => ({ replicas }))), "2213+");
+  const policy = describeDecision(
+    {
+      atS: 16.6,
+      replicas: 2,
+      desired: 4,
+      direction: "up",
+      reason: "scale_up",
+      rule: "demand_scale_up",
+      replicasNeeded: 4,
+      ttftAtDesiredMs: 64.2,
+    },
+    100,
+    50,
+  );
+  assert.match(policy, /the demand and backlog need more replicas \(one step\); 4 needed now, TTFT at 4: 64\.2 ms/);
 });
