@@ -1,23 +1,18 @@
 /**
- * Envelopes held while NATS is unavailable, bounded in bytes: when a new one does not fit,
- * the oldest are evicted (the freshest load data is what a planner needs). The relay keeps
- * this itself because the nats.js v3 client discards what it buffered at every dial attempt.
+ * A FIFO of byte-carrying items that keeps their total size: the confirmed publisher's
+ * queues (waiting, unconfirmed, to resend). It evicts nothing itself; the caller decides
+ * what leaves when a bound is reached.
  */
 
-export interface BufferedEnvelope {
-  dpRank: number;
+/** Anything carrying the bytes to publish. */
+export interface ByteItem {
   bytes: Uint8Array;
-  /** performance.now() at ZMQ receive, for the latency histogram. */
-  receivedAt: number;
 }
 
-export class OutageBuffer {
-  private items: BufferedEnvelope[] = [];
+export class ByteQueue<T extends ByteItem> {
+  private items: T[] = [];
   private head = 0;
   private byteCount = 0;
-
-  /** `maxBytes`: the bound on the envelope bytes held (`--max-buffered-bytes`). */
-  constructor(readonly maxBytes: number) {}
 
   get bytes(): number {
     return this.byteCount;
@@ -27,42 +22,40 @@ export class OutageBuffer {
     return this.items.length - this.head;
   }
 
-  /**
-   * Adds `e`, evicting the oldest until it fits; calls `onEvict` for each envelope that
-   * leaves unpublished (including `e` itself when it alone exceeds the bound).
-   */
-  push(e: BufferedEnvelope, onEvict: (e: BufferedEnvelope) => void): void {
-    if (e.bytes.length > this.maxBytes) {
-      onEvict(e);
-      return;
-    }
-    while (this.byteCount + e.bytes.length > this.maxBytes) {
-      const old = this.shift();
-      if (!old) break;
-      onEvict(old);
-    }
-    this.items.push(e);
-    this.byteCount += e.bytes.length;
+  push(item: T): void {
+    this.items.push(item);
+    this.byteCount += item.bytes.length;
   }
 
-  /** Removes and returns the oldest envelope. */
-  shift(): BufferedEnvelope | undefined {
+  /** The oldest item, left in place. */
+  peek(): T | undefined {
+    return this.head < this.items.length ? this.items[this.head] : undefined;
+  }
+
+  /** Removes and returns the oldest item. */
+  shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
-    const e = this.items[this.head];
-    this.items[this.head++] = undefined as unknown as BufferedEnvelope;
-    this.byteCount -= e.bytes.length;
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined as unknown as T;
+    this.byteCount -= item.bytes.length;
     if (this.head === this.items.length) {
       this.items = [];
       this.head = 0;
     } else if (this.head > 4096 && this.head * 2 > this.items.length) {
+      // Drop the consumed front now and then, so a long-lived queue does not grow.
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
-    return e;
+    return item;
   }
 
-  /** Removes everything; returns what was held. */
-  clear(): BufferedEnvelope[] {
+  /** Moves every item of `other` to the back of this queue, in order; `other` ends empty. */
+  append(other: ByteQueue<T>): void {
+    for (const item of other.clear()) this.push(item);
+  }
+
+  /** Removes everything; returns what was held, oldest first. */
+  clear(): T[] {
     const out = this.items.slice(this.head);
     this.items = [];
     this.head = 0;

@@ -74,6 +74,37 @@ export class NatsServer {
     throw new Error(`nats-server did not listen on ${this.port} within 10 s:\n${this.log}`);
   }
 
+  /** Process id of the running server. */
+  get pid(): number {
+    if (!this.proc?.pid) throw new Error("nats-server is not running");
+    return this.proc.pid;
+  }
+
+  /** SIGSTOP: the server stops reading while its TCP connections stay up, as on a hung host. */
+  freeze(): void {
+    process.kill(this.pid, "SIGSTOP");
+  }
+
+  /** SIGCONT: a frozen server goes on where it stopped. */
+  thaw(): void {
+    process.kill(this.pid, "SIGCONT");
+  }
+
+  /** SIGKILL (frozen or not) and wait until it is gone; `relaunch()` starts it again on the same port. */
+  async kill(): Promise<void> {
+    const proc = this.proc;
+    this.proc = null;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+    proc.kill("SIGKILL");
+    await exited;
+  }
+
+  /** Starts the server again on its port after `stop()` or `kill()`. */
+  async relaunch(): Promise<void> {
+    await this.launch();
+  }
+
   /** Stops the server (SIGTERM, then SIGKILL after 3 s). */
   async stop(): Promise<void> {
     const proc = this.proc;
@@ -89,6 +120,8 @@ export class NatsServer {
   }
 
   async cleanup(): Promise<void> {
+    // A frozen server would hold its SIGTERM until the SIGKILL 3 s later.
+    if (this.proc?.pid && this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill("SIGCONT");
     await this.stop();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
