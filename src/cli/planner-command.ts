@@ -4,6 +4,7 @@ import readline from "node:readline";
 import { type Command, Option } from "commander";
 import { addNatsCliOptions, connectNats, natsOptionsFromFlags } from "../eventplane/connection.js";
 import { type MetricsServer, serveMetrics } from "../metrics/http-server.js";
+import { DEFAULT_MAX_ENGINE_SERIES } from "../metrics/planner-metrics.js";
 import { CommandConnector } from "../planner/connectors/command-connector.js";
 import { VirtualConnector } from "../planner/connectors/virtual-connector.js";
 import { DECISION_REASONS, type PlannerDecision } from "../planner/decision.js";
@@ -34,7 +35,7 @@ max_num_fpm_samples, fpm_sample_bucket_size, load_min_observations,
 load_scaling_down_sensitivity, ttft, itl, min_endpoint, max_gpu_budget, optimization_target,
 plus gpus_per_replica, max_num_batched_tokens, context_length, max_kv_tokens, mode,
 cold_start_iterations, enable_load_scaling, namespace, components, stale_after_ms,
-max_engines, connector, scale_command, command_timeout, scale_timeout, decisions_subject,
+max_engines, max_engine_series, connector, scale_command, command_timeout, scale_timeout, decisions_subject,
 replicas_subject, decisions_file, metrics_port, metrics_host.
 
 Output: one JSON decision record per component per tick on stdout (or --decisions-file):
@@ -98,7 +99,11 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
     )
     .option("--no-load-scaling", "observe and report only; every tick says disabled")
     .option("--stale-after-ms <ms>", "default mode: expire an engine silent this long (default 5000)")
-    .option("--max-engines <n>", "engines tracked at most (default 10000)")
+    .option("--max-engines <n>", "engines tracked at most; new ones on probation make room first (default 10000)")
+    .option(
+      "--max-engine-series <n>",
+      `engines with per-engine /metrics series at most, those past probation first (default ${DEFAULT_MAX_ENGINE_SERIES})`,
+    )
     .addOption(
       new Option("--connector <name>", "virtual: publish decisions on NATS; command: run --scale-command").choices([
         "virtual",
@@ -202,6 +207,7 @@ async function run(
     connector,
     staleAfterMs: opts.staleAfterMs,
     maxEngines: opts.maxEngines,
+    maxEngineSeries: opts.maxEngineSeries,
     onDecision: write,
     logger,
   });

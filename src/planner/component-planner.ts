@@ -20,6 +20,7 @@ import {
   type RuleVerdict,
 } from "./decision-rules.js";
 import type { DecisionReason, EngineEstimate, PlannerDecision } from "./decision.js";
+import { SEQUENCE_MAX_JUMP, SequenceFollower } from "../util/sequence-follower.js";
 import type { PlannerConfig } from "./planner-config.js";
 import { PrefillModel } from "./prefill-model.js";
 import type { ModelKind } from "./regression-model.js";
@@ -52,7 +53,8 @@ export interface ComponentPlannerOptions {
 }
 
 interface EngineProgress {
-  lastCounterId: number;
+  /** Follows the engine's counter_id: a restart is a step back, confirmed by the message after it. */
+  counterIds: SequenceFollower;
   /** Non-idle iterations since the engine (re)started. */
   busyIterations: number;
   firstSeenMs: number;
@@ -93,8 +95,10 @@ export class ComponentPlanner {
 
   /**
    * Default mode: one distinct iteration as it arrives. Repeats of an engine's last
-   * `counter_id` are ignored; a lower `counter_id` is a restart and starts a new cold start.
-   * Returns true when the iteration became a regression sample. No-op in parity mode.
+   * `counter_id` are ignored; a lower `counter_id` followed by the next one is a restart and
+   * starts a new cold start. An iteration that jumps or steps back is not a sample until
+   * the next confirms it (it may be forged, or the first of a restart). Returns true when
+   * the iteration became a regression sample. No-op in parity mode.
    */
   ingest(fpm: ForwardPassMetrics, nowMs: number): boolean {
     if (this.config.mode === "parity") return false;
@@ -105,22 +109,25 @@ export class ComponentPlanner {
         this.enginesRefused++;
         return false;
       }
-      p = { lastCounterId: -1, busyIterations: 0, firstSeenMs: nowMs, lastBusyMs: -Infinity };
+      p = { counterIds: new SequenceFollower(), busyIterations: 0, firstSeenMs: nowMs, lastBusyMs: -Infinity };
+      p.counterIds.observe(fpm.counterId, 0);
       if (!ranks) {
         ranks = new Map();
         this.progress.set(fpm.workerId, ranks);
       }
       ranks.set(fpm.dpRank, p);
       this.progressCount++;
-    } else {
+    } else if (fpm.counterId !== 0 || p.counterIds.last > 0) {
       // 0 is "unstamped" for engines that never stamp; after stamped values it is a restart.
-      if (fpm.counterId !== 0 && fpm.counterId === p.lastCounterId) return false;
-      if (fpm.counterId < p.lastCounterId) {
+      const f = p.counterIds;
+      const step = f.observe(fpm.counterId, 0);
+      if (step === "repeat") return false;
+      if (f.settled === "back" && f.settledAt <= SEQUENCE_MAX_JUMP) {
         p.busyIterations = 0;
         p.firstSeenMs = nowMs;
       }
+      if (step === "break" && f.judging !== "gap") return false;
     }
-    p.lastCounterId = fpm.counterId;
     const busy = fpm.wallTimeS > 0;
     if (busy) {
       p.busyIterations++;
