@@ -177,6 +177,7 @@ export class FpmEventRelay {
 
   private drop(link: RankLink, reason: RelayDropReason, detail: string): void {
     link.counters.dropped[reason]++;
+    link.tracker.skip();
     this.logger.limited(`drop-${reason}`, "warn", "dropped a message from the engine", {
       dpRank: link.endpoint.dpRank,
       reason,

@@ -66,10 +66,14 @@ async function engineAndRelay(validate: boolean) {
       seq++;
     }
   };
+  /** `n` malformed payloads under the engine's next seqs, as an engine with a bug sends them. */
+  const malformed = async (n: number) => {
+    for (let i = 0; i < n; i++) await send([EMPTY, encodeSeqFrame(seq++), GARBAGE]);
+  };
   await genuine(5);
   // forwarded counts what the server confirmed: let these settle before a test reads it.
   await waitFor(() => c.forwarded === c.received, 10_000, "the first messages to be confirmed");
-  return { c, send, genuine, restart: () => (seq = 0) };
+  return { c, send, genuine, malformed, restart: () => (seq = 0) };
 }
 
 function accounting(c: RelayRankCounters) {
@@ -81,6 +85,14 @@ test("regression - relay: a garbage payload with a wild seq frame moves no accou
   await send([EMPTY, WILD_SEQ, GARBAGE]);
   await genuine(10);
   assert.equal(c.dropped.decode, 1);
+  assert.deepEqual(accounting(c), { lost: 0, engineRestarts: 0, jump: 0, back: 0, reverted: 0 });
+});
+
+test("regression - relay: malformed payloads dropped by the checks used seqs: the gap around them is not a loss", async () => {
+  const { c, genuine, malformed } = await engineAndRelay(true);
+  await malformed(20);
+  await genuine(3);
+  assert.equal(c.dropped.decode, 20);
   assert.deepEqual(accounting(c), { lost: 0, engineRestarts: 0, jump: 0, back: 0, reverted: 0 });
 });
 
