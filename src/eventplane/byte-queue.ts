@@ -1,6 +1,6 @@
 /**
  * A FIFO of byte-carrying items that keeps their total size: the confirmed publisher's
- * queues (waiting, unconfirmed, to resend). It evicts nothing itself; the caller decides
+ * queues of messages waiting to be handed over (new ones, and ones to send again). It evicts nothing itself; the caller decides
  * what leaves when a bound is reached.
  */
 
@@ -47,11 +47,6 @@ export class ByteQueue<T extends ByteItem> {
       this.head = 0;
     }
     return item;
-  }
-
-  /** Moves every item of `other` to the back of this queue, in order; `other` ends empty. */
-  append(other: ByteQueue<T>): void {
-    for (const item of other.clear()) this.push(item);
   }
 
   /** Removes everything; returns what was held, oldest first. */

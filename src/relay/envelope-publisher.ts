@@ -22,6 +22,8 @@ export function randomPublisherId(): bigint {
 export class RankEnvelopeSource {
   /** Sequence of the next envelope; starts at 0, +1 per envelope made. */
   nextSequence = 0;
+  /** Its tag in the `EnvelopePublisher` (-1 until its first envelope). */
+  tag = -1;
   private readonly writer: RankEnvelopeWriter;
 
   constructor(
@@ -38,14 +40,6 @@ export class RankEnvelopeSource {
   }
 }
 
-/** One envelope on its way to NATS. */
-interface PendingEnvelope {
-  counters: RelayRankCounters;
-  bytes: Uint8Array;
-  /** performance.now() at ZMQ receive, for the latency histogram. */
-  receivedAt: number;
-}
-
 export interface EnvelopePublisherOptions {
   connection: EventPlaneConnection;
   /** The NATS subject (see `fpmSubject`). */
@@ -59,20 +53,23 @@ export interface EnvelopePublisherOptions {
 }
 
 export class EnvelopePublisher implements RelayNatsReadings {
-  private readonly nats: ConfirmedPublisher<PendingEnvelope>;
+  private readonly nats: ConfirmedPublisher;
+  /** Counters by tag: a message's tag is the index of its dp_rank's counters here. */
+  private readonly counters: RelayRankCounters[] = [];
   private readonly conn: EventPlaneConnection;
 
   constructor(opts: EnvelopePublisherOptions) {
     const metrics = opts.metrics;
-    this.nats = new ConfirmedPublisher<PendingEnvelope>({
+    const counters = this.counters;
+    this.nats = new ConfirmedPublisher({
       connection: opts.connection,
       subject: opts.subject,
       maxBytes: opts.maxBufferedBytes,
       confirmTimeoutMs: opts.confirmTimeoutMs,
       logger: opts.logger,
-      onConfirmed: (e) => e.counters.forwarded++,
-      onDropped: (e, reason) => e.counters.dropped[reason]++,
-      onHandedOver: (e) => metrics.observeLatencySeconds((performance.now() - e.receivedAt) / 1000),
+      onConfirmed: (tag) => counters[tag].forwarded++,
+      onDropped: (tag, reason) => counters[tag].dropped[reason]++,
+      onHandedOver: (_tag, receivedAt) => metrics.observeLatencySeconds((performance.now() - receivedAt) / 1000),
     });
     this.conn = opts.connection;
     metrics.nats = this;
@@ -114,7 +111,11 @@ export class EnvelopePublisher implements RelayNatsReadings {
 
   /** Wraps and publishes one payload (or keeps it while NATS cannot take it). Never throws. */
   publish(source: RankEnvelopeSource, payload: Uint8Array, receivedAt: number): void {
-    this.nats.publish({ counters: source.counters, bytes: source.envelope(payload), receivedAt });
+    if (source.tag < 0) {
+      source.tag = this.counters.length;
+      this.counters.push(source.counters);
+    }
+    this.nats.publish(source.envelope(payload), source.tag, receivedAt);
   }
 
   /** Hands the current burst to the NATS client (the relay calls it when ZMQ runs dry). */
