@@ -17,8 +17,10 @@
  * FpmRelayNatsDisconnected (fpm_relay_nats_connected), FpmPlannerLosingMessages
  * (fpm_planner_messages_lost_total; the cluster test drives real gaps), FpmRelayNatsNotConfirming
  * (fpm_relay_nats_confirm_wait_seconds; test/regression/relay-frozen-nats.test.ts freezes a
- * server), FpmRelaySeqResets (fpm_relay_seq_resets_total; test/regression/relay-malformed-seq)
- * and FpmPlannerEnginesEvicted (fpm_planner_engines_evicted_total; test/regression/planner-engine-flood).
+ * server), FpmRelaySeqResets (fpm_relay_seq_resets_total; test/regression/relay-malformed-seq),
+ * FpmPlannerEnginesEvicted (fpm_planner_engines_evicted_total; test/regression/planner-engine-flood)
+ * and FpmPlannerScalingStuck, which needs an actuator that never completes a scale
+ * (fpm_planner_decisions_total).
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -99,6 +101,8 @@ const BY_SELECTOR: Record<string, string> = {
   FpmRelayNatsNotConfirming: "fpm_relay_nats_confirm_wait_seconds",
   FpmRelaySeqResets: "fpm_relay_seq_resets_total",
   FpmPlannerEnginesEvicted: "fpm_planner_engines_evicted_total",
+  // True only when a scale never completes; the deadlock regression test drives that case.
+  FpmPlannerScalingStuck: "fpm_planner_decisions_total",
 };
 
 /**
