@@ -224,7 +224,7 @@ export class PlannerMetrics {
     });
     this.restarts = new Counter({
       name: "fpm_planner_engine_restarts_total",
-      help: "Engine restarts seen (counter_id went back)",
+      help: "Engine restarts seen (counter_id went back to a new epoch near 0, confirmed by the message after)",
       registers: r,
     });
     this.coldStart = new Counter({
