@@ -13,7 +13,7 @@ import { type ContenderSpec, DEFAULT_CONTENDERS } from "../eval/contenders.js";
 import { evaluate } from "../eval/evaluation.js";
 import { renderPlot } from "../eval/plot.js";
 import { renderJsonLines, renderTable } from "../eval/report.js";
-import { loadScenarioFile, parseScenario, type Scenario } from "../eval/scenario.js";
+import { loadScenarioFile, parseScenario, type Scenario, scenarioPlannerIgnored } from "../eval/scenario.js";
 import { scenarioLoad } from "../eval/scenario-load.js";
 import { engineConfig } from "../sim/engine-presets.js";
 import { arrivalsFromRecording } from "../sim/recording-arrivals.js";
@@ -233,6 +233,11 @@ async function runEvaluate(files: string[], flags: EvaluateFlags, ctx: CommandCo
     flags.threads === undefined
       ? Math.min(8, os.availableParallelism())
       : numberOption(flags.threads, "--threads", { integer: true, min: 1, max: 64 });
+  const ignored = [...new Set(scenarios.flatMap((s) => scenarioPlannerIgnored(s)))];
+  if (ignored.length > 0)
+    logger.warn("planner keys accepted but not implemented by fpm (they change nothing here)", {
+      keys: ignored.join("; "),
+    });
   for (const s of scenarios) {
     const problems = scenarioLoad(s).problems;
     if (problems.length > 0)
