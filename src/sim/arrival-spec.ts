@@ -64,6 +64,24 @@ const RATE_FORMS: Record<LoadShape["kind"], [string, string, (number | null)?][]
   ],
 };
 
+/** Largest arrivals file or recording read whole (a bigger one is refused, not half-read). */
+export const MAX_ARRIVALS_FILE_BYTES = 512 * 2 ** 20;
+
+/** Reads an arrivals file or a recording for `what` (the form, for messages); ConfigError when unreadable or too big. */
+export function readArrivalsText(path: string, what: string): string {
+  try {
+    const size = fs.statSync(path).size;
+    if (size > MAX_ARRIVALS_FILE_BYTES)
+      throw new ConfigError(
+        `${what}: ${Math.round(size / 2 ** 20)} MiB is more than ${MAX_ARRIVALS_FILE_BYTES / 2 ** 20} MiB; cut it into shorter pieces`,
+      );
+    return fs.readFileSync(path, "utf8");
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(`${what}: cannot read it (${(err as Error).message})`);
+  }
+}
+
 function num(text: string | undefined, what: string, spec: string): number {
   const v = text === undefined || text.trim() === "" ? NaN : Number(text);
   if (!Number.isFinite(v) || v < 0)
@@ -113,12 +131,7 @@ export function parseArrivalSpec(
     case "recording": {
       const given = rest.join(":");
       const path = opts.baseDir === undefined ? given : nodePath.resolve(opts.baseDir, given);
-      let text: string;
-      try {
-        text = fs.readFileSync(path, "utf8");
-      } catch (err) {
-        throw new ConfigError(`--arrivals ${name}:${given}: cannot read it (${(err as Error).message})`);
-      }
+      const text = readArrivalsText(path, `--arrivals ${name}:${given}`);
       const parsed = name === "file" ? parseArrivalsNdjson(text) : arrivalsFromRecording(text.split("\n"), opts.seed);
       const arrivals = opts.endS === undefined ? parsed.arrivals : parsed.arrivals.filter((a) => a.atS < opts.endS!);
       return {

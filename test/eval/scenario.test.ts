@@ -106,6 +106,14 @@ test("eval - relative file arrivals are read beside the scenario file", () => {
     assert.equal(load.list?.length, 2);
     assert.ok(load.rateAt(2) > 0 && load.rateAt(50) === 0);
     rejects({ ...minimal, arrivals: "file:missing.ndjson" }, /cannot read it/);
+    // A file too big to read whole is refused up front (sparse: no disk used).
+    const huge = path.join(dir, "huge.ndjson");
+    fs.writeFileSync(huge, "");
+    fs.truncateSync(huge, 600 * 2 ** 20);
+    assert.throws(
+      () => parse({ ...minimal, arrivals: "file:huge.ndjson" }, dir),
+      /file:huge.ndjson: 600 MiB is more than 512 MiB/,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
