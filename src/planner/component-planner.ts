@@ -333,7 +333,12 @@ export class ComponentPlanner {
     const m = this.model;
     const fit = m.hasSufficientData() ? m.coefficients() : null;
     const c = this.config;
-    const now = allocation(input.replicas, input.pendingReplicas ?? 0);
+    // Only 1.6.1's rules decide through starting replicas; the other rule sets' desired counts are
+    // ready counts, so their holds must not read as a reduction that cancels a starting replica.
+    const now =
+      c.mode === "parity" && c.parityRules === "1.6.1"
+        ? allocation(input.replicas, input.pendingReplicas ?? 0)
+        : input.replicas;
     return {
       time: new Date(input.nowMs).toISOString(),
       component: this.component,
