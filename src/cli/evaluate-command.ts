@@ -13,8 +13,9 @@ import { type ContenderSpec, DEFAULT_CONTENDERS } from "../eval/contenders.js";
 import { evaluate } from "../eval/evaluation.js";
 import { renderPlot } from "../eval/plot.js";
 import { renderJsonLines, renderTable } from "../eval/report.js";
-import { loadScenarioFile, parseScenario, type Scenario } from "../eval/scenario.js";
+import { loadScenarioFile, parseScenario, type Scenario, scenarioPlannerIgnored } from "../eval/scenario.js";
 import { scenarioLoad } from "../eval/scenario-load.js";
+import { readArrivalsText } from "../sim/arrival-spec.js";
 import { engineConfig } from "../sim/engine-presets.js";
 import { arrivalsFromRecording } from "../sim/recording-arrivals.js";
 import { ConfigError } from "../util/errors.js";
@@ -146,12 +147,7 @@ export function contenderSpecs(flags: Pick<EvaluateFlags, "contenders" | "conten
 
 function recordingScenario(flags: EvaluateFlags, logger: Logger): Scenario {
   const file = flags.fromRecording!;
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (err) {
-    throw new ConfigError(`--from-recording ${file}: cannot read it (${(err as Error).message})`);
-  }
+  const text = readArrivalsText(file, `--from-recording ${file}`);
   const traffic = arrivalsFromRecording(text.split("\n"));
   for (const p of traffic.problems.slice(0, 10))
     logger.warn("skipped a recording line", { line: p.line, reason: p.reason });
@@ -233,6 +229,11 @@ async function runEvaluate(files: string[], flags: EvaluateFlags, ctx: CommandCo
     flags.threads === undefined
       ? Math.min(8, os.availableParallelism())
       : numberOption(flags.threads, "--threads", { integer: true, min: 1, max: 64 });
+  const ignored = [...new Set(scenarios.flatMap((s) => scenarioPlannerIgnored(s)))];
+  if (ignored.length > 0)
+    logger.warn("planner keys accepted but not implemented by fpm (they change nothing here)", {
+      keys: ignored.join("; "),
+    });
   for (const s of scenarios) {
     const problems = scenarioLoad(s).problems;
     if (problems.length > 0)

@@ -26,10 +26,11 @@ import type { CommandContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
 import type { SimulateEventBody, SimulateStatus, SimulateWorkerEvent } from "./simulate-events.js";
 
-/** The `--events` name of each worker event of the deployment (it kills, so it never drains). */
-const WORKER_EVENTS: Record<Exclude<WorkerEventKind, "draining">, SimulateWorkerEvent["event"]> = {
+/** The `--events` name of each worker event of the deployment. */
+const WORKER_EVENTS: Record<WorkerEventKind, SimulateWorkerEvent["event"]> = {
   starting: "worker_starting",
   ready: "worker_ready",
+  draining: "worker_draining",
   stopped: "worker_stopped",
 };
 
@@ -226,7 +227,6 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
       },
       onForwardPass: (ev) => fleet.publish(ev),
       onWorkerEvent: (ev) => {
-        if (ev.kind === "draining") return;
         emit({
           event: WORKER_EVENTS[ev.kind],
           worker_id: ev.workerId,

@@ -55,8 +55,12 @@ export function plannerContender(name: string, keys: Record<string, unknown>, de
 }
 
 export const BUILTIN_CONTENDERS: readonly Contender[] = [
-  plannerContender("default", { mode: "default" }, "fpm's planner in its default mode"),
-  plannerContender("parity", { mode: "parity" }, "fpm's planner in parity mode (the reference planner's rules)"),
+  plannerContender("default", { planner_mode: "default" }, "fpm's planner in its default mode"),
+  plannerContender(
+    "parity",
+    { planner_mode: "parity" },
+    "fpm's planner in parity mode (the reference planner's rules)",
+  ),
   {
     name: "fixed-peak",
     description: "a fixed deployment of the workers the peak rate needs (by the sizing table)",

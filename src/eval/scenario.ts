@@ -7,18 +7,18 @@
  * { "name": "step", "duration_s": 240, "seed": 1, "arrivals": "step:10:110:60:180", "poisson": true,
  *   "input_tokens": "256:1024", "output_tokens": "32:128", "engine": "a100-8b",
  *   "workers": 2, "dp_ranks": 2, "max_workers": 8, "startup_delay_s": 20, "scale_down": "kill",
- *   "planner": { "optimization_target": "sla", "ttft": 100, "itl": 50, "load_adjustment_interval": 5 } }
+ *   "planner": { "optimization_target": "sla", "ttft_ms": 100, "itl_ms": 50, "load_adjustment_interval_seconds": 5 } }
  * ```
  *
  * `arrivals` is `fpm simulate --arrivals` (src/sim/arrival-spec.ts); relative `file:` and
  * `recording:` paths are read from the scenario file's directory. `engine` is a preset name
  * (src/sim/engine-presets.ts) or an object of cost and capacity fields over an optional
- * `preset`. `planner` holds planner config keys (Dynamo's names, as `fpm planner --config`).
+ * `preset`. `planner` holds planner config keys (Dynamo 1.6.1's names and aliases, as `fpm planner --config`).
  */
 import fs from "node:fs";
 import path from "node:path";
 import { type PlannerConfig, resolvePlannerConfig } from "../planner/planner-config.js";
-import { plannerConfigFromKeys } from "../planner/planner-options.js";
+import { plannerKeysFrom } from "../planner/planner-options.js";
 import { parseArrivalSpec, parseTokenRange } from "../sim/arrival-spec.js";
 import type { RequestLengths } from "../sim/arrivals.js";
 import type { ScaleDownMode } from "../sim/deployment.js";
@@ -233,7 +233,7 @@ export function parseScenario(o: unknown, where: string, baseDir: string): Scena
   } catch (err) {
     throw new ConfigError(`${named}: arrivals: ${(err as Error).message}`);
   }
-  scenarioPlannerConfig(scenario, {}, `${named}: planner`);
+  plannerSetup(scenario, {}, `${named}: planner`);
   return scenario;
 }
 
@@ -274,11 +274,30 @@ export function loadScenarioFile(file: string): Scenario[] {
  * engine) and `max_gpu_budget` (max_workers replicas).
  */
 export function scenarioPlannerConfig(s: Scenario, overrides: Record<string, unknown> = {}, where = ""): PlannerConfig {
+  return plannerSetup(s, overrides, where).config;
+}
+
+/** The Dynamo planner keys of a scenario that fpm accepts but does not implement, each with why (for one warning). */
+export function scenarioPlannerIgnored(s: Scenario): string[] {
+  return plannerSetup(s, {}, "").ignored;
+}
+
+function plannerSetup(
+  s: Pick<Scenario, "name" | "planner" | "engine" | "dpRanks" | "maxWorkers">,
+  overrides: Record<string, unknown>,
+  where: string,
+): { config: PlannerConfig; ignored: string[] } {
   const label = where || `scenario ${JSON.stringify(s.name)}: planner`;
-  const p = plannerConfigFromKeys({ ...s.planner, ...overrides }, label);
+  const keys = plannerKeysFrom({ ...s.planner, ...overrides }, label);
+  const process = Object.keys(keys.other);
+  if (process.length > 0)
+    throw new ConfigError(
+      `${label}: ${process.join(", ")} configure the fpm planner process, not the planner of a scenario; remove them`,
+    );
+  const p = keys.partial;
   const gpusPerReplica = p.gpusPerReplica ?? s.dpRanks * s.engine.gpusPerEngine;
   try {
-    return resolvePlannerConfig({
+    const config = resolvePlannerConfig({
       ...p,
       maxNumBatchedTokens: p.maxNumBatchedTokens ?? s.engine.scheduler.maxNumBatchedTokens,
       maxKvTokens: p.maxKvTokens ?? s.engine.scheduler.kvCapacityTokens,
@@ -286,6 +305,7 @@ export function scenarioPlannerConfig(s: Scenario, overrides: Record<string, unk
       gpusPerReplica,
       maxGpuBudget: p.maxGpuBudget ?? s.maxWorkers * gpusPerReplica,
     });
+    return { config, ignored: keys.ignored.map((k) => `${k.key} (${k.why})`) };
   } catch (err) {
     throw new ConfigError(`${label}: ${(err as Error).message}`);
   }

@@ -1,10 +1,10 @@
 /**
  * The planner's connector onto a simulated deployment, as Dynamo's Kubernetes connector is
- * onto a cluster: the replica count is the deployment's ready workers, a decision sets the
- * requested count at once (new workers are ready after the start-up delay), and a scale is
- * in progress until the ready count reaches what was asked (or `scaleTimeoutMs` passes).
- * Like `fpm simulate --follow-planner`'s reports, it tells the workers still starting and
- * the ids of the workers it runs.
+ * onto a cluster: the replica count is the deployment's ready workers, the pending ones
+ * those still starting, the worker ids those running or starting (a draining worker has
+ * left); a decision sets the requested count at once (new workers are ready after the
+ * start-up delay), and a scale is in progress until the ready count reaches what was asked
+ * (or `scaleTimeoutMs` passes).
  */
 import type { ComponentLiveness, PendingScale, ReplicaConnector } from "../planner/connectors/replica-connector.js";
 import type { PlannerDecision } from "../planner/decision.js";
@@ -25,12 +25,10 @@ export class SimulatedDeploymentConnector implements ReplicaConnector {
     return this.deployment.readyWorkerCount();
   }
 
-  /** Workers started and not yet ready: the planner counts them as coming capacity. */
   pendingReplicas(_c: ComponentLiveness): number {
     return this.deployment.workerCount() - this.deployment.readyWorkerCount();
   }
 
-  /** The deployment's workers (running or starting): engines of others are forgotten. */
   workerIds(_c: ComponentLiveness): ReadonlySet<string> {
     return new Set(this.deployment.workerIds());
   }

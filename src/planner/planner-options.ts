@@ -7,6 +7,7 @@
  */
 import fs from "node:fs";
 import type { NatsCliFlags } from "../eventplane/connection.js";
+import { DEFAULT_MAX_ENGINE_SERIES } from "../metrics/planner-metrics.js";
 import { ConfigError } from "../util/errors.js";
 import { numberOption } from "../util/number-option.js";
 import type { PlannedComponent } from "./fpm-planner.js";
@@ -64,6 +65,7 @@ export interface PlannerCliFlags extends NatsCliFlags {
   loadScaling?: boolean;
   staleAfterMs?: string;
   maxEngines?: string;
+  maxEngineSeries?: string;
   connector?: string;
   scaleCommand?: string;
   commandTimeout?: string;
@@ -85,6 +87,7 @@ export interface PlannerCommandOptions {
   components: PlannedComponent[];
   staleAfterMs: number;
   maxEngines: number;
+  maxEngineSeries: number;
   connector: "virtual" | "command";
   scaleCommand?: string;
   commandTimeoutMs: number;
@@ -258,18 +261,6 @@ export function parseComponent(spec: string): PlannedComponent {
   return { component: name, kind: k };
 }
 
-/**
- * Planner settings given as config-file keys, without the process keys such as `namespace`
- * or `connector` (a scenario's `planner` block for fpm evaluate): an unknown or process key
- * is a ConfigError naming it and `where`.
- */
-export function plannerConfigFromKeys(keys: Record<string, unknown>, where: string): Partial<PlannerConfig> {
-  const parsed = plannerKeysFrom(keys, where);
-  const process = Object.keys(parsed.other);
-  if (process.length > 0) throw new ConfigError(`${where}: ${process.join(", ")} are not planner keys here`);
-  return parsed.partial;
-}
-
 export function plannerOptionsFromFlags(
   flags: PlannerCliFlags,
   env: NodeJS.ProcessEnv = process.env,
@@ -349,6 +340,14 @@ export function plannerOptionsFromFlags(
   const maxEngines = numOpt(flags.maxEngines, "max_engines", 10_000, "--max-engines");
   if (!Number.isInteger(maxEngines) || maxEngines < 1)
     throw new ConfigError(`--max-engines must be a positive integer, got ${maxEngines}`);
+  const maxEngineSeries = numOpt(
+    flags.maxEngineSeries,
+    "max_engine_series",
+    DEFAULT_MAX_ENGINE_SERIES,
+    "--max-engine-series",
+  );
+  if (!Number.isInteger(maxEngineSeries) || maxEngineSeries < 0)
+    throw new ConfigError(`--max-engine-series must be an integer >= 0, got ${maxEngineSeries}`);
 
   return {
     config,
@@ -356,6 +355,7 @@ export function plannerOptionsFromFlags(
     components,
     staleAfterMs: numOpt(flags.staleAfterMs, "stale_after_ms", 5000, "--stale-after-ms"),
     maxEngines,
+    maxEngineSeries,
     connector,
     scaleCommand,
     commandTimeoutMs: numOpt(flags.commandTimeout, "command_timeout", 60, "--command-timeout") * 1000,

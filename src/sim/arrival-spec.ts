@@ -31,8 +31,56 @@ export interface ParsedArrivalSpec {
   list?: readonly Arrival[];
 }
 
-/** Most `:`-separated fields after the form's name. */
-const MAX_FIELDS: Record<string, number> = { constant: 1, poisson: 1, step: 4, ramp: 4, sine: 4, burst: 5 };
+/**
+ * The `:`-separated fields of each rate form, in order: the LoadShape key, the name the
+ * help uses, and for an optional trailing field its default (`null`: left unset).
+ */
+const RATE_FORMS: Record<LoadShape["kind"], [string, string, (number | null)?][]> = {
+  constant: [["rate", "RATE"]],
+  step: [
+    ["baseRate", "BASE"],
+    ["stepRate", "STEP"],
+    ["atS", "AT"],
+    ["untilS", "UNTIL", null],
+  ],
+  ramp: [
+    ["fromRate", "FROM"],
+    ["toRate", "TO"],
+    ["startS", "START"],
+    ["durationS", "DURATION"],
+  ],
+  sine: [
+    ["minRate", "MIN"],
+    ["maxRate", "MAX"],
+    ["periodS", "PERIOD"],
+    ["phaseS", "PHASE", 0],
+  ],
+  burst: [
+    ["baseRate", "BASE"],
+    ["burstRate", "PEAK"],
+    ["everyS", "EVERY"],
+    ["lengthS", "LENGTH"],
+    ["startS", "START", 0],
+  ],
+};
+
+/** Largest arrivals file or recording read whole (a bigger one is refused, not half-read). */
+export const MAX_ARRIVALS_FILE_BYTES = 512 * 2 ** 20;
+
+/** Reads an arrivals file or a recording for `what` (the form, for messages); ConfigError when unreadable or too big. */
+export function readArrivalsText(path: string, what: string): string {
+  try {
+    const size = fs.statSync(path).size;
+    if (size > MAX_ARRIVALS_FILE_BYTES)
+      throw new ConfigError(
+        `${what}: ${Math.round(size / 2 ** 20)} MiB is more than ${MAX_ARRIVALS_FILE_BYTES / 2 ** 20} MiB; cut it into shorter pieces`,
+      );
+    return fs.readFileSync(path, "utf8");
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(`${what}: cannot read it (${(err as Error).message})`);
+  }
+}
 
 function num(text: string | undefined, what: string, spec: string): number {
   const v = text === undefined || text.trim() === "" ? NaN : Number(text);
@@ -54,86 +102,48 @@ export function parseArrivalSpec(
     baseDir?: string;
   },
 ): ParsedArrivalSpec {
-  const [kind, ...rest] = spec.split(":");
-  if (MAX_FIELDS[kind] !== undefined && rest.length > MAX_FIELDS[kind])
-    throw new ConfigError(`--arrivals ${spec}: too many fields for ${kind} (forms: ${ARRIVALS_HELP})`);
-  let shape: LoadShape;
-  let poisson = opts.poisson;
-  switch (kind) {
-    case "constant":
-      shape = { kind: "constant", rate: num(rest[0], "RATE", spec) };
-      break;
-    case "poisson":
-      shape = { kind: "constant", rate: num(rest[0], "RATE", spec) };
-      poisson = true;
-      break;
-    case "step":
-      shape = {
-        kind: "step",
-        baseRate: num(rest[0], "BASE", spec),
-        stepRate: num(rest[1], "STEP", spec),
-        atS: num(rest[2], "AT", spec),
-        untilS: rest[3] === undefined ? undefined : num(rest[3], "UNTIL", spec),
-      };
-      break;
-    case "ramp":
-      shape = {
-        kind: "ramp",
-        fromRate: num(rest[0], "FROM", spec),
-        toRate: num(rest[1], "TO", spec),
-        startS: num(rest[2], "START", spec),
-        durationS: num(rest[3], "DURATION", spec),
-      };
-      break;
-    case "sine":
-      shape = {
-        kind: "sine",
-        minRate: num(rest[0], "MIN", spec),
-        maxRate: num(rest[1], "MAX", spec),
-        periodS: num(rest[2], "PERIOD", spec),
-        phaseS: rest[3] === undefined ? 0 : num(rest[3], "PHASE", spec),
-      };
-      break;
-    case "burst":
-      shape = {
-        kind: "burst",
-        baseRate: num(rest[0], "BASE", spec),
-        burstRate: num(rest[1], "PEAK", spec),
-        everyS: num(rest[2], "EVERY", spec),
-        lengthS: num(rest[3], "LENGTH", spec),
-        startS: rest[4] === undefined ? 0 : num(rest[4], "START", spec),
-      };
-      break;
+  const [name, ...rest] = spec.split(":");
+  // `poisson:RATE` is a constant rate with Poisson arrivals whatever the flag says.
+  const kind = name === "poisson" ? "constant" : name;
+  const poisson = opts.poisson || name === "poisson";
+  const form = Object.hasOwn(RATE_FORMS, kind) ? RATE_FORMS[kind as LoadShape["kind"]] : undefined;
+  if (form) {
+    if (rest.length > form.length)
+      throw new ConfigError(`--arrivals ${spec}: too many fields for ${name} (forms: ${ARRIVALS_HELP})`);
+    const fields: Record<string, unknown> = { kind };
+    form.forEach(([key, label, def], i) => {
+      if (def !== undefined && rest[i] === undefined) {
+        if (def !== null) fields[key] = def;
+      } else fields[key] = num(rest[i], label, spec);
+    });
+    const shape = fields as unknown as LoadShape;
+    const problem = loadShapeProblem(shape);
+    if (problem) throw new ConfigError(`--arrivals ${spec}: ${problem}`);
+    return {
+      source: new RateArrivals({ shape, poisson, lengths: opts.lengths, seed: opts.seed, endS: opts.endS }),
+      problems: [],
+      description: `${poisson ? "Poisson" : "evenly spaced"} ${spec}`,
+      shape,
+    };
+  }
+  switch (name) {
     case "file":
     case "recording": {
       const given = rest.join(":");
       const path = opts.baseDir === undefined ? given : nodePath.resolve(opts.baseDir, given);
-      let text: string;
-      try {
-        text = fs.readFileSync(path, "utf8");
-      } catch (err) {
-        throw new ConfigError(`--arrivals ${kind}:${given}: cannot read it (${(err as Error).message})`);
-      }
-      const parsed = kind === "file" ? parseArrivalsNdjson(text) : arrivalsFromRecording(text.split("\n"), opts.seed);
+      const text = readArrivalsText(path, `--arrivals ${name}:${given}`);
+      const parsed = name === "file" ? parseArrivalsNdjson(text) : arrivalsFromRecording(text.split("\n"), opts.seed);
       const arrivals = opts.endS === undefined ? parsed.arrivals : parsed.arrivals.filter((a) => a.atS < opts.endS!);
       return {
         source: new ListArrivals(arrivals),
         problems: parsed.problems,
-        description: `${arrivals.length} arrivals ${kind === "file" ? "from" : "reconstructed from"} ${given}`,
+        description: `${arrivals.length} arrivals ${name === "file" ? "from" : "reconstructed from"} ${given}`,
         list: arrivals,
       };
     }
     default:
       throw new ConfigError(`--arrivals ${JSON.stringify(spec)}: unknown form; use ${ARRIVALS_HELP}`);
   }
-  const problem = loadShapeProblem(shape);
-  if (problem) throw new ConfigError(`--arrivals ${spec}: ${problem}`);
-  return {
-    source: new RateArrivals({ shape, poisson, lengths: opts.lengths, seed: opts.seed, endS: opts.endS }),
-    problems: [],
-    description: `${poisson ? "Poisson" : "evenly spaced"} ${spec}`,
-    shape,
-  };
 }
 
 /** Parses `MIN[:MAX]` token ranges of `--input-tokens` / `--output-tokens`. */

@@ -20,6 +20,13 @@ after(() => fs.rmSync(dir, { recursive: true, force: true }));
 const run = (args: string[]) =>
   spawnSync(process.execPath, [FPM, "evaluate", "--quiet", "--threads", "1", ...args], { timeout: 120_000 });
 
+const jsonRows = (out: Buffer) =>
+  out
+    .toString()
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+
 const SCENARIOS = [
   {
     name: "tiny-step",
@@ -72,11 +79,7 @@ test("cli - evaluate --help names the scenario keys, the contenders and the colu
 test("cli - evaluate --json prints one object per scenario x contender with every field", () => {
   const r = run([file, "--json", "--contenders", "default,fixed-peak"]);
   assert.equal(r.status, 0, r.stderr.toString());
-  const rows = r.stdout
-    .toString()
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l));
+  const rows = jsonRows(r.stdout);
   assert.deepEqual(
     rows.map((x) => `${x.scenario}/${x.contender}`),
     ["tiny-step/default", "tiny-step/fixed-peak", "tiny-flat/default", "tiny-flat/fixed-peak"],
@@ -166,11 +169,7 @@ test("cli - evaluate --from-recording reconstructs the traffic of an fpm record 
     "--json",
   ]);
   assert.equal(r.status, 0, r.stderr.toString());
-  const rows = r.stdout
-    .toString()
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l));
+  const rows = jsonRows(r.stdout);
   assert.deepEqual(
     rows.map((x) => `${x.scenario}/${x.contender}`),
     ["rec/default", "rec/oracle"],

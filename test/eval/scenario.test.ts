@@ -54,8 +54,19 @@ test("eval - an unknown key is an error naming it and the known keys", () => {
 
 test("eval - a misspelt planner key is an error naming it", () => {
   rejects({ ...minimal, planner: { ttft_slo: 100 } }, /scenario "s": planner/, /unknown key\(s\) ttft_slo/);
+  rejects({ ...minimal, planner: { namespace: "x" } }, /namespace configure the fpm planner process/);
   rejects({ ...minimal, planner: { optimization_target: "fast" } }, /optimization_target/);
   rejects({ ...minimal, planner: { ttft: "soon" } }, /ttft/);
+});
+
+test("eval - scenario planner keys take Dynamo 1.6.1's names and aliases", () => {
+  const [s] = parse({
+    ...minimal,
+    planner: { ttft_ms: 150, itl: 40, load_adjustment_interval_seconds: 10, planner_mode: "parity" },
+  });
+  const c = scenarioPlannerConfig(s);
+  assert.deepEqual([c.ttftMs, c.itlMs, c.loadAdjustmentIntervalS, c.mode], [150, 40, 10, "parity"]);
+  assert.equal(scenarioPlannerConfig(s, { planner_mode: "default" }).mode, "default", "a contender's mode wins");
 });
 
 test("eval - bad values name the scenario and the key", () => {
@@ -95,6 +106,14 @@ test("eval - relative file arrivals are read beside the scenario file", () => {
     assert.equal(load.list?.length, 2);
     assert.ok(load.rateAt(2) > 0 && load.rateAt(50) === 0);
     rejects({ ...minimal, arrivals: "file:missing.ndjson" }, /cannot read it/);
+    // A file too big to read whole is refused up front (sparse: no disk used).
+    const huge = path.join(dir, "huge.ndjson");
+    fs.writeFileSync(huge, "");
+    fs.truncateSync(huge, 600 * 2 ** 20);
+    assert.throws(
+      () => parse({ ...minimal, arrivals: "file:huge.ndjson" }, dir),
+      /file:huge.ndjson: 600 MiB is more than 512 MiB/,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
