@@ -49,7 +49,7 @@ export { RelayMetrics, RELAY_DROP_REASONS } from "./metrics/relay-metrics.js";
 export type { RelayDropReason } from "./metrics/relay-metrics.js";
 
 // Subscriber (NATS event plane -> per-engine state)
-export { FpmEventSubscriber, componentOfSubject } from "./subscriber/fpm-event-subscriber.js";
+export { FpmEventSubscriber } from "./subscriber/fpm-event-subscriber.js";
 export type {
   FpmEventSubscriberOptions,
   FpmEventSubscriberStats,

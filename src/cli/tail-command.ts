@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { decodeEnvelope } from "../codec/envelope.js";
 import { decodeFpm } from "../codec/fpm-decode.js";
 import { addNatsCliOptions, connectNats, type NatsCliFlags, natsOptionsFromFlags } from "../eventplane/connection.js";
-import { DEFAULT_NAMESPACE, fpmSubscriptionSubjects } from "../eventplane/subject.js";
+import { componentOfSubject, DEFAULT_NAMESPACE, fpmSubscriptionSubjects } from "../eventplane/subject.js";
 import { type ForwardPassMetrics, toWireObject } from "../schema/forward-pass-metrics.js";
 import { untilStopped } from "../util/stop-signal.js";
 import { numberOption, optionalNumberOption } from "../util/number-option.js";
@@ -32,18 +32,6 @@ interface EngineRow {
   messages: number;
   windowMessages: number;
   lastAtMs: number;
-}
-
-/** `namespace.{ns}.component.{comp}....`: the component segment, percent-decoded. */
-export function componentOfSubject(subject: string): string {
-  const parts = subject.split(".");
-  const i = parts.indexOf("component");
-  if (i < 0 || i + 1 >= parts.length) return "?";
-  try {
-    return decodeURIComponent(parts[i + 1]);
-  } catch {
-    return parts[i + 1];
-  }
 }
 
 export function registerTailCommand(program: Command, ctx: CommandContext): void {
@@ -134,7 +122,7 @@ async function runTail(flags: TailFlags, ctx: CommandContext): Promise<number> {
         row.lastAtMs = Date.now();
       } else if (rows.size < maxEngines) {
         rows.set(key, {
-          component: componentOfSubject(subject),
+          component: componentOfSubject(subject) || "?",
           fpm: v,
           messages: 1,
           windowMessages: 1,

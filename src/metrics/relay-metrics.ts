@@ -13,7 +13,8 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
  * - `decode`, `schema`, `unsupported_version`, `invalid_value`: the codec rejected the payload.
  * - `nats_unavailable`: NATS was down and the outage buffer was full (oldest dropped first),
  *   or the relay stopped before NATS came back.
- * - `publish_error`: the NATS client refused the message (for example over the server's max_payload).
+ * - `publish_error`: the event plane refused the message (NATS: for example over the server's
+ *   max_payload; ZMQ: the PUB socket refused the send).
  */
 export const RELAY_DROP_REASONS = [
   "frame_count",
@@ -39,6 +40,8 @@ export class RelayRankCounters {
   /** -1 until the first seq is seen. */
   lastSeq = -1;
   engineConnected = 0;
+  /** ZMQ plane: subscribers connected to this rank's PUB now. */
+  zmqSubscribers = 0;
   readonly dropped: Record<RelayDropReason, number> = Object.fromEntries(
     RELAY_DROP_REASONS.map((r) => [r, 0]),
   ) as Record<RelayDropReason, number>;
@@ -80,7 +83,11 @@ export class RelayMetrics {
         },
       });
     counterFrom("fpm_relay_received_total", "ZMQ messages received from the engine, per dp_rank", (r) => r.received);
-    counterFrom("fpm_relay_forwarded_total", "Messages published on NATS, per dp_rank", (r) => r.forwarded);
+    counterFrom(
+      "fpm_relay_forwarded_total",
+      "Messages published on the event plane (NATS: handed to the connected client; ZMQ: to the PUB socket), per dp_rank",
+      (r) => r.forwarded,
+    );
     counterFrom(
       "fpm_relay_lost_total",
       "Messages the engine sent that never arrived (forward jumps of the seq frame)",
@@ -128,6 +135,11 @@ export class RelayMetrics {
       "1 while the ZMQ connection to the engine of this dp_rank is up",
       (r) => r.engineConnected,
     );
+    gaugeFrom(
+      "fpm_relay_zmq_subscribers",
+      "ZMQ plane: subscribers connected to this dp_rank's PUB (ZMQ PUB sends nothing while there are none)",
+      (r) => r.zmqSubscribers,
+    );
     // Process-wide values, read when scraped.
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({
@@ -157,7 +169,7 @@ export class RelayMetrics {
     gauge("fpm_relay_buffered_messages", "Envelopes held while NATS is unavailable", () => this.bufferedMessages);
     this.latency = new Histogram({
       name: "fpm_relay_forward_latency_seconds",
-      help: "Time from ZMQ receive to NATS publish",
+      help: "Time from ZMQ receive to event-plane publish",
       buckets: RELAY_LATENCY_BUCKETS,
       registers: [this.registry],
     });

@@ -1,9 +1,10 @@
 /**
- * `FpmEventRelay`: engine ZMQ -> checks -> NATS event plane (WIRE.md sections 3 and 4).
- * One SUB socket per dp_rank connects to the engine's PUB; each message is checked
+ * `FpmEventRelay`: engine ZMQ -> checks -> event plane, NATS or ZMQ (WIRE.md sections 3
+ * and 4). One SUB socket per dp_rank connects to the engine's PUB; each message is checked
  * (3 frames, size, seq frame, codec), accounted (seq gaps, restarts), and its ORIGINAL
- * payload bytes are wrapped in an envelope and published. Nothing on the hot path throws:
- * every drop has a reason and a counter.
+ * payload bytes are wrapped in an envelope and handed to the plane's transport
+ * (`RelayEnvelopeTransport`). Nothing on the hot path throws: every drop has a reason and a
+ * counter.
  *
  * ```ts
  * const relay = new FpmEventRelay({ endpoints: resolveRelayEndpoints({ basePort: 20380 }), nats: { servers: ["nats://127.0.0.1:4222"] } });
@@ -17,8 +18,9 @@ import * as zmq from "zeromq";
 import { decodeFpm } from "../codec/fpm-decode.js";
 import type { FpmEndpoint } from "../engine/endpoints.js";
 import { decodeSeqFrame, FPM_FRAME_COUNT } from "../engine/frames.js";
-import { connectNats, type EventPlaneConnection } from "../eventplane/connection.js";
-import { fpmSubject } from "../eventplane/subject.js";
+import { openDiscovery } from "../discovery/selection.js";
+import { connectNats } from "../eventplane/connection.js";
+import { fpmSubject, resolveFpmScope } from "../eventplane/subject.js";
 import type { HealthReport } from "../metrics/http-server.js";
 import { type RelayDropReason, RelayMetrics, type RelayRankCounters } from "../metrics/relay-metrics.js";
 import { ConfigError } from "../util/errors.js";
@@ -26,9 +28,12 @@ import { Logger } from "../util/log.js";
 import { defaultForwardPassMetrics, type ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
 import { ephemeralPortRange } from "../util/ports.js";
 import { endpointsInEphemeralRange } from "./endpoints.js";
-import { EnvelopePublisher, RankEnvelopeSource, randomPublisherId } from "./envelope-publisher.js";
+import { RankEnvelopeSource, randomPublisherId } from "./envelope-publisher.js";
+import type { RelayEnvelopeTransport } from "./envelope-transport.js";
+import { NatsRelayTransport } from "./nats-transport.js";
 import { type FpmEventRelayOptions, resolveRelayOptions } from "./options.js";
 import { SequenceTracker } from "./sequence-tracker.js";
+import { ZmqRelayTransport } from "./zmq-transport.js";
 
 /** Everything the relay keeps per dp_rank. */
 interface RankLink {
@@ -52,8 +57,7 @@ export class FpmEventRelay {
   private readonly links: RankLink[] = [];
   /** Every payload is decoded into this one object: the relay only reads counter_id from it, and forwards the original bytes. */
   private readonly scratch: ForwardPassMetrics = defaultForwardPassMetrics();
-  private conn: EventPlaneConnection | null = null;
-  private publisher: EnvelopePublisher | null = null;
+  private publisher: RelayEnvelopeTransport | null = null;
   private running = false;
   private stopped: Promise<void> | null = null;
 
@@ -64,13 +68,20 @@ export class FpmEventRelay {
     this.subject = fpmSubject(this.opts.scope ?? {});
   }
 
-  /** Connects NATS (a failure is a `NatsConnectError`), then every engine endpoint. */
+  /** The event plane this relay publishes on. */
+  get plane(): "nats" | "zmq" {
+    return this.opts.eventPlane;
+  }
+
+  /**
+   * Connects the event plane (NATS: a failure is a `NatsConnectError`; ZMQ: its discovery
+   * backend, `DiscoveryConnectError`), then every engine endpoint.
+   */
   async start(): Promise<void> {
     if (this.running || this.stopped) throw new Error("FpmEventRelay.start() may be called once");
-    const conn = await connectNats(this.opts.nats, this.logger.child("fpm.relay.nats"));
-    this.conn = conn;
+    this.publisher = await this.openPlane();
     try {
-      this.openEngines(conn);
+      await this.openEngines(this.publisher);
     } catch (err) {
       // Nothing may stay open when start fails, or the process would not exit.
       await this.stop();
@@ -78,20 +89,28 @@ export class FpmEventRelay {
     }
   }
 
-  private openEngines(conn: EventPlaneConnection): void {
-    const publisher = new EnvelopePublisher({
-      connection: conn,
-      subject: this.subject,
-      maxBufferedBytes: this.opts.maxBufferedBytes,
+  private async openPlane(): Promise<RelayEnvelopeTransport> {
+    if (this.opts.eventPlane === "nats") {
+      const conn = await connectNats(this.opts.nats!, this.logger.child("fpm.relay.nats"));
+      return new NatsRelayTransport(conn, this.subject, this.opts.maxBufferedBytes, this.metrics, this.logger);
+    }
+    const scope = resolveFpmScope(this.opts.scope ?? {});
+    const store = await openDiscovery(this.opts.discovery!, this.logger.child("fpm.relay.discovery"));
+    return new ZmqRelayTransport({
+      store,
+      scope: { namespace: scope.namespace, component: scope.component, endpoint: scope.endpoint! },
+      advertiseHost: this.opts.advertiseHost,
       metrics: this.metrics,
       logger: this.logger,
     });
-    this.publisher = publisher;
+  }
+
+  private async openEngines(publisher: RelayEnvelopeTransport): Promise<void> {
     const pickId = this.opts.publisherIdForRank ?? randomPublisherId;
     for (const endpoint of this.opts.endpoints) {
       const counters = this.metrics.rank(endpoint.dpRank);
       const source = new RankEnvelopeSource(endpoint.dpRank, pickId(endpoint.dpRank), counters);
-      publisher.addRank(source);
+      await publisher.addRank(source);
       const socket = new zmq.Subscriber({
         receiveHighWaterMark: this.opts.receiveHighWaterMark,
         reconnectInterval: this.opts.zmqReconnectIntervalMs,
@@ -113,6 +132,7 @@ export class FpmEventRelay {
     this.running = true;
     for (const link of this.links) link.loop = this.receiveLoop(link);
     this.logger.info("relay started", {
+      plane: this.opts.eventPlane,
       subject: this.subject,
       validate: this.opts.validate ? "on" : "off",
       endpoints: this.opts.endpoints.map((e) => `${e.dpRank}=${e.url}`).join(","),
@@ -226,16 +246,16 @@ export class FpmEventRelay {
     this.publisher!.publish(link.source, payload, receivedAt);
   }
 
-  /** `/health`: 200 while NATS is connected, else 503 naming what is wrong. */
+  /** `/health`: 200 while the event plane works (NATS connected; ZMQ records kept alive), else 503 naming what is wrong. */
   health(): HealthReport {
-    const nats = this.conn?.state ?? "not started";
-    const problems: string[] = [];
-    if (nats !== "connected") problems.push(`NATS ${nats}`);
+    const plane = this.publisher?.health() ?? { problems: ["event plane not started"], fields: {} };
+    const problems = plane.problems;
     return {
       healthy: problems.length === 0,
       status: problems.length === 0 ? "ok" : problems.join("; "),
-      nats,
+      plane: this.opts.eventPlane,
       subject: this.subject,
+      ...plane.fields,
       bufferedBytes: this.publisher?.bufferedBytes ?? 0,
       engines: this.links.map((l) => ({
         dpRank: l.endpoint.dpRank,
@@ -246,14 +266,16 @@ export class FpmEventRelay {
     };
   }
 
-  /** The NATS connection state (`connected`, `disconnected`, `closed`), or null before start. */
+  /** The NATS connection state (`connected`, `disconnected`, `closed`), or null before start or on ZMQ. */
   get natsState(): string | null {
-    return this.conn?.state ?? null;
+    const nats = this.publisher?.health().fields.nats;
+    return typeof nats === "string" ? nats : null;
   }
 
   /**
    * Stops receiving, publishes what the outage buffer holds if NATS is up, flushes
-   * (bounded by `timeoutMs`), and closes everything. Safe to call twice.
+   * (bounded by `timeoutMs`), removes ZMQ discovery records, and closes everything. Safe to
+   * call twice.
    */
   stop(timeoutMs = 3000): Promise<void> {
     if (!this.stopped) this.stopped = this.doStop(timeoutMs);
@@ -265,14 +287,7 @@ export class FpmEventRelay {
     // Closing the socket also ends its event observer.
     for (const link of this.links) link.socket.close();
     await Promise.allSettled(this.links.map((l) => l.loop));
-    if (this.publisher) {
-      this.publisher.flushBatch();
-      this.publisher.drain();
-      this.publisher.abandon();
-      this.publisher.close();
-    }
-    if (this.conn) await this.conn.close(timeoutMs);
-    this.metrics.natsConnected = 0;
+    if (this.publisher) await this.publisher.shutdown(timeoutMs);
     this.logger.info("relay stopped", {
       received: this.metrics.allRanks().reduce((n, r) => n + r.received, 0),
       forwarded: this.metrics.allRanks().reduce((n, r) => n + r.forwarded, 0),

@@ -20,7 +20,7 @@
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { type EventEnvelopeView, decodeEnvelopeView } from "../codec/envelope.js";
 import { decodeFpm } from "../codec/fpm-decode.js";
-import { fpmSubscriptionSubjects } from "../eventplane/subject.js";
+import { componentOfSubject, fpmSubscriptionSubjects } from "../eventplane/subject.js";
 import { FPM_TOPIC, type ForwardPassMetrics, cloneFpm, copyFpmInto } from "../schema/forward-pass-metrics.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
@@ -93,18 +93,6 @@ export interface FpmEventSubscriberStats {
 /** Per publisher: the last envelope sequence accepted (a number: 2^53 envelopes never happen). */
 interface PublisherState {
   sequence: number;
-}
-
-/** Component of `namespace.{ns}.component.{comp}....`, percent-decoded. */
-export function componentOfSubject(subject: string): string {
-  const parts = subject.split(".");
-  const raw = parts[2] === "component" && parts.length > 3 ? parts[3] : "";
-  if (!raw.includes("%")) return raw;
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
 }
 
 export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {

@@ -15,3 +15,11 @@ export class NatsConnectError extends Error {
     super(message, options);
   }
 }
+
+/** The discovery backend (etcd) could not be reached at start: exit code 3. */
+export class DiscoveryConnectError extends Error {
+  override name = "DiscoveryConnectError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
