@@ -40,7 +40,10 @@ export class EtcdDiscoveryStore implements DiscoveryStore {
 
   private constructor(private readonly opts: EtcdDiscoveryStoreOptions) {
     this.where = opts.endpoints.join(",");
-    this.client = new Etcd3({ hosts: opts.endpoints, dialTimeout: opts.connectTimeoutMs ?? ETCD_DEFAULTS.connectTimeoutMs });
+    this.client = new Etcd3({
+      hosts: opts.endpoints,
+      dialTimeout: opts.connectTimeoutMs ?? ETCD_DEFAULTS.connectTimeoutMs,
+    });
   }
 
   /** Connects (a failure at start is a `DiscoveryConnectError`, exit code 3). */

@@ -39,7 +39,9 @@ export function eventChannelKey(scope: DiscoveryScope, publisherId: bigint): str
 
 /** The prefix of the model cards of a component (`v1/mdc/{ns}/{comp}/`), or of a namespace. */
 export function modelCardPrefix(namespace: string, component?: string): string {
-  return component === undefined ? `${MODEL_CARDS_BUCKET}/${namespace}/` : `${MODEL_CARDS_BUCKET}/${namespace}/${component}/`;
+  return component === undefined
+    ? `${MODEL_CARDS_BUCKET}/${namespace}/`
+    : `${MODEL_CARDS_BUCKET}/${namespace}/${component}/`;
 }
 
 /** The last `/` segment of a key parsed as lower-case hex (a publisher or instance id), or null. */
@@ -60,7 +62,8 @@ function isAlnum(b: number): boolean {
  */
 export function encodeFileKey(rest: string): string {
   let out = "";
-  for (const b of Buffer.from(rest, "utf8")) out += isAlnum(b) ? String.fromCharCode(b) : `%${HEX[b >> 4]}${HEX[b & 15]}`;
+  for (const b of Buffer.from(rest, "utf8"))
+    out += isAlnum(b) ? String.fromCharCode(b) : `%${HEX[b >> 4]}${HEX[b & 15]}`;
   return out;
 }
 

@@ -66,7 +66,7 @@ export function parseEventChannel(text: string): RecordResult<EventChannelRecord
   } catch (err) {
     return { ok: false, detail: `not JSON: ${(err as Error).message}` };
   }
-  if (!v || v.type !== "EventChannel") return { ok: false, detail: "not an EventChannel record" };
+  if (v?.type !== "EventChannel") return { ok: false, detail: "not an EventChannel record" };
   const topic = str(v.topic);
   if (topic === undefined) return { ok: false, detail: "no topic" };
   const s = obj(v.scope);
@@ -130,7 +130,7 @@ export function parseModelCard(text: string): RecordResult<ModelCard> {
   } catch (err) {
     return { ok: false, detail: `not JSON: ${(err as Error).message}` };
   }
-  if (!v || v.type !== "Model") return { ok: false, detail: "not a model card" };
+  if (v?.type !== "Model") return { ok: false, detail: "not a model card" };
   const [namespace, component, endpoint] = [str(v.namespace), str(v.component), str(v.endpoint)];
   if (namespace === undefined || component === undefined || endpoint === undefined)
     return { ok: false, detail: "no namespace/component/endpoint" };

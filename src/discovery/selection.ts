@@ -54,7 +54,8 @@ export function discoveryFromEnv(env: NodeJS.ProcessEnv = process.env): Discover
       `DYN_DISCOVERY_BACKEND must be etcd or file (Dynamo also knows mem and kubernetes), got ${JSON.stringify(env.DYN_DISCOVERY_BACKEND)}`,
     );
   }
-  if (env.ETCD_ENDPOINTS?.trim()) return { backend: "etcd", endpoints: etcdEndpoints(env), reason: "ETCD_ENDPOINTS is set" };
+  if (env.ETCD_ENDPOINTS?.trim())
+    return { backend: "etcd", endpoints: etcdEndpoints(env), reason: "ETCD_ENDPOINTS is set" };
   if (env.DYN_FILE_KV?.trim()) return { backend: "file", root: fileRoot(env), reason: "DYN_FILE_KV is set" };
   return null;
 }

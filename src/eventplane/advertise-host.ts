@@ -13,7 +13,8 @@ export function advertiseHost(env: NodeJS.ProcessEnv = process.env): { host: str
     return { host: given, reason: "DYN_EVENT_PLANE_HOST" };
   }
   for (const addrs of Object.values(os.networkInterfaces())) {
-    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return { host: a.address, reason: "host address" };
+    for (const a of addrs ?? [])
+      if (a.family === "IPv4" && !a.internal) return { host: a.address, reason: "host address" };
   }
   return { host: "127.0.0.1", reason: "no usable host address: loopback" };
 }

@@ -48,7 +48,8 @@ export function selectEventPlane(flag: string | undefined, env: NodeJS.ProcessEn
     reason = `DYN_EVENT_PLANE unset and a discovery backend is configured (${configured.reason}): ZMQ, as Dynamo 1.6 uses there`;
   } else {
     plane = "nats";
-    reason = "DYN_EVENT_PLANE unset and no discovery backend configured (DYN_DISCOVERY_BACKEND, ETCD_ENDPOINTS, DYN_FILE_KV)";
+    reason =
+      "DYN_EVENT_PLANE unset and no discovery backend configured (DYN_DISCOVERY_BACKEND, ETCD_ENDPOINTS, DYN_FILE_KV)";
   }
   if (plane === "nats") return { plane, reason, discovery: configured };
   const broker = brokerRequested(env);

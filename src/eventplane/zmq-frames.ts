@@ -61,7 +61,11 @@ export function checkZmqFrames(frames: readonly Uint8Array[]): ZmqFrameCheck {
       detail: `topic ${JSON.stringify(Buffer.from(topic.subarray(0, 64)).toString("utf8"))}`,
     };
   if (id.length !== 8 || seq.length !== 8)
-    return { ok: false, reason: "frame_ids", detail: `id frame ${id.length} byte(s), seq frame ${seq.length}, expected 8` };
+    return {
+      ok: false,
+      reason: "frame_ids",
+      detail: `id frame ${id.length} byte(s), seq frame ${seq.length}, expected 8`,
+    };
   if (body.length < ZMQ_HEADER_BYTES)
     return { ok: false, reason: "frame_header", detail: `last frame of ${body.length} byte(s) has no header` };
   if (body[0] !== ZMQ_FRAME_VERSION)

@@ -12,6 +12,7 @@
  * ```
  */
 import type { NatsConnection } from "@nats-io/transport-node";
+import type { EnvelopeSource } from "../eventplane/plane.js";
 import { PlannerMetrics } from "../metrics/planner-metrics.js";
 import { FpmEventSubscriber } from "../subscriber/fpm-event-subscriber.js";
 import type { EngineEvent } from "../subscriber/tracked-engine.js";
@@ -31,8 +32,10 @@ export interface PlannedComponent {
 }
 
 export interface FpmPlannerOptions {
-  /** Connected NATS client; absent only when messages are fed with `subscriber.ingest`. */
+  /** Connected NATS client: the FPM subscriptions (unless `source` is given) and the virtual connector. */
   connection?: NatsConnection;
+  /** The event plane to read FPM from instead of NATS subscriptions (the ZMQ plane). */
+  source?: EnvelopeSource;
   /** Namespace. Default: env DYN_NAMESPACE, else `dynamo`. */
   namespace?: string;
   /** Components planned, each with its model kind. Required, at least one. */
@@ -94,12 +97,18 @@ export class FpmPlanner {
     const parity = opts.config.mode === "parity";
     this.subscriber = new FpmEventSubscriber({
       connection: opts.connection,
+      source: opts.source,
       namespace: this.namespace,
       components: opts.components.map((c) => c.component),
       // The reference has no time-based expiry: in parity a silent engine stays until removed.
       staleAfterMs: parity ? 0 : (opts.staleAfterMs ?? 5000),
       maxEngines: opts.maxEngines,
-      onAccepted: parity ? undefined : (component, fpm) => this.planners.get(component)?.ingest(fpm, this.now()),
+      // FPM without a worker id (vLLM before Dynamo names it) belongs to no replica: kept out of the model and the gates.
+      onAccepted: parity
+        ? undefined
+        : (component, fpm) => {
+            if (fpm.workerId !== "") this.planners.get(component)?.ingest(fpm, this.now());
+          },
       logger: this.logger.child("subscriber"),
       now: this.now,
     });
@@ -115,7 +124,7 @@ export class FpmPlanner {
 
   /** Subscribes and ticks every `loadAdjustmentIntervalS`. */
   start(): this {
-    if (this.opts.connection) this.subscriber.start();
+    if (this.opts.connection || this.opts.source) this.subscriber.start();
     else this.subscriber.startExpiry();
     if (this.opts.autoTick ?? true) {
       const everyMs = this.opts.config.loadAdjustmentIntervalS * 1000;
@@ -129,7 +138,7 @@ export class FpmPlanner {
     const t0 = performance.now();
     const out: PlannerDecision[] = [];
     for (const [component, planner] of this.planners) {
-      const tracked = this.subscriber.snapshot(component);
+      const tracked = this.subscriber.snapshot(component).filter((t) => t.workerId !== "");
       const workers = new Set<string>();
       for (const t of tracked) workers.add(t.workerId);
       const live = { component, liveWorkers: workers.size };

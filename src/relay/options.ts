@@ -103,7 +103,9 @@ export function resolveRelayOptions(
   if (eventPlane === "nats" && !opts.nats) throw new ConfigError("the NATS plane needs NATS connection options");
   if (eventPlane === "zmq") {
     if (!opts.discovery)
-      throw new ConfigError("the ZMQ plane needs a discovery backend (DYN_DISCOVERY_BACKEND, ETCD_ENDPOINTS or DYN_FILE_KV)");
+      throw new ConfigError(
+        "the ZMQ plane needs a discovery backend (DYN_DISCOVERY_BACKEND, ETCD_ENDPOINTS or DYN_FILE_KV)",
+      );
     if (opts.scope?.endpoint === undefined)
       throw new ConfigError(
         "the ZMQ plane is endpoint-scoped (as Dynamo 1.6.1): give --endpoint, or drop --component-scope; component scope exists on NATS only",
@@ -158,8 +160,7 @@ export function relayOptionsFromFlags(flags: RelayCliFlags, env: NodeJS.ProcessE
   // DYN_FPM_TRACE turns FPM on too; the engines then use the default base port.
   const trace = /^(1|true|yes|on)$/i.test(env.DYN_FPM_TRACE?.trim() ?? "");
   const basePortText =
-    flags.basePort ??
-    (env.DYN_FORWARDPASS_METRIC_PORT?.trim() || (trace ? String(DEFAULT_FPM_BASE_PORT) : undefined));
+    flags.basePort ?? (env.DYN_FORWARDPASS_METRIC_PORT?.trim() || (trace ? String(DEFAULT_FPM_BASE_PORT) : undefined));
   const endpoints = resolveRelayEndpoints({
     zmqEndpoints: flags.zmqEndpoint,
     basePort: parseIntOption(

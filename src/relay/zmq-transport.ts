@@ -127,7 +127,9 @@ export class ZmqRelayTransport implements RelayEnvelopeTransport {
   flushBatch(): void {}
 
   health(): { problems: string[]; fields: Record<string, unknown> } {
-    const problems = this.opts.store.healthy ? [] : [`discovery (${this.opts.store.backend}) not keeping records alive`];
+    const problems = this.opts.store.healthy
+      ? []
+      : [`discovery (${this.opts.store.backend}) not keeping records alive`];
     return {
       problems,
       fields: {

@@ -1,8 +1,10 @@
 /**
- * `FpmEventSubscriber`: turns the FPM stream on the NATS event plane into trustworthy
- * per-engine state. It subscribes to the FPM subjects of a namespace (one or more
- * components, or all by wildcard), checks each envelope and decodes its payload, and
- * drops with a counted reason what is malformed, duplicated or older than what it has.
+ * `FpmEventSubscriber`: turns the FPM stream on the event plane into trustworthy per-engine
+ * state. It reads the FPM of a namespace (one or more components, or all), over NATS (the
+ * subjects of both scopes) or ZMQ (an `EnvelopeSource` that follows discovery), checks each
+ * envelope and decodes its payload, and drops with a counted reason what is malformed,
+ * duplicated or older than what it has. FPM with `worker_id` `""` (vLLM before Dynamo sets
+ * the id) is tracked and counted as unattributed; it belongs to no worker.
  *
  * Two ways to read, usable together: `recv` (an async iterator over accepted messages,
  * bounded, overflow counted) and tracking (the latest FPM per engine, `snapshot()`).
@@ -20,6 +22,7 @@
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { type EventEnvelopeView, decodeEnvelopeView } from "../codec/envelope.js";
 import { decodeFpm } from "../codec/fpm-decode.js";
+import type { EnvelopeSink, EnvelopeSource, FrameIds } from "../eventplane/plane.js";
 import { componentOfSubject, fpmSubscriptionSubjects } from "../eventplane/subject.js";
 import { FPM_TOPIC, type ForwardPassMetrics, cloneFpm, copyFpmInto } from "../schema/forward-pass-metrics.js";
 import { ConfigError } from "../util/errors.js";
@@ -42,8 +45,10 @@ export interface FpmMessage {
 }
 
 export interface FpmEventSubscriberOptions {
-  /** A connected NATS client (for example `EventPlaneConnection.nc`). Needed by `start()`; `ingest()` works without. */
+  /** A connected NATS client (for example `EventPlaneConnection.nc`). `start()` needs it or `source`; `ingest()` works without. */
   connection?: NatsConnection;
+  /** The event plane to read instead of NATS subscriptions on `connection` (for example a `ZmqEnvelopeSource`). */
+  source?: EnvelopeSource;
   /** Namespace. Default: env DYN_NAMESPACE, else `dynamo`. */
   namespace?: string;
   /** Components to follow; empty or absent: every component (wildcard). */
@@ -81,6 +86,8 @@ export interface FpmEventSubscriberStats {
   dropped: Record<SubscriberDropReason, number>;
   /** Messages missing from sequence gaps of a publisher. */
   lost: number;
+  /** Accepted messages whose `worker_id` is `""` (no worker yet). */
+  unattributed: number;
   /** `recv` items dropped because the queue was full. */
   recvOverflow: number;
   /** Engines tracked now. */
@@ -124,7 +131,26 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
   private readonly now: () => number;
   private readonly expiryEveryMs: number;
   private expiryTimer: NodeJS.Timeout | null = null;
-  private readonly counts = { received: 0, accepted: 0, lost: 0, expired: 0, removed: 0, restarts: 0 };
+  private readonly counts = {
+    received: 0,
+    accepted: 0,
+    lost: 0,
+    unattributed: 0,
+    expired: 0,
+    removed: 0,
+    restarts: 0,
+  };
+  private readonly source?: EnvelopeSource;
+  private sourceReady: Promise<void> = Promise.resolve();
+  private readonly sink: EnvelopeSink = {
+    envelope: (subject, data, ids) => {
+      this.ingest(subject, data, ids);
+    },
+    dropped: (reason, detail) => {
+      this.counts.received++;
+      this.drop(reason, "", detail);
+    },
+  };
   private readonly drops = Object.fromEntries(SUBSCRIBER_DROP_REASONS.map((r) => [r, 0])) as Record<
     SubscriberDropReason,
     number
@@ -132,6 +158,7 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
 
   constructor(opts: FpmEventSubscriberOptions = {}) {
     this.nc = opts.connection;
+    this.source = opts.source;
     this.staleAfterMs = opts.staleAfterMs ?? 5000;
     this.maxEngines = opts.maxEngines ?? 10_000;
     this.maxPublishers = opts.maxPublishers ?? 2 * this.maxEngines;
@@ -160,9 +187,14 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
         : comps.flatMap((component) => fpmSubscriptionSubjects({ namespace: opts.namespace, component }, opts.env)));
   }
 
-  /** Subscribes on NATS and starts the expiry timer. */
+  /** Subscribes (NATS, or starts the `source`) and starts the expiry timer; `ready()` resolves once listening. */
   start(): this {
-    if (!this.nc) throw new ConfigError("FpmEventSubscriber.start() needs options.connection");
+    if (this.source) {
+      this.sourceReady = this.source.start(this.sink);
+      this.startExpiry();
+      return this;
+    }
+    if (!this.nc) throw new ConfigError("FpmEventSubscriber.start() needs options.connection or options.source");
     for (const subject of this.subjects) {
       this.subs.push(
         this.nc.subscribe(subject, {
@@ -176,6 +208,11 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
     return this;
   }
 
+  /** Resolves once the source listens (rejects when it could not start, for example discovery unreachable). */
+  ready(): Promise<void> {
+    return this.sourceReady;
+  }
+
   /** Starts only the expiry timer (when messages come through `ingest`). */
   startExpiry(): void {
     if (this.staleAfterMs > 0 && !this.expiryTimer) {
@@ -186,6 +223,7 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
 
   /** Unsubscribes, stops the timer and ends `recv`. Tracked state stays readable. */
   async stop(): Promise<void> {
+    await this.source?.stop();
     for (const s of this.subs.splice(0)) {
       try {
         s.unsubscribe();
@@ -210,14 +248,21 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
   }
 
   /**
-   * Handles one NATS message (what the subscription callback calls; tests and benchmarks
-   * may call it directly). Never throws; returns the drop reason or null when accepted.
+   * Handles one envelope (what the plane's callback calls; tests and benchmarks may call it
+   * directly). `ids`: the ZMQ id and sequence frames, which must match the envelope. Never
+   * throws; returns the drop reason or null when accepted.
    */
-  ingest(subject: string, data: Uint8Array): SubscriberDropReason | null {
+  ingest(subject: string, data: Uint8Array, ids?: FrameIds): SubscriberDropReason | null {
     this.counts.received++;
     const env = decodeEnvelopeView(data, this.envelopeScratch);
     if (!env.ok) return this.drop(env.reason === "decode" ? "envelope_decode" : "envelope_schema", subject, env.detail);
     const v = env.value;
+    if (ids && (BigInt(v.publisherId) !== ids.publisherId || BigInt(v.sequence) !== ids.sequence))
+      return this.drop(
+        "frame_id_mismatch",
+        subject,
+        `frames say publisher ${ids.publisherId} sequence ${ids.sequence}, the envelope ${v.publisherId} ${v.sequence}`,
+      );
     if (v.topic !== FPM_TOPIC)
       return this.drop("wrong_topic", subject, `topic ${JSON.stringify(v.topic.slice(0, 64))}`);
     // Publisher ids are map keys: numbers (nearly all ids fit 2^53-1) hash faster than bigints.
@@ -297,6 +342,7 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
       this.emit({ type: "added", component: comp.component, workerId: fpm.workerId, dpRank: fpm.dpRank });
     }
     this.counts.accepted++;
+    if (fpm.workerId === "") this.counts.unattributed++;
     this.onAccepted?.(comp.component, fpm);
     if (this.queue || this.onMessage) {
       const m: FpmMessage = {
