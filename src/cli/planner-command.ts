@@ -185,12 +185,18 @@ async function run(
 ): Promise<void> {
   const logger = new Logger({ target: "fpm.planner" });
   const namespace = opts.namespace ?? (process.env.DYN_NAMESPACE || "dynamo");
-  const { source, nats: conn } = await openEnvelopeSource({
+  const {
+    source,
+    nats: conn,
+    choice,
+    discovery,
+  } = await openEnvelopeSource({
     flags,
     namespace,
     components: opts.components.map((c) => c.component),
     natsName: "fpm-planner",
     logger,
+    withDiscovery: true,
   });
   const connector =
     opts.connector === "command"
@@ -211,6 +217,7 @@ async function run(
   const planner = new FpmPlanner({
     connection: conn?.nc,
     source,
+    discovery: discovery ?? undefined,
     namespace,
     components: opts.components,
     config: opts.config,
@@ -240,6 +247,7 @@ async function run(
   planner.start();
   try {
     await planner.subscriber.ready();
+    await planner.watchModelCards();
   } catch (err) {
     await planner.stop();
     await server?.stop();
@@ -259,7 +267,7 @@ async function run(
   const force = setTimeout(() => process.exit(EXIT.OK), 5000);
   force.unref();
   await planner.stop();
-  await Promise.all([conn?.close(), server?.stop()]);
+  await Promise.all([conn?.close(), server?.stop(), choice.plane === "nats" ? discovery?.close() : undefined]);
   clearTimeout(force);
   ctx.exitCode = EXIT.OK;
 }

@@ -4,6 +4,7 @@
  * of both scopes, or a `ZmqEnvelopeSource` over the configured discovery backend.
  */
 import { openDiscovery } from "../discovery/selection.js";
+import type { DiscoveryStore } from "../discovery/store.js";
 import type { Logger } from "../util/log.js";
 import { connectNats, type EventPlaneConnection, type NatsCliFlags, natsOptionsFromFlags } from "./connection.js";
 import { NatsEnvelopeSource } from "./nats-plane.js";
@@ -23,6 +24,8 @@ export interface OpenSourceOptions {
   natsName: string;
   logger: Logger;
   env?: NodeJS.ProcessEnv;
+  /** On NATS, also open the configured discovery backend (for model cards). */
+  withDiscovery?: boolean;
 }
 
 export interface OpenedSource {
@@ -30,6 +33,11 @@ export interface OpenedSource {
   choice: EventPlaneChoice;
   /** The NATS connection, on the NATS plane (the planner's virtual connector uses it too). */
   nats: EventPlaneConnection | null;
+  /**
+   * The discovery store when one is configured (the planner reads model cards from it). On ZMQ
+   * the source owns it and closes it on `stop()`; on NATS the caller closes it.
+   */
+  discovery: DiscoveryStore | null;
 }
 
 /** Chooses, logs and connects; ConfigError (2), NatsConnectError or DiscoveryConnectError (3) on failure. */
@@ -44,7 +52,14 @@ export async function openEnvelopeSource(o: OpenSourceOptions): Promise<OpenedSo
       (o.components.length === 0
         ? fpmSubscriptionSubjects({ namespace: o.namespace }, env)
         : o.components.flatMap((component) => fpmSubscriptionSubjects({ namespace: o.namespace, component }, env)));
-    return { source: new NatsEnvelopeSource(nats, subjects), choice, nats };
+    const source = new NatsEnvelopeSource(nats, subjects);
+    if (!o.withDiscovery || !choice.discovery) return { source, choice, nats, discovery: null };
+    try {
+      return { source, choice, nats, discovery: await openDiscovery(choice.discovery, o.logger.child("discovery")) };
+    } catch (err) {
+      await nats.close();
+      throw err;
+    }
   }
   const store = await openDiscovery(choice.discovery!, o.logger.child("discovery"));
   const source = new ZmqEnvelopeSource({
@@ -53,5 +68,5 @@ export async function openEnvelopeSource(o: OpenSourceOptions): Promise<OpenedSo
     components: o.components,
     logger: o.logger.child("zmq"),
   });
-  return { source, choice, nats: null };
+  return { source, choice, nats: null, discovery: store };
 }

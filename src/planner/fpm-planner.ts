@@ -12,6 +12,8 @@
  * ```
  */
 import type { NatsConnection } from "@nats-io/transport-node";
+import { type ModelCardEvent, ModelCardWatch } from "../discovery/model-card-watch.js";
+import type { DiscoveryStore } from "../discovery/store.js";
 import type { EnvelopeSource } from "../eventplane/plane.js";
 import { PlannerMetrics } from "../metrics/planner-metrics.js";
 import { FpmEventSubscriber } from "../subscriber/fpm-event-subscriber.js";
@@ -36,6 +38,12 @@ export interface FpmPlannerOptions {
   connection?: NatsConnection;
   /** The event plane to read FPM from instead of NATS subscriptions (the ZMQ plane). */
   source?: EnvelopeSource;
+  /**
+   * Dynamo's discovery: model cards give liveness (a worker whose card goes is removed at
+   * once) and the engine facts (`max_num_batched_tokens`, `context_length`, KV capacity)
+   * that `config` leaves unset; what `config` sets (flags, config file) wins.
+   */
+  discovery?: DiscoveryStore;
   /** Namespace. Default: env DYN_NAMESPACE, else `dynamo`. */
   namespace?: string;
   /** Components planned, each with its model kind. Required, at least one. */
@@ -72,6 +80,7 @@ export class FpmPlanner {
   private readonly logger: Logger;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | null = null;
+  private cards: ModelCardWatch | null = null;
   private readonly applying = new Set<Promise<void>>();
   /** Ticks done, and the time of the latest (ms). */
   ticks = 0;
@@ -89,7 +98,8 @@ export class FpmPlanner {
         new ComponentPlanner({
           component: c.component,
           kind: c.kind,
-          config: opts.config,
+          // A copy per component: model cards fill in its engine facts.
+          config: { ...opts.config },
           maxEngines: opts.maxEngines,
         }),
       );
@@ -120,6 +130,33 @@ export class FpmPlanner {
         namespace: this.namespace,
         logger: this.logger.child("connector"),
       });
+  }
+
+  /** Follows the model cards (when `discovery` is given); resolves once the first snapshot is in. */
+  async watchModelCards(): Promise<void> {
+    if (!this.opts.discovery || this.cards) return;
+    this.cards = new ModelCardWatch(
+      this.opts.discovery,
+      this.namespace,
+      (e) => this.onModelCard(e),
+      this.logger.child("cards"),
+    );
+    await this.cards.start();
+  }
+
+  private onModelCard(e: ModelCardEvent): void {
+    const planner = this.planners.get(e.card.component);
+    if (!planner) return;
+    if (e.type === "removed") {
+      this.subscriber.removeWorker(e.card.workerId, e.card.component);
+      return;
+    }
+    const user = this.opts.config;
+    const c = planner.config;
+    if (user.maxNumBatchedTokens === undefined && e.card.maxNumBatchedTokens !== undefined)
+      c.maxNumBatchedTokens = e.card.maxNumBatchedTokens;
+    if (user.contextLength === undefined && e.card.contextLength !== undefined) c.contextLength = e.card.contextLength;
+    if (user.maxKvTokens === undefined && e.card.maxKvTokens !== undefined) c.maxKvTokens = e.card.maxKvTokens;
   }
 
   /** Subscribes and ticks every `loadAdjustmentIntervalS`. */
@@ -193,6 +230,7 @@ export class FpmPlanner {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.cards?.stop();
     await this.subscriber.stop();
     await Promise.all([...this.applying]);
     await this.connector.close();

@@ -5,6 +5,7 @@
  */
 import fs from "node:fs";
 import type { NatsCliFlags } from "../eventplane/connection.js";
+import { selectEventPlane } from "../eventplane/plane-selection.js";
 import { ConfigError } from "../util/errors.js";
 import { numberOption } from "../util/number-option.js";
 import type { PlannedComponent } from "./fpm-planner.js";
@@ -12,6 +13,7 @@ import { checkComponentRequirements, type PlannerConfig, resolvePlannerConfig } 
 import type { ModelKind } from "./regression-model.js";
 
 export interface PlannerCliFlags extends NatsCliFlags {
+  eventPlane?: string;
   config?: string;
   namespace?: string;
   component?: string[];
@@ -206,7 +208,9 @@ export function plannerOptionsFromFlags(
   const components = specs.map(parseComponent);
   const names = new Set(components.map((c) => c.component));
   if (names.size !== components.length) throw new ConfigError("each --component may appear once");
-  for (const c of components) checkComponentRequirements(config, c.kind);
+  // With Dynamo's discovery the engine facts can come from the workers' model cards instead.
+  const cardsAvailable = selectEventPlane(flags.eventPlane, env).discovery !== null;
+  if (!cardsAvailable) for (const c of components) checkComponentRequirements(config, c.kind);
 
   const connector = str(flags.connector, "connector") ?? "virtual";
   if (connector !== "virtual" && connector !== "command")
