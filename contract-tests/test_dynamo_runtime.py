@@ -95,6 +95,10 @@ class Proc:
             if pred(o):
                 return o
 
+    def exited(self, timeout: float = 15) -> int:
+        """Waits for the child to end by itself; its exit code."""
+        return self.proc.wait(timeout=timeout)
+
     def stop(self) -> int:
         if self.proc.poll() is None:
             try:
@@ -229,7 +233,10 @@ class Capture:
             async def cb(m) -> None:
                 self.items.put((m.subject, [m.data]))
 
-            await nc.subscribe(f"namespace.{self.dep.ns}.>", cb=cb)
+            # Both scopes, so a relay on the wrong one would show up (and fail the subject check).
+            for subject in (f"namespace.{self.dep.ns}.component.*.forward-pass-metrics",
+                            f"namespace.{self.dep.ns}.component.*.endpoint.*.forward-pass-metrics"):
+                await nc.subscribe(subject, cb=cb)
             while not self.stop_flag.is_set():
                 await asyncio.sleep(0.05)
             await nc.close()
@@ -309,7 +316,7 @@ def test_dynamo_runtime_dropin(plane: str, backend: str, runtime_version: str) -
             assert s["payload_hex"] in sent, "fpm tail shows the payload Dynamo's relay sent, byte for byte"
             assert s["payload"]["worker_id"] == WORKER
             assert s["subject"] == f"namespace.{dep.ns}.component.backend.endpoint.generate.forward-pass-metrics"
-        assert tail.stop() == 0
+        assert tail.exited() == 0, "fpm tail --count stops by itself"
 
         def planner_saw_worker():
             if not os.path.exists(decisions):
