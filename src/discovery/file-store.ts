@@ -22,6 +22,9 @@ export const FILE_STORE_DEFAULTS = {
   rescanMs: 1000,
 } as const;
 
+/** Watch events within this window are one scan. */
+const SCAN_COALESCE_MS = 20;
+
 export interface FileDiscoveryStoreOptions {
   /** The store's root directory (DYN_FILE_KV). */
   root: string;
@@ -37,6 +40,10 @@ interface Watch {
   restPrefix: string;
   bucket: string;
   known: Map<string, string>;
+  /** Per key, the inode and size its value was read at: a refresh (mtime only) needs no read. */
+  stamps: Map<string, string>;
+  /** A scan is scheduled (watch events are coalesced: an owner touching 200 files is one scan). */
+  pending: NodeJS.Timeout | null;
   onEvent: (e: DiscoveryEvent) => void;
   watcher: fs.FSWatcher | null;
   timer: NodeJS.Timeout;
@@ -123,6 +130,8 @@ export class FileDiscoveryStore implements DiscoveryStore {
       restPrefix: rest,
       bucket,
       known: new Map(),
+      stamps: new Map(),
+      pending: null,
       onEvent,
       watcher: null,
       timer: setInterval(() => this.scan(w), this.rescanMs),
@@ -130,7 +139,9 @@ export class FileDiscoveryStore implements DiscoveryStore {
     };
     w.timer.unref();
     try {
-      w.watcher = fs.watch(dir, () => this.scan(w));
+      w.watcher = fs.watch(dir, () => {
+        if (!w.pending) w.pending = setTimeout(() => this.scan(w), SCAN_COALESCE_MS);
+      });
       w.watcher.on("error", () => undefined);
     } catch {
       // Without inotify the rescan alone follows the directory.
@@ -142,12 +153,15 @@ export class FileDiscoveryStore implements DiscoveryStore {
 
   private unwatch(w: Watch): void {
     clearInterval(w.timer);
+    if (w.pending) clearTimeout(w.pending);
     w.watcher?.close();
     this.watches.delete(w);
   }
 
   /** Compares the directory with what the watch knows and reports the difference. */
   private scan(w: Watch): void {
+    if (w.pending) clearTimeout(w.pending);
+    w.pending = null;
     if (!this.watches.has(w)) return;
     let names: string[];
     try {
@@ -187,6 +201,12 @@ export class FileDiscoveryStore implements DiscoveryStore {
         w.full = true;
         continue;
       }
+      // Writers replace a file through a rename (a new inode); a refresh only moves its mtime.
+      const stamp = `${st.ino}:${st.size}`;
+      if (w.stamps.get(key) === stamp && w.known.has(key)) {
+        seen.add(key);
+        continue;
+      }
       let value: string;
       try {
         value = fs.readFileSync(file, "utf8");
@@ -194,6 +214,7 @@ export class FileDiscoveryStore implements DiscoveryStore {
         continue;
       }
       seen.add(key);
+      w.stamps.set(key, stamp);
       if (w.known.get(key) !== value) {
         w.known.set(key, value);
         w.onEvent({ type: "put", key, value });
@@ -202,6 +223,7 @@ export class FileDiscoveryStore implements DiscoveryStore {
     for (const key of [...w.known.keys()]) {
       if (!seen.has(key)) {
         w.known.delete(key);
+        w.stamps.delete(key);
         w.onEvent({ type: "delete", key });
       }
     }

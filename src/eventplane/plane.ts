@@ -8,10 +8,13 @@
 import type { EventPlaneKind } from "./plane-selection.js";
 import type { ZmqFrameReason } from "./zmq-frames.js";
 
-/** The publisher id and sequence a ZMQ message carried outside its envelope; they must match it. */
+/**
+ * The publisher id and sequence a ZMQ message carried outside its envelope; they must match
+ * it. Numbers when at most 2^53-1, else exact bigints (the envelope decoder's rule).
+ */
 export interface FrameIds {
-  publisherId: bigint;
-  sequence: bigint;
+  publisherId: number | bigint;
+  sequence: number | bigint;
 }
 
 /** Why a source dropped a message before it had an envelope. */

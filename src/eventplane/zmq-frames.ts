@@ -27,8 +27,28 @@ export type ZmqFrameReason = (typeof ZMQ_FRAME_REASONS)[number];
 
 function u64Frame(v: bigint | number): Buffer {
   const b = Buffer.allocUnsafe(8);
-  b.writeBigUInt64BE(BigInt(v));
+  if (typeof v === "bigint") b.writeBigUInt64BE(v);
+  else {
+    b.writeUInt32BE(Math.floor(v / 0x1_0000_0000), 0);
+    b.writeUInt32BE(v >>> 0, 4);
+  }
   return b;
+}
+
+/**
+ * A u64 frame as a number when it is at most 2^53-1 (nearly always), else the exact bigint:
+ * the same rule as the envelope decoder, so the two compare with `===`.
+ */
+function readU64(f: Uint8Array): number | bigint {
+  const hi = ((f[0] << 24) >>> 0) + (f[1] << 16) + (f[2] << 8) + f[3];
+  const lo = ((f[4] << 24) >>> 0) + (f[5] << 16) + (f[6] << 8) + f[7];
+  if (hi < 0x200000) return hi * 0x1_0000_0000 + lo;
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/** The key a publisher id has in maps and comparisons (see `readU64`). */
+export function publisherKey(id: bigint): number | bigint {
+  return id <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(id) : id;
 }
 
 /** The frames carrying `envelope`, as a Dynamo publisher sends them. */
@@ -46,7 +66,7 @@ export function publisherIdFrame(publisherId: bigint): Buffer {
 }
 
 export type ZmqFrameCheck =
-  | { ok: true; publisherId: bigint; sequence: bigint; envelope: Uint8Array }
+  | { ok: true; publisherId: number | bigint; sequence: number | bigint; envelope: Uint8Array }
   | { ok: false; reason: ZmqFrameReason; detail: string };
 
 /** Checks the frames of one message; never throws. */
@@ -70,20 +90,12 @@ export function checkZmqFrames(frames: readonly Uint8Array[]): ZmqFrameCheck {
     return { ok: false, reason: "frame_header", detail: `last frame of ${body.length} byte(s) has no header` };
   if (body[0] !== ZMQ_FRAME_VERSION)
     return { ok: false, reason: "frame_header", detail: `header version ${body[0]}, expected ${ZMQ_FRAME_VERSION}` };
-  const view = Buffer.from(body.buffer, body.byteOffset, body.length);
-  const length = view.readUInt32BE(1);
+  const length = ((body[1] << 24) >>> 0) + (body[2] << 16) + (body[3] << 8) + body[4];
   if (length !== body.length - ZMQ_HEADER_BYTES)
     return {
       ok: false,
       reason: "frame_length",
       detail: `header says ${length} byte(s), ${body.length - ZMQ_HEADER_BYTES} follow`,
     };
-  const ids = Buffer.from(id.buffer, id.byteOffset, 8);
-  const seqs = Buffer.from(seq.buffer, seq.byteOffset, 8);
-  return {
-    ok: true,
-    publisherId: ids.readBigUInt64BE(0),
-    sequence: seqs.readBigUInt64BE(0),
-    envelope: body.subarray(ZMQ_HEADER_BYTES),
-  };
+  return { ok: true, publisherId: readU64(id), sequence: readU64(seq), envelope: body.subarray(ZMQ_HEADER_BYTES) };
 }

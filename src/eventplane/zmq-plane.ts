@@ -15,7 +15,7 @@ import { FPM_TOPIC } from "../schema/forward-pass-metrics.js";
 import type { Logger } from "../util/log.js";
 import type { EnvelopeSink, EnvelopeSource } from "./plane.js";
 import { fpmSubject } from "./subject.js";
-import { checkZmqFrames } from "./zmq-frames.js";
+import { checkZmqFrames, publisherKey } from "./zmq-frames.js";
 
 export const ZMQ_SOURCE_DEFAULTS = {
   /** Dynamo's SUB high-water mark. */
@@ -53,7 +53,7 @@ export class ZmqEnvelopeSource implements EnvelopeSource {
   readonly plane = "zmq" as const;
   private readonly socket: zmq.Subscriber;
   private readonly byKey = new Map<string, Publisher>();
-  private readonly byId = new Map<bigint, Publisher>();
+  private readonly byId = new Map<number | bigint, Publisher>();
   private readonly endpointUsers = new Map<string, number>();
   private unwatch: (() => void) | null = null;
   private loop: Promise<void> | null = null;
@@ -130,7 +130,7 @@ export class ZmqEnvelopeSource implements EnvelopeSource {
     if (old) this.drop(e.key);
     const p: Publisher = { key: e.key, publisherId: rec.instanceId, endpoint, subject: fpmSubject(rec.scope, {}) };
     this.byKey.set(e.key, p);
-    this.byId.set(p.publisherId, p);
+    this.byId.set(publisherKey(p.publisherId), p);
     const users = this.endpointUsers.get(endpoint) ?? 0;
     this.endpointUsers.set(endpoint, users + 1);
     if (users === 0) {
@@ -155,7 +155,8 @@ export class ZmqEnvelopeSource implements EnvelopeSource {
     const p = this.byKey.get(key);
     if (!p) return;
     this.byKey.delete(key);
-    if (this.byId.get(p.publisherId) === p) this.byId.delete(p.publisherId);
+    const id = publisherKey(p.publisherId);
+    if (this.byId.get(id) === p) this.byId.delete(id);
     const users = (this.endpointUsers.get(p.endpoint) ?? 1) - 1;
     if (users <= 0) {
       this.endpointUsers.delete(p.endpoint);

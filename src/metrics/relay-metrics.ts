@@ -13,6 +13,8 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
  * - `decode`, `schema`, `unsupported_version`, `invalid_value`: the codec rejected the payload.
  * - `nats_unavailable`: NATS was down and the outage buffer was full (oldest dropped first),
  *   or the relay stopped before NATS came back.
+ * - `zmq_queue_full`: ZMQ plane: the rank's send queue (one send in flight per socket) was
+ *   full, or still held the message at shutdown.
  * - `publish_error`: the event plane refused the message (NATS: for example over the server's
  *   max_payload; ZMQ: the PUB socket refused the send).
  */
@@ -25,6 +27,7 @@ export const RELAY_DROP_REASONS = [
   "unsupported_version",
   "invalid_value",
   "nats_unavailable",
+  "zmq_queue_full",
   "publish_error",
 ] as const;
 export type RelayDropReason = (typeof RELAY_DROP_REASONS)[number];

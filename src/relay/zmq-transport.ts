@@ -23,6 +23,8 @@ import type { RelayEnvelopeTransport } from "./envelope-transport.js";
 export const ZMQ_PLANE_DEFAULTS = {
   sendHighWaterMark: 100_000,
   bindHost: "0.0.0.0",
+  /** Messages waiting for their rank's socket (zeromq.js allows one send in flight); the newest beyond it are dropped. */
+  maxQueued: 10_000,
 } as const;
 
 export interface ZmqRelayTransportOptions {
@@ -44,23 +46,24 @@ interface RankPub {
   idFrame: Buffer;
   key: string;
   endpoint: string;
+  /** A send is in flight; later messages wait in `queue`. */
+  sending: boolean;
+  queue: Array<{ frames: Buffer[]; receivedAt: number }>;
+  queueHead: number;
 }
 
 export class ZmqRelayTransport implements RelayEnvelopeTransport {
   readonly plane = "zmq" as const;
   readonly bufferedBytes = 0;
   private readonly pubs: RankPub[] = [];
-  private readonly onSendError: (counters: RelayRankCounters, err: unknown) => void;
+  constructor(private readonly opts: ZmqRelayTransportOptions) {}
 
-  constructor(private readonly opts: ZmqRelayTransportOptions) {
-    this.onSendError = (counters, err) => {
-      counters.forwarded--;
-      counters.dropped.publish_error++;
-      opts.logger.limited("zmq-send", "warn", "the ZMQ PUB socket refused an envelope", {
-        dpRank: counters.dpRank,
-        error: (err as Error).message,
-      });
-    };
+  private sendError(counters: RelayRankCounters, err: unknown): void {
+    counters.dropped.publish_error++;
+    this.opts.logger.limited("zmq-send", "warn", "the ZMQ PUB socket refused an envelope", {
+      dpRank: counters.dpRank,
+      error: (err as Error).message,
+    });
   }
 
   async addRank(source: RankEnvelopeSource): Promise<void> {
@@ -83,7 +86,16 @@ export class ZmqRelayTransport implements RelayEnvelopeTransport {
     socket.events.on("accept", () => counters.zmqSubscribers++);
     socket.events.on("disconnect", () => (counters.zmqSubscribers = Math.max(0, counters.zmqSubscribers - 1)));
     const key = eventChannelKey(this.opts.scope, source.publisherId);
-    const pub: RankPub = { source, socket, idFrame: publisherIdFrame(source.publisherId), key, endpoint };
+    const pub: RankPub = {
+      source,
+      socket,
+      idFrame: publisherIdFrame(source.publisherId),
+      key,
+      endpoint,
+      sending: false,
+      queue: [],
+      queueHead: 0,
+    };
     this.pubs.push(pub);
     await this.opts.store.register(
       key,
@@ -118,10 +130,61 @@ export class ZmqRelayTransport implements RelayEnvelopeTransport {
     }
     const sequence = source.nextSequence;
     const frames = encodeZmqFrames(pub.idFrame, sequence, source.envelope(payload));
+    if (pub.sending) {
+      if (pub.queue.length - pub.queueHead >= ZMQ_PLANE_DEFAULTS.maxQueued) {
+        counters.dropped.zmq_queue_full++;
+        this.opts.logger.limited("zmq-queue", "warn", "the ZMQ send queue is full: dropping envelopes", {
+          dpRank: counters.dpRank,
+          maxQueued: ZMQ_PLANE_DEFAULTS.maxQueued,
+        });
+        return;
+      }
+      pub.queue.push({ frames, receivedAt });
+      return;
+    }
+    this.send(pub, frames, receivedAt);
+  }
+
+  /**
+   * Hands frames to the socket. PUB never blocks on its peers, so a send nearly always
+   * completes at once, but zeromq.js allows only one in flight: the next waits for it.
+   */
+  private send(pub: RankPub, frames: Buffer[], receivedAt: number): void {
+    const counters = pub.source.counters;
+    pub.sending = true;
+    let sent: Promise<void>;
+    try {
+      sent = pub.socket.send(frames);
+    } catch (err) {
+      pub.sending = false;
+      this.sendError(counters, err);
+      return;
+    }
     counters.forwarded++;
-    // PUB never blocks: the send completes at once, and fails only on a closed socket.
-    pub.socket.send(frames).catch((err) => this.onSendError(counters, err));
     this.opts.metrics.observeLatencySeconds((performance.now() - receivedAt) / 1000);
+    sent.then(
+      () => this.next(pub),
+      (err) => {
+        counters.forwarded--;
+        this.sendError(counters, err);
+        this.next(pub);
+      },
+    );
+  }
+
+  private next(pub: RankPub): void {
+    pub.sending = false;
+    if (pub.queueHead >= pub.queue.length || pub.socket.closed) return;
+    const m = pub.queue[pub.queueHead];
+    pub.queue[pub.queueHead++] = undefined as unknown as { frames: Buffer[]; receivedAt: number };
+    if (pub.queueHead === pub.queue.length) {
+      pub.queue = [];
+      pub.queueHead = 0;
+    } else if (pub.queueHead > 1024 && pub.queueHead * 2 > pub.queue.length) {
+      pub.queue = pub.queue.slice(pub.queueHead);
+      pub.queueHead = 0;
+    }
+    this.send(pub, m.frames, m.receivedAt);
   }
 
   flushBatch(): void {}
@@ -145,6 +208,15 @@ export class ZmqRelayTransport implements RelayEnvelopeTransport {
   }
 
   async shutdown(timeoutMs: number): Promise<void> {
+    // Let queued envelopes out (briefly), then count what is left.
+    const deadline = Date.now() + Math.min(500, timeoutMs / 2);
+    while (this.pubs.some((p) => p.sending || p.queueHead < p.queue.length) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
+    for (const p of this.pubs) {
+      p.source.counters.dropped.zmq_queue_full += p.queue.length - p.queueHead;
+      p.queue = [];
+      p.queueHead = 0;
+    }
     let timer: NodeJS.Timeout | undefined;
     const removal = Promise.allSettled(this.pubs.map((p) => this.opts.store.unregister(p.key)));
     await Promise.race([removal, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);

@@ -257,7 +257,7 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
     const env = decodeEnvelopeView(data, this.envelopeScratch);
     if (!env.ok) return this.drop(env.reason === "decode" ? "envelope_decode" : "envelope_schema", subject, env.detail);
     const v = env.value;
-    if (ids && (BigInt(v.publisherId) !== ids.publisherId || BigInt(v.sequence) !== ids.sequence))
+    if (ids && (v.publisherId !== ids.publisherId || v.sequence !== ids.sequence))
       return this.drop(
         "frame_id_mismatch",
         subject,
