@@ -84,7 +84,9 @@ async function runPublishers(plane: string, where: string): Promise<void> {
     send = (i, env) => void socks[i].send(encodeZmqFrames(ids[i], seqs[i] - 1, env)).catch(() => undefined);
     closers.push(
       () => store.close(),
-      () => socks.forEach((s) => s.close()),
+      () => {
+        for (const s of socks) s.close();
+      },
     );
   } else {
     const nc = await connect({ servers: where });
