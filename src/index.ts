@@ -32,6 +32,25 @@ export type {
   NatsStatusEvent,
 } from "./eventplane/connection.js";
 
+// Event planes (NATS or ZMQ) and Dynamo's discovery
+export { EVENT_PLANES, selectEventPlane, logEventPlane } from "./eventplane/plane-selection.js";
+export type { EventPlaneKind, EventPlaneChoice } from "./eventplane/plane-selection.js";
+export type { EnvelopeSource, EnvelopeSink, FrameIds, SourceDropReason } from "./eventplane/plane.js";
+export { NatsEnvelopeSource } from "./eventplane/nats-plane.js";
+export { ZmqEnvelopeSource, ZMQ_SOURCE_DEFAULTS } from "./eventplane/zmq-plane.js";
+export type { ZmqEnvelopeSourceOptions, ZmqPublisherView } from "./eventplane/zmq-plane.js";
+export { checkZmqFrames, encodeZmqFrames, ZMQ_FRAME_REASONS } from "./eventplane/zmq-frames.js";
+export type { ZmqFrameReason } from "./eventplane/zmq-frames.js";
+export { openEnvelopeSource } from "./eventplane/open-source.js";
+export { discoveryFromEnv, openDiscovery, DEFAULT_ETCD_ENDPOINTS } from "./discovery/selection.js";
+export type { DiscoveryConfig } from "./discovery/selection.js";
+export type { DiscoveryStore, DiscoveryEvent, DiscoveryBackend } from "./discovery/store.js";
+export { FileDiscoveryStore } from "./discovery/file-store.js";
+export { EtcdDiscoveryStore } from "./discovery/etcd-store.js";
+export { ModelCardWatch } from "./discovery/model-card-watch.js";
+export { parseEventChannel, eventChannelJson, parseModelCard } from "./discovery/records.js";
+export type { EventChannelRecord, ModelCard } from "./discovery/records.js";
+
 // Engine side (ZMQ publisher, endpoints, frames)
 export { FpmPublisher } from "./engine/publisher.js";
 export type { FpmPublisherOptions, FpmPublisherStats, FpmFields } from "./engine/publisher.js";
@@ -39,7 +58,7 @@ export * from "./engine/endpoints.js";
 export { encodeSeqFrame, decodeSeqFrame, FPM_FRAME_COUNT } from "./engine/frames.js";
 export { heartbeatIntervalMs, DEFAULT_HEARTBEAT_INTERVAL_MS } from "./engine/heartbeat-interval.js";
 
-// Relay (engine ZMQ -> NATS event plane)
+// Relay (engine ZMQ -> event plane)
 export { FpmEventRelay } from "./relay/relay.js";
 export type { FpmEventRelayOptions } from "./relay/options.js";
 export { RELAY_DEFAULTS, relayOptionsFromFlags } from "./relay/options.js";
@@ -48,7 +67,7 @@ export type { RelayEndpointSpec } from "./relay/endpoints.js";
 export { RelayMetrics, RELAY_DROP_REASONS } from "./metrics/relay-metrics.js";
 export type { RelayDropReason } from "./metrics/relay-metrics.js";
 
-// Subscriber (NATS event plane -> per-engine state)
+// Subscriber (event plane -> per-engine state)
 export { FpmEventSubscriber } from "./subscriber/fpm-event-subscriber.js";
 export type {
   FpmEventSubscriberOptions,

@@ -12,8 +12,6 @@ import type { Logger } from "../util/log.js";
 import { DISCOVERY_LIMITS, type DiscoveryEvent, type DiscoveryStore } from "./store.js";
 
 export const ETCD_DEFAULTS = {
-  /** Dynamo's default when ETCD_ENDPOINTS is unset. */
-  endpoints: ["http://127.0.0.1:2379"],
   /** Dynamo's lease TTL. */
   leaseTtlS: 30,
   /** Time allowed to reach etcd at start. */

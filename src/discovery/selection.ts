@@ -8,9 +8,10 @@ import os from "node:os";
 import path from "node:path";
 import { ConfigError } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
-import { ETCD_DEFAULTS, EtcdDiscoveryStore } from "./etcd-store.js";
-import { FileDiscoveryStore } from "./file-store.js";
 import type { DiscoveryStore } from "./store.js";
+
+/** Dynamo's etcd when ETCD_ENDPOINTS is unset. */
+export const DEFAULT_ETCD_ENDPOINTS: readonly string[] = ["http://127.0.0.1:2379"];
 
 export type DiscoveryConfig =
   | { backend: "etcd"; endpoints: string[]; reason: string }
@@ -18,7 +19,7 @@ export type DiscoveryConfig =
 
 function etcdEndpoints(env: NodeJS.ProcessEnv): string[] {
   const text = env.ETCD_ENDPOINTS?.trim();
-  if (!text) return [...ETCD_DEFAULTS.endpoints];
+  if (!text) return [...DEFAULT_ETCD_ENDPOINTS];
   const list = text
     .split(",")
     .map((s) => s.trim())
@@ -70,8 +71,16 @@ export function describeDiscovery(c: DiscoveryConfig): string {
   return c.backend === "etcd" ? `etcd ${c.endpoints.join(",")}` : `file ${c.root}`;
 }
 
-/** Opens the store (etcd: connects, `DiscoveryConnectError` when unreachable). */
+/**
+ * Opens the store (etcd: connects, `DiscoveryConnectError` when unreachable). The backends
+ * are loaded here, on demand: the etcd client (gRPC) costs about 35 MiB of RSS, which a
+ * relay on NATS or on file discovery should not carry.
+ */
 export async function openDiscovery(c: DiscoveryConfig, logger: Logger): Promise<DiscoveryStore> {
-  if (c.backend === "etcd") return EtcdDiscoveryStore.connect({ endpoints: c.endpoints, logger });
+  if (c.backend === "etcd") {
+    const { EtcdDiscoveryStore } = await import("./etcd-store.js");
+    return EtcdDiscoveryStore.connect({ endpoints: c.endpoints, logger });
+  }
+  const { FileDiscoveryStore } = await import("./file-store.js");
   return new FileDiscoveryStore({ root: c.root, logger });
 }
