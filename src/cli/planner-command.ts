@@ -197,6 +197,7 @@ async function run(
     natsName: "fpm-planner",
     logger,
     withDiscovery: true,
+    keepNats: true,
   });
   const connector =
     opts.connector === "command"

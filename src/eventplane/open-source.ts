@@ -5,6 +5,7 @@
  */
 import { openDiscovery } from "../discovery/selection.js";
 import type { DiscoveryStore } from "../discovery/store.js";
+import { ConfigError } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
 import { connectNats, type EventPlaneConnection, type NatsCliFlags, natsOptionsFromFlags } from "./connection.js";
 import { NatsEnvelopeSource } from "./nats-plane.js";
@@ -26,6 +27,8 @@ export interface OpenSourceOptions {
   env?: NodeJS.ProcessEnv;
   /** On NATS, also open the configured discovery backend (for model cards). */
   withDiscovery?: boolean;
+  /** On NATS, leave the connection open when the source stops (the caller uses it too and closes it). */
+  keepNats?: boolean;
 }
 
 export interface OpenedSource {
@@ -52,7 +55,7 @@ export async function openEnvelopeSource(o: OpenSourceOptions): Promise<OpenedSo
       (o.components.length === 0
         ? fpmSubscriptionSubjects({ namespace: o.namespace }, env)
         : o.components.flatMap((component) => fpmSubscriptionSubjects({ namespace: o.namespace, component }, env)));
-    const source = new NatsEnvelopeSource(nats, subjects);
+    const source = new NatsEnvelopeSource(nats, subjects, !o.keepNats);
     if (!o.withDiscovery || !choice.discovery) return { source, choice, nats, discovery: null };
     try {
       return { source, choice, nats, discovery: await openDiscovery(choice.discovery, o.logger.child("discovery")) };
@@ -61,6 +64,8 @@ export async function openEnvelopeSource(o: OpenSourceOptions): Promise<OpenedSo
       throw err;
     }
   }
+  if (o.namespace === "*")
+    throw new ConfigError("--namespace * (every namespace) works on the NATS plane only: name the namespace");
   const store = await openDiscovery(choice.discovery!, o.logger.child("discovery"));
   const source = new ZmqEnvelopeSource({
     store,

@@ -191,6 +191,10 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
   start(): this {
     if (this.source) {
       this.sourceReady = this.source.start(this.sink);
+      // Reported through ready(); without this a caller that never asks would crash the process.
+      this.sourceReady.catch((err) =>
+        this.logger.error("the event plane could not start", { error: (err as Error).message }),
+      );
       this.startExpiry();
       return this;
     }

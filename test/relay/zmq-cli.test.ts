@@ -63,6 +63,9 @@ test("relay - ZMQ start-up failures: etcd unreachable exits 3; broker mode and c
   });
   assert.equal(scope.code, 2);
   assert.match(scope.stderr, /endpoint-scoped/);
+  const every = await runFpm(["tail", "--namespace", "*"], { env: { ...CLEAN, DYN_FILE_KV: os.tmpdir() } });
+  assert.equal(every.code, 2);
+  assert.match(every.stderr, /NATS plane only/);
   const plane = await runFpm(["tail"], { env: { ...CLEAN, DYN_EVENT_PLANE: "kafka" } });
   assert.equal(plane.code, 2);
   assert.match(plane.stderr, /DYN_EVENT_PLANE must be nats or zmq/);
