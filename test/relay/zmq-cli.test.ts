@@ -8,6 +8,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
+import { Etcd3 } from "etcd3";
+import { EtcdServer } from "../harness/etcd-server.js";
 import { FpmProcess, runFpm } from "../harness/fpm-process.js";
 import { freePort, waitFor } from "../harness/ports.js";
 
@@ -69,4 +71,37 @@ test("relay - ZMQ start-up failures: etcd unreachable exits 3; broker mode and c
   const plane = await runFpm(["tail"], { env: { ...CLEAN, DYN_EVENT_PLANE: "kafka" } });
   assert.equal(plane.code, 2);
   assert.match(plane.stderr, /DYN_EVENT_PLANE must be nats or zmq/);
+});
+
+test("relay - killed with SIGKILL, its etcd record goes when the lease expires (TTL 30 s); SIGTERM removes it at once", async () => {
+  const etcd = await EtcdServer.start();
+  const client = new Etcd3({ hosts: etcd.url });
+  const prefix = "v1/event_channels/namespace/crash/";
+  const keys = () => client.getAll().prefix(prefix).keys();
+  const start = async () => {
+    const relay = new FpmProcess(["relay", "--zmq-endpoint", `tcp://127.0.0.1:${await freePort()}`], {
+      env: { ...CLEAN, ETCD_ENDPOINTS: etcd.url, DYN_EVENT_PLANE_HOST: "127.0.0.1", DYN_NAMESPACE: "crash" },
+    });
+    await relay.waitForLog("relay started");
+    return relay;
+  };
+  try {
+    const clean = await start();
+    assert.equal((await keys()).length, 1);
+    clean.proc.kill("SIGTERM");
+    assert.equal(await clean.exited, 0);
+    assert.equal((await keys()).length, 0, "a clean stop revokes the lease at once");
+
+    const crashed = await start();
+    assert.equal((await keys()).length, 1);
+    const killedAt = Date.now();
+    crashed.proc.kill("SIGKILL");
+    await crashed.exited;
+    await waitFor(async () => (await keys()).length === 0, 40_000, "the lease of the killed relay to expire");
+    // Gone by the lease, not by anything the dead process did.
+    assert.ok(Date.now() - killedAt > 5_000, "the record outlived the process until its lease ran out");
+  } finally {
+    client.close();
+    await etcd.cleanup();
+  }
 });
