@@ -81,7 +81,18 @@ async function runPublishers(plane: string, where: string): Promise<void> {
       socks.push(s);
     }
     const ids = socks.map((_, i) => publisherIdFrame(BigInt(1000 + i)));
-    send = (i, env) => void socks[i].send(encodeZmqFrames(ids[i], seqs[i] - 1, env)).catch(() => undefined);
+    // zeromq.js allows one send in flight per socket: each socket's frames go out in order from its own queue.
+    const queues = socks.map(() => [] as Buffer[][]);
+    const busy = socks.map(() => false);
+    const pump = async (i: number) => {
+      busy[i] = true;
+      for (let f = queues[i].shift(); f; f = queues[i].shift()) await socks[i].send(f).catch(() => undefined);
+      busy[i] = false;
+    };
+    send = (i, env) => {
+      queues[i].push(encodeZmqFrames(ids[i], seqs[i] - 1, env));
+      if (!busy[i]) void pump(i);
+    };
     closers.push(
       () => store.close(),
       () => {
