@@ -167,7 +167,7 @@ def main() -> None:
 
         desired, gate = n, None
         if t.get("scale_in_progress"):
-            gate = "scale_in_progress"
+            gate = "scaling_in_progress"  # 1.6.1's name for the gate
         elif not fpms:
             gate = "no_fpm_data"
         elif not up.reconcile(stats, n, comp):

@@ -52,7 +52,7 @@ def ai_dynamo_version() -> str:
 
 
 def ours(config: dict) -> list[dict]:
-    cmd = ["node", str(REPO_ROOT / "bin" / "fpm.js"), "planner", "--mode", "parity", "--replay-trace", str(TRACE)]
+    cmd = ["node", str(REPO_ROOT / "bin" / "fpm.js"), "planner", "--mode", "parity", "--parity-rules", "pre-1.6", "--replay-trace", str(TRACE)]
     for key, flag in FLAGS.items():
         cmd += [flag, str(config[key])]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)

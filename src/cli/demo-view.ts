@@ -66,7 +66,7 @@ export function describeDecision(d: DemoDecision, ttftSlaMs: number, itlSlaMs: n
   else if (d.reason === "idle_scale_down") why = "every engine idle for a whole interval";
   else if (d.reason === "no_change")
     why = `estimates between the thresholds (TTFT ${f(d.minTtftMs)}..${f(d.maxTtftMs)} ms)`;
-  else if (d.reason === "scale_in_progress") why = "waiting for the last scale to complete";
+  else if (d.reason === "scaling_in_progress") why = "waiting for the last scale to complete";
   else if (d.reason === "insufficient_data") why = "the latency model is not fitted yet";
   else if (d.reason === "no_fpm_data") why = "no FPM from any engine";
   else why = d.reason;

@@ -18,7 +18,7 @@ import { DEFAULT_COMPONENT, DEFAULT_NAMESPACE } from "../eventplane/subject.js";
 import { ARRIVALS_HELP, parseArrivalSpec, parseTokenRange } from "../sim/arrival-spec.js";
 import { SimulatedDeployment } from "../sim/deployment.js";
 import { SimulatedEngineFleet } from "../sim/engine-fleet.js";
-import { PlannerFollower, plannerDecisionsSubject } from "../sim/planner-follower.js";
+import { PlannerFollower, plannerDecisionsSubject, plannerReplicasSubject } from "../sim/planner-follower.js";
 import { RealtimeSimulation } from "../sim/realtime-runner.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
@@ -50,6 +50,7 @@ interface SimulateFlags extends NatsCliFlags {
   namespace?: string;
   component: string;
   decisionsSubject?: string;
+  replicasSubject?: string;
   startupDelay: string;
   maxWorkers: string;
   workerIdPrefix: string;
@@ -102,6 +103,10 @@ export function registerSimulateCommand(program: Command, ctx: CommandContext): 
     )
     .option("--component <name>", "component whose decisions are followed", DEFAULT_COMPONENT)
     .option("--decisions-subject <subject>", "subject of the decisions (default namespace.{ns}.planner.decisions)")
+    .option(
+      "--replicas-subject <subject>",
+      'where the replica counts are reported as the planner\'s virtual connector reads them (default namespace.{ns}.planner.replicas; "" for none)',
+    )
     .option("--startup-delay <s>", "simulated seconds before an added worker takes requests and publishes", "5")
     .option("--max-workers <n>", "most workers the closed loop may run", "8")
     .option("--worker-id-prefix <text>", "worker ids are this prefix and a counter", "sim-worker-")
@@ -184,6 +189,8 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
     if (flags.events) ctx.stdout(JSON.stringify({ time: new Date().toISOString(), ...obj }));
   };
   const pendingBinds: Promise<void>[] = [];
+  // Declared before the deployment: its constructor already reports the first workers' events.
+  let follower: PlannerFollower | null = null;
   let deployment: SimulatedDeployment;
   try {
     deployment = new SimulatedDeployment({
@@ -216,6 +223,7 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
           endpoints: fleet.endpoints(ev.slot),
         });
         pendingBinds.push(fleet.onWorkerEvent(ev));
+        follower?.report();
       },
     });
   } catch (err) {
@@ -225,22 +233,28 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
   await Promise.all(pendingBinds);
 
   let conn: EventPlaneConnection | null = null;
-  let follower: PlannerFollower | null = null;
   if (flags.followPlanner) {
     const natsOpts = natsOptionsFromFlags(flags, process.env, "fpm-simulate");
     conn = await connectNats(natsOpts, logger);
     const namespace = flags.namespace ?? (process.env.DYN_NAMESPACE || DEFAULT_NAMESPACE);
     const subject = flags.decisionsSubject ?? plannerDecisionsSubject(namespace);
+    const reportSubject = flags.replicasSubject ?? plannerReplicasSubject(namespace);
     follower = new PlannerFollower({
       nc: conn.nc,
       deployment,
       subject,
       component: flags.component,
+      reportSubject,
       logger,
       onScale: (from, to, reason) => emit({ event: "scale", from, to, reason }),
     });
     follower.start();
-    logger.info("following planner decisions", { subject, component: flags.component, startupDelayS });
+    logger.info("following planner decisions", {
+      subject,
+      replicas_subject: reportSubject,
+      component: flags.component,
+      startupDelayS,
+    });
   }
 
   logger.info("simulating", {

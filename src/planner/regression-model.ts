@@ -134,6 +134,11 @@ export abstract class RegressionModel {
     return this.ensureFitted() ? { intercept: this.fit!.intercept, coef: this.fit!.coef.slice() } : null;
   }
 
+  /** Predicted wall time of one iteration with features `x0` (and `x1`), seconds; null when not fitted. */
+  predictWallTime(x0: number, x1 = 0): number | null {
+    return this.ensureFitted() ? this.predict(x0, x1) : null;
+  }
+
   /** Predicted wall time in seconds, floored at 1e-6; call after `ensureFitted()`. */
   protected predict(x0: number, x1 = 0): number {
     const f = this.fit!;
