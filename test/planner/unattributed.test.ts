@@ -6,7 +6,7 @@ import { resolvePlannerConfig } from "../../src/planner/planner-config.js";
 import { Logger } from "../../src/util/log.js";
 import { envelope } from "../subscriber/envelope-fixture.js";
 
-test("planner - FPM with worker_id '' is counted as unattributed and kept out of the workers and the worker-count gate", () => {
+test("planner - FPM with worker_id '' is counted as unattributed and kept out of the workers and the worker-count gate", async () => {
   let now = 1_000_000;
   const planner = new FpmPlanner({
     namespace: "u",
@@ -37,4 +37,5 @@ test("planner - FPM with worker_id '' is counted as unattributed and kept out of
     d.engines.map((e) => e.workerId),
     ["w1"],
   );
+  assert.match(await planner.metrics.registry.metrics(), /^fpm_planner_messages_unattributed_total 20$/m);
 });
