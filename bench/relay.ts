@@ -16,7 +16,7 @@
  *
  * Internal modes (`--generator`, `--bare-pipe`) are this file run as a child process.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -35,8 +35,9 @@ import { Logger } from "../src/util/log.js";
 import { defaultForwardPassMetrics, type ForwardPassMetrics } from "../src/schema/forward-pass-metrics.js";
 import { NatsServer } from "../test/harness/nats-server.js";
 import { freePort, sleep, waitFor } from "../test/harness/ports.js";
-import { stopChild } from "../test/harness/child-process.js";
 import { REPO_ROOT } from "../test/harness/vectors.js";
+import { type ManagedProcess, ProcessRegistry } from "../src/util/child-process.js";
+import { type PrometheusSample, scrapeMetrics, sumByLabel, sumSamples } from "../src/util/prometheus-text.js";
 import { machineInfo, median, percentile, printMachine } from "./machine.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -215,23 +216,17 @@ function procRssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function scrape(port: number): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-  return res.text();
+function scrape(port: number): Promise<PrometheusSample[]> {
+  return scrapeMetrics(`http://127.0.0.1:${port}/metrics`);
 }
 
-function forwardedFrom(text: string): number {
-  const m = /fpm_relay_forwarded_total\{dp_rank="0"\} (\d+)/.exec(text);
-  return m ? Number(m[1]) : 0;
+function forwardedFrom(samples: readonly PrometheusSample[]): number {
+  return sumSamples(samples, "fpm_relay_forwarded_total", { dp_rank: "0" });
 }
 
 /** histogram_quantile over the relay's latency buckets (linear within a bucket), in us. */
-function histogramQuantileUs(text: string, q: number, baseline: Map<number, number>): number {
-  const buckets: Array<[number, number]> = [];
-  for (const m of text.matchAll(/fpm_relay_forward_latency_seconds_bucket\{le="([^"]+)"\} (\d+)/g)) {
-    const le = m[1] === "+Inf" ? Infinity : Number(m[1]);
-    buckets.push([le, Number(m[2]) - (baseline.get(le) ?? 0)]);
-  }
+function histogramQuantileUs(samples: readonly PrometheusSample[], q: number, baseline: Map<number, number>): number {
+  const buckets: Array<[number, number]> = [...bucketsOf(samples)].map(([le, n]) => [le, n - (baseline.get(le) ?? 0)]);
   buckets.sort((a, b) => a[0] - b[0]);
   const total = buckets.at(-1)?.[1] ?? 0;
   if (total === 0) return NaN;
@@ -249,10 +244,11 @@ function histogramQuantileUs(text: string, q: number, baseline: Map<number, numb
   return NaN;
 }
 
-function bucketsOf(text: string): Map<number, number> {
+/** Cumulative count per bucket bound `le`, summed over every other label. */
+function bucketsOf(samples: readonly PrometheusSample[]): Map<number, number> {
   const out = new Map<number, number>();
-  for (const m of text.matchAll(/fpm_relay_forward_latency_seconds_bucket\{le="([^"]+)"\} (\d+)/g))
-    out.set(m[1] === "+Inf" ? Infinity : Number(m[1]), Number(m[2]));
+  for (const [le, n] of Object.entries(sumByLabel(samples, "fpm_relay_forward_latency_seconds_bucket", "le")))
+    out.set(le === "+Inf" ? Infinity : Number(le), n);
   return out;
 }
 
@@ -287,31 +283,32 @@ function pythonWithZmq(): string | null {
 }
 const PYTHON = pythonWithZmq();
 
-function startGenerator(endpoint: string): ChildProcess {
-  if (PYTHON) {
-    const child = spawn(PYTHON, ["-c", PY_GENERATOR, endpoint, Buffer.from(samplePayload(0)).toString("hex")], {
-      stdio: ["ignore", "ignore", "inherit"],
+/** Every child of the benchmark; whatever is still running when it exits is killed. */
+const children = new ProcessRegistry([]);
+
+function startGenerator(endpoint: string): ManagedProcess {
+  if (PYTHON)
+    return children.start({
+      name: "generator",
+      command: PYTHON,
+      args: ["-c", PY_GENERATOR, endpoint, Buffer.from(samplePayload(0)).toString("hex")],
+      stdout: "ignore",
+      stderr: "inherit",
     });
-    children.add(child);
-    child.once("exit", () => children.delete(child));
-    return child;
-  }
-  return startChild([THIS, "--generator", endpoint], true);
+  return startChild("generator", [THIS, "--generator", endpoint], true);
 }
 
-const children = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
-});
-
-function startChild(args: string[], ipc = false, env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const child = spawn(process.execPath, args, {
-    stdio: ipc ? ["ignore", "inherit", "inherit", "ipc"] : ["ignore", "ignore", "inherit"],
-    env: { ...process.env, DYN_LOG: "error", ...env },
+/** This file or `fpm` as a child; with `ipc` it exits when the channel closes (see --generator). */
+function startChild(name: string, args: string[], ipc = false, env: NodeJS.ProcessEnv = {}): ManagedProcess {
+  return children.start({
+    name,
+    command: process.execPath,
+    args,
+    env: { DYN_LOG: "error", ...env },
+    stdout: ipc ? "inherit" : "ignore",
+    stderr: "inherit",
+    ipc,
   });
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-  return child;
 }
 
 async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
@@ -322,6 +319,7 @@ async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
   const relay =
     mode === "zmq-plane"
       ? startChild(
+          mode,
           [
             FPM,
             "relay",
@@ -338,8 +336,9 @@ async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
           { DYN_FILE_KV: kv, DYN_NAMESPACE: "bench", DYN_EVENT_PLANE_HOST: "127.0.0.1" },
         )
       : mode === "bare-pipe"
-        ? startChild([THIS, "--bare-pipe", endpoint, natsUrl, String(metricsPort)], true)
+        ? startChild(mode, [THIS, "--bare-pipe", endpoint, natsUrl, String(metricsPort)], true)
         : startChild(
+            mode,
             [
               FPM,
               "relay",
@@ -385,10 +384,15 @@ async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
     );
 
     // Throughput: a separate generator process blasts; count what the relay publishes.
-    let drain: ChildProcess | null = null;
+    let drain: ManagedProcess | null = null;
     if (mode === "zmq-plane" && PYTHON) {
-      drain = spawn(PYTHON, ["-c", PY_DRAIN, await recordEndpoint(kv)], { stdio: ["ignore", "ignore", "inherit"] });
-      children.add(drain);
+      drain = children.start({
+        name: "zmq-drain",
+        command: PYTHON,
+        args: ["-c", PY_DRAIN, await recordEndpoint(kv)],
+        stdout: "ignore",
+        stderr: "inherit",
+      });
       await sleep(300);
     }
     const gen = startGenerator(endpoint);
@@ -400,8 +404,8 @@ async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
     const f1 = forwardedFrom(await scrape(metricsPort));
     const c1 = procCpuSeconds(pid);
     const t1 = performance.now();
-    await stopChild(gen, 5000);
-    if (drain) await stopChild(drain, 2000);
+    await gen.stop(5000);
+    if (drain) await drain.stop(2000);
     const delivered = f1 - f0;
     const msgPerSec = delivered / ((t1 - t0) / 1000);
     const cpuUsPerMsg = ((c1 - c0) * 1e6) / Math.max(1, delivered);
@@ -411,7 +415,7 @@ async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
     return { mode, msgPerSec, cpuUsPerMsg, rssMiB: rssMax, ...lat };
   } finally {
     clearInterval(rssTimer);
-    await stopChild(relay, 5000);
+    await relay.stop(5000);
     if (kv) fs.rmSync(kv, { recursive: true, force: true });
   }
 }

@@ -10,7 +10,6 @@
  *
  * Internal mode `--publishers` is this file run as the child.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -31,7 +30,7 @@ import { resolvePlannerConfig } from "../src/planner/planner-config.js";
 import { RankEnvelopeWriter } from "../src/relay/envelope-writer.js";
 import { defaultForwardPassMetrics, FPM_TOPIC } from "../src/schema/forward-pass-metrics.js";
 import { Logger } from "../src/util/log.js";
-import { stopChild } from "../test/harness/child-process.js";
+import { ManagedProcess } from "../src/util/child-process.js";
 import { NatsServer } from "../test/harness/nats-server.js";
 import { sleep, waitFor } from "../test/harness/ports.js";
 import { REPO_ROOT } from "../test/harness/vectors.js";
@@ -106,7 +105,7 @@ async function runPublishers(plane: string, where: string): Promise<void> {
     closers.push(() => nc.close());
   }
   process.on("disconnect", () => process.exit(0));
-  process.send?.("ready");
+  process.stdout.write("ready\n");
   const start = performance.now();
   let stop = false;
   process.on("SIGTERM", () => (stop = true));
@@ -134,12 +133,20 @@ interface RunResult {
   engines: number;
 }
 
-function startPublishers(plane: string, where: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [THIS, "--publishers", plane, where], {
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-    env: { ...process.env, DYN_LOG: "error" },
+function startPublishers(plane: string, where: string): Promise<ManagedProcess> {
+  return new Promise((resolve) => {
+    const child: ManagedProcess = new ManagedProcess({
+      name: `publishers-${plane}`,
+      command: process.execPath,
+      args: [THIS, "--publishers", plane, where],
+      env: { DYN_LOG: "error" },
+      stderr: "inherit",
+      ipc: true,
+      onStdoutLine: (line) => {
+        if (line === "ready") resolve(child);
+      },
+    });
   });
-  return new Promise((resolve) => child.once("message", () => resolve(child)));
 }
 
 async function oneRun(plane: "zmq" | "nats", natsUrl: string): Promise<RunResult> {
@@ -188,7 +195,7 @@ async function oneRun(plane: "zmq" | "nats", natsUrl: string): Promise<RunResult
       engines: s.engines,
     };
   } finally {
-    await stopChild(pubs, 5000);
+    await pubs.stop(5000);
     await planner.stop();
     await nats?.close();
     fs.rmSync(kv, { recursive: true, force: true });

@@ -16,7 +16,7 @@ import {
 } from "../eventplane/connection.js";
 import { DEFAULT_COMPONENT, DEFAULT_NAMESPACE } from "../eventplane/subject.js";
 import { ARRIVALS_HELP, parseArrivalSpec, parseTokenRange } from "../sim/arrival-spec.js";
-import { SimulatedDeployment } from "../sim/deployment.js";
+import { SimulatedDeployment, type WorkerEventKind } from "../sim/deployment.js";
 import { SimulatedEngineFleet } from "../sim/engine-fleet.js";
 import { PlannerFollower, plannerDecisionsSubject, plannerReplicasSubject } from "../sim/planner-follower.js";
 import { RealtimeSimulation } from "../sim/realtime-runner.js";
@@ -24,6 +24,14 @@ import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
 import type { CommandContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
+import type { SimulateEventBody, SimulateStatus, SimulateWorkerEvent } from "./simulate-events.js";
+
+/** The `--events` name of each worker event of the deployment. */
+const WORKER_EVENTS: Record<WorkerEventKind, SimulateWorkerEvent["event"]> = {
+  starting: "worker_starting",
+  ready: "worker_ready",
+  stopped: "worker_stopped",
+};
 
 interface SimulateFlags extends NatsCliFlags {
   workers: string;
@@ -185,7 +193,7 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
       `--port-base ${portBase} with ${maxWorkers} worker slots (--max-workers) x ${dpRanks} ranks: the last`,
     );
 
-  const emit = (obj: Record<string, unknown>) => {
+  const emit = (obj: SimulateEventBody) => {
     if (flags.events) ctx.stdout(JSON.stringify({ time: new Date().toISOString(), ...obj }));
   };
   const pendingBinds: Promise<void>[] = [];
@@ -216,7 +224,7 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
       onForwardPass: (ev) => fleet.publish(ev),
       onWorkerEvent: (ev) => {
         emit({
-          event: `worker_${ev.kind}`,
+          event: WORKER_EVENTS[ev.kind],
           worker_id: ev.workerId,
           slot: ev.slot,
           simulated_s: +ev.atS.toFixed(3),
@@ -265,12 +273,11 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
     transport: flags.ipcPrefix ? `ipc://${flags.ipcPrefix}-{slot}.{rank}` : `tcp://127.0.0.1:${portBase}+`,
   });
   let nextStatusS = statusEveryS * speed;
-  const status = () => {
+  const status = (): SimulateStatus => {
     const t = deployment.totals;
     const f = fleet.stats();
     const views = deployment.engineViews();
     return {
-      event: "status",
       simulated_s: +deployment.nowS.toFixed(3),
       workers: deployment.workerCount(),
       ready_workers: deployment.readyWorkerCount(),
@@ -292,8 +299,8 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
       if (simS < nextStatusS) return;
       nextStatusS += statusEveryS * speed;
       const s = status();
-      emit(s);
-      logger.debug("status", s);
+      emit({ event: "status", ...s });
+      logger.debug("status", { ...s });
     },
   });
 
@@ -306,6 +313,6 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
   emit({ ...final, event: "summary" });
   await fleet.close();
   await conn?.close();
-  logger.info("stopped", final);
+  logger.info("stopped", { ...final });
   return EXIT.OK;
 }

@@ -1,5 +1,5 @@
 /**
- * Dynamo's `file` discovery backend (`DYN_FILE_KV=<dir>`, WIRE.md section 4b): one file per
+ * Dynamo's `file` discovery backend (`DYN_FILE_KV=<dir>`, docs/design/event-planes.md): one file per
  * record in `{dir}/{bucket}/{rest of the key, percent-encoded}`, written through `.tmp_*`
  * files. An owner refreshes its files' mtime every ~3.3 s and deletes them on a clean exit;
  * a file not refreshed for ~10 s belongs to a process that died, and any watcher deletes it

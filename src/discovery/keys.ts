@@ -1,5 +1,5 @@
 /**
- * Where Dynamo's discovery keeps the records fpm reads and writes (WIRE.md section 4b):
+ * Where Dynamo's discovery keeps the records fpm reads and writes (docs/design/event-planes.md):
  * the keys of EventChannel records and model cards, and how the file backend turns a key
  * into a file name. Built and parsed here only.
  */

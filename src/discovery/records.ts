@@ -1,5 +1,5 @@
 /**
- * The JSON records of Dynamo's discovery that fpm reads and writes (WIRE.md section 4b):
+ * The JSON records of Dynamo's discovery that fpm reads and writes (docs/design/event-planes.md):
  * EventChannel records (one per event publisher) and model deployment cards. Ids go up to
  * 2^64-1, beyond what a JS number holds, so they are read from the JSON text exactly and
  * kept as bigint (or as the decimal string that FPM's `worker_id` carries).

@@ -1,5 +1,5 @@
 /**
- * Subjects of the FPM event plane (WIRE.md section 4), built and parsed here only. Segments
+ * Subjects of the FPM event plane (docs/design/wire-format.md section 4), built and parsed here only. Segments
  * are percent-encoded as newer Dynamo runtimes do, so a `.` inside a name cannot split a
  * subject level. The ZMQ plane has no subjects on the wire, but its messages are handed to
  * the subscriber under the subject the same scope has over NATS, so both planes read alike.
@@ -7,7 +7,7 @@
 
 import { FPM_TOPIC } from "../schema/forward-pass-metrics.js";
 
-/** Dynamo's defaults (WIRE.md sections 4 and 6). */
+/** Dynamo's defaults (docs/design/wire-format.md sections 4 and 6). */
 export const DEFAULT_NAMESPACE = "dynamo";
 export const DEFAULT_COMPONENT = "backend";
 export const DEFAULT_ENDPOINT = "generate";

@@ -1,5 +1,5 @@
 /**
- * The four frames of one message on Dynamo's ZMQ event plane (WIRE.md section 4b):
+ * The four frames of one message on Dynamo's ZMQ event plane (docs/design/event-planes.md):
  * `[topic, publisher_id u64 BE, sequence u64 BE, 0x01 + u32 BE length + envelope]`. The
  * envelope is the same msgpack map as over NATS. `checkZmqFrames` is what a subscriber runs
  * on each message: frame count, topic, id/seq frame sizes, header version and length; that

@@ -1,5 +1,5 @@
 /**
- * The ZMQ plane as an `EnvelopeSource` (WIRE.md section 4b): it watches discovery for the
+ * The ZMQ plane as an `EnvelopeSource` (docs/design/event-planes.md): it watches discovery for the
  * FPM EventChannel records of a namespace (every component, or the ones asked for), connects
  * to each publisher's advertised endpoint and drops it when its record goes. One SUB socket
  * connects to every publisher (ZMQ fair-queues them), which costs one receive loop instead of

@@ -1,6 +1,6 @@
 /**
- * What the prefill, decode and agg models share (PLANNER.md "Models", "Fitting and
- * predicting"): moving averages updated on every FPM, heartbeats never samples, a
+ * What the prefill, decode and agg models share (docs/design/planner-algorithm.md sections 4
+ * and 5): moving averages updated on every FPM, heartbeats never samples, a
  * bucketed sample store, a lazy OLS fit that a negative coefficient rejects, and
  * predictions floored at 1e-6 s.
  */

@@ -23,7 +23,7 @@ import { connectNats } from "../eventplane/connection.js";
 import { fpmSubject, resolveFpmScope } from "../eventplane/subject.js";
 import type { HealthReport } from "../metrics/http-server.js";
 import { type RelayDropReason, RelayMetrics, type RelayRankCounters } from "../metrics/relay-metrics.js";
-import { ConfigError } from "../util/errors.js";
+import { ConfigError, LifecycleError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
 import { defaultForwardPassMetrics, type ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
 import { ephemeralPortRange } from "../util/ports.js";
@@ -78,7 +78,7 @@ export class FpmEventRelay {
    * backend, `DiscoveryConnectError`), then every engine endpoint.
    */
   async start(): Promise<void> {
-    if (this.running || this.stopped) throw new Error("FpmEventRelay.start() may be called once");
+    if (this.running || this.stopped) throw new LifecycleError("FpmEventRelay.start() may be called once");
     this.publisher = await this.openPlane();
     try {
       await this.openEngines(this.publisher);

@@ -1,5 +1,5 @@
 /**
- * The relay's ZMQ plane (WIRE.md section 4b), as Dynamo 1.6.1 publishes: one PUB socket per
+ * The relay's ZMQ plane (docs/design/event-planes.md), as Dynamo 1.6.1 publishes: one PUB socket per
  * dp_rank (each rank is one publisher with its own `publisher_id`), bound to an ephemeral
  * port, high-water mark 100,000, its EventChannel record registered in discovery while it
  * runs and removed at shutdown. Each envelope goes out as the four frames with the header;

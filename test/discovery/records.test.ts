@@ -9,7 +9,7 @@ import {
 } from "../../src/discovery/keys.js";
 import { eventChannelJson, parseEventChannel, parseModelCard } from "../../src/discovery/records.js";
 
-// Captured from Dynamo 1.6.1 (file and etcd discovery, WIRE.md section 4b).
+// Captured from Dynamo 1.6.1 (file and etcd discovery, docs/design/event-planes.md).
 const DYNAMO_RECORD =
   '{"type":"EventChannel","scope":{"kind":"endpoint","endpoint":{"namespace":"dynamo","component":"backend","name":"generate"}},"topic":"forward-pass-metrics","instance_id":3417978316696244,"transport":{"kind":"Zmq","config":{"endpoint":"tcp://127.0.0.1:33351"}}}';
 

@@ -5,13 +5,13 @@
  * is deleted by a watcher).
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { Etcd3 } from "etcd3";
 import { EtcdDiscoveryStore } from "../../src/discovery/etcd-store.js";
+import { ManagedProcess } from "../../src/util/child-process.js";
 import { FileDiscoveryStore } from "../../src/discovery/file-store.js";
 import type { DiscoveryEvent } from "../../src/discovery/store.js";
 import { DiscoveryConnectError } from "../../src/util/errors.js";
@@ -129,12 +129,18 @@ test("discovery - etcd store: a process killed with SIGKILL loses its records wh
     await s.register(${JSON.stringify(KEY)}, "{}");
     process.stdout.write("registered\\n");
     setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
-    stdio: ["ignore", "pipe", "inherit"],
+  let registered!: () => void;
+  const ready = new Promise<void>((resolve) => (registered = resolve));
+  const child = new ManagedProcess({
+    name: "store-owner",
+    command: process.execPath,
+    args: ["--input-type=module", "-e", script],
+    stderr: "inherit",
+    onStdoutLine: (line) => line === "registered" && registered(),
   });
   const client = new Etcd3({ hosts: etcd.url });
   try {
-    await new Promise<void>((resolve) => child.stdout.on("data", (d) => String(d).includes("registered") && resolve()));
+    await ready;
     assert.equal((await client.getAll().prefix(PREFIX).keys()).length, 1);
     // Kept alive past its TTL while the process lives.
     await new Promise((r) => setTimeout(r, 3000));
@@ -142,7 +148,7 @@ test("discovery - etcd store: a process killed with SIGKILL loses its records wh
     child.kill("SIGKILL");
     await waitFor(async () => (await client.getAll().prefix(PREFIX).keys()).length === 0, 8000, "the lease to expire");
   } finally {
-    child.kill("SIGKILL");
+    await child.stop(0);
     client.close();
   }
 });

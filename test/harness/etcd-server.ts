@@ -1,14 +1,12 @@
 /**
  * A real etcd (Debian's etcd-server, installed by scripts/setup.sh) per test: free loopback
- * client and peer ports, its own temp data dir, stopped and removed at the end. `kill()`
- * stops it hard (SIGKILL) for outage tests; `restart()` brings it back on the same ports.
+ * client and peer ports, its own temp data dir, stopped and removed at the end.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { canConnect } from "../../src/util/ports.js";
-import { stopChild } from "./child-process.js";
+import { ManagedProcess } from "../../src/util/child-process.js";
 import { freePort, sleep } from "./ports.js";
 
 export function etcdBinary(): string {
@@ -22,8 +20,7 @@ export class EtcdServer {
   readonly dir: string;
   port = 0;
   peerPort = 0;
-  private proc: ChildProcess | null = null;
-  private log = "";
+  private proc: ManagedProcess | null = null;
 
   private constructor() {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "fpm-etcd-"));
@@ -42,13 +39,14 @@ export class EtcdServer {
   }
 
   get output(): string {
-    return this.log;
+    return this.proc ? this.proc.stdoutText + this.proc.stderrText : "";
   }
 
   private async launch(): Promise<void> {
-    const proc = spawn(
-      etcdBinary(),
-      [
+    const proc = new ManagedProcess({
+      name: "etcd",
+      command: etcdBinary(),
+      args: [
         "--name",
         "fpm-test",
         "--data-dir",
@@ -64,28 +62,22 @@ export class EtcdServer {
         "--initial-cluster",
         `fpm-test=http://127.0.0.1:${this.peerPort}`,
       ],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.env.ETCD_UNSUPPORTED_ARCH },
-      },
-    );
+      keepOutputChars: 20_000,
+    });
     this.proc = proc;
-    this.log = "";
-    proc.stdout!.on("data", (d) => (this.log = (this.log + d).slice(-20000)));
-    proc.stderr!.on("data", (d) => (this.log = (this.log + d).slice(-20000)));
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
-      if (proc.exitCode !== null) throw new Error(`etcd exited with ${proc.exitCode}:\n${this.log}`);
+      if (!proc.running) throw new Error(`etcd exited with ${proc.exitCode}:\n${this.output}`);
       if (await canConnect(this.port)) return;
       await sleep(25);
     }
-    throw new Error(`etcd did not listen on ${this.port} within 15 s:\n${this.log}`);
+    throw new Error(`etcd did not listen on ${this.port} within 15 s:\n${this.output}`);
   }
 
   async stop(): Promise<void> {
     const proc = this.proc;
     this.proc = null;
-    if (proc) await stopChild(proc, 3000);
+    if (proc) await proc.stop(3000);
   }
 
   async cleanup(): Promise<void> {
