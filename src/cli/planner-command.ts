@@ -5,6 +5,7 @@ import { type Command, Option } from "commander";
 import { addNatsCliOptions } from "../eventplane/connection.js";
 import { openEnvelopeSource } from "../eventplane/open-source.js";
 import { type MetricsServer, serveMetrics } from "../metrics/http-server.js";
+import { DEFAULT_MAX_ENGINE_SERIES } from "../metrics/planner-metrics.js";
 import { CommandConnector } from "../planner/connectors/command-connector.js";
 import { VirtualConnector } from "../planner/connectors/virtual-connector.js";
 import { DECISION_REASONS, type PlannerDecision } from "../planner/decision.js";
@@ -135,7 +136,11 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
     )
     .option("--no-load-scaling", "observe and report only; every tick says disabled")
     .option("--stale-after-ms <ms>", "default mode: expire an engine silent this long (default 5000)")
-    .option("--max-engines <n>", "engines tracked at most (default 10000)")
+    .option("--max-engines <n>", "engines tracked at most; new ones on probation make room first (default 10000)")
+    .option(
+      "--max-engine-series <n>",
+      `engines with per-engine /metrics series at most, those past probation first (default ${DEFAULT_MAX_ENGINE_SERIES})`,
+    )
     .addOption(
       new Option("--connector <name>", "virtual: publish decisions on NATS; command: run --scale-command").choices([
         "virtual",
@@ -264,6 +269,7 @@ async function run(
     connector,
     staleAfterMs: opts.staleAfterMs,
     maxEngines: opts.maxEngines,
+    maxEngineSeries: opts.maxEngineSeries,
     onDecision: write,
     logger,
   });

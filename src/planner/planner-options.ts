@@ -8,6 +8,7 @@
 import fs from "node:fs";
 import type { NatsCliFlags } from "../eventplane/connection.js";
 import { selectEventPlane } from "../eventplane/plane-selection.js";
+import { DEFAULT_MAX_ENGINE_SERIES } from "../metrics/planner-metrics.js";
 import { ConfigError } from "../util/errors.js";
 import { numberOption } from "../util/number-option.js";
 import type { PlannedComponent } from "./fpm-planner.js";
@@ -65,6 +66,7 @@ export interface PlannerCliFlags extends NatsCliFlags {
   loadScaling?: boolean;
   staleAfterMs?: string;
   maxEngines?: string;
+  maxEngineSeries?: string;
   connector?: string;
   scaleCommand?: string;
   commandTimeout?: string;
@@ -86,6 +88,7 @@ export interface PlannerCommandOptions {
   components: PlannedComponent[];
   staleAfterMs: number;
   maxEngines: number;
+  maxEngineSeries: number;
   connector: "virtual" | "command";
   scaleCommand?: string;
   commandTimeoutMs: number;
@@ -339,6 +342,14 @@ export function plannerOptionsFromFlags(
   const maxEngines = numOpt(flags.maxEngines, "max_engines", 10_000, "--max-engines");
   if (!Number.isInteger(maxEngines) || maxEngines < 1)
     throw new ConfigError(`--max-engines must be a positive integer, got ${maxEngines}`);
+  const maxEngineSeries = numOpt(
+    flags.maxEngineSeries,
+    "max_engine_series",
+    DEFAULT_MAX_ENGINE_SERIES,
+    "--max-engine-series",
+  );
+  if (!Number.isInteger(maxEngineSeries) || maxEngineSeries < 0)
+    throw new ConfigError(`--max-engine-series must be an integer >= 0, got ${maxEngineSeries}`);
 
   return {
     config,
@@ -346,6 +357,7 @@ export function plannerOptionsFromFlags(
     components,
     staleAfterMs: numOpt(flags.staleAfterMs, "stale_after_ms", 5000, "--stale-after-ms"),
     maxEngines,
+    maxEngineSeries,
     connector,
     scaleCommand,
     commandTimeoutMs: numOpt(flags.commandTimeout, "command_timeout", 60, "--command-timeout") * 1000,

@@ -6,6 +6,7 @@
 import { DEFAULT_FPM_BASE_PORT, type FpmEndpoint } from "../engine/endpoints.js";
 import type { DiscoveryConfig } from "../discovery/selection.js";
 import { advertiseHost } from "../eventplane/advertise-host.js";
+import { CONFIRMED_PUBLISHER_DEFAULTS } from "../eventplane/confirmed-publisher.js";
 import { type NatsCliFlags, type NatsConnectionOptions, natsOptionsFromFlags } from "../eventplane/connection.js";
 import { type EventPlaneChoice, type EventPlaneKind, selectEventPlane } from "../eventplane/plane-selection.js";
 import { DEFAULT_ENDPOINT, type FpmSubjectScope, resolveFpmScope } from "../eventplane/subject.js";
@@ -19,6 +20,7 @@ export const RELAY_DEFAULTS = {
   receiveHighWaterMark: 10_000,
   zmqReconnectIntervalMs: 100,
   zmqReconnectMaxIntervalMs: 5_000,
+  natsConfirmTimeoutMs: CONFIRMED_PUBLISHER_DEFAULTS.confirmTimeoutMs,
   metricsHost: "0.0.0.0",
 } as const;
 
@@ -42,8 +44,14 @@ export interface FpmEventRelayOptions {
   validate?: boolean;
   /** Payloads larger than this are dropped as `oversize` (when validating). Default 65,536 bytes. */
   maxPayloadBytes?: number;
-  /** Envelope bytes held while NATS is unavailable; the oldest beyond it are dropped as `nats_unavailable`. Default 8 MiB. */
+  /**
+   * Envelope bytes held for NATS, waiting or published and not yet confirmed by the server
+   * (at most half of it unconfirmed); the oldest waiting beyond it are dropped as
+   * `nats_unavailable`. Default 8 MiB.
+   */
   maxBufferedBytes?: number;
+  /** `/health` turns 503 when the server leaves a confirmation round-trip unanswered this long. Default 3000 ms. */
+  natsConfirmTimeoutMs?: number;
   /** ZMQ receive high-water mark per engine connection, in messages (ZMQ drops beyond it). Default 10,000. */
   receiveHighWaterMark?: number;
   /** ZMQ reconnect interval to a vanished engine. Default 100 ms. */
@@ -70,6 +78,7 @@ export interface RelayCliFlags extends NatsCliFlags {
   validate?: string;
   maxPayloadBytes?: string;
   maxBufferedBytes?: string;
+  natsConfirmTimeoutMs?: string;
   receiveHwm?: string;
   metricsPort?: string;
   metricsHost?: string;
@@ -144,6 +153,12 @@ export function resolveRelayOptions(
       RELAY_DEFAULTS.zmqReconnectMaxIntervalMs,
       "zmqReconnectMaxIntervalMs",
     ),
+    natsConfirmTimeoutMs: positive(
+      opts.natsConfirmTimeoutMs,
+      RELAY_DEFAULTS.natsConfirmTimeoutMs,
+      "--nats-confirm-timeout-ms",
+      2 ** 31 - 1,
+    ),
   };
 }
 
@@ -205,6 +220,7 @@ export function relayOptionsFromFlags(flags: RelayCliFlags, env: NodeJS.ProcessE
     validate: parseValidate(flags.validate),
     maxPayloadBytes: parseIntOption(flags.maxPayloadBytes, "--max-payload-bytes"),
     maxBufferedBytes: parseIntOption(flags.maxBufferedBytes, "--max-buffered-bytes"),
+    natsConfirmTimeoutMs: parseIntOption(flags.natsConfirmTimeoutMs, "--nats-confirm-timeout-ms"),
     receiveHighWaterMark: parseIntOption(flags.receiveHwm, "--receive-hwm"),
   };
   resolveRelayOptions(relay);

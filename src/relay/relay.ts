@@ -3,8 +3,9 @@
  * and 4). One SUB socket per dp_rank connects to the engine's PUB; each message is checked
  * (3 frames, size, seq frame, codec), accounted (seq gaps, restarts), and its ORIGINAL
  * payload bytes are wrapped in an envelope and handed to the plane's transport
- * (`RelayEnvelopeTransport`). Nothing on the hot path throws: every drop has a reason and a
- * counter.
+ * (`RelayEnvelopeTransport`). On NATS it counts as forwarded once the server has confirmed
+ * it; on ZMQ once the PUB socket has taken it (see envelope-transport.ts). Nothing on the hot
+ * path throws: every drop has a reason and a counter.
  *
  * ```ts
  * const relay = new FpmEventRelay({ endpoints: resolveRelayEndpoints({ basePort: 20380 }), nats: { servers: ["nats://127.0.0.1:4222"] } });
@@ -92,7 +93,14 @@ export class FpmEventRelay {
   private async openPlane(): Promise<RelayEnvelopeTransport> {
     if (this.opts.eventPlane === "nats") {
       const conn = await connectNats(this.opts.nats!, this.logger.child("fpm.relay.nats"));
-      return new NatsRelayTransport(conn, this.subject, this.opts.maxBufferedBytes, this.metrics, this.logger);
+      return new NatsRelayTransport({
+        connection: conn,
+        subject: this.subject,
+        maxBufferedBytes: this.opts.maxBufferedBytes,
+        confirmTimeoutMs: this.opts.natsConfirmTimeoutMs,
+        metrics: this.metrics,
+        logger: this.logger,
+      });
     }
     const scope = resolveFpmScope(this.opts.scope ?? {});
     const store = await openDiscovery(this.opts.discovery!, this.logger.child("fpm.relay.discovery"));
@@ -196,6 +204,7 @@ export class FpmEventRelay {
 
   private drop(link: RankLink, reason: RelayDropReason, detail: string): void {
     link.counters.dropped[reason]++;
+    link.tracker.skip();
     this.logger.limited(`drop-${reason}`, "warn", "dropped a message from the engine", {
       dpRank: link.endpoint.dpRank,
       reason,
@@ -213,7 +222,6 @@ export class FpmEventRelay {
     }
     const payload = frames[2];
     const seq = decodeSeqFrame(frames[1]);
-    if (seq >= 0) link.tracker.observe(seq);
     if (this.opts.validate) {
       if (seq < 0) {
         this.drop(link, "seq_frame", `seq frame is ${frames[1].length} byte(s), expected 8`);
@@ -243,6 +251,9 @@ export class FpmEventRelay {
         });
       }
     }
+    // Only a message that passed the checks moves the accounting (with --validate off, every
+    // message with an 8-byte seq frame); the tracker judges each break by the message after it.
+    if (seq >= 0) link.tracker.observe(seq);
     this.publisher!.publish(link.source, payload, receivedAt);
   }
 
@@ -273,9 +284,9 @@ export class FpmEventRelay {
   }
 
   /**
-   * Stops receiving, publishes what the outage buffer holds if NATS is up, flushes
-   * (bounded by `timeoutMs`), removes ZMQ discovery records, and closes everything. Safe to
-   * call twice.
+   * Stops receiving, publishes what is held if the plane is up (NATS: waits for the server
+   * to confirm it, bounded by `timeoutMs`; what is left is counted dropped), removes ZMQ
+   * discovery records, and closes everything. Safe to call twice.
    */
   stop(timeoutMs = 3000): Promise<void> {
     if (!this.stopped) this.stopped = this.doStop(timeoutMs);
