@@ -2,9 +2,9 @@
  * The relay's side of an event plane: what `FpmEventRelay` hands envelopes to. Both planes
  * count every envelope once, as `forwarded` or under a drop reason, but "forwarded" is not
  * the same promise on each:
- * - NATS: handed to a connected client (the outage buffer holds envelopes while NATS is
- *   down; `nats_unavailable` counts what it had to give up, `publish_error` what the client
- *   refused).
+ * - NATS: confirmed by the server (what waits for NATS is bounded by `--max-buffered-bytes`;
+ *   `nats_unavailable` counts what had to be given up, `publish_error` what the client
+ *   refused, `unconfirmed` what was not confirmed when the relay stopped).
  * - ZMQ: handed to the rank's PUB socket. ZMQ PUB has no acknowledgement: it sends to every
  *   connected subscriber and drops, silently and per subscriber, what one subscriber's
  *   high-water mark (100,000) cannot hold, and sends nothing while no subscriber is
