@@ -3,7 +3,7 @@
 # real ZMQ), then the cross-language contract tests (real msgspec/pyzmq in a local venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh prometheus openssl
+bash scripts/setup.sh prometheus openssl etcd-server
 
 echo "== lint and format (biome)"
 npx biome ci --error-on-warnings .

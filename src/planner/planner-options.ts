@@ -7,6 +7,7 @@
  */
 import fs from "node:fs";
 import type { NatsCliFlags } from "../eventplane/connection.js";
+import { selectEventPlane } from "../eventplane/plane-selection.js";
 import { DEFAULT_MAX_ENGINE_SERIES } from "../metrics/planner-metrics.js";
 import { ConfigError } from "../util/errors.js";
 import { numberOption } from "../util/number-option.js";
@@ -31,6 +32,7 @@ import {
 import type { ModelKind } from "./regression-model.js";
 
 export interface PlannerCliFlags extends NatsCliFlags {
+  eventPlane?: string;
   config?: string;
   namespace?: string;
   component?: string[];
@@ -307,7 +309,9 @@ export function plannerOptionsFromFlags(
   const components = specs.map(parseComponent);
   const names = new Set(components.map((c) => c.component));
   if (names.size !== components.length) throw new ConfigError("each --component may appear once");
-  for (const c of components) checkComponentRequirements(config, c.kind);
+  // With Dynamo's discovery the engine facts can come from the workers' model cards instead.
+  const cardsAvailable = selectEventPlane(flags.eventPlane, env).discovery !== null;
+  if (!cardsAvailable) for (const c of components) checkComponentRequirements(config, c.kind);
 
   const connector = str(flags.connector, "connector") ?? "virtual";
   if (connector !== "virtual" && connector !== "command")
