@@ -151,11 +151,11 @@ export { RELAY_DEFAULTS } from "./relay/options.js";
 export type { FpmEventRelayOptions } from "./relay/options.js";
 export { resolveRelayEndpoints } from "./relay/endpoints.js";
 export type { RelayEndpointSpec } from "./relay/endpoints.js";
-export { RelayMetrics } from "./metrics/relay-metrics.js";
-export { RELAY_DROP_REASONS } from "./metrics/relay-metrics.js";
-export type { RelayDropReason } from "./metrics/relay-metrics.js";
-export type { RelayRankCounters } from "./metrics/relay-metrics.js";
-export type { RelayNatsReadings } from "./metrics/relay-metrics.js";
+export { RelayMetrics } from "./relay/relay-metrics.js";
+export { RELAY_DROP_REASONS } from "./relay/relay-metrics.js";
+export type { RelayDropReason } from "./relay/relay-metrics.js";
+export type { RelayRankCounters } from "./relay/relay-metrics.js";
+export type { RelayNatsReadings } from "./relay/relay-metrics.js";
 export { DELIVERY_DROP_REASONS } from "./eventplane/confirmed-publisher.js";
 export type { DeliveryDropReason } from "./eventplane/confirmed-publisher.js";
 export { SEQUENCE_MAX_JUMP } from "./util/sequence-follower.js";
@@ -238,10 +238,10 @@ export type { CommandConnectorOptions } from "./planner/connectors/command-conne
 export type { CommandRun } from "./planner/connectors/command-connector.js";
 export type { ReplicaConnector } from "./planner/connectors/replica-connector.js";
 export type { ComponentLiveness } from "./planner/connectors/replica-connector.js";
-export { PlannerMetrics } from "./metrics/planner-metrics.js";
-export { DEFAULT_MAX_ENGINE_SERIES } from "./metrics/planner-metrics.js";
-export type { PlannerMetricsOptions } from "./metrics/planner-metrics.js";
-export type { EngineLatestView } from "./metrics/planner-metrics.js";
+export { PlannerMetrics } from "./planner/planner-metrics.js";
+export { DEFAULT_MAX_ENGINE_SERIES } from "./planner/planner-metrics.js";
+export type { PlannerMetricsOptions } from "./planner/planner-metrics.js";
+export type { EngineLatestView } from "./planner/planner-metrics.js";
 
 // Simulator: engines without a GPU, load shapes, the recording format
 export { SimulatedDeployment } from "./sim/deployment.js";

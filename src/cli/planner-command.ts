@@ -5,7 +5,7 @@ import { type Command, Option } from "commander";
 import { addNatsCliOptions } from "../eventplane/connection.js";
 import { openEnvelopeSource } from "../eventplane/open-source.js";
 import { type MetricsServer, serveMetrics } from "../metrics/http-server.js";
-import { DEFAULT_MAX_ENGINE_SERIES } from "../metrics/planner-metrics.js";
+import { DEFAULT_MAX_ENGINE_SERIES } from "../planner/planner-metrics.js";
 import { CommandConnector } from "../planner/connectors/command-connector.js";
 import { VirtualConnector } from "../planner/connectors/virtual-connector.js";
 import { DECISION_REASONS, type PlannerDecision } from "../planner/decision.js";

@@ -3,7 +3,7 @@ import { type Command, Option } from "commander";
 import { addNatsCliOptions } from "../eventplane/connection.js";
 import { logEventPlane } from "../eventplane/plane-selection.js";
 import { type MetricsServer, serveMetrics } from "../metrics/http-server.js";
-import { RELAY_DROP_REASONS } from "../metrics/relay-metrics.js";
+import { RELAY_DROP_REASONS } from "../relay/relay-metrics.js";
 import { RELAY_DEFAULTS, type RelayCliFlags, relayOptionsFromFlags } from "../relay/options.js";
 import { FpmEventRelay } from "../relay/relay.js";
 import { Logger } from "../util/log.js";

@@ -15,7 +15,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { type ModelCardEvent, ModelCardWatch } from "../discovery/model-card-watch.js";
 import type { DiscoveryStore } from "../discovery/store.js";
 import type { EnvelopeSource } from "../eventplane/plane.js";
-import { PlannerMetrics } from "../metrics/planner-metrics.js";
+import { PlannerMetrics } from "./planner-metrics.js";
 import { FpmEventSubscriber } from "../subscriber/fpm-event-subscriber.js";
 import type { EngineEvent } from "../subscriber/tracked-engine.js";
 import { Logger } from "../util/log.js";

@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import type { NatsCliFlags } from "../eventplane/connection.js";
 import { selectEventPlane } from "../eventplane/plane-selection.js";
-import { DEFAULT_MAX_ENGINE_SERIES } from "../metrics/planner-metrics.js";
+import { DEFAULT_MAX_ENGINE_SERIES } from "./planner-metrics.js";
 import { ConfigError } from "../util/errors.js";
 import { numberOption } from "../util/number-option.js";
 import type { PlannedComponent } from "./fpm-planner.js";

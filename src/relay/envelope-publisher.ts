@@ -8,7 +8,7 @@ import crypto from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { ConfirmedPublisher } from "../eventplane/confirmed-publisher.js";
 import type { EventPlaneConnection } from "../eventplane/connection.js";
-import type { RelayMetrics, RelayNatsReadings, RelayRankCounters } from "../metrics/relay-metrics.js";
+import type { RelayMetrics, RelayNatsReadings, RelayRankCounters } from "./relay-metrics.js";
 import { FPM_TOPIC } from "../schema/forward-pass-metrics.js";
 import type { Logger } from "../util/log.js";
 import { RankEnvelopeWriter } from "./envelope-writer.js";

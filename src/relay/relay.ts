@@ -23,7 +23,7 @@ import { openDiscovery } from "../discovery/selection.js";
 import { connectNats } from "../eventplane/connection.js";
 import { fpmSubject, resolveFpmScope } from "../eventplane/subject.js";
 import type { HealthReport } from "../metrics/http-server.js";
-import { type RelayDropReason, RelayMetrics, type RelayRankCounters } from "../metrics/relay-metrics.js";
+import { type RelayDropReason, RelayMetrics, type RelayRankCounters } from "./relay-metrics.js";
 import { ConfigError, LifecycleError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
 import { defaultForwardPassMetrics, type ForwardPassMetrics } from "../schema/forward-pass-metrics.js";

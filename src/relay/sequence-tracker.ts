@@ -10,7 +10,7 @@
  *   ones never sent, so they are not counted as lost;
  * - a longer forward jump is a reset `jump`, a bad seq the next one undoes a reset `reverted`.
  */
-import type { RelayRankCounters } from "../metrics/relay-metrics.js";
+import type { RelayRankCounters } from "./relay-metrics.js";
 import { SEQUENCE_MAX_JUMP, SequenceFollower, type SequenceStep } from "../util/sequence-follower.js";
 
 export class SequenceTracker {

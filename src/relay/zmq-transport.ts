@@ -12,7 +12,7 @@ import { eventChannelJson } from "../discovery/records.js";
 import type { DiscoveryStore } from "../discovery/store.js";
 import { tcpEndpoint } from "../eventplane/advertise-host.js";
 import { encodeZmqFrames, publisherIdFrame } from "../eventplane/zmq-frames.js";
-import type { RelayMetrics, RelayRankCounters } from "../metrics/relay-metrics.js";
+import type { RelayMetrics, RelayRankCounters } from "./relay-metrics.js";
 import { FPM_TOPIC } from "../schema/forward-pass-metrics.js";
 import { ConfigError } from "../util/errors.js";
 import type { Logger } from "../util/log.js";

@@ -9,7 +9,7 @@ import { encodeFpm } from "../../src/codec/fpm-encode.js";
 import { FpmPublisher } from "../../src/engine/publisher.js";
 import { encodeSeqFrame } from "../../src/engine/frames.js";
 import { fpmSubject } from "../../src/eventplane/subject.js";
-import { RELAY_DROP_REASONS } from "../../src/metrics/relay-metrics.js";
+import { RELAY_DROP_REASONS } from "../../src/relay/relay-metrics.js";
 import { defaultForwardPassMetrics } from "../../src/schema/forward-pass-metrics.js";
 import { NatsServer } from "../harness/nats-server.js";
 import { freePort, waitFor } from "../harness/ports.js";
