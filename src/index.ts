@@ -209,6 +209,9 @@ export { DecodeModel } from "./planner/decode-model.js";
 export { AggModel } from "./planner/agg-model.js";
 export { RegressionModel } from "./planner/regression-model.js";
 export { MIN_PREDICTION_S } from "./planner/regression-model.js";
+export { OfflinePlanner } from "./planner/offline-planner.js";
+export type { OfflinePlannerOptions } from "./planner/offline-planner.js";
+export { replayTrace } from "./planner/trace-replay.js";
 export type { ModelKind } from "./planner/regression-model.js";
 export type { FitStatus } from "./planner/regression-model.js";
 export type { RegressionModelOptions } from "./planner/regression-model.js";
@@ -229,7 +232,6 @@ export type { EnginePerfEstimate } from "./planner/parity/perf-estimate.js";
 export type { EnginePerfEstimateOptions } from "./planner/parity/perf-estimate.js";
 export type { PrefillQuery } from "./planner/parity/perf-estimate.js";
 export type { DecodeQuery } from "./planner/parity/perf-estimate.js";
-export { replayTrace } from "./planner/trace-replay.js";
 export { VirtualConnector } from "./planner/connectors/virtual-connector.js";
 export { plannerReplicasSubject } from "./planner/connectors/virtual-connector.js";
 export type { VirtualConnectorOptions } from "./planner/connectors/virtual-connector.js";
@@ -243,7 +245,7 @@ export { DEFAULT_MAX_ENGINE_SERIES } from "./planner/planner-metrics.js";
 export type { PlannerMetricsOptions } from "./planner/planner-metrics.js";
 export type { EngineLatestView } from "./planner/planner-metrics.js";
 
-// Simulator: engines without a GPU, load shapes, the recording format
+// Simulator: engines without a GPU, load shapes, arrivals
 export { SimulatedDeployment } from "./sim/deployment.js";
 export type { SimulatedDeploymentOptions } from "./sim/deployment.js";
 export type { ForwardPassEvent } from "./sim/deployment.js";
@@ -279,19 +281,19 @@ export type { RequestLengths } from "./sim/arrivals.js";
 export type { LoadShape } from "./sim/load-shape.js";
 export { parseArrivalsNdjson } from "./sim/arrival-file.js";
 export type { ParsedArrivals } from "./sim/arrival-file.js";
-export type { LineProblem } from "./sim/arrival-file.js";
 export { SimulatedEngineFleet } from "./sim/engine-fleet.js";
 export type { SimulatedEngineFleetOptions } from "./sim/engine-fleet.js";
 export { RealtimeSimulation } from "./sim/realtime-runner.js";
 export type { RealtimeSimulationOptions } from "./sim/realtime-runner.js";
 export { PlannerFollower } from "./sim/planner-follower.js";
 export type { PlannerFollowerOptions } from "./sim/planner-follower.js";
-export { OfflinePlanner } from "./sim/offline-planner.js";
-export type { OfflinePlannerOptions } from "./sim/offline-planner.js";
-export { recordLine } from "./sim/stream-recording.js";
-export { parseRecordLine } from "./sim/stream-recording.js";
-export { readRecording } from "./sim/stream-recording.js";
-export type { RecordedMessage } from "./sim/stream-recording.js";
+
+// Recording (src/recording): the NDJSON of `fpm record` / `fpm replay`, and the NDJSON files fpm reads
+export { recordLine } from "./recording/stream-recording.js";
+export { parseRecordLine } from "./recording/stream-recording.js";
+export { readRecording } from "./recording/stream-recording.js";
+export type { RecordedMessage } from "./recording/stream-recording.js";
+export type { LineProblem } from "./recording/ndjson-file.js";
 
 // Evaluation (src/eval): the planner judged in closed loop against a fixed deployment and an oracle
 export { evaluate } from "./eval/evaluation.js";

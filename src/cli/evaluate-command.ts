@@ -15,7 +15,7 @@ import { renderPlot } from "../eval/plot.js";
 import { renderJsonLines, renderTable } from "../eval/report.js";
 import { loadScenarioFile, parseScenario, type Scenario, scenarioPlannerIgnored } from "../eval/scenario.js";
 import { scenarioLoad } from "../eval/scenario-load.js";
-import { readArrivalsText } from "../sim/arrival-spec.js";
+import { readNdjsonText } from "../recording/ndjson-file.js";
 import { engineConfig } from "../sim/engine-presets.js";
 import { arrivalsFromRecording } from "../sim/recording-arrivals.js";
 import { ConfigError } from "../util/errors.js";
@@ -147,7 +147,7 @@ export function contenderSpecs(flags: Pick<EvaluateFlags, "contenders" | "conten
 
 function recordingScenario(flags: EvaluateFlags, logger: Logger): Scenario {
   const file = flags.fromRecording!;
-  const text = readArrivalsText(file, `--from-recording ${file}`);
+  const text = readNdjsonText(file, `--from-recording ${file}`);
   const traffic = arrivalsFromRecording(text.split("\n"));
   for (const p of traffic.problems.slice(0, 10))
     logger.warn("skipped a recording line", { line: p.line, reason: p.reason });

@@ -1,7 +1,7 @@
 /**
  * `fpm record`: saves the FPM stream of a namespace from the event plane (NATS or ZMQ) to
  * NDJSON, one message per line with its envelope metadata and payload bytes as hex (format:
- * src/sim/stream-recording.ts). ZMQ messages are recorded under their scope's NATS subject.
+ * src/recording/stream-recording.ts). ZMQ messages are recorded under their scope's NATS subject.
  */
 import fs from "node:fs";
 import { performance } from "node:perf_hooks";
@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import { addNatsCliOptions, type NatsCliFlags } from "../eventplane/connection.js";
 import { openEnvelopeSource } from "../eventplane/open-source.js";
 import { DEFAULT_NAMESPACE } from "../eventplane/subject.js";
-import { recordLine } from "../sim/stream-recording.js";
+import { recordLine } from "../recording/stream-recording.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
 import type { CommandContext } from "./context.js";

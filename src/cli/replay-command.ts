@@ -6,15 +6,15 @@
  */
 import fs from "node:fs";
 import { performance } from "node:perf_hooks";
-import readline from "node:readline";
 import type { Command } from "commander";
 import { addNatsCliOptions, connectNats, type NatsCliFlags, natsOptionsFromFlags } from "../eventplane/connection.js";
 import { type PlannerConfig, resolvePlannerConfig } from "../planner/planner-config.js";
 import type { ModelKind } from "../planner/regression-model.js";
-import { OfflinePlanner } from "../sim/offline-planner.js";
+import { OfflinePlanner } from "../planner/offline-planner.js";
 import { untilStopped } from "../util/stop-signal.js";
 import { optionalNumberOption } from "../util/number-option.js";
-import { readRecording, recordedBytes } from "../sim/stream-recording.js";
+import { openNdjsonLines } from "../recording/ndjson-file.js";
+import { readRecording, recordedBytes } from "../recording/stream-recording.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
 import { componentOfSubject } from "../eventplane/subject.js";
@@ -144,12 +144,6 @@ A malformed line is reported on stderr with its line number and skipped.`,
   });
 }
 
-function openLines(file: string): AsyncIterable<string> {
-  if (file !== "-" && !fs.existsSync(file)) throw new ConfigError(`recording ${file} does not exist`);
-  const input = file === "-" ? process.stdin : fs.createReadStream(file, { encoding: "utf8" });
-  return readline.createInterface({ input, crlfDelay: Infinity });
-}
-
 async function runReplay(file: string, flags: ReplayFlags, ctx: CommandContext): Promise<number> {
   const logger = new Logger({ target: "fpm::replay" });
   const speed = flags.speed === "max" ? Infinity : Number(flags.speed);
@@ -169,17 +163,17 @@ async function runReplay(file: string, flags: ReplayFlags, ctx: CommandContext):
       kind: flags.kind as ModelKind,
       onDecision: (d) => ctx.stdout(JSON.stringify(d)),
     });
-    for await (const m of readRecording(openLines(file), onProblem))
+    for await (const m of readRecording(openNdjsonLines(file, `recording ${file}`), onProblem))
       offline.feed(m, flags.subject ? componentOfSubject(flags.subject) : componentOfSubject(m.subject));
     offline.finish();
     logger.info("replayed offline into the planner", { ...offline.totals, malformedLines: problems });
     return EXIT.OK;
   }
 
-  if (file !== "-" && !fs.existsSync(file)) throw new ConfigError(`recording ${file} does not exist`);
+  if (file !== "-" && !fs.existsSync(file)) throw new ConfigError(`recording ${file}: cannot read it (no such file)`);
   const conn = await connectNats(natsOptionsFromFlags(flags, process.env, "fpm-replay"), logger);
   // Opened only now: readline drops lines emitted before its iterator is being read.
-  const lines = openLines(file);
+  const lines = openNdjsonLines(file, `recording ${file}`);
   const stopped = untilStopped({ logger });
   let stop = false;
   void stopped.done.then(() => (stop = true));

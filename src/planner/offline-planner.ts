@@ -7,11 +7,11 @@
  * "in progress".
  */
 import { decodeFpm } from "../codec/fpm-decode.js";
-import { ComponentPlanner, type EngineLatest } from "../planner/component-planner.js";
-import type { PlannerDecision } from "../planner/decision.js";
-import type { PlannerConfig } from "../planner/planner-config.js";
-import type { ModelKind } from "../planner/regression-model.js";
-import type { RecordedMessage } from "./stream-recording.js";
+import { ComponentPlanner, type EngineLatest } from "./component-planner.js";
+import type { PlannerDecision } from "./decision.js";
+import type { PlannerConfig } from "./planner-config.js";
+import type { ModelKind } from "./regression-model.js";
+import type { RecordedMessage } from "../recording/stream-recording.js";
 
 export interface OfflinePlannerOptions {
   config: PlannerConfig;
