@@ -1,6 +1,5 @@
 /** `fpm planner`: the load-adjusting planner on a Dynamo deployment's event plane (NATS or ZMQ), until SIGINT/SIGTERM. */
 import fs from "node:fs";
-import readline from "node:readline";
 import { type Command, Option } from "commander";
 import { addNatsCliOptions } from "../eventplane/connection.js";
 import { openEnvelopeSource } from "../eventplane/open-source.js";
@@ -10,9 +9,11 @@ import { CommandConnector } from "../planner/connectors/command-connector.js";
 import { VirtualConnector } from "../planner/connectors/virtual-connector.js";
 import { DECISION_REASONS, type PlannerDecision } from "../planner/decision.js";
 import { FpmPlanner } from "../planner/fpm-planner.js";
+import { OfflinePlanner } from "../planner/offline-planner.js";
+import type { PlannerConfig } from "../planner/planner-config.js";
 import { FPM_OPTION_KEYS, IMPLEMENTED_KEYS } from "../planner/planner-config-keys.js";
 import { type PlannerCliFlags, plannerOptionsFromFlags } from "../planner/planner-options.js";
-import { replayTrace } from "../planner/trace-replay.js";
+import { openNdjsonLines } from "../recording/ndjson-file.js";
 import { SUBSCRIBER_DROP_REASONS } from "../subscriber/drop-reasons.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
@@ -207,21 +208,10 @@ function warnIgnoredKeys(opts: ReturnType<typeof plannerOptionsFromFlags>, logge
   });
 }
 
-async function replay(
-  path: string,
-  config: Parameters<typeof replayTrace>[1],
-  write: (d: PlannerDecision) => void,
-): Promise<void> {
-  let stream: fs.ReadStream;
-  try {
-    fs.accessSync(path, fs.constants.R_OK);
-    stream = fs.createReadStream(path, "utf8");
-  } catch (err) {
-    throw new ConfigError(`cannot read --replay-trace ${path}: ${(err as Error).message}`);
-  }
-  const lines: string[] = [];
-  for await (const line of readline.createInterface({ input: stream, crlfDelay: Infinity })) lines.push(line);
-  replayTrace(lines, config, write);
+/** `--replay-trace`: the trace's ticks through the offline planner, line by line as they are read. */
+async function replay(path: string, config: PlannerConfig, write: (d: PlannerDecision) => void): Promise<void> {
+  const offline = new OfflinePlanner({ config, onDecision: write });
+  for await (const line of openNdjsonLines(path, `--replay-trace ${path}`)) offline.replayTraceLine(line);
 }
 
 async function run(

@@ -8,7 +8,9 @@ import type { ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
 import { BucketedSampleStore } from "./bucketed-samples.js";
 import { fitOls, type OlsFit } from "./ols.js";
 
-export type ModelKind = "prefill" | "decode" | "agg";
+/** The planner's model kinds: a prefill, a decode or an aggregated (both) component. */
+export const MODEL_KINDS = ["prefill", "decode", "agg"] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
 
 /** `fitted`: estimates available; the others say why not. */
 export type FitStatus = "fitted" | "insufficient_data" | "fit_rejected";
