@@ -8,6 +8,7 @@ import { DEFAULT_MAX_ENGINE_SERIES } from "../planner/planner-metrics.js";
 import { CommandConnector } from "../planner/connectors/command-connector.js";
 import { VirtualConnector } from "../planner/connectors/virtual-connector.js";
 import { DECISION_REASONS, type PlannerDecision } from "../planner/decision.js";
+import { decisionRecordText } from "../planner/decision-record.js";
 import { FpmPlanner } from "../planner/fpm-planner.js";
 import { OfflinePlanner } from "../planner/offline-planner.js";
 import type { PlannerConfig } from "../planner/planner-config.js";
@@ -42,7 +43,8 @@ any other key stops the start (exit 2) with the nearest known name.
 
 Output: one JSON decision record per component per tick on stdout (or --decisions-file):
 time, component, kind, mode, target, replicas, desired, direction (up|down|hold), reason,
-engines (per-engine ttftMs / itlMs / loadRatio), model (status, intercept, coef, samples).
+engines (per-engine ttftMs / itlMs / loadRatio), model (status, intercept, coef, samples), and
+rule, pending, predicted; every field in schemas/planner_decision.v1.schema.json (in the package).
 Reasons: ${DECISION_REASONS.join(", ")}.
 
 Event plane: --event-plane, else DYN_EVENT_PLANE, else zmq when a discovery backend is
@@ -185,7 +187,7 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
       const fd = file;
       out = (line) => fs.writeSync(fd, `${line}\n`);
     }
-    const write = (d: PlannerDecision) => out(JSON.stringify(d));
+    const write = (d: PlannerDecision) => out(decisionRecordText(d));
     try {
       if (opts.replayTrace) {
         warnIgnoredKeys(opts, new Logger({ target: "fpm.planner" }));

@@ -10,6 +10,7 @@ import type { Command } from "commander";
 import { addNatsCliOptions, connectNats, type NatsCliFlags, natsOptionsFromFlags } from "../eventplane/connection.js";
 import { type PlannerConfig, resolvePlannerConfig } from "../planner/planner-config.js";
 import type { ModelKind } from "../planner/regression-model.js";
+import { decisionRecordText } from "../planner/decision-record.js";
 import { OfflinePlanner } from "../planner/offline-planner.js";
 import { untilStopped } from "../util/stop-signal.js";
 import { optionalNumberOption } from "../util/number-option.js";
@@ -161,7 +162,7 @@ async function runReplay(file: string, flags: ReplayFlags, ctx: CommandContext):
     const offline = new OfflinePlanner({
       config,
       kind: flags.kind as ModelKind,
-      onDecision: (d) => ctx.stdout(JSON.stringify(d)),
+      onDecision: (d) => ctx.stdout(decisionRecordText(d)),
     });
     for await (const m of readRecording(openNdjsonLines(file, `recording ${file}`), onProblem))
       offline.feed(m, flags.subject ? componentOfSubject(flags.subject) : componentOfSubject(m.subject));

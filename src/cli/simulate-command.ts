@@ -14,11 +14,16 @@ import {
   type NatsCliFlags,
   natsOptionsFromFlags,
 } from "../eventplane/connection.js";
-import { DEFAULT_COMPONENT, DEFAULT_NAMESPACE } from "../eventplane/subject.js";
+import {
+  DEFAULT_COMPONENT,
+  DEFAULT_NAMESPACE,
+  plannerDecisionsSubject,
+  plannerReplicasSubject,
+} from "../eventplane/subject.js";
 import { ARRIVALS_HELP, parseArrivalSpec, parseTokenRange } from "../sim/arrival-spec.js";
 import { SimulatedDeployment, type WorkerEventKind } from "../sim/deployment.js";
 import { SimulatedEngineFleet } from "../sim/engine-fleet.js";
-import { PlannerFollower, plannerDecisionsSubject, plannerReplicasSubject } from "../sim/planner-follower.js";
+import { PlannerFollower } from "../sim/planner-follower.js";
 import { RealtimeSimulation } from "../sim/realtime-runner.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";

@@ -1,5 +1,6 @@
 /**
- * Subjects of the FPM event plane (docs/design/wire-format.md section 4), built and parsed here only. Segments
+ * Subjects of the FPM event plane (docs/design/wire-format.md section 4) and of the planner's
+ * decisions and replica reports, built and parsed here only. Segments
  * are percent-encoded as newer Dynamo runtimes do, so a `.` inside a name cannot split a
  * subject level. The ZMQ plane has no subjects on the wire, but its messages are handed to
  * the subscriber under the subject the same scope has over NATS, so both planes read alike.
@@ -134,6 +135,16 @@ export function parseFpmSubject(subject: string): ParsedFpmSubject | null {
   if (p.length === 7 && p[4] === "endpoint")
     return { namespace: decodeSegment(p[1]), component: decodeSegment(p[3]), endpoint: decodeSegment(p[5]) };
   return null;
+}
+
+/** Where the planner publishes its decision records (one JSON object per message). */
+export function plannerDecisionsSubject(namespace: string): string {
+  return `namespace.${encodeSubjectSegment(namespace)}.planner.decisions`;
+}
+
+/** Where a deployer reports the replicas it runs, for the planner's virtual connector. */
+export function plannerReplicasSubject(namespace: string): string {
+  return `namespace.${encodeSubjectSegment(namespace)}.planner.replicas`;
 }
 
 /** The component a subject names (percent-decoded), or `""` when it is no FPM subject. */
