@@ -138,11 +138,11 @@ async function runDemo(flags: DemoFlags, ctx: CommandContext): Promise<number> {
   const procs = new ProcessRegistry();
   const stopSignal = untilStopped({ durationS });
   const writeState = () => {
-    if (flags.stateFile)
-      fs.writeFileSync(
-        flags.stateFile,
-        JSON.stringify({ pids: procs.all().map((p) => ({ name: p.name, pid: p.pid })) }),
-      );
+    if (!flags.stateFile) return;
+    // Written aside and renamed, so a reader never sees a half-written file.
+    const tmp = `${flags.stateFile}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify({ pids: procs.all().map((p) => ({ name: p.name, pid: p.pid })) }));
+    fs.renameSync(tmp, flags.stateFile);
   };
   const fpm = (name: string, args: string[], onStdoutLine?: (l: string) => void): ManagedProcess => {
     const p = procs.start({

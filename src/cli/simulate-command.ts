@@ -240,6 +240,8 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
       onScale: (from, to, reason) => emit({ event: "scale", from, to, reason }),
     });
     follower.start();
+    // The subscription reaches the server before the line says so (a decision sent after it is seen).
+    await conn.flush();
     logger.info("following planner decisions", { subject, component: flags.component, startupDelayS });
   }
 

@@ -27,10 +27,10 @@ after(() => testbed?.close());
 test("planner - bad configuration exits 2 with a message that says what to change", () => {
   const cfg = path.join(dir, "bad.json");
   fs.writeFileSync(cfg, JSON.stringify({ ttft: 300, load_adjustmnet_interval: 2 }));
-  const r = spawnSync("node", [FPM, "planner", "--config", cfg], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, [FPM, "planner", "--config", cfg], { encoding: "utf8" });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /unknown key\(s\) load_adjustmnet_interval/);
-  const r2 = spawnSync("node", [FPM, "planner", "--optimization-target", "sla", "--component", "prefill"], {
+  const r2 = spawnSync(process.execPath, [FPM, "planner", "--optimization-target", "sla", "--component", "prefill"], {
     encoding: "utf8",
   });
   assert.equal(r2.status, 2);
@@ -57,7 +57,7 @@ test("planner - runs against NATS: one decision record per tick on stdout and on
   });
   await nc.flush();
   const child: ChildProcess = spawn(
-    "node",
+    process.execPath,
     [FPM, "planner", "--config", cfg, "--nats", server.url, "--metrics-port", "0", "--metrics-host", "127.0.0.1"],
     {
       env: { ...process.env, DYN_LOGGING_JSONL: "true", DYN_LOG: "info" },
