@@ -16,7 +16,7 @@ import { decodeFpm } from "../codec/fpm-decode.js";
 import { connectNats, type EventPlaneConnection } from "../eventplane/connection.js";
 import { fpmSubscriptionSubjects } from "../eventplane/subject.js";
 import { untilStopped } from "../util/stop-signal.js";
-import { numberOption } from "../util/number-option.js";
+import { numberOption, TIMER_SECONDS } from "../util/number-option.js";
 import { canConnect, freePort, freePortBlock } from "../util/ports.js";
 import { findNatsServer } from "../util/nats-server-binary.js";
 import { ConfigError } from "../util/errors.js";
@@ -106,7 +106,7 @@ and scale-downs after it.`,
 }
 
 async function runDemo(flags: DemoFlags, ctx: CommandContext): Promise<number> {
-  const durationS = num(flags.duration, "--duration", 5);
+  const durationS = numberOption(flags.duration, "--duration", { ...TIMER_SECONDS, min: 5, above: false });
   const workers = num(flags.workers, "--workers", 1, true);
   const dpRanks = num(flags.dpRanks, "--dp-ranks", 1, true);
   const maxWorkers = Math.max(workers, num(flags.maxWorkers, "--max-workers", 1, true));

@@ -9,7 +9,7 @@ import { addNatsCliOptions, connectNats, type NatsCliFlags, natsOptionsFromFlags
 import { DEFAULT_NAMESPACE, fpmSubscriptionSubjects } from "../eventplane/subject.js";
 import { type ForwardPassMetrics, toWireObject } from "../schema/forward-pass-metrics.js";
 import { untilStopped } from "../util/stop-signal.js";
-import { numberOption, optionalNumberOption } from "../util/number-option.js";
+import { MAX_TIMER_MS, numberOption, optionalNumberOption, TIMER_SECONDS } from "../util/number-option.js";
 import { Logger } from "../util/log.js";
 import type { CommandContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
@@ -76,8 +76,8 @@ decode requests/KV tokens, queued prefill requests/tokens, queued (preempted) de
 async function runTail(flags: TailFlags, ctx: CommandContext): Promise<number> {
   const logger = new Logger({ target: "fpm::tail" });
   const count = optionalNumberOption(flags.count, "--count", { integer: true, min: 1 }) ?? Infinity;
-  const durationS = optionalNumberOption(flags.duration, "--duration", { min: 0, above: true });
-  const intervalMs = numberOption(flags.interval, "--interval", { min: 50 });
+  const durationS = optionalNumberOption(flags.duration, "--duration", TIMER_SECONDS);
+  const intervalMs = numberOption(flags.interval, "--interval", { min: 50, max: MAX_TIMER_MS });
   const maxEngines = numberOption(flags.maxEngines, "--max-engines", { integer: true, min: 1 });
   const workers = flags.worker ? new Set(flags.worker) : null;
   const subjects = fpmSubscriptionSubjects({ namespace: flags.namespace, component: flags.component });

@@ -4,6 +4,7 @@
  * start with a message saying what to change.
  */
 import { ConfigError } from "../util/errors.js";
+import { MAX_TIMER_S, type NumberRule, optionalNumberValue } from "../util/number-option.js";
 import type { ModelKind } from "./regression-model.js";
 
 export type OptimizationTarget = "sla" | "throughput" | "latency";
@@ -64,12 +65,34 @@ export const DEFAULT_PLANNER_CONFIG: PlannerConfig = {
   coldStartIterations: 10,
 };
 
-function positive(name: string, v: number | undefined, integer: boolean): void {
-  if (v === undefined) return;
-  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
-    throw new ConfigError(`${name} must be a positive ${integer ? "integer" : "number"}, got ${v}`);
-  }
-}
+type NumericField = {
+  [K in keyof PlannerConfig]-?: PlannerConfig[K] extends number | undefined ? K : never;
+}[keyof PlannerConfig];
+
+const POSITIVE: NumberRule = { min: 0, above: true };
+const POSITIVE_INTEGER: NumberRule = { integer: true, min: 1 };
+
+/**
+ * Every numeric setting: its config key (the name in messages) and its range, used for
+ * flags, config files and library callers alike (through util/number-option.ts).
+ */
+export const PLANNER_NUMBER_RULES: Record<NumericField, { key: string; rule: NumberRule }> = {
+  // A timer (setInterval): more than 0, at most what Node's timers hold.
+  loadAdjustmentIntervalS: { key: "load_adjustment_interval", rule: { min: 0, above: true, max: MAX_TIMER_S } },
+  maxNumFpmSamples: { key: "max_num_fpm_samples", rule: POSITIVE_INTEGER },
+  fpmSampleBucketSize: { key: "fpm_sample_bucket_size", rule: POSITIVE_INTEGER },
+  loadMinObservations: { key: "load_min_observations", rule: POSITIVE_INTEGER },
+  loadScalingDownSensitivity: { key: "load_scaling_down_sensitivity", rule: { integer: true, min: 0, max: 100 } },
+  ttftMs: { key: "ttft", rule: POSITIVE },
+  itlMs: { key: "itl", rule: POSITIVE },
+  minEndpoint: { key: "min_endpoint", rule: POSITIVE_INTEGER },
+  maxGpuBudget: { key: "max_gpu_budget", rule: POSITIVE_INTEGER },
+  gpusPerReplica: { key: "gpus_per_replica", rule: POSITIVE_INTEGER },
+  maxNumBatchedTokens: { key: "max_num_batched_tokens", rule: POSITIVE_INTEGER },
+  contextLength: { key: "context_length", rule: POSITIVE_INTEGER },
+  maxKvTokens: { key: "max_kv_tokens", rule: POSITIVE_INTEGER },
+  coldStartIterations: { key: "cold_start_iterations", rule: { integer: true, min: 0 } },
+};
 
 /** Merges `partial` over the defaults and validates; throws ConfigError saying what to change. */
 export function resolvePlannerConfig(partial: Partial<PlannerConfig> = {}): PlannerConfig {
@@ -80,35 +103,13 @@ export function resolvePlannerConfig(partial: Partial<PlannerConfig> = {}): Plan
   if (!["sla", "throughput", "latency"].includes(c.optimizationTarget)) {
     throw new ConfigError(`optimization_target must be sla, throughput or latency, got ${c.optimizationTarget}`);
   }
-  positive("load_adjustment_interval", c.loadAdjustmentIntervalS, false);
-  positive("max_num_fpm_samples", c.maxNumFpmSamples, true);
-  positive("fpm_sample_bucket_size", c.fpmSampleBucketSize, true);
-  positive("load_min_observations", c.loadMinObservations, true);
-  positive("ttft", c.ttftMs, false);
-  positive("itl", c.itlMs, false);
-  positive("min_endpoint", c.minEndpoint, true);
-  positive("max_gpu_budget", c.maxGpuBudget, true);
-  positive("gpus_per_replica", c.gpusPerReplica, true);
-  positive("max_num_batched_tokens", c.maxNumBatchedTokens, true);
-  positive("context_length", c.contextLength, true);
-  positive("max_kv_tokens", c.maxKvTokens, true);
+  for (const [field, { key, rule }] of Object.entries(PLANNER_NUMBER_RULES))
+    optionalNumberValue(c[field as NumericField], key, rule);
   const root = Math.round(Math.sqrt(c.fpmSampleBucketSize));
   if (root * root !== c.fpmSampleBucketSize) {
     throw new ConfigError(
       `fpm_sample_bucket_size must be a perfect square (2-D models use its root per axis), got ${c.fpmSampleBucketSize}; try ${root * root || 1}`,
     );
-  }
-  if (
-    !Number.isInteger(c.loadScalingDownSensitivity) ||
-    c.loadScalingDownSensitivity < 0 ||
-    c.loadScalingDownSensitivity > 100
-  ) {
-    throw new ConfigError(
-      `load_scaling_down_sensitivity must be an integer percent 0..100, got ${c.loadScalingDownSensitivity}`,
-    );
-  }
-  if (!Number.isInteger(c.coldStartIterations) || c.coldStartIterations < 0) {
-    throw new ConfigError(`cold_start_iterations must be an integer >= 0, got ${c.coldStartIterations}`);
   }
   if (c.minEndpoint * c.gpusPerReplica > c.maxGpuBudget) {
     throw new ConfigError(

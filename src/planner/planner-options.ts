@@ -6,9 +6,22 @@
 import fs from "node:fs";
 import type { NatsCliFlags } from "../eventplane/connection.js";
 import { ConfigError } from "../util/errors.js";
-import { numberOption } from "../util/number-option.js";
+import {
+  MAX_TIMER_MS,
+  MAX_TIMER_S,
+  type NumberRule,
+  numberOption,
+  numberValue,
+  timerSecondsToMs,
+} from "../util/number-option.js";
+import { checkScaleCommand, checkScaleComponent } from "./connectors/command-connector.js";
 import type { PlannedComponent } from "./fpm-planner.js";
-import { checkComponentRequirements, type PlannerConfig, resolvePlannerConfig } from "./planner-config.js";
+import {
+  checkComponentRequirements,
+  PLANNER_NUMBER_RULES,
+  type PlannerConfig,
+  resolvePlannerConfig,
+} from "./planner-config.js";
 import type { ModelKind } from "./regression-model.js";
 
 export interface PlannerCliFlags extends NatsCliFlags {
@@ -120,7 +133,29 @@ const FLAG_KEYS: Array<[keyof PlannerCliFlags, string]> = [
   ["coldStartIterations", "cold_start_iterations"],
 ];
 
-const num = (text: string, what: string) => numberOption(text, what);
+/** Ranges of the numeric settings that are not PlannerConfig fields. */
+const OTHER_NUMBER_RULES = {
+  stale_after_ms: { min: 0, max: MAX_TIMER_MS },
+  max_engines: { integer: true, min: 1, max: 10_000_000 },
+  // Seconds, used as timers: more than 0, at most what Node's timers hold once in ms.
+  command_timeout: { min: 0, above: true, max: MAX_TIMER_S },
+  scale_timeout: { min: 0, above: true, max: MAX_TIMER_S },
+  metrics_port: { integer: true, min: -1, max: 65535 },
+} satisfies Record<string, NumberRule>;
+
+/** A numeric setting from its flag's text, else the config file's JSON value, else the default. */
+function numberSetting(
+  flag: string | undefined,
+  flagName: string,
+  file: Record<string, unknown>,
+  key: keyof typeof OTHER_NUMBER_RULES,
+  def: number,
+): number {
+  const rule = OTHER_NUMBER_RULES[key];
+  if (flag !== undefined) return numberOption(flag, flagName, rule);
+  if (file[key] !== undefined) return numberValue(file[key], `config key ${key}`, rule);
+  return def;
+}
 
 /** `name[:kind]`; kind defaults from the name (prefill, decode) or agg. */
 export function parseComponent(spec: string): PlannedComponent {
@@ -164,19 +199,22 @@ export function plannerOptionsFromFlags(
 ): PlannerCommandOptions {
   const file = flags.config ? readConfigFile(flags.config) : {};
   const partial: Partial<PlannerConfig> = {};
-  const set = (key: string, raw: unknown, where: string) => {
+  const set = (key: string, raw: unknown, where: string, fromFlag: boolean) => {
     const [field, kind] = CONFIG_KEYS[key];
     let v: unknown = raw;
-    if (kind === "number") v = typeof raw === "number" ? raw : num(String(raw), where);
-    else if (kind === "boolean") {
+    if (kind === "number") {
+      const { rule } = PLANNER_NUMBER_RULES[field as keyof typeof PLANNER_NUMBER_RULES];
+      v = fromFlag ? numberOption(String(raw), where, rule) : numberValue(raw, where, rule);
+    } else if (kind === "boolean") {
       if (typeof raw !== "boolean") throw new ConfigError(`${where} must be true or false`);
     } else if (typeof raw !== "string") throw new ConfigError(`${where} must be a string`);
     (partial as Record<string, unknown>)[field] = v;
   };
-  for (const key of Object.keys(CONFIG_KEYS)) if (file[key] !== undefined) set(key, file[key], `config key ${key}`);
+  for (const key of Object.keys(CONFIG_KEYS))
+    if (file[key] !== undefined) set(key, file[key], `config key ${key}`, false);
   for (const [flag, key] of FLAG_KEYS) {
     const v = flags[flag];
-    if (v !== undefined) set(key, v, `--${key.replaceAll("_", "-")}`);
+    if (v !== undefined) set(key, v, `--${key.replaceAll("_", "-")}`, true);
   }
   if (flags.loadScaling === false) partial.enableLoadScaling = false;
   const config = resolvePlannerConfig(partial);
@@ -186,13 +224,6 @@ export function plannerOptionsFromFlags(
     const v = file[key];
     if (v === undefined) return undefined;
     if (typeof v !== "string") throw new ConfigError(`config key ${key} must be a string`);
-    return v;
-  };
-  const numOpt = (flag: string | undefined, key: string, def: number, flagName: string): number => {
-    const raw = flag ?? file[key];
-    if (raw === undefined) return def;
-    const v = typeof raw === "number" ? raw : num(String(raw), flagName);
-    if (v < 0) throw new ConfigError(`${flagName} must be >= 0, got ${v}`);
     return v;
   };
 
@@ -212,38 +243,36 @@ export function plannerOptionsFromFlags(
   if (connector !== "virtual" && connector !== "command")
     throw new ConfigError(`--connector must be virtual or command, got ${connector}`);
   const scaleCommand = str(flags.scaleCommand, "scale_command");
-  if (connector === "command" && !scaleCommand)
-    throw new ConfigError(
-      "--connector command needs --scale-command, e.g. 'kubectl scale deployment/{component} --replicas={replicas}'",
-    );
-
-  const metricsText =
-    flags.metricsPort ??
-    (file.metrics_port !== undefined ? String(file.metrics_port) : undefined) ??
-    (env.DYN_SYSTEM_PORT?.trim() || undefined);
-  let metricsPort: number | null = null;
-  if (metricsText !== undefined) {
-    const p = num(metricsText, "--metrics-port");
-    if (!Number.isInteger(p) || p < -1 || p > 65535)
+  if (connector === "command") {
+    if (!scaleCommand)
       throw new ConfigError(
-        `--metrics-port (or DYN_SYSTEM_PORT) must be a port 0..65535 or -1 to disable, got ${metricsText}`,
+        `--connector command needs --scale-command, e.g. 'kubectl scale "deployment/$FPM_COMPONENT" --replicas="$FPM_REPLICAS"'`,
       );
-    metricsPort = p === -1 ? null : p;
+    checkScaleCommand(scaleCommand);
+    for (const c of components) checkScaleComponent(c.component);
   }
-  const maxEngines = numOpt(flags.maxEngines, "max_engines", 10_000, "--max-engines");
-  if (!Number.isInteger(maxEngines) || maxEngines < 1)
-    throw new ConfigError(`--max-engines must be a positive integer, got ${maxEngines}`);
+
+  // -1 turns the server off; DYN_SYSTEM_PORT (Dynamo's name) when neither flag nor file sets it.
+  const envPort = env.DYN_SYSTEM_PORT?.trim() || undefined;
+  const port =
+    flags.metricsPort === undefined && file.metrics_port === undefined && envPort !== undefined
+      ? numberOption(envPort, "DYN_SYSTEM_PORT", OTHER_NUMBER_RULES.metrics_port)
+      : numberSetting(flags.metricsPort, "--metrics-port", file, "metrics_port", -1);
+  const metricsPort = port === -1 ? null : port;
+  const maxEngines = numberSetting(flags.maxEngines, "--max-engines", file, "max_engines", 10_000);
 
   return {
     config,
     namespace: str(flags.namespace, "namespace"),
     components,
-    staleAfterMs: numOpt(flags.staleAfterMs, "stale_after_ms", 5000, "--stale-after-ms"),
+    staleAfterMs: numberSetting(flags.staleAfterMs, "--stale-after-ms", file, "stale_after_ms", 5000),
     maxEngines,
     connector,
     scaleCommand,
-    commandTimeoutMs: numOpt(flags.commandTimeout, "command_timeout", 60, "--command-timeout") * 1000,
-    scaleTimeoutMs: numOpt(flags.scaleTimeout, "scale_timeout", 600, "--scale-timeout") * 1000,
+    commandTimeoutMs: timerSecondsToMs(
+      numberSetting(flags.commandTimeout, "--command-timeout", file, "command_timeout", 60),
+    ),
+    scaleTimeoutMs: timerSecondsToMs(numberSetting(flags.scaleTimeout, "--scale-timeout", file, "scale_timeout", 600)),
     decisionsSubject: str(flags.decisionsSubject, "decisions_subject"),
     replicasSubject: str(flags.replicasSubject, "replicas_subject"),
     decisionsFile: str(flags.decisionsFile, "decisions_file"),
