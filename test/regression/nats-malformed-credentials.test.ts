@@ -57,6 +57,14 @@ test("regression - credentials that cannot be parsed exit 2 naming what to fix, 
   const op = makeOperatorSetup(dir);
   const good = op.makeCreds("relay");
   const goodCreds = fs.readFileSync(good.credsFile, "utf8");
+  const mutualTls = (key: string) => [
+    "--nats-tls-ca",
+    certs.caCert,
+    "--nats-tls-cert",
+    certs.clientCert,
+    "--nats-tls-key",
+    key,
+  ];
   const cases: Array<{ what: string; args?: string[]; env?: Record<string, string>; says: RegExp; secret?: string }> = [
     {
       what: "a seed that is not one",
@@ -93,26 +101,12 @@ test("regression - credentials that cannot be parsed exit 2 naming what to fix, 
     },
     {
       what: "a client key that is not a key",
-      args: [
-        "--nats-tls-ca",
-        certs?.caCert ?? "",
-        "--nats-tls-cert",
-        certs?.clientCert ?? "",
-        "--nats-tls-key",
-        write("k.pem", "garbage"),
-      ],
+      args: mutualTls(write("k.pem", "garbage")),
       says: /NATS TLS client key .* is not an unencrypted PEM private key/,
     },
     {
       what: "a client key of another certificate",
-      args: [
-        "--nats-tls-ca",
-        certs?.caCert ?? "",
-        "--nats-tls-cert",
-        certs?.clientCert ?? "",
-        "--nats-tls-key",
-        certs?.serverKey ?? "",
-      ],
+      args: mutualTls(certs.serverKey),
       says: /does not belong to the certificate/,
     },
   ];
