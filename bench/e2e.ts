@@ -19,10 +19,11 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { connect } from "@nats-io/transport-node";
-import { type ManagedProcess, ProcessRegistry } from "../src/cli/demo-processes.js";
+import { type ManagedProcess, ProcessRegistry } from "../src/util/child-process.js";
 import { findNatsServer } from "../src/util/nats-server-binary.js";
 import { freePortBlock } from "../src/util/ports.js";
 import { FpmEventSubscriber } from "../src/subscriber/fpm-event-subscriber.js";
+import { scrapeMetrics, sumSamples } from "../src/util/prometheus-text.js";
 import { machineInfo, median, percentile, printMachine } from "./machine.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -147,16 +148,6 @@ interface ComponentUsage {
   processes: number;
 }
 
-async function waitForLine(p: ManagedProcess, getText: () => string, text: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!getText().includes(text)) {
-    if (!p.running) throw new Error(`${p.name} exited: ${p.recentStderr()}`);
-    if (Date.now() > deadline)
-      throw new Error(`${p.name} did not print ${JSON.stringify(text)} within ${timeoutMs} ms: ${p.recentStderr()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** Lines `worker rank counter ... time`: keyed by the first three fields, valued by the last. */
 function readKeyed(file: string, into: Map<string, number>, fromMs = -Infinity, toMs = Infinity): void {
   if (!fs.existsSync(file)) return;
@@ -207,6 +198,7 @@ class Pipeline {
   private fpm(name: string, args: string[], onStdoutLine?: (l: string) => void): ManagedProcess {
     return this.procs.start({
       name,
+      ownProcessGroup: true,
       command: process.execPath,
       args: [FPM_BIN, ...args],
       env: { DYN_LOG: "info" },
@@ -222,6 +214,7 @@ class Pipeline {
     this.natsUrl = `nats://127.0.0.1:${port}`;
     this.nats = this.procs.start({
       name: "nats-server",
+      ownProcessGroup: true,
       command: bin,
       args: ["-a", "127.0.0.1", "-p", String(port)],
       logPath: path.join(this.dir, "nats.log"),
@@ -281,8 +274,7 @@ class Pipeline {
     let n = 0;
     for (const r of this.relays) {
       try {
-        const text = await (await fetch(`http://127.0.0.1:${r.metricsPort}/metrics`)).text();
-        for (const m of text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, "gm"))) n += Number(m[1]);
+        n += sumSamples(await scrapeMetrics(`http://127.0.0.1:${r.metricsPort}/metrics`), name);
       } catch {
         // counted as unknown: the delivered fraction still tells
       }
@@ -295,19 +287,19 @@ class Pipeline {
     const run = this.run++;
     const perEngine = total / ENGINES;
     const probeOut = path.join(this.dir, `probe-${run}.txt`);
-    let probeText = "";
     let probeCount = 0;
     const probe = this.procs.start({
       name: `probe-${run}`,
+      ownProcessGroup: true,
       command: process.execPath,
       args: [SELF, "--probe", this.natsUrl, probeOut],
       onStdoutLine: (l) => {
         if (l.startsWith("count ")) probeCount = Number(l.slice(6));
-        else probeText += `${l}\n`;
       },
+      keepOutputChars: 100_000,
       logPath: path.join(this.dir, `probe-${run}.log`),
     });
-    await waitForLine(probe, () => probeText, "probe ready");
+    await probe.waitForLine("probe ready");
     const droppedBefore = await this.relayCounter();
     const receivedBefore = await this.relayCounter("fpm_relay_received_total");
     const forwardedBefore = await this.relayCounter("fpm_relay_forwarded_total");
@@ -454,17 +446,18 @@ class Pipeline {
     rate: number,
   ): Promise<{ rate: number; sent: number; received: number; latencyMs: { p50: number; p99: number; max: number } }> {
     const out = path.join(this.dir, "bare.json");
-    let text = "";
     const sub = this.procs.start({
       name: "bare-sub",
+      ownProcessGroup: true,
       command: process.execPath,
       args: [SELF, "--bare-sub", this.natsUrl, out],
-      onStdoutLine: (l) => (text += `${l}\n`),
+      keepOutputChars: 100_000,
     });
-    await waitForLine(sub, () => text, "probe ready");
+    await sub.waitForLine("probe ready");
     let pubOut = "";
     const pub = this.procs.start({
       name: "bare-pub",
+      ownProcessGroup: true,
       command: process.execPath,
       args: [SELF, "--bare-pub", this.natsUrl, String(rate), String(MEASURE_S)],
       onStdoutLine: (l) => (pubOut += l),

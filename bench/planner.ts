@@ -13,7 +13,6 @@
  * Roles run as child processes of this file: `publish-blast`, `publish-paced`,
  * `receive-bare`, `receive-planner`, `receive-ticks`.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -28,7 +27,7 @@ import { resolvePlannerConfig } from "../src/planner/planner-config.js";
 import { Logger } from "../src/util/log.js";
 import { NatsServer } from "../test/harness/nats-server.js";
 import { machineInfo, median, printMachine } from "./machine.js";
-import { LineSplitter } from "../src/util/line-splitter.js";
+import { ManagedProcess } from "../src/util/child-process.js";
 
 const SELF = fileURLToPath(import.meta.url);
 const REPO = path.resolve(path.dirname(SELF), "..", "..");
@@ -195,38 +194,15 @@ async function receiveTicks(url: string, seconds: number): Promise<void> {
 
 // ---- orchestration ----
 
-function child(args: string[]): {
-  proc: ChildProcess;
-  lines: string[];
-  waitLine: (re: RegExp, ms: number) => Promise<string>;
-  exit: Promise<number | null>;
-} {
-  const proc = spawn(process.execPath, [SELF, ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  const lines: string[] = [];
-  const splitter = new LineSplitter();
-  const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
-  proc.stdout!.on("data", (b: Buffer) => {
-    for (const line of splitter.push(b)) {
-      lines.push(line);
-      for (const w of waiters.splice(0)) w.re.test(line) ? w.resolve(line) : waiters.push(w);
-    }
+/** This file run in one of its modes; its stdout is kept for `waitForLine`, its stderr shared with ours. */
+function child(args: string[]): ManagedProcess {
+  return new ManagedProcess({
+    name: args[0],
+    command: process.execPath,
+    args: [SELF, ...args],
+    stderr: "inherit",
+    keepOutputChars: 1_000_000,
   });
-  const exit = new Promise<number | null>((r) => proc.once("exit", (c) => r(c)));
-  const waitLine = (re: RegExp, ms: number) => {
-    const found = lines.find((l) => re.test(l));
-    if (found) return Promise.resolve(found);
-    return new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`timeout waiting for ${re} from ${args[0]}`)), ms);
-      waiters.push({
-        re,
-        resolve: (l) => {
-          clearTimeout(t);
-          resolve(l);
-        },
-      });
-    });
-  };
-  return { proc, lines, waitLine, exit };
 }
 
 async function ingestRun(
@@ -234,11 +210,11 @@ async function ingestRun(
   mode: "bare" | "planner",
 ): Promise<{ rate: number; received: number; seconds: number }> {
   const rx = child([`receive-${mode}`, url, String(MESSAGES)]);
-  await rx.waitLine(/^ready$/, 30_000);
+  await rx.waitForLine(/^ready$/, { timeoutMs: 30_000 });
   const tx = child(["publish-blast", url, String(MESSAGES)]);
-  const result = JSON.parse(await rx.waitLine(/^\{/, 300_000));
-  await tx.exit;
-  await rx.exit;
+  const result = JSON.parse(await rx.waitForLine(/^\{/, { timeoutMs: 300_000 }));
+  await tx.exited;
+  await rx.exited;
   return result;
 }
 
@@ -278,9 +254,9 @@ async function main(): Promise<void> {
     const scaleRuns: unknown[] = [];
     for (let r = 0; r < RUNS; r++) {
       const rx = child(["receive-ticks", server.url, String(TICK_SECONDS)]);
-      await rx.waitLine(/^ready$/, 30_000);
+      await rx.waitForLine(/^ready$/, { timeoutMs: 30_000 });
       const tx = child(["publish-paced", server.url, String(TICK_SECONDS + 1)]);
-      const res = JSON.parse(await rx.waitLine(/^\{/, (TICK_SECONDS + 60) * 1000)) as {
+      const res = JSON.parse(await rx.waitForLine(/^\{/, { timeoutMs: (TICK_SECONDS + 60) * 1000 })) as {
         ticksMs: number[];
         engines: number[];
         rssMiB: number;
@@ -288,9 +264,9 @@ async function main(): Promise<void> {
         accepted: number;
         lost: number;
       };
-      const sent = JSON.parse(await tx.waitLine(/^\{/, 60_000)) as { sent: number };
-      await tx.exit;
-      await rx.exit;
+      const sent = JSON.parse(await tx.waitForLine(/^\{/, { timeoutMs: 60_000 })) as { sent: number };
+      await tx.exited;
+      await rx.exited;
       // The first ticks run while engines are still appearing: keep those at full size.
       const full = res.ticksMs.filter((_, i) => res.engines[i] === ENGINES);
       tickMedians.push(median(full));

@@ -17,7 +17,7 @@
  *
  * Internal modes (`--generator`, `--bare-pipe`) are this file run as a child process.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -33,8 +33,9 @@ import { fpmSubject } from "../src/eventplane/subject.js";
 import { defaultForwardPassMetrics, type ForwardPassMetrics } from "../src/schema/forward-pass-metrics.js";
 import { NatsServer } from "../test/harness/nats-server.js";
 import { freePort, sleep, waitFor } from "../test/harness/ports.js";
-import { stopChild } from "../test/harness/child-process.js";
 import { REPO_ROOT } from "../test/harness/vectors.js";
+import { type ManagedProcess, ProcessRegistry } from "../src/util/child-process.js";
+import { type PrometheusSample, scrapeMetrics, sumByLabel, sumSamples } from "../src/util/prometheus-text.js";
 import { machineInfo, median, percentile, printMachine } from "./machine.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -180,23 +181,17 @@ function procRssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function scrape(port: number): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-  return res.text();
+function scrape(port: number): Promise<PrometheusSample[]> {
+  return scrapeMetrics(`http://127.0.0.1:${port}/metrics`);
 }
 
-function forwardedFrom(text: string): number {
-  const m = /fpm_relay_forwarded_total\{dp_rank="0"\} (\d+)/.exec(text);
-  return m ? Number(m[1]) : 0;
+function forwardedFrom(samples: readonly PrometheusSample[]): number {
+  return sumSamples(samples, "fpm_relay_forwarded_total", { dp_rank: "0" });
 }
 
 /** histogram_quantile over the relay's latency buckets (linear within a bucket), in us. */
-function histogramQuantileUs(text: string, q: number, baseline: Map<number, number>): number {
-  const buckets: Array<[number, number]> = [];
-  for (const m of text.matchAll(/fpm_relay_forward_latency_seconds_bucket\{le="([^"]+)"\} (\d+)/g)) {
-    const le = m[1] === "+Inf" ? Infinity : Number(m[1]);
-    buckets.push([le, Number(m[2]) - (baseline.get(le) ?? 0)]);
-  }
+function histogramQuantileUs(samples: readonly PrometheusSample[], q: number, baseline: Map<number, number>): number {
+  const buckets: Array<[number, number]> = [...bucketsOf(samples)].map(([le, n]) => [le, n - (baseline.get(le) ?? 0)]);
   buckets.sort((a, b) => a[0] - b[0]);
   const total = buckets.at(-1)?.[1] ?? 0;
   if (total === 0) return NaN;
@@ -214,10 +209,11 @@ function histogramQuantileUs(text: string, q: number, baseline: Map<number, numb
   return NaN;
 }
 
-function bucketsOf(text: string): Map<number, number> {
+/** Cumulative count per bucket bound `le`, summed over every other label. */
+function bucketsOf(samples: readonly PrometheusSample[]): Map<number, number> {
   const out = new Map<number, number>();
-  for (const m of text.matchAll(/fpm_relay_forward_latency_seconds_bucket\{le="([^"]+)"\} (\d+)/g))
-    out.set(m[1] === "+Inf" ? Infinity : Number(m[1]), Number(m[2]));
+  for (const [le, n] of Object.entries(sumByLabel(samples, "fpm_relay_forward_latency_seconds_bucket", "le")))
+    out.set(le === "+Inf" ? Infinity : Number(le), n);
   return out;
 }
 
@@ -252,34 +248,33 @@ function pythonWithZmq(): string | null {
 }
 const PYTHON = pythonWithZmq();
 
-function startGenerator(endpoint: string, payloadBytes?: number): ChildProcess {
+/** Every child of the benchmark; whatever is still running when it exits is killed. */
+const children = new ProcessRegistry([]);
+
+function startGenerator(endpoint: string, payloadBytes?: number): ManagedProcess {
   const size = payloadBytes === undefined ? [] : [String(payloadBytes)];
-  if (PYTHON) {
-    const child = spawn(
-      PYTHON,
-      ["-c", PY_GENERATOR, endpoint, Buffer.from(samplePayload(0)).toString("hex"), ...size],
-      { stdio: ["ignore", "ignore", "inherit"] },
-    );
-    children.add(child);
-    child.once("exit", () => children.delete(child));
-    return child;
-  }
-  return startChild([THIS, "--generator", endpoint, ...size], true);
+  if (PYTHON)
+    return children.start({
+      name: "generator",
+      command: PYTHON,
+      args: ["-c", PY_GENERATOR, endpoint, Buffer.from(samplePayload(0)).toString("hex"), ...size],
+      stdout: "ignore",
+      stderr: "inherit",
+    });
+  return startChild("generator", [THIS, "--generator", endpoint, ...size], true);
 }
 
-const children = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
-});
-
-function startChild(args: string[], ipc = false, env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const child = spawn(process.execPath, args, {
-    stdio: ipc ? ["ignore", "inherit", "inherit", "ipc"] : ["ignore", "ignore", "inherit"],
-    env: { ...process.env, DYN_LOG: "error", ...env },
+/** This file or `fpm` as a child; with `ipc` it exits when the channel closes (see --generator). */
+function startChild(name: string, args: string[], ipc = false, env: NodeJS.ProcessEnv = {}): ManagedProcess {
+  return children.start({
+    name,
+    command: process.execPath,
+    args,
+    env: { DYN_LOG: "error", ...env },
+    stdout: ipc ? "inherit" : "ignore",
+    stderr: "inherit",
+    ipc,
   });
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-  return child;
 }
 
 /** Starts the contender `mode` on `endpoint`, serving its counters on `metricsPort`. */
@@ -289,10 +284,11 @@ function startContender(
   natsUrl: string,
   metricsPort: number,
   extraArgs: string[] = [],
-): ChildProcess {
+): ManagedProcess {
   return mode === "bare-pipe"
-    ? startChild([THIS, "--bare-pipe", endpoint, natsUrl, String(metricsPort)], true)
+    ? startChild(mode, [THIS, "--bare-pipe", endpoint, natsUrl, String(metricsPort)], true)
     : startChild(
+        mode,
         [
           FPM,
           "relay",
@@ -317,7 +313,7 @@ function startContender(
       );
 }
 
-async function untilListening(mode: string, metricsPort: number): Promise<void> {
+async function untilListening(what: string, metricsPort: number): Promise<void> {
   await waitFor(
     async () => {
       try {
@@ -328,11 +324,11 @@ async function untilListening(mode: string, metricsPort: number): Promise<void> 
       }
     },
     15_000,
-    `${mode} to listen`,
+    `${what} to listen`,
   );
 }
 
-/** Samples a process's VmRSS every 100 ms; `max()` is the largest seen since the last `reset()`. */
+/** Samples a process's VmRSS every 100 ms; `max()` is the largest seen. */
 function rssSampler(pid: number) {
   let max = 0;
   const timer = setInterval(() => {
@@ -342,13 +338,7 @@ function rssSampler(pid: number) {
       // exited
     }
   }, 100);
-  return {
-    max: () => max,
-    reset: () => {
-      max = 0;
-    },
-    stop: () => clearInterval(timer),
-  };
+  return { max: () => max, stop: () => clearInterval(timer) };
 }
 
 async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
@@ -371,7 +361,7 @@ async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
     const f1 = forwardedFrom(await scrape(metricsPort));
     const c1 = procCpuSeconds(pid);
     const t1 = performance.now();
-    await stopChild(gen, 5000);
+    await gen.stop(5000);
     const delivered = f1 - f0;
     const msgPerSec = delivered / ((t1 - t0) / 1000);
     const cpuUsPerMsg = ((c1 - c0) * 1e6) / Math.max(1, delivered);
@@ -381,7 +371,7 @@ async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
     return { mode, msgPerSec, cpuUsPerMsg, rssMiB: rss.max(), ...lat };
   } finally {
     rss.stop();
-    await stopChild(relay, 5000);
+    await relay.stop(5000);
   }
 }
 
@@ -624,12 +614,6 @@ const RSS_SCENARIOS: RssScenario[] = [
   { name: "bare pipe, flood of 400-byte FPM", mode: "bare-pipe" },
 ];
 
-const counter = (text: string, name: string, labels = "") => {
-  let n = 0;
-  for (const m of text.matchAll(new RegExp(`^${name}\\{[^}]*${labels}[^}]*\\} (\\d+)`, "gm"))) n += Number(m[1]);
-  return n;
-};
-
 interface RssRun {
   scenario: string;
   maxRssMiB: number;
@@ -651,18 +635,18 @@ async function rssRun(sc: RssScenario, natsUrl: string): Promise<RssRun> {
     await sleep(sc.payloadBytes === null ? IDLE_MS : FLOOD_MS);
     const text = await scrape(metricsPort);
     const seconds = (performance.now() - t0) / 1000;
-    if (gen) await stopChild(gen, 5000);
-    const received = sc.mode === "bare-pipe" ? forwardedFrom(text) : counter(text, "fpm_relay_received_total");
+    if (gen) await gen.stop(5000);
+    const received = sc.mode === "bare-pipe" ? forwardedFrom(text) : sumSamples(text, "fpm_relay_received_total");
     return {
       scenario: sc.name,
       maxRssMiB: rss.max(),
       endRssMiB: procRssMiB(proc.pid!),
       msgPerSec: received / seconds,
-      droppedOversize: counter(text, "fpm_relay_dropped_total", 'reason="oversize"'),
+      droppedOversize: sumSamples(text, "fpm_relay_dropped_total", { reason: "oversize" }),
     };
   } finally {
     rss.stop();
-    await stopChild(proc, 5000);
+    await proc.stop(5000);
   }
 }
 

@@ -25,6 +25,7 @@ import { pathToFileURL } from "node:url";
 import { NatsCluster } from "../test/harness/nats-cluster.js";
 import { freePort, sleep, waitFor } from "../test/harness/ports.js";
 import { FpmProcess } from "../test/harness/fpm-process.js";
+import { parsePrometheusText, sumByLabel } from "../src/util/prometheus-text.js";
 import { REPO_ROOT } from "../test/harness/vectors.js";
 import { SyntheticEngine } from "../test/ops/synthetic-engine.js";
 
@@ -342,9 +343,7 @@ async function readCounts(procs: Record<string, FpmProcess>, engines: SyntheticE
   const relayDropped: Record<string, number> = {};
   for (const r of reasons) relayDropped[r] = await relaySum("fpm_relay_dropped_total", `reason="${r}"`);
   const plannerText = (await procs.planner.get("/metrics"))?.body ?? "";
-  const plannerDropped: Record<string, number> = {};
-  for (const m of plannerText.matchAll(/^fpm_planner_messages_dropped_total\{reason="([^"]+)"\} (\S+)$/gm))
-    plannerDropped[m[1]] = Number(m[2]);
+  const plannerDropped = sumByLabel(parsePrometheusText(plannerText), "fpm_planner_messages_dropped_total", "reason");
   const t = engines.map((e) => e.totals);
   return {
     engineSeqsUsed: t.reduce((a, x) => a + x.sent + x.publisherDropped, 0),

@@ -1,6 +1,6 @@
 """ForwardPassMetrics v1 and the event-plane envelope as msgspec Structs: the Python side of the contract.
 
-Written from WIRE.md and `schemas/` (not copied from an engine), so the contract tests compare three
+Written from docs/design/wire-format.md and `schemas/` (not copied from an engine), so the contract tests compare three
 independent descriptions: the JSON Schema, the TypeScript codec and these Structs. Field order is the
 wire's key order: msgspec writes Struct fields in declaration order.
 """

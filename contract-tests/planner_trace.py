@@ -1,6 +1,8 @@
-"""Generates the recorded FPM trace of the planner parity test, deterministically.
+"""Generates the recorded FPM traces of the planner parity tests, deterministically.
 
 `python contract-tests/planner_trace.py > contract-tests/traces/planner_parity_v1.jsonl`
+(the pre-1.6 rules) and `python contract-tests/planner_trace.py --v2 >
+contract-tests/traces/planner_parity_v2.jsonl` (Dynamo 1.6.1's rules: `generate_v2`).
 
 Each line is one tick of one component (the format `fpm planner --replay-trace` reads):
 the latest FPM of every live engine, the ready replica count and whether a scale is in
@@ -118,5 +120,55 @@ def generate(out) -> None:
             out.write(json.dumps(line, separators=(",", ":")) + "\n")
 
 
+def load_v2(tick: int) -> float:
+    """Light, heavy, middling, light again, with a dip: consolidation checks pass and refuse."""
+    return [0.05, 0.3, 1.0, 0.7, 0.4, 0.15, 0.05, 0.5, 0.02, 0.1][(tick // 6) % 10]
+
+
+def generate_v2(out) -> None:
+    """The Dynamo 1.6.1 trace: as v1, plus replicas still starting (`pending`), a scale in
+    progress with and without them, and the runtime metadata 1.6.1 discounts by
+    (`kv_hit_rate`, `accept_length`). Components: prefill, decode and agg."""
+    rng = random.Random(20261201)
+    components = [("prefill", "prefill"), ("decode", "decode"), ("backend", "agg")]
+    last: dict[tuple[str, str, int], dict] = {}
+    for tick in range(60):
+        kv_hit = round(rng.uniform(0.0, 0.6), 3) if tick >= 10 else None
+        accept = round(rng.uniform(1.0, 3.0), 3) if tick >= 10 else None
+        for comp, kind in components:
+            n = 1 + (tick // 4) % 3
+            engines = []
+            for w in range(n):
+                for r in range(RANKS):
+                    key = (comp, f"{comp}-w{w}", r)
+                    roll = rng.random()
+                    if key in last and roll < 0.08:
+                        fpm = last[key]
+                    elif roll < 0.12:
+                        fpm = heartbeat(key[1], r, tick * 100 + 1)
+                    else:
+                        fpm = engine_fpm(rng, kind, key[1], r, tick * 100 + 1, load_v2(tick))
+                    last[key] = fpm
+                    engines.append(fpm)
+            line = {"tick": tick, "component": comp, "kind": kind, "replicas": n, "pending": 0,
+                    "scaling_in_progress": False, "engines": engines}
+            special = rng.random()
+            # Under heavy load a scale-up is often still starting: the rule must wait for it.
+            if load_v2(tick) >= 0.7 and special >= 0.25 and rng.random() < 0.5:
+                line.update(pending=1, scaling_in_progress=True)
+            if tick > 3 and special < 0.04:
+                line["engines"] = []
+            elif tick > 3 and special < 0.08:
+                line["engines"] = engines[:-1]
+            elif tick > 3 and special < 0.2:
+                line.update(pending=rng.randint(1, 2), scaling_in_progress=True)
+            elif tick > 3 and special < 0.25:
+                line["scaling_in_progress"] = True
+            if kv_hit is not None:
+                line["kv_hit_rate"] = kv_hit
+                line["accept_length"] = accept
+            out.write(json.dumps(line, separators=(",", ":")) + "\n")
+
+
 if __name__ == "__main__":
-    generate(sys.stdout)
+    (generate_v2 if "--v2" in sys.argv else generate)(sys.stdout)

@@ -14,8 +14,8 @@ What is upstream code and what is not (ai-dynamo 1.6.1):
   and `PlannerScalingState._reconcile_fpm_worker_count` (extracted from state_machine.py by
   its source, since importing the module pulls the whole runtime);
 - NOT upstream: 1.6.1's sla scale-down is consolidation-aware and runs on its AIS perf
-  model, not on these regression models; the harness applies PLANNER.md's rule instead
-  (n > 1 and every estimate under SLA x sensitivity), and PLANNER.md's min_endpoint and
+  model, not on these regression models; the harness applies the pre-1.6 rule instead
+  (n > 1 and every estimate under SLA x sensitivity), and the min_endpoint and
   GPU budget clamp (the trace keeps the budget out of reach). Imports that pull the
   runtime (`planner_config`, `core.types`) are replaced by stubs with the same names.
 """
@@ -111,7 +111,7 @@ def stand_in_self(config: dict):
 
 
 def sla_rule(up, me, estimates_ms, sla, n, label, min_ep, sens):
-    # Scale-up: upstream `_scale_decision`. Scale-down: PLANNER.md's rule (see the module doc).
+    # Scale-up: upstream `_scale_decision`. Scale-down: the pre-1.6 rule of docs/design/planner-algorithm.md section 7 (see the module doc).
     can_down = n > 1 and bool(estimates_ms) and all(t < sla * (sens / 100.0) for t in estimates_ms)
     return up.mixin._scale_decision(me, estimates_ms, sla, n, label, min_ep, can_scale_down=can_down)
 
@@ -120,7 +120,7 @@ def main() -> None:
     trace_path, config = sys.argv[1], json.loads(sys.argv[2])
     up = load_upstream()
     me = stand_in_self(config)
-    # Upstream's consolidation guard (not in PLANNER.md) runs as is; the harness records
+    # Upstream's consolidation guard (not in the pre-1.6 rules) runs as is; the harness records
     # when it changed a decision, so the test can say the trace never depends on it.
     guard_bound = []
 
@@ -167,7 +167,7 @@ def main() -> None:
 
         desired, gate = n, None
         if t.get("scale_in_progress"):
-            gate = "scale_in_progress"
+            gate = "scaling_in_progress"  # 1.6.1's name for the gate
         elif not fpms:
             gate = "no_fpm_data"
         elif not up.reconcile(stats, n, comp):

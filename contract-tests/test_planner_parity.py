@@ -52,7 +52,7 @@ def ai_dynamo_version() -> str:
 
 
 def ours(config: dict) -> list[dict]:
-    cmd = ["node", str(REPO_ROOT / "bin" / "fpm.js"), "planner", "--mode", "parity", "--replay-trace", str(TRACE)]
+    cmd = ["node", str(REPO_ROOT / "bin" / "fpm.js"), "planner", "--mode", "parity", "--parity-rules", "pre-1.6", "--replay-trace", str(TRACE)]
     for key, flag in FLAGS.items():
         cmd += [flag, str(config[key])]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
@@ -112,7 +112,7 @@ def test_planner_parity(target, ai_dynamo_version):
                     assert math.isclose(a, b, rel_tol=REL, abs_tol=1e-12 * max(1.0, abs(u["intercept"]))), f"{where} coef {m['model']['coef']} vs {u['coef']}"
                 compared["coefficients"] += 1
         assert m["model"]["samples"] == u["samples"], f"{where} samples {m['model']['samples']} vs {u['samples']}"
-        assert not u["consolidation_guard_bound"], f"{where}: upstream's consolidation guard (not in PLANNER.md) changed this decision; the trace must not depend on it"
+        assert not u["consolidation_guard_bound"], f"{where}: upstream's consolidation guard (not in the pre-1.6 rules) changed this decision; the trace must not depend on it"
         if u["gate"] is not None:
             assert m["reason"] == u["gate"], f"{where}: ours {m['reason']}, upstream gate {u['gate']}"
         assert m["desired"] == u["desired"], f"{where}: ours {m['replicas']}->{m['desired']} ({m['reason']}), upstream {u['desired']} (gate {u['gate']})"

@@ -1,4 +1,4 @@
-"""`fpm relay` between a Python engine and a Python NATS subscriber (WIRE.md sections 3 and 4).
+"""`fpm relay` between a Python engine and a Python NATS subscriber (docs/design/wire-format.md sections 3 and 4).
 
 A Python engine stand-in (pyzmq PUB, msgspec-encoded ForwardPassMetrics) binds one socket
 per dp_rank, framed as the engines do: vLLM on tcp (port DYN_FORWARDPASS_METRIC_PORT + rank)
@@ -96,7 +96,7 @@ def nats_url():
 
 
 def encode_segment(segment: str) -> str:
-    """WIRE.md section 4, written independently of the TypeScript: bytes outside [A-Za-z0-9_-] -> %XX."""
+    """docs/design/wire-format.md section 4.2, written independently of the TypeScript: bytes outside [A-Za-z0-9_-] -> %XX."""
     ok = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
     return "".join(chr(b) if b in ok else f"%{b:02X}" for b in segment.encode("utf-8"))
 

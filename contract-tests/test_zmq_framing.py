@@ -1,6 +1,6 @@
 """(e) Framing across languages, over real ZMQ sockets on loopback.
 
-Python PUB (pyzmq, bind, WIRE.md section 3: [b"", seq as 8-byte big-endian, payload], counter_id
+Python PUB (pyzmq, bind, docs/design/wire-format.md section 3: [b"", seq as 8-byte big-endian, payload], counter_id
 equal to seq) -> TypeScript SUB (zeromq, scripts/contract-zmq-sub.ts): every message arrives,
 in order, with its 3 frames and bytes unchanged, and decodeFpm reads counter_id == seq.
 And the reverse: TypeScript PUB (scripts/contract-zmq-pub.ts) -> Python SUB.

@@ -1,6 +1,6 @@
 /**
  * The TypeScript PUB of the contract tests' reverse framing check: binds, then sends FPM
- * messages in WIRE.md's 3 frames (empty topic, seq as 8-byte big-endian, payload with
+ * messages in the 3 frames of docs/design/wire-format.md section 3 (empty topic, seq as 8-byte big-endian, payload with
  * counter_id = seq), one every 20 ms until a "go" line on stdin (the Python SUB has joined),
  * then `count` more as fast as ZMQ takes them. Prints {"last": seq} and exits when stdin closes.
  * Payload values follow `fpmForSeq`, which the Python side recomputes.

@@ -8,6 +8,7 @@ import { fpmFromJson } from "../schema/zod.js";
 import { EXIT } from "./exit-codes.js";
 import { parseHex, readFileBytes, readStdin, stringifyExact } from "./io.js";
 import type { CommandContext } from "./context.js";
+import { UsageError } from "../util/errors.js";
 
 async function inputBytes(arg: string | undefined, file: string | undefined, what: string): Promise<Buffer> {
   if (arg !== undefined) {
@@ -18,10 +19,6 @@ async function inputBytes(arg: string | undefined, file: string | undefined, wha
   }
   if (file !== undefined) return readFileBytes(file);
   return readStdin();
-}
-
-class UsageError extends Error {
-  override name = "UsageError";
 }
 
 export function registerCodecCommands(program: Command, ctx: CommandContext): void {

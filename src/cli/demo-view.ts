@@ -3,48 +3,7 @@
  * estimates, replicas over time, each decision with its reason) and the final summary.
  * Pure rendering from the state the orchestrator collects.
  */
-import type { ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
-
-export interface DemoDecision {
-  /** Seconds since the demo started. */
-  atS: number;
-  replicas: number;
-  desired: number;
-  direction: string;
-  reason: string;
-  /** Highest per-engine TTFT / ITL estimate of the tick, ms. */
-  maxTtftMs?: number;
-  maxItlMs?: number;
-  minTtftMs?: number;
-}
-
-export interface DemoEngineState {
-  workerId: string;
-  dpRank: number;
-  fpm: ForwardPassMetrics;
-  ttftMs?: number;
-  itlMs?: number;
-  lastAtMs: number;
-}
-
-export interface DemoState {
-  elapsedS: number;
-  durationS: number;
-  natsUrl: string;
-  loadRate: number;
-  loadPhase: string;
-  replicas: number;
-  readyWorkers: number;
-  relays: number;
-  engines: DemoEngineState[];
-  /** Replica count the planner saw at each tick. */
-  replicaHistory: { atS: number; replicas: number }[];
-  decisions: DemoDecision[];
-  ttftSlaMs: number;
-  itlSlaMs: number;
-  relayed: number;
-  dropped: number;
-}
+import { type DemoDecision, type DemoState, type DemoSummary, engineRows, loadAt, relayTotals } from "./demo-state.js";
 
 function f(v: number | undefined, digits = 1): string {
   return v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(digits);
@@ -66,7 +25,7 @@ export function describeDecision(d: DemoDecision, ttftSlaMs: number, itlSlaMs: n
   else if (d.reason === "idle_scale_down") why = "every engine idle for a whole interval";
   else if (d.reason === "no_change")
     why = `estimates between the thresholds (TTFT ${f(d.minTtftMs)}..${f(d.maxTtftMs)} ms)`;
-  else if (d.reason === "scale_in_progress") why = "waiting for the last scale to complete";
+  else if (d.reason === "scaling_in_progress") why = "waiting for the last scale to complete";
   else if (d.reason === "insufficient_data") why = "the latency model is not fitted yet";
   else if (d.reason === "no_fpm_data") why = "no FPM from any engine";
   else why = d.reason;
@@ -74,24 +33,28 @@ export function describeDecision(d: DemoDecision, ttftSlaMs: number, itlSlaMs: n
 }
 
 /** Replica counts over time as a compact strip, one character per tick. */
-export function replicaStrip(history: { replicas: number }[], width = 60): string {
+export function replicaStrip(history: readonly { replicas: number }[], width = 60): string {
   const tail = history.slice(-width);
   return tail.map((h) => (h.replicas < 10 ? String(h.replicas) : "+")).join("");
 }
 
 export function renderLiveView(s: DemoState): string {
   const lines: string[] = [];
+  const load = loadAt(s.settings, s.elapsedS);
+  const relays = relayTotals(s);
+  const dropped = Object.values(relays.dropped).reduce((a, b) => a + b, 0);
+  const sla = { ttft: s.settings.ttftMs, itl: s.settings.itlMs };
   lines.push(
-    `fpm demo  ${s.elapsedS.toFixed(0)}/${s.durationS} s   load ${s.loadRate} req/s (${s.loadPhase})   NATS ${s.natsUrl}   Ctrl-C stops everything`,
+    `fpm demo  ${s.elapsedS.toFixed(0)}/${s.settings.durationS} s   load ${load.rate} req/s (${load.phase})   NATS ${s.natsUrl}   Ctrl-C stops everything`,
   );
   lines.push(
-    `replicas ${s.replicas} (ready workers ${s.readyWorkers}, relays ${s.relays})   messages relayed ${s.relayed}, dropped ${s.dropped}   SLA: TTFT ${s.ttftSlaMs} ms, ITL ${s.itlSlaMs} ms`,
+    `replicas ${s.replicas} (ready workers ${s.readyWorkers}, relays ${s.relaysRunning.length})   messages relayed ${relays.forwarded}, dropped ${dropped}   SLA: TTFT ${sla.ttft} ms, ITL ${sla.itl} ms`,
   );
   lines.push("");
   lines.push(
     `${pad("engine (worker/rank)", 22, true)} ${pad("running", 7)} ${pad("queued", 6)} ${pad("queued tok", 10)} ${pad("wall ms", 8)} ${pad("TTFT est ms", 11)} ${pad("ITL est ms", 10)}`,
   );
-  const engines = [...s.engines].sort(
+  const engines = engineRows(s).sort(
     (a, b) => a.workerId.localeCompare(b.workerId, undefined, { numeric: true }) || a.dpRank - b.dpRank,
   );
   for (const e of engines) {
@@ -105,27 +68,8 @@ export function renderLiveView(s: DemoState): string {
   lines.push("");
   lines.push(`replicas per planner tick: ${replicaStrip(s.replicaHistory)}`);
   lines.push("decisions (latest first):");
-  for (const d of s.decisions.slice(-8).reverse()) lines.push(`  ${describeDecision(d, s.ttftSlaMs, s.itlSlaMs)}`);
+  for (const d of s.decisions.slice(-8).reverse()) lines.push(`  ${describeDecision(d, sla.ttft, sla.itl)}`);
   return lines.join("\n");
-}
-
-export interface DemoSummary {
-  durationS: number;
-  scaleUps: number;
-  scaleDowns: number;
-  /** Replica changes as the planner decided them. */
-  changes: { atS: number; from: number; to: number; reason: string }[];
-  replicaHistory: { atS: number; replicas: number }[];
-  decisions: number;
-  enginesPublished: number;
-  enginesDropped: number;
-  relayed: number;
-  relayDropped: Record<string, number>;
-  relayLost: number;
-  requests: { arrived: number; finished: number; rejected: number };
-  maxReplicas: number;
-  minReplicas: number;
-  logDir: string;
 }
 
 export function renderSummary(s: DemoSummary): string {

@@ -36,3 +36,14 @@ export function parseHex(text: string): Buffer | null {
   if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) return null;
   return Buffer.from(clean, "hex");
 }
+
+/** A line of JSON that holds an object (not an array or a scalar), or null. */
+export function parseJsonObjectLine(line: string): Record<string, unknown> | null {
+  if (!line.startsWith("{")) return null;
+  try {
+    const v: unknown = JSON.parse(line);
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}

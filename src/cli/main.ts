@@ -3,14 +3,15 @@ import { Command, CommanderError } from "commander";
 import { type RegisterCommands, loadCommands } from "./commands.js";
 import { type CommandContext, processContext } from "./context.js";
 import { EXIT, EXIT_CODES_HELP } from "./exit-codes.js";
-import { ConfigError, NatsConnectError } from "../util/errors.js";
+import { ConfigError, NatsConnectError, UsageError } from "../util/errors.js";
+import { PACKAGE_VERSION } from "../util/version.js";
 
 export function buildProgram(ctx: CommandContext, commands: readonly RegisterCommands[]): Command {
   const program = new Command("fpm")
     .description(
       "Forward Pass Metrics: engine ZMQ -> relay -> NATS event plane -> subscriber -> load-adjusting planner",
     )
-    .version("0.1.0")
+    .version(PACKAGE_VERSION)
     .showHelpAfterError("(add --help for usage)")
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) })
@@ -35,6 +36,10 @@ export async function main(argv: string[], ctx: CommandContext = processContext(
     }
     if (err instanceof ConfigError) {
       ctx.stderr(`fpm: configuration error: ${err.message}`);
+      return EXIT.USAGE;
+    }
+    if (err instanceof UsageError) {
+      ctx.stderr(`fpm: ${err.message}`);
       return EXIT.USAGE;
     }
     if (err instanceof NatsConnectError) {

@@ -8,6 +8,7 @@ import { CommandConnector, SCALE_COMMAND_VARIABLES } from "../planner/connectors
 import { VirtualConnector } from "../planner/connectors/virtual-connector.js";
 import { DECISION_REASONS, type PlannerDecision } from "../planner/decision.js";
 import { FpmPlanner } from "../planner/fpm-planner.js";
+import { FPM_OPTION_KEYS, IMPLEMENTED_KEYS } from "../planner/planner-config-keys.js";
 import { type PlannerCliFlags, plannerOptionsFromFlags } from "../planner/planner-options.js";
 import { replayTrace } from "../planner/trace-replay.js";
 import { SUBSCRIBER_DROP_REASONS } from "../subscriber/drop-reasons.js";
@@ -29,13 +30,11 @@ Examples:
   # replay a recorded trace offline in parity mode (no NATS)
   fpm planner --mode parity --optimization-target sla --max-num-batched-tokens 2048 --replay-trace trace.jsonl
 
-Config file (--config, JSON; flags win): the reference keys load_adjustment_interval,
-max_num_fpm_samples, fpm_sample_bucket_size, load_min_observations,
-load_scaling_down_sensitivity, ttft, itl, min_endpoint, max_gpu_budget, optimization_target,
-plus gpus_per_replica, max_num_batched_tokens, context_length, max_kv_tokens, mode,
-cold_start_iterations, enable_load_scaling, namespace, components, stale_after_ms,
-max_engines, connector, scale_command, command_timeout, scale_timeout, decisions_subject,
-replicas_subject, decisions_file, metrics_port, metrics_host.
+Config file (--config, JSON; flags win): a Dynamo 1.6.1 planner config. Implemented keys
+(old names accepted as aliases): ${IMPLEMENTED_KEYS.map((k) => (k.aliases.length ? `${k.key} (${k.aliases.join(", ")})` : k.key)).join(", ")}, mode (Dynamo's disagg|prefill|decode|agg),
+namespace, metric_reporting_prometheus_port; fpm's own: ${FPM_OPTION_KEYS.join(", ")}.
+The other 1.6.1 keys are accepted and named in one warning at start (docs/design/planner-parity.md);
+any other key stops the start (exit 2) with the nearest known name.
 
 Scale command (--connector command): run as /bin/sh -c COMMAND fpm-scale COMPONENT REPLICAS;
 no value is pasted into the command text. It reads ${Object.keys(SCALE_COMMAND_VARIABLES).join(", ")}
@@ -77,9 +76,21 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
     )
     .addOption(
       new Option(
+        "--parity-rules <version>",
+        "parity mode: Dynamo 1.6.1's rules (default) or the rules before 1.6",
+      ).choices(["1.6.1", "pre-1.6"]),
+    )
+    .addOption(
+      new Option(
+        "--deployment-mode <mode>",
+        "Dynamo's mode, for the default components: agg (backend:agg), disagg (prefill + backend:decode), prefill, decode",
+      ).choices(["agg", "disagg", "prefill", "decode"]),
+    )
+    .addOption(
+      new Option(
         "--optimization-target <t>",
-        "sla: regression against --ttft/--itl; throughput/latency: static thresholds (default throughput)",
-      ).choices(["sla", "throughput", "latency"]),
+        "sla: regression against --ttft/--itl; throughput/latency/load: static thresholds (default throughput)",
+      ).choices(["sla", "throughput", "latency", "load"]),
     )
     .option("--load-adjustment-interval <s>", "seconds between decisions (default 5)")
     .option("--max-num-fpm-samples <n>", "samples kept per model, and moving-average window (default 64)")
@@ -91,12 +102,30 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
     )
     .option("--ttft <ms>", "TTFT SLA in ms (default 500)")
     .option("--itl <ms>", "ITL SLA in ms (default 50)")
-    .option("--min-endpoint <n>", "replica floor (default 1)")
-    .option("--max-gpu-budget <n>", "GPU ceiling per component (default 8)")
+    .option("--min-endpoint <n>", "replica floor (default 1; 0 allows scale to zero)")
+    .option("--prefill-min-endpoint <n>", "replica floor of prefill components (default: --min-endpoint)")
+    .option("--decode-min-endpoint <n>", "replica floor of decode and agg components (default: --min-endpoint)")
+    .option("--max-gpu-budget <n>", "GPU ceiling per component (default 8; -1: none)")
+    .option("--min-gpu-budget <n>", "GPU floor per component (default -1: none)")
     .option("--gpus-per-replica <n>", "GPUs one replica uses (default 1)")
     .option("--max-num-batched-tokens <n>", "engine's max_num_batched_tokens (sla on prefill/agg)")
     .option("--context-length <n>", "engine's context length (throughput/latency on prefill)")
     .option("--max-kv-tokens <n>", "engine's KV cache capacity in tokens (throughput/latency on decode/agg)")
+    .option("--prefill-scale-up-queue-tokens <n>", "load target: queued prefill tokens that ask for a replica more")
+    .option(
+      "--prefill-scale-down-queue-tokens <n>",
+      "load target: queued prefill tokens every engine must be at or under to scale down",
+    )
+    .option("--decode-scale-up-kv-rate <pct>", "load target: KV use percent that asks for a replica more")
+    .option(
+      "--decode-scale-down-kv-rate <pct>",
+      "load target: KV use percent every engine must be at or under to scale down",
+    )
+    .option(
+      "--speculative-nextn <n>",
+      "speculative decoding depth: ITL is divided by the accept length, clamped to [1, n+1] (default 0: off)",
+    )
+    .option("--advisory", "compute and record decisions, never hand them to the connector")
     .option(
       "--cold-start-iterations <n>",
       "default mode: first iterations of a new or restarted engine kept out of the model (default 10)",
@@ -146,6 +175,7 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
     const write = (d: PlannerDecision) => out(JSON.stringify(d));
     try {
       if (opts.replayTrace) {
+        warnIgnoredKeys(opts, new Logger({ target: "fpm.planner" }));
         await replay(opts.replayTrace, opts.config, write);
         ctx.exitCode = EXIT.OK;
         return;
@@ -154,6 +184,14 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
     } finally {
       if (file !== null) fs.closeSync(file);
     }
+  });
+}
+
+/** The one start-up warning naming every config key fpm accepted but does not implement. */
+function warnIgnoredKeys(opts: ReturnType<typeof plannerOptionsFromFlags>, logger: Logger): void {
+  if (opts.ignoredKeys.length === 0) return;
+  logger.warn("config keys fpm does not implement were ignored", {
+    keys: opts.ignoredKeys.map((k) => `${k.key} (${k.why})`).join("; "),
   });
 }
 
@@ -181,6 +219,7 @@ async function run(
   ctx: CommandContext,
 ): Promise<void> {
   const logger = new Logger({ target: "fpm.planner" });
+  warnIgnoredKeys(opts, logger);
   const conn = await connectNats(natsOptionsFromFlags(flags, process.env, "fpm-planner"), logger);
   const namespace = opts.namespace ?? (process.env.DYN_NAMESPACE || "dynamo");
   const connector =

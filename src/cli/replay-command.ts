@@ -9,7 +9,8 @@ import { performance } from "node:perf_hooks";
 import readline from "node:readline";
 import type { Command } from "commander";
 import { addNatsCliOptions, connectNats, type NatsCliFlags, natsOptionsFromFlags } from "../eventplane/connection.js";
-import { PLANNER_NUMBER_RULES, type PlannerConfig, resolvePlannerConfig } from "../planner/planner-config.js";
+import { type PlannerConfig, resolvePlannerConfig } from "../planner/planner-config.js";
+import { IMPLEMENTED_KEYS } from "../planner/planner-config-keys.js";
 import type { ModelKind } from "../planner/regression-model.js";
 import { OfflinePlanner } from "../sim/offline-planner.js";
 import { untilStopped } from "../util/stop-signal.js";
@@ -88,8 +89,9 @@ function plannerConfigFrom(flags: ReplayFlags): PlannerConfig {
   const set = (field: keyof PlannerConfig, v: unknown) => {
     if (v !== undefined) partial[field] = v;
   };
-  const num = (field: keyof typeof PLANNER_NUMBER_RULES, text: string | undefined, flag: string) =>
-    set(field, optionalNumberOption(text, flag, PLANNER_NUMBER_RULES[field].rule));
+  // The same range as the planner's flag and config key for that field.
+  const num = (field: keyof PlannerConfig, text: string | undefined, flag: string) =>
+    set(field, optionalNumberOption(text, flag, IMPLEMENTED_KEYS.find((k) => k.field === field)?.rule));
   num("loadAdjustmentIntervalS", flags.interval, "--interval");
   set("mode", flags.mode);
   set("optimizationTarget", flags.optimizationTarget);

@@ -16,14 +16,22 @@ import {
 } from "../eventplane/connection.js";
 import { DEFAULT_COMPONENT, DEFAULT_NAMESPACE } from "../eventplane/subject.js";
 import { ARRIVALS_HELP, parseArrivalSpec, parseTokenRange } from "../sim/arrival-spec.js";
-import { SimulatedDeployment } from "../sim/deployment.js";
+import { SimulatedDeployment, type WorkerEventKind } from "../sim/deployment.js";
 import { SimulatedEngineFleet } from "../sim/engine-fleet.js";
-import { PlannerFollower, plannerDecisionsSubject } from "../sim/planner-follower.js";
+import { PlannerFollower, plannerDecisionsSubject, plannerReplicasSubject } from "../sim/planner-follower.js";
 import { RealtimeSimulation } from "../sim/realtime-runner.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
 import type { CommandContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
+import type { SimulateEventBody, SimulateStatus, SimulateWorkerEvent } from "./simulate-events.js";
+
+/** The `--events` name of each worker event of the deployment. */
+const WORKER_EVENTS: Record<WorkerEventKind, SimulateWorkerEvent["event"]> = {
+  starting: "worker_starting",
+  ready: "worker_ready",
+  stopped: "worker_stopped",
+};
 
 interface SimulateFlags extends NatsCliFlags {
   workers: string;
@@ -50,6 +58,7 @@ interface SimulateFlags extends NatsCliFlags {
   namespace?: string;
   component: string;
   decisionsSubject?: string;
+  replicasSubject?: string;
   startupDelay: string;
   maxWorkers: string;
   workerIdPrefix: string;
@@ -102,6 +111,10 @@ export function registerSimulateCommand(program: Command, ctx: CommandContext): 
     )
     .option("--component <name>", "component whose decisions are followed", DEFAULT_COMPONENT)
     .option("--decisions-subject <subject>", "subject of the decisions (default namespace.{ns}.planner.decisions)")
+    .option(
+      "--replicas-subject <subject>",
+      'where the replica counts are reported as the planner\'s virtual connector reads them (default namespace.{ns}.planner.replicas; "" for none)',
+    )
     .option("--startup-delay <s>", "simulated seconds before an added worker takes requests and publishes", "5")
     .option("--max-workers <n>", "most workers the closed loop may run", "8")
     .option("--worker-id-prefix <text>", "worker ids are this prefix and a counter", "sim-worker-")
@@ -181,10 +194,12 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
       `--port-base ${portBase} with ${maxWorkers} worker slots (--max-workers) x ${dpRanks} ranks: the last`,
     );
 
-  const emit = (obj: Record<string, unknown>) => {
+  const emit = (obj: SimulateEventBody) => {
     if (flags.events) ctx.stdout(JSON.stringify({ time: new Date().toISOString(), ...obj }));
   };
   const pendingBinds: Promise<void>[] = [];
+  // Declared before the deployment: its constructor already reports the first workers' events.
+  let follower: PlannerFollower | null = null;
   let deployment: SimulatedDeployment;
   try {
     deployment = new SimulatedDeployment({
@@ -210,13 +225,14 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
       onForwardPass: (ev) => fleet.publish(ev),
       onWorkerEvent: (ev) => {
         emit({
-          event: `worker_${ev.kind}`,
+          event: WORKER_EVENTS[ev.kind],
           worker_id: ev.workerId,
           slot: ev.slot,
           simulated_s: +ev.atS.toFixed(3),
           endpoints: fleet.endpoints(ev.slot),
         });
         pendingBinds.push(fleet.onWorkerEvent(ev));
+        follower?.report();
       },
     });
   } catch (err) {
@@ -226,24 +242,30 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
   await Promise.all(pendingBinds);
 
   let conn: EventPlaneConnection | null = null;
-  let follower: PlannerFollower | null = null;
   if (flags.followPlanner) {
     const natsOpts = natsOptionsFromFlags(flags, process.env, "fpm-simulate");
     conn = await connectNats(natsOpts, logger);
     const namespace = flags.namespace ?? (process.env.DYN_NAMESPACE || DEFAULT_NAMESPACE);
     const subject = flags.decisionsSubject ?? plannerDecisionsSubject(namespace);
+    const reportSubject = flags.replicasSubject ?? plannerReplicasSubject(namespace);
     follower = new PlannerFollower({
       nc: conn.nc,
       deployment,
       subject,
       component: flags.component,
+      reportSubject,
       logger,
       onScale: (from, to, reason) => emit({ event: "scale", from, to, reason }),
     });
     follower.start();
     // The subscription reaches the server before the line says so (a decision sent after it is seen).
     await conn.flush();
-    logger.info("following planner decisions", { subject, component: flags.component, startupDelayS });
+    logger.info("following planner decisions", {
+      subject,
+      replicas_subject: reportSubject,
+      component: flags.component,
+      startupDelayS,
+    });
   }
 
   logger.info("simulating", {
@@ -254,12 +276,11 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
     transport: flags.ipcPrefix ? `ipc://${flags.ipcPrefix}-{slot}.{rank}` : `tcp://127.0.0.1:${portBase}+`,
   });
   let nextStatusS = statusEveryS * speed;
-  const status = () => {
+  const status = (): SimulateStatus => {
     const t = deployment.totals;
     const f = fleet.stats();
     const views = deployment.engineViews();
     return {
-      event: "status",
       simulated_s: +deployment.nowS.toFixed(3),
       workers: deployment.workerCount(),
       ready_workers: deployment.readyWorkerCount(),
@@ -281,8 +302,8 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
       if (simS < nextStatusS) return;
       nextStatusS += statusEveryS * speed;
       const s = status();
-      emit(s);
-      logger.debug("status", s);
+      emit({ event: "status", ...s });
+      logger.debug("status", { ...s });
     },
   });
 
@@ -295,6 +316,6 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
   emit({ ...final, event: "summary" });
   await fleet.close();
   await conn?.close();
-  logger.info("stopped", final);
+  logger.info("stopped", { ...final });
   return EXIT.OK;
 }

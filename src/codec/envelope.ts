@@ -1,5 +1,5 @@
 /**
- * The NATS event-plane envelope (WIRE.md section 4): encode in Dynamo's key order,
+ * The event-plane envelope (docs/design/wire-format.md section 4.3): encode in Dynamo's key order,
  * decode with u64 fields kept exact as bigint. Never throws on decode.
  */
 import { ENVELOPE_FIELDS, type EventEnvelope, U64_MAX } from "../schema/envelope.js";

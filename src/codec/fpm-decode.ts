@@ -1,6 +1,6 @@
 /**
  * decodeFpm: msgpack bytes -> ForwardPassMetrics, with the reference decoder's semantics
- * (WIRE.md section 2) plus this project's physical checks. Never throws.
+ * (docs/design/wire-format.md section 2) plus this project's physical checks. Never throws.
  *
  * Order of verdicts follows msgspec: the first malformed byte (`decode`) or type mismatch
  * (`schema`) in stream order wins; only a fully decoded message is checked for its version,

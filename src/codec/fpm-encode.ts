@@ -9,12 +9,8 @@ import {
   QUEUED_FIELDS,
   SCHEDULED_FIELDS,
 } from "../schema/forward-pass-metrics.js";
+import { FpmEncodeError } from "../util/errors.js";
 import { MsgpackWriter, encodedKey } from "./msgpack-writer.js";
-
-/** Thrown by encodeFpm for values that cannot be written exactly (a programming error, not input). */
-export class FpmEncodeError extends TypeError {
-  override name = "FpmEncodeError";
-}
 
 interface EncodedField {
   spec: FieldSpec<string>;

@@ -1,5 +1,5 @@
 /**
- * The ZMQ endpoints of the engine -> relay link (WIRE.md sections 3 and 6): vLLM's
+ * The ZMQ endpoints of the engine -> relay link (docs/design/wire-format.md sections 3 and 6): vLLM's
  * `tcp://127.0.0.1:{DYN_FORWARDPASS_METRIC_PORT + dp_rank}` or SGLang's
  * `ipc://{path}.{dp_rank}`. Bad endpoints are `ConfigError`s at start, never runtime failures.
  */

@@ -1,5 +1,5 @@
 /**
- * The three ZMQ frames of one FPM message (WIRE.md section 3):
+ * The three ZMQ frames of one FPM message (docs/design/wire-format.md section 3):
  * `[b"" (empty topic), seq as u64 big-endian, payload]`.
  */
 

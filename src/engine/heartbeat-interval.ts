@@ -1,4 +1,4 @@
-/** The engine's idle heartbeat interval, DYN_FPM_HEARTBEAT_INTERVAL_MS (WIRE.md section 6). */
+/** The engine's idle heartbeat interval, DYN_FPM_HEARTBEAT_INTERVAL_MS (docs/design/wire-format.md sections 3 and 6). */
 import { type NumberRule, numberOption, numberValue } from "../util/number-option.js";
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1000;

@@ -1,7 +1,7 @@
 /**
  * `FpmPublisher`: the TypeScript twin of an engine's FPM publisher thread, one per dp_rank.
  * It binds a ZMQ PUB socket, stamps each payload with the next seq (also its `counter_id`),
- * sends the three frames of WIRE.md section 3, and sends an idle heartbeat when nothing
+ * sends the three frames of docs/design/wire-format.md section 3, and sends an idle heartbeat when nothing
  * was published for the heartbeat interval.
  *
  * ```ts

@@ -125,6 +125,15 @@ function checkServer(url: string): void {
 }
 
 /**
+ * The connection options a Dynamo component would use: servers and authentication from
+ * `NATS_SERVER` and the `NATS_AUTH_*` / `NATS_TLS_*` variables of `env`, else the defaults.
+ * Throws `ConfigError` (exit code 2) for a combination that cannot work.
+ */
+export function natsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env, name = "fpm"): NatsConnectionOptions {
+  return natsOptionsFromFlags({}, env, name);
+}
+
+/**
  * Builds the connection options from flags, then environment variables, then defaults.
  * Throws `ConfigError` (exit code 2) for a combination that cannot work.
  */
@@ -483,6 +492,7 @@ export async function connectNats(opts: NatsConnectionOptions, logger: Logger): 
     const detail = redactSecrets(err instanceof Error ? err.message : String(err), opts);
     throw new NatsConnectError(
       `could not connect to NATS at ${where} (${describeNatsAuth(opts)}): ${startFailureHint(err)} [${detail}]`,
+      { cause: err },
     );
   }
   logger.info("connected to NATS", {

@@ -1,8 +1,9 @@
 /**
  * The planner's Prometheus metrics (`fpm_planner_` prefix, own Registry): per-engine
  * estimates labelled `worker_id` and `dp_rank` (removed when the engine expires), replicas
- * and desired replicas, decisions by direction and reason, samples, coefficients, and the
- * subscriber's message accounting by reason.
+ * and desired replicas, replicas still starting, decisions by direction and reason and by
+ * the rule that decided, samples, coefficients, and the subscriber's message accounting by
+ * reason.
  */
 import { Counter, Gauge, Registry } from "prom-client";
 import type { EngineEstimate, PlannerDecision } from "../planner/decision.js";
@@ -21,6 +22,8 @@ export class PlannerMetrics {
   private readonly replicas: Gauge<string>;
   private readonly desired: Gauge<string>;
   private readonly decisions: Counter<string>;
+  private readonly rules: Counter<string>;
+  private readonly pending: Gauge<string>;
   private readonly samples: Gauge<string>;
   private readonly samplesAdded: Counter<string>;
   private readonly lastSamplesAdded = new Map<string, number>();
@@ -75,8 +78,22 @@ export class PlannerMetrics {
       collect: fill((e) => (e.itlMs === undefined ? undefined : e.itlMs / 1000)),
     });
     new Gauge({
+      name: "fpm_planner_engine_consolidated_ttft_estimate_seconds",
+      help: "TTFT the engine's group would see with one replica fewer (parity, Dynamo 1.6.1 sla)",
+      labelNames: eng,
+      registers: r,
+      collect: fill((e) => (e.consolidatedTtftMs === undefined ? undefined : e.consolidatedTtftMs / 1000)),
+    });
+    new Gauge({
+      name: "fpm_planner_engine_consolidated_itl_estimate_seconds",
+      help: "ITL the engine's group would see with one replica fewer (parity, Dynamo 1.6.1 sla)",
+      labelNames: eng,
+      registers: r,
+      collect: fill((e) => (e.consolidatedItlMs === undefined ? undefined : e.consolidatedItlMs / 1000)),
+    });
+    new Gauge({
       name: "fpm_planner_engine_load_ratio",
-      help: "Queue or KV utilisation ratio the throughput/latency rule compares",
+      help: "Queue or KV utilisation ratio the throughput/latency/load rule compares (load on prefill: queued tokens)",
       labelNames: eng,
       registers: r,
       collect: fill((e) => e.loadRatio),
@@ -120,6 +137,18 @@ export class PlannerMetrics {
       name: "fpm_planner_decisions_total",
       help: "Ticks by direction (up, down, hold) and reason",
       labelNames: ["component", "direction", "reason"],
+      registers: r,
+    });
+    this.rules = new Counter({
+      name: "fpm_planner_decision_rules_total",
+      help: "Ticks by the rule that decided (gate, sla_consolidation, threshold_consolidation_guard, ...)",
+      labelNames: ["component", "rule"],
+      registers: r,
+    });
+    this.pending = new Gauge({
+      name: "fpm_planner_pending_replicas",
+      help: "Replicas still starting, as the connector reports (counted as capacity by Dynamo 1.6.1's rules)",
+      labelNames: ["component"],
       registers: r,
     });
     this.samples = new Gauge({
@@ -196,6 +225,8 @@ export class PlannerMetrics {
     this.replicas.set({ component: c }, d.replicas);
     this.desired.set({ component: c }, d.desired);
     this.decisions.inc({ component: c, direction: d.direction, reason: d.reason });
+    this.rules.inc({ component: c, rule: d.rule });
+    this.pending.set({ component: c }, d.pending ?? 0);
     this.samples.set({ component: c }, d.model.samples);
     const before = this.lastSamplesAdded.get(c) ?? 0;
     if (d.model.samplesAdded > before) this.samplesAdded.inc({ component: c }, d.model.samplesAdded - before);

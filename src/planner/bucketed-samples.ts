@@ -1,5 +1,5 @@
 /**
- * The reference planner's bucketed sample store (PLANNER.md "Adding an observation"):
+ * The reference planner's bucketed sample store (docs/design/planner-algorithm.md section 3):
  * each feature axis is cut into equal-width buckets between the running min and max, and
  * when the store is full the oldest sample of the fullest bucket is retired, so samples
  * stay spread over the operating range instead of crowding at one load level.

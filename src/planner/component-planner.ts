@@ -3,10 +3,11 @@
  * replica count each tick (PLANNER.md "Sampling" and "Decisions"). Pure: time and the
  * engines' latest messages come in as arguments; no I/O.
  *
- * Parity mode feeds the latest message of each engine once per tick, as the reference.
- * Default mode instead takes every distinct iteration as it arrives (`ingest`), skips the
- * cold-start iterations of new or restarted engines, and steps down when every engine
- * has been idle for a whole interval.
+ * Parity mode feeds the latest message of each engine once per tick, as the reference, and
+ * decides with Dynamo 1.6.1's rules (parity/) or, with `parity_rules: pre-1.6`, the rules
+ * before 1.6 (decision-rules.ts). Default mode instead takes every distinct iteration as it
+ * arrives (`ingest`), skips the cold-start iterations of new or restarted engines, and
+ * steps down when every engine has been idle for a whole interval.
  */
 import type { ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
 import { AggModel } from "./agg-model.js";
@@ -19,8 +20,11 @@ import {
   thresholdVerdict,
   type RuleVerdict,
 } from "./decision-rules.js";
-import type { DecisionReason, EngineEstimate, PlannerDecision } from "./decision.js";
-import type { PlannerConfig } from "./planner-config.js";
+import type { DecisionReason, DecisionRule, EngineEstimate, PlannerDecision } from "./decision.js";
+import { decideDynamo161 } from "./parity/decide-1-6-1.js";
+import { DEFAULT_MAX_NUM_BATCHED_TOKENS, EnginePerfEstimate } from "./parity/perf-estimate.js";
+import { allocation } from "./pending-replicas.js";
+import { gpusPerReplicaFor, minEndpointFor, type PlannerConfig } from "./planner-config.js";
 import { PrefillModel } from "./prefill-model.js";
 import type { ModelKind } from "./regression-model.js";
 
@@ -40,6 +44,12 @@ export interface TickInput {
   replicas: number;
   /** True while an earlier scale has not completed. */
   scaleInProgress: boolean;
+  /** Replicas still starting, when the deployment reports them (Dynamo 1.6.1's rules count them). Default 0. */
+  pendingReplicas?: number;
+  /** Prefix-cache hit rate of recent requests (0..1), when known: discounts TTFT inputs (1.6.1 rules). */
+  kvHitRate?: number;
+  /** Speculative decoding accept length, when known: divides ITL (1.6.1 rules; clamped by speculative_nextn). */
+  acceptLength?: number;
 }
 
 export interface ComponentPlannerOptions {
@@ -72,6 +82,11 @@ export class ComponentPlanner {
   /** Default mode: iterations skipped as cold start, and engines refused for the bound. */
   coldStartSkipped = 0;
   enginesRefused = 0;
+  /** Parity mode with Dynamo 1.6.1's rules, sla target: its engine queries over `model`. */
+  readonly perf: EnginePerfEstimate | null = null;
+  /** 1.6.1 keeps the last hit rate and accept length it was told (runtime metadata, last value wins). */
+  private lastKvHitRate: number | undefined;
+  private lastAcceptLength = 1;
 
   constructor(opts: ComponentPlannerOptions) {
     this.component = opts.component;
@@ -89,6 +104,16 @@ export class ComponentPlanner {
         : opts.kind === "decode"
           ? new DecodeModel(modelOpts)
           : new AggModel(modelOpts);
+    const c = opts.config;
+    if (c.mode === "parity" && c.parityRules === "1.6.1" && c.optimizationTarget === "sla") {
+      this.perf = new EnginePerfEstimate({
+        kind: opts.kind,
+        model: this.model,
+        window: c.maxNumFpmSamples,
+        chunkTokens: c.maxNumBatchedTokens ?? DEFAULT_MAX_NUM_BATCHED_TOKENS,
+        attentionDp: c.attentionDp?.[opts.kind],
+      });
+    }
   }
 
   /**
@@ -147,19 +172,21 @@ export class ComponentPlanner {
   /** One tick: (parity) feed the latest messages, estimate, pass the gates, decide. */
   tick(input: TickInput): PlannerDecision {
     const c = this.config;
+    if (c.mode === "parity" && c.parityRules === "1.6.1") return this.tickDynamo161(input);
     if (c.mode === "parity") for (const e of input.engines) this.model.observe(e.fpm);
     const n = input.replicas;
     const engines = this.estimate(input.engines);
-    const decide = (reason: DecisionReason, desired = n): PlannerDecision =>
-      this.record(input, engines, reason, desired);
+    const decide = (reason: DecisionReason, desired = n, rule: DecisionRule = "gate"): PlannerDecision =>
+      this.record(input, engines, reason, desired, rule);
+    const minEndpoint = minEndpointFor(c, this.kind);
 
     if (!c.enableLoadScaling) return decide("disabled");
-    if (input.scaleInProgress) return decide("scale_in_progress");
+    if (input.scaleInProgress) return decide("scaling_in_progress");
     if (input.engines.length === 0) return decide("no_fpm_data");
     if (!workerCountMatches(input.engines, n)) return decide("worker_count_mismatch");
     if (c.mode === "default" && this.allIdle(input)) {
-      if (n > c.minEndpoint) return this.finish(input, engines, { desired: n - 1 }, "idle_scale_down");
-      return decide("no_change");
+      if (n > minEndpoint) return this.finish(input, engines, { desired: n - 1, rule: "idle" }, "idle_scale_down");
+      return decide("no_change", n, "hold");
     }
     if (n === 0) return decide("insufficient_data");
 
@@ -172,17 +199,17 @@ export class ComponentPlanner {
       const sens = c.loadScalingDownSensitivity;
       if (this.kind === "prefill") {
         if (ttft.length === 0) return decide("insufficient_data");
-        verdict = slaVerdict(ttft, c.ttftMs, sens, n, c.minEndpoint);
+        verdict = slaVerdict(ttft, c.ttftMs, sens, n, minEndpoint);
       } else if (this.kind === "decode") {
-        verdict = slaVerdict(itl, c.itlMs, sens, n, c.minEndpoint);
+        verdict = slaVerdict(itl, c.itlMs, sens, n, minEndpoint);
       } else {
-        const t = ttft.length > 0 ? slaVerdict(ttft, c.ttftMs, sens, n, c.minEndpoint) : null;
-        verdict = combineAggVerdicts(t, slaVerdict(itl, c.itlMs, sens, n, c.minEndpoint), n);
+        const t = ttft.length > 0 ? slaVerdict(ttft, c.ttftMs, sens, n, minEndpoint) : null;
+        verdict = combineAggVerdicts(t, slaVerdict(itl, c.itlMs, sens, n, minEndpoint), n);
       }
     } else {
       const ratios = engines.map((e) => e.loadRatio).filter((v): v is number => v !== undefined);
       if (ratios.length === 0) return decide("insufficient_data");
-      verdict = thresholdVerdict(ratios, thresholdsFor(this.kind, c.optimizationTarget), n, c.minEndpoint);
+      verdict = thresholdVerdict(ratios, thresholdsFor(this.kind, c.optimizationTarget, c), n, minEndpoint);
     }
     return this.finish(input, engines, verdict);
   }
@@ -197,16 +224,47 @@ export class ComponentPlanner {
     const n = input.replicas;
     const { desired, budgetCapped } = clampReplicas(
       verdict ? verdict.desired : n,
-      c.minEndpoint,
+      minEndpointFor(c, this.kind),
       c.maxGpuBudget,
-      c.gpusPerReplica,
+      gpusPerReplicaFor(c, this.kind),
     );
     let reason: DecisionReason;
-    if (budgetCapped && desired <= n && (verdict?.desired ?? n) > desired) reason = "max_gpu_budget";
+    let rule: DecisionRule = verdict?.rule ?? "hold";
+    if (budgetCapped && desired <= n && (verdict?.desired ?? n) > desired)
+      [reason, rule] = ["max_gpu_budget", "gpu_budget"];
     else if (desired > n) reason = "scale_up";
     else if (desired < n) reason = why ?? "scale_down";
     else reason = "no_change";
-    return this.record(input, engines, reason, desired);
+    return this.record(input, engines, reason, desired, rule);
+  }
+
+  /** Parity mode, Dynamo 1.6.1's rules (parity/decide-1-6-1.ts); the sla model is fed every tick, as 1.6.1 does. */
+  private tickDynamo161(input: TickInput): PlannerDecision {
+    const c = this.config;
+    if (input.kvHitRate !== undefined && !Number.isNaN(input.kvHitRate)) this.lastKvHitRate = input.kvHitRate;
+    if (input.acceptLength !== undefined && Number.isFinite(input.acceptLength))
+      this.lastAcceptLength = input.acceptLength;
+    this.perf?.observe(input.engines);
+    const pending = input.pendingReplicas ?? 0;
+    const engines: EngineEstimate[] = input.engines.map((e) => ({ workerId: e.workerId, dpRank: e.dpRank }));
+    const hold = allocation(input.replicas, pending);
+    if (!c.enableLoadScaling) return this.record(input, engines, "disabled", hold, "gate");
+    const nextn = c.speculativeNextn;
+    const out = decideDynamo161(
+      {
+        kind: this.kind,
+        config: c,
+        engines: input.engines,
+        estimates: engines,
+        ready: input.replicas,
+        pending,
+        perf: this.perf ?? undefined,
+        kvHitRate: this.lastKvHitRate,
+        acceptLength: nextn > 0 ? Math.min(Math.max(this.lastAcceptLength, 1), nextn + 1) : 1,
+      },
+      input.scaleInProgress,
+    );
+    return this.record(input, engines, out.reason, out.desired ?? hold, out.rule);
   }
 
   /** Per-engine estimates (sla) or load ratios (throughput/latency). */
@@ -237,7 +295,8 @@ export class ComponentPlanner {
           }
         }
       } else if (this.kind === "prefill") {
-        if (c.contextLength) e.loadRatio = q.sumPrefillTokens / c.contextLength;
+        if (c.optimizationTarget === "load") e.loadRatio = q.sumPrefillTokens;
+        else if (c.contextLength) e.loadRatio = q.sumPrefillTokens / c.contextLength;
       } else if (c.maxKvTokens) {
         const kv = s.sumDecodeKvTokens + q.sumDecodeKvTokens + (this.kind === "agg" ? q.sumPrefillTokens : 0);
         e.loadRatio = kv / c.maxKvTokens;
@@ -262,19 +321,26 @@ export class ComponentPlanner {
     engines: EngineEstimate[],
     reason: DecisionReason,
     desired: number,
+    rule: DecisionRule,
   ): PlannerDecision {
     const m = this.model;
     const fit = m.hasSufficientData() ? m.coefficients() : null;
+    const c = this.config;
+    const now = allocation(input.replicas, input.pendingReplicas ?? 0);
     return {
       time: new Date(input.nowMs).toISOString(),
       component: this.component,
       kind: this.kind,
-      mode: this.config.mode,
-      target: this.config.optimizationTarget,
+      mode: c.mode,
+      ...(c.mode === "parity" ? { parityRules: c.parityRules } : {}),
+      target: c.optimizationTarget,
       replicas: input.replicas,
+      ...(input.pendingReplicas !== undefined ? { pending: input.pendingReplicas } : {}),
       desired,
-      direction: desired > input.replicas ? "up" : desired < input.replicas ? "down" : "hold",
+      direction: desired > now ? "up" : desired < now ? "down" : "hold",
       reason,
+      rule,
+      ...(c.advisory ? { advisory: true } : {}),
       engines,
       model: {
         status: m.hasSufficientData() ? m.status() : "insufficient_data",

@@ -1,30 +1,22 @@
 /** What one tick of one component decides, and the record the CLI writes for it. */
+import type { OptimizationTarget, ParityRules, PlannerMode } from "./planner-config.js";
 import type { FitStatus, ModelKind } from "./regression-model.js";
-import type { OptimizationTarget, PlannerMode } from "./planner-config.js";
 
 /**
- * Why a tick decided what it did. Gates (the tick stops): `disabled`, `scale_in_progress`,
- * `no_fpm_data`, `worker_count_mismatch`, `insufficient_data` (too few samples or a needed
- * engine fact missing), `fit_rejected` (a negative coefficient). Outcomes: `scale_up`,
- * `scale_down`, `no_change`, `idle_scale_down` (default mode: every engine idle for a
- * whole interval), `max_gpu_budget` (the budget cut the count).
+ * Why a tick decided what it did. Gates (the tick stops): `disabled`, `scaling_in_progress`
+ * (an earlier scale has not completed and no replica is starting; Dynamo 1.6.1's name, which
+ * replaced `scale_in_progress`), `no_fpm_data`, `worker_count_mismatch`, `insufficient_data`
+ * (too few samples or a needed engine fact missing), `fit_rejected` (a negative
+ * coefficient). Outcomes: `scale_up`, `scale_down`, `no_change`, `idle_scale_down` (default
+ * mode: every engine idle for a whole interval), `max_gpu_budget` (the budget cut the
+ * count), and in parity mode with Dynamo 1.6.1's rules: `scale_down_refused_consolidation`
+ * (the survivors would miss the SLA or overflow the KV cache), `pending_replicas` (a scale-up
+ * waits for the replicas still starting), `gpu_budget_guard_hold` and `gpu_budget_reconcile`
+ * (1.6.1's GPU band).
  */
-export type DecisionReason =
-  | "disabled"
-  | "scale_in_progress"
-  | "no_fpm_data"
-  | "worker_count_mismatch"
-  | "insufficient_data"
-  | "fit_rejected"
-  | "scale_up"
-  | "scale_down"
-  | "no_change"
-  | "idle_scale_down"
-  | "max_gpu_budget";
-
-export const DECISION_REASONS: readonly DecisionReason[] = [
+export const DECISION_REASONS = [
   "disabled",
-  "scale_in_progress",
+  "scaling_in_progress",
   "no_fpm_data",
   "worker_count_mismatch",
   "insufficient_data",
@@ -34,11 +26,45 @@ export const DECISION_REASONS: readonly DecisionReason[] = [
   "no_change",
   "idle_scale_down",
   "max_gpu_budget",
-];
+  "scale_down_refused_consolidation",
+  "pending_replicas",
+  "gpu_budget_guard_hold",
+  "gpu_budget_reconcile",
+] as const;
+export type DecisionReason = (typeof DECISION_REASONS)[number];
+
+/**
+ * The rule that decided, named in every record. Gates name themselves (`gate`); the rest:
+ * - `sla_every_engine_above`: every estimate above the SLA (scale up by one);
+ * - `sla_every_engine_under_sensitivity`: pre-1.6 scale-down (every estimate under SLA x sensitivity);
+ * - `sla_consolidation`: 1.6.1 scale-down judged on what n-1 replicas would see;
+ * - `agg_decode_only_fallback`: 1.6.1 agg, TTFT unavailable, the decode side alone scales down;
+ * - `threshold_any_engine_above` / `threshold_every_engine_under`: the static thresholds;
+ * - `threshold_consolidation_guard`: 1.6.1 keeps the replicas because the survivors would cross the up threshold;
+ * - `startup_reduction`: 1.6.1 with replicas starting: no scale-up; a reduction cancels starting replicas;
+ * - `idle`: default mode's idle step-down;
+ * - `gpu_budget`: the GPU budget set the count;
+ * - `hold`: nothing asked for a change.
+ */
+export const DECISION_RULES = [
+  "gate",
+  "sla_every_engine_above",
+  "sla_every_engine_under_sensitivity",
+  "sla_consolidation",
+  "agg_decode_only_fallback",
+  "threshold_any_engine_above",
+  "threshold_every_engine_under",
+  "threshold_consolidation_guard",
+  "startup_reduction",
+  "idle",
+  "gpu_budget",
+  "hold",
+] as const;
+export type DecisionRule = (typeof DECISION_RULES)[number];
 
 export type DecisionDirection = "up" | "down" | "hold";
 
-/** Per-engine view at the tick: estimates in ms (sla) or load ratio (throughput/latency). */
+/** Per-engine view at the tick: estimates in ms (sla) or load ratio (throughput/latency/load). */
 export interface EngineEstimate {
   workerId: string;
   dpRank: number;
@@ -46,8 +72,12 @@ export interface EngineEstimate {
   ttftMs?: number;
   /** Estimated ITL of the next step, ms; decode and agg, when the model is fitted. */
   itlMs?: number;
-  /** The throughput/latency rule's ratio (queue or KV utilisation). */
+  /** The threshold rule's value: queue ratio or KV utilisation (load target on prefill: queued tokens). */
   loadRatio?: number;
+  /** 1.6.1 sla: TTFT this engine's group would see with the load of n-1 replicas (ms). */
+  consolidatedTtftMs?: number;
+  /** 1.6.1 sla: ITL this engine's group would see with the load of n-1 replicas (ms). */
+  consolidatedItlMs?: number;
 }
 
 export interface ModelSummary {
@@ -66,13 +96,21 @@ export interface PlannerDecision {
   component: string;
   kind: ModelKind;
   mode: PlannerMode;
+  /** Parity mode: which reference's rules decided. */
+  parityRules?: ParityRules;
   target: OptimizationTarget;
-  /** Replicas now (from the connector). */
+  /** Replicas ready now (from the connector). */
   replicas: number;
-  /** Replicas wanted; equals `replicas` when the tick holds. */
+  /** Replicas still starting, when the connector knows (counted with `replicas` as the allocation). */
+  pending?: number;
+  /** Replicas wanted; on a hold, the allocation unchanged (`replicas` + `pending`). */
   desired: number;
+  /** Against the allocation (`replicas` + `pending`). */
   direction: DecisionDirection;
   reason: DecisionReason;
+  rule: DecisionRule;
+  /** Advisory mode: recorded, not handed to the connector. */
+  advisory?: boolean;
   engines: EngineEstimate[];
   model: ModelSummary;
 }

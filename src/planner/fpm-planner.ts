@@ -129,6 +129,7 @@ export class FpmPlanner {
     const t0 = performance.now();
     const out: PlannerDecision[] = [];
     for (const [component, planner] of this.planners) {
+      this.forgetGoneWorkers(component);
       const tracked = this.subscriber.snapshot(component);
       const workers = new Set<string>();
       for (const t of tracked) workers.add(t.workerId);
@@ -140,17 +141,21 @@ export class FpmPlanner {
           engines: tracked,
           replicas: this.connector.replicas(live),
           scaleInProgress: this.connector.scaleInProgress(live, nowMs),
+          pendingReplicas: this.connector.pendingReplicas?.(live),
         });
       } catch (err) {
         // A bug in one component's tick must not stop the planner; it is logged and the tick skipped.
         this.logger.limited("tick-failed", "error", "tick failed", { component, error: String(err) });
         continue;
       }
-      const p = this.connector
-        .apply(d, nowMs)
-        .catch((err) => this.logger.limited("apply-failed", "error", "connector failed", { error: String(err) }));
-      this.applying.add(p);
-      void p.finally(() => this.applying.delete(p));
+      // Advisory mode decides and records, and never actuates.
+      if (!this.opts.config.advisory) {
+        const p = this.connector
+          .apply(d, nowMs)
+          .catch((err) => this.logger.limited("apply-failed", "error", "connector failed", { error: String(err) }));
+        this.applying.add(p);
+        void p.finally(() => this.applying.delete(p));
+      }
       this.metrics.recordDecision(d, (w, r) => this.subscriber.get(component, w, r)?.fpm);
       this.metrics.recordColdStart(component, planner.coldStartSkipped);
       if (d.direction !== "hold")
@@ -187,6 +192,15 @@ export class FpmPlanner {
     await this.subscriber.stop();
     await Promise.all([...this.applying]);
     await this.connector.close();
+  }
+
+  /** The deployment's own list of workers (when its connector has one) is discovery: others are forgotten. */
+  private forgetGoneWorkers(component: string): void {
+    const known = this.connector.workerIds?.({ component, liveWorkers: 0 });
+    if (!known) return;
+    const gone = new Set<string>();
+    for (const t of this.subscriber.snapshot(component)) if (!known.has(t.workerId)) gone.add(t.workerId);
+    for (const w of gone) this.subscriber.removeWorker(w, component);
   }
 
   private onEngineEvent(e: EngineEvent): void {

@@ -1,5 +1,5 @@
 /**
- * Fixed-window moving average that ignores leading zeros (PLANNER.md "Models"): values of
+ * Fixed-window moving average that ignores leading zeros (docs/design/planner-algorithm.md section 4): values of
  * an idle engine before its first real traffic must not drag the averages towards zero.
  * Once a non-zero value has been seen, zeros count like any other value.
  */

@@ -1,6 +1,6 @@
 /**
- * What the prefill, decode and agg models share (PLANNER.md "Models", "Fitting and
- * predicting"): moving averages updated on every FPM, heartbeats never samples, a
+ * What the prefill, decode and agg models share (docs/design/planner-algorithm.md sections 4
+ * and 5): moving averages updated on every FPM, heartbeats never samples, a
  * bucketed sample store, a lazy OLS fit that a negative coefficient rejects, and
  * predictions floored at 1e-6 s.
  */
@@ -132,6 +132,11 @@ export abstract class RegressionModel {
   /** The current fit, or null (fits first if needed). */
   coefficients(): OlsFit | null {
     return this.ensureFitted() ? { intercept: this.fit!.intercept, coef: this.fit!.coef.slice() } : null;
+  }
+
+  /** Predicted wall time of one iteration with features `x0` (and `x1`), seconds; null when not fitted. */
+  predictWallTime(x0: number, x1 = 0): number | null {
+    return this.ensureFitted() ? this.predict(x0, x1) : null;
   }
 
   /** Predicted wall time in seconds, floored at 1e-6; call after `ensureFitted()`. */

@@ -4,12 +4,16 @@
  * lines, one tick of one component each:
  *
  * ```json
- * {"tick": 0, "component": "backend", "kind": "agg", "replicas": 2, "scale_in_progress": false,
+ * {"tick": 0, "component": "backend", "kind": "agg", "replicas": 2, "pending": 0,
+ *  "scaling_in_progress": false, "kv_hit_rate": 0.3, "accept_length": 1.8,
  *  "engines": [{"version": 1, "worker_id": "w1", "dp_rank": 0, ...wire FPM fields...}]}
  * ```
  *
  * `engines` is the latest message of each live engine at that tick, in the order the
- * planner sees them. In default mode every listed message is also ingested before the tick.
+ * planner sees them; `replicas` the ready count; the optional `pending` (replicas still
+ * starting), `kv_hit_rate` and `accept_length` feed Dynamo 1.6.1's rules;
+ * `scale_in_progress` is the older name of `scaling_in_progress`. In default mode every
+ * listed message is also ingested before the tick.
  */
 import { fpmFromJson } from "../schema/zod.js";
 import { ConfigError } from "../util/errors.js";
@@ -23,7 +27,11 @@ export interface TraceTick {
   component: string;
   kind: ModelKind;
   replicas: number;
+  pending?: number;
+  scaling_in_progress?: boolean;
   scale_in_progress?: boolean;
+  kv_hit_rate?: number;
+  accept_length?: number;
   engines: unknown[];
 }
 
@@ -50,6 +58,14 @@ export function replayTrace(
         `trace line ${lineNo}: needs kind (prefill|decode|agg), integer replicas and an engines array`,
       );
     }
+    const optional = (v: unknown, what: string, ok: (x: number) => boolean) => {
+      if (v === undefined || v === null) return undefined;
+      if (typeof v !== "number" || !ok(v)) throw new ConfigError(`trace line ${lineNo}: ${what}`);
+      return v;
+    };
+    const pending = optional(t.pending, "pending must be an integer >= 0", (x) => Number.isInteger(x) && x >= 0);
+    const kvHitRate = optional(t.kv_hit_rate, "kv_hit_rate must be a number 0..1", (x) => x >= 0 && x <= 1);
+    const acceptLength = optional(t.accept_length, "accept_length must be a number >= 1", (x) => x >= 1);
     let p = planners.get(t.component);
     if (!p) {
       p = new ComponentPlanner({ component: t.component, kind: t.kind, config });
@@ -67,7 +83,17 @@ export function replayTrace(
       }
     });
     if (config.mode === "default") for (const e of engines) p.ingest(e.fpm, nowMs);
-    emit(p.tick({ nowMs, engines, replicas: t.replicas, scaleInProgress: t.scale_in_progress ?? false }));
+    emit(
+      p.tick({
+        nowMs,
+        engines,
+        replicas: t.replicas,
+        scaleInProgress: t.scaling_in_progress ?? t.scale_in_progress ?? false,
+        pendingReplicas: pending,
+        kvHitRate,
+        acceptLength,
+      }),
+    );
     n++;
   }
   return n;

@@ -21,7 +21,7 @@ import { connectNats, type EventPlaneConnection } from "../eventplane/connection
 import { fpmSubject } from "../eventplane/subject.js";
 import type { HealthReport } from "../metrics/http-server.js";
 import { type RelayDropReason, RelayMetrics, type RelayRankCounters } from "../metrics/relay-metrics.js";
-import { ConfigError } from "../util/errors.js";
+import { ConfigError, LifecycleError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
 import { defaultForwardPassMetrics, type ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
 import { ephemeralPortRange } from "../util/ports.js";
@@ -66,7 +66,7 @@ export class FpmEventRelay {
 
   /** Connects NATS (a failure is a `NatsConnectError`), then every engine endpoint. */
   async start(): Promise<void> {
-    if (this.running || this.stopped) throw new Error("FpmEventRelay.start() may be called once");
+    if (this.running || this.stopped) throw new LifecycleError("FpmEventRelay.start() may be called once");
     const conn = await connectNats(this.opts.nats, this.logger.child("fpm.relay.nats"));
     this.conn = conn;
     try {

@@ -187,6 +187,11 @@ export class SimulatedDeployment {
     return this.workers.filter((w) => w.ready).length;
   }
 
+  /** Ids of the workers running or starting. */
+  workerIds(): string[] {
+    return this.workers.map((w) => w.workerId);
+  }
+
   maxWorkers(): number {
     return this.opts.maxWorkers ?? 64;
   }

@@ -16,6 +16,7 @@ import {
   type ScheduledRequestMetrics,
 } from "../schema/forward-pass-metrics.js";
 import type { SimRequest } from "./sim-request.js";
+import { LifecycleError } from "../util/errors.js";
 import { RunningVariance } from "./welford.js";
 
 export interface EngineSchedulerOptions {
@@ -138,7 +139,7 @@ export class EngineScheduler {
 
   /** Plans one iteration. Call `complete()` with the plan before planning the next. */
   schedule(): IterationPlan {
-    if (this.inFlight) throw new Error("schedule() called while an iteration is in flight");
+    if (this.inFlight) throw new LifecycleError("schedule() called while an iteration is in flight");
     let budget = this.maxNumBatchedTokens;
     const entries: ScheduledEntry[] = [];
     let preempted = 0;
@@ -191,7 +192,7 @@ export class EngineScheduler {
 
   /** Applies the iteration: tokens are sampled, finished requests leave and free their KV. */
   complete(plan: IterationPlan): IterationOutcome {
-    if (this.inFlight !== plan) throw new Error("complete() called with a plan that is not in flight");
+    if (this.inFlight !== plan) throw new LifecycleError("complete() called with a plan that is not in flight");
     this.inFlight = null;
     this.totals.iterations++;
     const finished: SimRequest[] = [];

@@ -2,13 +2,20 @@
  * Closed loop: the simulator as the planner's actuator. It listens to the decisions the
  * planner publishes (`namespace.{ns}.planner.decisions`, one JSON object each, with
  * `component`, `desired` and `direction`) and sets the simulated worker count to
- * `desired`; new workers become ready after the deployment's start-up delay.
+ * `desired`; new workers become ready after the deployment's start-up delay. Like a real
+ * deployer it reports what it runs on `namespace.{ns}.planner.replicas`
+ * (`{"component", "replicas": ready, "pending": starting, "workers": [ids]}`) after every
+ * change and every `reportIntervalMs`, so the planner sees a scale complete, counts the
+ * replicas still starting, and forgets the engines of removed workers.
  */
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Logger } from "../util/log.js";
 import type { SimulatedDeployment } from "./deployment.js";
 
-export { plannerDecisionsSubject } from "../planner/connectors/virtual-connector.js";
+export { plannerDecisionsSubject, plannerReplicasSubject } from "../planner/connectors/virtual-connector.js";
+
+/** How often the replica report is repeated without a change, for a planner that starts later. */
+export const DEFAULT_REPORT_INTERVAL_MS = 1000;
 
 export interface PlannerFollowerOptions {
   nc: NatsConnection;
@@ -17,6 +24,10 @@ export interface PlannerFollowerOptions {
   subject: string;
   /** Only decisions for this component are followed. */
   component: string;
+  /** Where replica reports go; "" sends none. */
+  reportSubject: string;
+  /** Repeat the report this often (ms). Default 1000. */
+  reportIntervalMs?: number;
   logger: Logger;
   /** Called when a decision changes the worker count. */
   onScale?: (from: number, to: number, reason: string) => void;
@@ -24,7 +35,8 @@ export interface PlannerFollowerOptions {
 
 export class PlannerFollower {
   private sub: Subscription | null = null;
-  readonly totals = { decisions: 0, applied: 0, malformed: 0 };
+  private timer: NodeJS.Timeout | null = null;
+  readonly totals = { decisions: 0, applied: 0, malformed: 0, reports: 0 };
 
   constructor(private readonly opts: PlannerFollowerOptions) {}
 
@@ -35,6 +47,30 @@ export class PlannerFollower {
         this.handle(msg.data);
       },
     });
+    if (this.opts.reportSubject !== "") {
+      this.report();
+      this.timer = setInterval(() => this.report(), this.opts.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS);
+      this.timer.unref();
+    }
+  }
+
+  /** Publishes what the deployment runs now; call it on every worker event too. */
+  report(): void {
+    if (this.opts.reportSubject === "" || this.opts.nc.isClosed()) return;
+    const d = this.opts.deployment;
+    const ready = d.readyWorkerCount();
+    const body = {
+      component: this.opts.component,
+      replicas: ready,
+      pending: d.workerCount() - ready,
+      workers: d.workerIds(),
+    };
+    try {
+      this.opts.nc.publish(this.opts.reportSubject, JSON.stringify(body));
+      this.totals.reports++;
+    } catch (err) {
+      this.opts.logger.limited("report-publish", "warn", "could not publish a replica report", { error: String(err) });
+    }
   }
 
   /** Applies one decision message; malformed ones are counted and skipped. */
@@ -63,12 +99,15 @@ export class PlannerFollower {
     const to = this.opts.deployment.workerCount();
     if (to !== from) {
       this.totals.applied++;
+      this.report();
       this.opts.logger.info("planner decision applied", { from, to, reason: String(d.reason ?? "") });
       this.opts.onScale?.(from, to, String(d.reason ?? ""));
     }
   }
 
   stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
     this.sub?.unsubscribe();
     this.sub = null;
   }

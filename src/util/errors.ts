@@ -1,17 +1,52 @@
-/** One error class per failure mode; each sets `name` and keeps its `cause`. */
+/**
+ * Every error class fpm throws, one per failure mode. Each sets `name` (so it survives
+ * serialisation and a second copy of the module) and takes Error's `(message, { cause })`. The
+ * CLI maps them to exit codes: ConfigError and UsageError 2, NatsConnectError 3, anything
+ * else 1. Hot paths never throw: bad input there is a counted drop reason, not an error
+ * (the codec's internal CodecFailure is a signal its decoders catch, never seen outside it).
+ */
 
-/** A configuration the user must change: reported at start, exit code 2. */
+/** A configuration the user must change (a flag, an environment variable, a config key): exit code 2. */
 export class ConfigError extends Error {
   override name = "ConfigError";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
-/** The NATS server could not be reached or refused us (auth, TLS) at start: exit code 3. */
+/** A command-line argument the command cannot use (for example hex that is not hex): exit code 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/**
+ * The NATS server could not be reached or refused us (auth, TLS) at start: exit code 3.
+ * The message names the servers and the likely cause with secrets redacted; `cause` is the
+ * client library's own error.
+ */
 export class NatsConnectError extends Error {
   override name = "NatsConnectError";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
+
+/**
+ * A method called out of order on an object with a lifecycle (start twice, use after
+ * stop): a programming error in the caller, never caused by input.
+ */
+export class LifecycleError extends Error {
+  override name = "LifecycleError";
+}
+
+/**
+ * `encodeFpm` was given a value it cannot write exactly (a non-integer where the schema has
+ * an int, a non-string worker id): a programming error, not input. A `TypeError`, as it was
+ * when the codec defined it.
+ */
+export class FpmEncodeError extends TypeError {
+  override name = "FpmEncodeError";
+}
+
+/** Every error class by name, for `err instanceof errors.ConfigError` without naming each import. */
+export const errors = {
+  ConfigError,
+  UsageError,
+  NatsConnectError,
+  LifecycleError,
+  FpmEncodeError,
+} as const;

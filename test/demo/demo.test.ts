@@ -3,20 +3,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
+import { isProcessAlive } from "../../src/util/child-process.js";
 import { waitFor } from "../harness/ports.js";
 import { FpmProcess } from "../harness/fpm-process.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fpm-demo-test-"));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function childPids(stateFile: string): { name: string; pid: number }[] {
   return (JSON.parse(fs.readFileSync(stateFile, "utf8")) as { pids: { name: string; pid: number }[] }).pids.filter(
@@ -55,7 +47,7 @@ test("demo - headless run scales up under the load step and down around it, then
   // Everything it started has gone.
   const pids = childPids(stateFile);
   assert.ok(pids.length >= 4, "nats-server, planner, simulate and relays were started");
-  await waitFor(() => pids.every((p) => !alive(p.pid)), 10_000, "every child process to be gone");
+  await waitFor(() => pids.every((p) => !isProcessAlive(p.pid)), 10_000, "every child process to be gone");
 });
 
 test("demo - Ctrl-C (SIGINT) stops every process it started and exits 0", { timeout: 90_000 }, async () => {
@@ -81,13 +73,17 @@ test("demo - Ctrl-C (SIGINT) stops every process it started and exits 0", { time
     // Relays come and go with workers; the long-lived processes must be up before the signal.
     for (const name of ["nats-server", "planner", "simulate"])
       assert.ok(
-        pids.some((p) => p.name === name && alive(p.pid)),
+        pids.some((p) => p.name === name && isProcessAlive(p.pid)),
         `${name} is running`,
       );
     demo.proc.kill("SIGINT");
     assert.equal(await demo.wait(30_000), 0, demo.stderr);
     assert.match(demo.stdout, /== fpm demo summary/);
-    await waitFor(() => childPids(stateFile).every((p) => !alive(p.pid)), 10_000, "every child process to be gone");
+    await waitFor(
+      () => childPids(stateFile).every((p) => !isProcessAlive(p.pid)),
+      10_000,
+      "every child process to be gone",
+    );
   } finally {
     await demo.stop();
   }

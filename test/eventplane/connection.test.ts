@@ -183,3 +183,10 @@ test("eventplane - unreachable at start is a NatsConnectError; once connected, t
     ["disconnected", "connected"],
   );
 });
+
+test("eventplane - natsOptionsFromEnv reads what a Dynamo component reads, with the library's name", async () => {
+  const { natsOptionsFromEnv } = await import("../../src/eventplane/connection.js");
+  const o = natsOptionsFromEnv({ NATS_SERVER: "nats://10.0.0.1:4222", NATS_AUTH_TOKEN: "t" }, "my-app");
+  assert.deepEqual([o.servers, o.token, o.name], [["nats://10.0.0.1:4222"], "t", "my-app"]);
+  assert.deepEqual(natsOptionsFromEnv({}).servers, ["nats://127.0.0.1:4222"]);
+});

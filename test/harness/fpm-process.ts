@@ -1,17 +1,21 @@
 /**
  * Runs the real `fpm` executable (bin/fpm.js -> dist) as a child process for the CLI,
- * tool, demo and ops tests: captures stdout/stderr, waits for log lines or exit, polls
- * its /health and /metrics, reads its RSS from /proc, and stops it with SIGTERM (SIGKILL
- * after a grace period).
+ * tool, demo and ops tests, on the shared ManagedProcess: keeps its stdout/stderr, waits
+ * for log lines or exit, polls its /health and /metrics, reads its RSS from /proc, and
+ * stops it with SIGTERM (SIGKILL after a grace period).
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { stopChild } from "./child-process.js";
+import { ManagedProcess } from "../../src/util/child-process.js";
+import { type LabelSelector, sumMetric } from "../../src/util/prometheus-text.js";
 import { waitFor } from "./ports.js";
 import { REPO_ROOT } from "./vectors.js";
 
 export const FPM_BIN = path.join(REPO_ROOT, "bin", "fpm.js");
+
+/** Output kept per stream (tests search all of it for secrets). */
+const KEEP_OUTPUT_CHARS = 8_000_000;
 
 export interface FpmProcessOptions {
   /** Extra environment, merged over process.env (DYN_LOG defaults to info; undefined removes a variable). */
@@ -21,9 +25,8 @@ export interface FpmProcessOptions {
 }
 
 export class FpmProcess {
-  readonly proc: ChildProcess;
-  stdout = "";
-  stderr = "";
+  readonly managed: ManagedProcess;
+  /** Resolves with the exit code; 128 when a signal ended it. */
   readonly exited: Promise<number>;
   exitCode: number | null = null;
 
@@ -31,30 +34,34 @@ export class FpmProcess {
     readonly args: string[],
     readonly opts: FpmProcessOptions = {},
   ) {
-    const env: Record<string, string | undefined> = { ...process.env, DYN_LOG: "info", ...opts.env };
-    for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-    this.proc = spawn(process.execPath, [FPM_BIN, ...args], {
+    this.managed = new ManagedProcess({
+      name: `fpm ${args[0] ?? ""}`.trim(),
+      command: process.execPath,
+      args: [FPM_BIN, ...args],
       cwd: REPO_ROOT,
-      env: env as NodeJS.ProcessEnv,
-      stdio: ["ignore", "pipe", "pipe"],
+      env: { DYN_LOG: "info", ...opts.env },
+      keepOutputChars: KEEP_OUTPUT_CHARS,
     });
-    // Keep the whole output (tests search it for secrets), bounded to 8 MB.
-    this.proc
-      .stdout!.setEncoding("utf8")
-      .on("data", (d: string) => (this.stdout = (this.stdout + d).slice(-8_000_000)));
-    this.proc
-      .stderr!.setEncoding("utf8")
-      .on("data", (d: string) => (this.stderr = (this.stderr + d).slice(-8_000_000)));
-    this.exited = new Promise((resolve) =>
-      this.proc.once("exit", (code, signal) => {
-        this.exitCode = code ?? (signal ? 128 : 1);
-        resolve(this.exitCode);
-      }),
-    );
+    this.exited = this.managed.exited.then((code) => {
+      this.exitCode = code ?? (this.managed.signal ? 128 : 1);
+      return this.exitCode;
+    });
+  }
+
+  get proc(): ChildProcess {
+    return this.managed.child;
+  }
+
+  get stdout(): string {
+    return this.managed.stdoutText;
+  }
+
+  get stderr(): string {
+    return this.managed.stderrText;
   }
 
   get running(): boolean {
-    return this.exitCode === null && this.proc.exitCode === null;
+    return this.managed.running;
   }
 
   get pid(): number {
@@ -80,15 +87,9 @@ export class FpmProcess {
     }
   }
 
-  /** Waits until stderr contains `text`; fails with the output if the process exits first. */
+  /** Waits until a stderr line contains `text`; fails with the output if the process exits first. */
   async waitForLog(text: string, timeoutMs = 20_000): Promise<void> {
-    await waitFor(
-      () => this.stderr.includes(text) || this.exitCode !== null,
-      timeoutMs,
-      `fpm to log ${JSON.stringify(text)}`,
-    );
-    if (!this.stderr.includes(text))
-      throw new Error(`fpm exited (${this.exitCode}) before logging ${JSON.stringify(text)}:\n${this.stderr}`);
+    await this.managed.waitForLine(text, { stream: "stderr", timeoutMs });
   }
 
   /** Waits for the process to exit by itself; resolves to its exit code. */
@@ -129,11 +130,11 @@ export class FpmProcess {
     );
   }
 
-  /** Sum of every sample of a metric (optionally only those whose labels contain `labelText`). */
-  async metricSum(name: string, labelText = ""): Promise<number> {
+  /** Sum of every sample of a metric (optionally only those with the labels of `selector`, e.g. `reason="decode"`); NaN while /metrics does not answer. */
+  async metricSum(name: string, selector: LabelSelector = {}): Promise<number> {
     const r = await this.get("/metrics");
     if (!r) return NaN;
-    return sumMetric(r.body, name, labelText);
+    return sumMetric(r.body, name, selector);
   }
 
   /** Resident set size in bytes, from /proc (Linux). */
@@ -149,27 +150,9 @@ export class FpmProcess {
 
   /** SIGTERM, then SIGKILL after `graceMs`; resolves to the exit code. */
   async stop(graceMs = 8000): Promise<number> {
-    await stopChild(this.proc, graceMs);
+    await this.managed.stop(graceMs);
     return this.exited;
   }
-}
-
-/** Sums the samples of `name` (exact metric name, any labels) in a Prometheus text exposition. */
-export function sumMetric(text: string, name: string, labelText = ""): number {
-  let sum = 0;
-  let found = false;
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.slice(name.length);
-    if (rest[0] !== " " && rest[0] !== "{") continue;
-    if (labelText && !rest.includes(labelText)) continue;
-    const v = Number(line.slice(line.lastIndexOf(" ") + 1));
-    if (Number.isFinite(v)) {
-      sum += v;
-      found = true;
-    }
-  }
-  return found ? sum : 0;
 }
 
 /** Runs `fpm args` to completion (for --help and start-up failures); kills it after `timeoutMs`. */

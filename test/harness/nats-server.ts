@@ -3,13 +3,12 @@
  * end. `restart()` keeps the port so clients can reconnect. Extra config (auth, TLS,
  * cluster) is passed as nats-server config text.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { canConnect } from "../../src/util/ports.js";
 import { findNatsServer } from "../../src/util/nats-server-binary.js";
-import { stopChild } from "./child-process.js";
+import { ManagedProcess } from "../../src/util/child-process.js";
 import { freePort, sleep } from "./ports.js";
 
 export interface NatsServerOptions {
@@ -33,8 +32,9 @@ export function natsServerBinary(): string {
 export class NatsServer {
   readonly dir: string;
   port = 0;
-  private proc: ChildProcess | null = null;
-  private log = "";
+  private proc: ManagedProcess | null = null;
+  /** The latest process started, kept after stop for `output`. */
+  private latest: ManagedProcess | null = null;
 
   private constructor(private readonly opts: NatsServerOptions) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "fpm-nats-"));
@@ -51,34 +51,36 @@ export class NatsServer {
     return `nats://127.0.0.1:${this.port}`;
   }
 
+  /** What the server printed (the last 20,000 characters of each stream). */
   get output(): string {
-    return this.log;
+    return this.latest ? this.latest.stdoutText + this.latest.stderrText : "";
   }
 
   private async launch(): Promise<void> {
     const conf = path.join(this.dir, "nats.conf");
     fs.writeFileSync(conf, `listen: 127.0.0.1:${this.port}\n${this.opts.config ?? ""}\n`);
-    const proc = spawn(natsServerBinary(), ["-c", conf, ...(this.opts.args ?? [])], {
-      stdio: ["ignore", "pipe", "pipe"],
+    const proc = new ManagedProcess({
+      name: "nats-server",
+      command: natsServerBinary(),
+      args: ["-c", conf, ...(this.opts.args ?? [])],
+      keepOutputChars: 20_000,
     });
     this.proc = proc;
-    this.log = "";
-    proc.stdout!.on("data", (d) => (this.log = (this.log + d).slice(-20000)));
-    proc.stderr!.on("data", (d) => (this.log = (this.log + d).slice(-20000)));
+    this.latest = proc;
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
-      if (proc.exitCode !== null) throw new Error(`nats-server exited with ${proc.exitCode}:\n${this.log}`);
+      if (!proc.running) throw new Error(`nats-server exited with ${proc.exitCode}:\n${this.output}`);
       if (await canConnect(this.port)) return;
       await sleep(25);
     }
-    throw new Error(`nats-server did not listen on ${this.port} within 10 s:\n${this.log}`);
+    throw new Error(`nats-server did not listen on ${this.port} within 10 s:\n${this.output}`);
   }
 
   /** Stops the server (SIGTERM, then SIGKILL after 3 s). */
   async stop(): Promise<void> {
     const proc = this.proc;
     this.proc = null;
-    if (proc) await stopChild(proc, 3000);
+    if (proc) await proc.stop(3000);
   }
 
   /** Stops, optionally waits `downMs`, and starts again on the same port. */

@@ -4,11 +4,11 @@
  * loopback port; helpers for the HTTP query API and for `promtool`. When the binaries are
  * missing the start fails with a message naming the install command (never a silent skip).
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { stopChild } from "./child-process.js";
+import { ManagedProcess } from "../../src/util/child-process.js";
 import { freePort, sleep, waitFor } from "./ports.js";
 
 function findBinary(name: string, envVar: string): string {
@@ -59,8 +59,9 @@ export interface PromQueryData {
 export class Prometheus {
   readonly dir: string;
   port = 0;
-  private proc: ChildProcess | null = null;
-  private log = "";
+  private proc: ManagedProcess | null = null;
+  /** The latest process started, kept after stop for `output`. */
+  private latest: ManagedProcess | null = null;
 
   private constructor() {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "fpm-prom-"));
@@ -82,7 +83,7 @@ export class Prometheus {
   }
 
   get output(): string {
-    return this.log;
+    return this.latest ? this.latest.stdoutText + this.latest.stderrText : "";
   }
 
   private async launch(opts: PrometheusOptions): Promise<void> {
@@ -106,22 +107,22 @@ export class Prometheus {
         `      - targets: [${JSON.stringify(t.address)}]`,
       );
     fs.writeFileSync(conf, `${lines.join("\n")}\n`);
-    const proc = spawn(
-      bin,
-      [
+    const proc = new ManagedProcess({
+      name: "prometheus",
+      command: bin,
+      args: [
         `--config.file=${conf}`,
         `--storage.tsdb.path=${path.join(this.dir, "data")}`,
         `--web.listen-address=127.0.0.1:${this.port}`,
         "--log.level=warn",
       ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
+      keepOutputChars: 20_000,
+    });
     this.proc = proc;
-    proc.stdout!.on("data", (d) => (this.log = (this.log + d).slice(-20000)));
-    proc.stderr!.on("data", (d) => (this.log = (this.log + d).slice(-20000)));
+    this.latest = proc;
     await waitFor(
       async () => {
-        if (proc.exitCode !== null) throw new Error(`prometheus exited with ${proc.exitCode}:\n${this.log}`);
+        if (!proc.running) throw new Error(`prometheus exited with ${proc.exitCode}:\n${this.output}`);
         try {
           return (await fetch(`${this.url}/-/ready`)).ok;
         } catch {
@@ -174,7 +175,7 @@ export class Prometheus {
   async stop(): Promise<void> {
     const proc = this.proc;
     this.proc = null;
-    if (proc) await stopChild(proc, 5000);
+    if (proc) await proc.stop(5000);
   }
 
   async cleanup(): Promise<void> {

@@ -13,7 +13,8 @@
  *   FpmPlannerDroppingMessages   garbage published on the FPM subject (envelope_decode)
  * Two alerts are true only when NATS itself fails; for them the test asks the API for the
  * underlying series instead (and says so): FpmRelayNatsDisconnected (fpm_relay_nats_connected)
- * and FpmPlannerLosingMessages (fpm_planner_messages_lost_total; the cluster test drives real gaps).
+ * and FpmPlannerLosingMessages (fpm_planner_messages_lost_total; the cluster test drives real gaps);
+ * FpmPlannerScalingStuck needs an actuator that never completes a scale (fpm_planner_decisions_total).
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -87,6 +88,8 @@ const DRIVEN = [
 const BY_SELECTOR: Record<string, string> = {
   FpmRelayNatsDisconnected: "fpm_relay_nats_connected",
   FpmPlannerLosingMessages: "fpm_planner_messages_lost_total",
+  // True only when a scale never completes; the deadlock regression test drives that case.
+  FpmPlannerScalingStuck: "fpm_planner_decisions_total",
 };
 
 describe("ops prometheus", () => {

@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { spawn } from "node:child_process";
 import { judgeSoak, type SoakCounts, type SoakReport, summarizeRss } from "../../bench/soak.js";
+import { ManagedProcess } from "../../src/util/child-process.js";
 import { REPO_ROOT } from "../harness/vectors.js";
 
 function healthyCounts(): SoakCounts {
@@ -70,15 +70,15 @@ describe("ops soak", () => {
 
   test("soak - the 45 s short form passes with a NATS node restart, an engine restart and a malformed burst", async () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fpm-soak-")), "soak.json");
-    const child = spawn(
-      process.execPath,
-      [path.join(REPO_ROOT, "dist", "bench", "soak.js"), "--duration", "45", "--rate", "100", "--json", out],
-      { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let output = "";
-    child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
-    const code = await new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
+    const soak = new ManagedProcess({
+      name: "soak",
+      command: process.execPath,
+      args: [path.join(REPO_ROOT, "dist", "bench", "soak.js"), "--duration", "45", "--rate", "100", "--json", out],
+      cwd: REPO_ROOT,
+      keepOutputChars: 1_000_000,
+    });
+    const code = await soak.exited;
+    const output = soak.stdoutText + soak.stderrText;
     assert.equal(code, 0, output);
     const report = JSON.parse(fs.readFileSync(out, "utf8")) as SoakReport;
     assert.deepEqual(report.failures, []);

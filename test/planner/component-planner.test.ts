@@ -21,11 +21,16 @@ const tick = (
   extra: { nowMs?: number; scaleInProgress?: boolean } = {},
 ) => p.tick({ nowMs: extra.nowMs ?? 0, engines, replicas, scaleInProgress: extra.scaleInProgress ?? false });
 
-test("planner - gates in order: disabled, scale_in_progress, no_fpm_data, worker_count_mismatch", () => {
-  const off = planner("decode", { mode: "parity", enableLoadScaling: false, maxKvTokens: 1000 });
+test("planner - gates in order: disabled, scaling_in_progress, no_fpm_data, worker_count_mismatch", () => {
+  const off = planner("decode", {
+    mode: "parity",
+    parityRules: "pre-1.6",
+    enableLoadScaling: false,
+    maxKvTokens: 1000,
+  });
   assert.equal(tick(off, [eng("a", 0)], 1).reason, "disabled");
-  const p = planner("decode", { mode: "parity", maxKvTokens: 1000 });
-  assert.equal(tick(p, [eng("a", 0)], 1, { scaleInProgress: true }).reason, "scale_in_progress");
+  const p = planner("decode", { mode: "parity", parityRules: "pre-1.6", maxKvTokens: 1000 });
+  assert.equal(tick(p, [eng("a", 0)], 1, { scaleInProgress: true }).reason, "scaling_in_progress");
   assert.equal(tick(p, [], 1).reason, "no_fpm_data");
   assert.equal(tick(p, [eng("a", 0), eng("b", 0)], 1).reason, "worker_count_mismatch", "two workers seen, one ready");
   assert.equal(
@@ -40,7 +45,12 @@ test("planner - gates in order: disabled, scale_in_progress, no_fpm_data, worker
 });
 
 test("planner - sla gates: insufficient_data, then fit_rejected", () => {
-  const p = planner("prefill", { mode: "parity", optimizationTarget: "sla", maxNumBatchedTokens: 4096 });
+  const p = planner("prefill", {
+    mode: "parity",
+    parityRules: "pre-1.6",
+    optimizationTarget: "sla",
+    maxNumBatchedTokens: 4096,
+  });
   const e = (x: number, wall: number) =>
     eng("a", 0, { wallTimeS: wall, scheduled: { numPrefillRequests: 1, sumPrefillTokens: x } });
   for (let i = 1; i <= 4; i++)
@@ -52,7 +62,13 @@ test("planner - sla gates: insufficient_data, then fit_rejected", () => {
 });
 
 test("planner - sla prefill scales up when every TTFT estimate is above the SLA and down under the sensitivity", () => {
-  const p = planner("prefill", { mode: "parity", optimizationTarget: "sla", maxNumBatchedTokens: 4096, ttftMs: 100 });
+  const p = planner("prefill", {
+    mode: "parity",
+    parityRules: "pre-1.6",
+    optimizationTarget: "sla",
+    maxNumBatchedTokens: 4096,
+    ttftMs: 100,
+  });
   // wall = 0.01 + 1e-5 x. Warm the model with 5 ticks of one engine.
   for (const x of [1000, 2000, 3000, 4000, 5000])
     tick(
@@ -85,6 +101,7 @@ test("planner - sla prefill scales up when every TTFT estimate is above the SLA 
 test("planner - min_endpoint and max_gpu_budget bound the decision", () => {
   const p = planner("decode", {
     mode: "parity",
+    parityRules: "pre-1.6",
     maxKvTokens: 1000,
     minEndpoint: 2,
     maxGpuBudget: 8,
@@ -94,14 +111,14 @@ test("planner - min_endpoint and max_gpu_budget bound the decision", () => {
   const capped = tick(p, [eng("a", 0, full), eng("b", 0, full)], 2);
   assert.equal(capped.desired, 2, "3 replicas x 4 GPUs > 8");
   assert.equal(capped.reason, "max_gpu_budget");
-  const q = planner("decode", { mode: "parity", maxKvTokens: 1000, minEndpoint: 2 });
+  const q = planner("decode", { mode: "parity", parityRules: "pre-1.6", maxKvTokens: 1000, minEndpoint: 2 });
   const floor = tick(q, [eng("a", 0), eng("b", 0)], 2);
   assert.equal(floor.desired, 2, "all idle, but the floor is 2");
   assert.equal(floor.reason, "no_change");
 });
 
 test("planner - parity feeds the latest message every tick, even unchanged", () => {
-  const p = planner("prefill", { mode: "parity", contextLength: 4096 });
+  const p = planner("prefill", { mode: "parity", parityRules: "pre-1.6", contextLength: 4096 });
   const e = eng("a", 0, { counterId: 7, wallTimeS: 0.02, scheduled: { sumPrefillTokens: 100 } });
   tick(p, [e], 1);
   tick(p, [e], 1);

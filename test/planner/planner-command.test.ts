@@ -1,7 +1,6 @@
 /** `fpm planner` as users run it: a real process, a real nats-server, decisions on stdout and NATS, /metrics. */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -9,11 +8,11 @@ import { CommandConnector } from "../../src/planner/connectors/command-connector
 import type { PlannerDecision } from "../../src/planner/decision.js";
 import { Logger } from "../../src/util/log.js";
 import type { NatsServer } from "../harness/nats-server.js";
+import { FpmProcess, runFpm } from "../harness/fpm-process.js";
 import { type NatsTestbed, startNatsTestbed } from "../harness/nats-testbed.js";
 import { waitFor } from "../harness/ports.js";
 import { envelope } from "../subscriber/envelope-fixture.js";
 
-const FPM = path.resolve("bin/fpm.js");
 let server: NatsServer;
 let nc: NatsConnection;
 let testbed: NatsTestbed | undefined;
@@ -24,16 +23,14 @@ before(async () => {
 });
 after(() => testbed?.close());
 
-test("planner - bad configuration exits 2 with a message that says what to change", () => {
+test("planner - bad configuration exits 2 with a message that says what to change", async () => {
   const cfg = path.join(dir, "bad.json");
   fs.writeFileSync(cfg, JSON.stringify({ ttft: 300, load_adjustmnet_interval: 2 }));
-  const r = spawnSync(process.execPath, [FPM, "planner", "--config", cfg], { encoding: "utf8" });
-  assert.equal(r.status, 2);
+  const r = await runFpm(["planner", "--config", cfg]);
+  assert.equal(r.code, 2);
   assert.match(r.stderr, /unknown key\(s\) load_adjustmnet_interval/);
-  const r2 = spawnSync(process.execPath, [FPM, "planner", "--optimization-target", "sla", "--component", "prefill"], {
-    encoding: "utf8",
-  });
-  assert.equal(r2.status, 2);
+  const r2 = await runFpm(["planner", "--optimization-target", "sla", "--component", "prefill"]);
+  assert.equal(r2.code, 2);
   assert.match(r2.stderr, /needs max_num_batched_tokens/);
 });
 
@@ -56,20 +53,14 @@ test("planner - runs against NATS: one decision record per tick on stdout and on
     },
   });
   await nc.flush();
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [FPM, "planner", "--config", cfg, "--nats", server.url, "--metrics-port", "0", "--metrics-host", "127.0.0.1"],
-    {
-      env: { ...process.env, DYN_LOGGING_JSONL: "true", DYN_LOG: "info" },
-    },
+  const planner = new FpmProcess(
+    ["planner", "--config", cfg, "--nats", server.url, "--metrics-port", "0", "--metrics-host", "127.0.0.1"],
+    { env: { DYN_LOGGING_JSONL: "true", DYN_LOG: "info" } },
   );
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (b) => (stdout += b));
-  child.stderr!.on("data", (b) => (stderr += b));
   try {
-    await waitFor(() => /serving \/metrics/.test(stderr) && /planner running/.test(stderr), 20_000, "planner started");
-    const port = Number(/"port":(\d+)/.exec(stderr.split("\n").find((l) => l.includes("serving /metrics"))!)![1]);
+    await planner.waitForLog("planner running");
+    const serving = await planner.managed.waitForLine("serving /metrics", { stream: "stderr" });
+    const port = Number(/"port":(\d+)/.exec(serving)![1]);
     // One agg engine at 150% KV utilisation: throughput says up.
     let seq = 0n;
     await waitFor(
@@ -95,7 +86,7 @@ test("planner - runs against NATS: one decision record per tick on stdout and on
     assert.equal(up.desired, 2);
     assert.equal(up.reason, "scale_up");
     assert.equal(up.engines[0].loadRatio, 1.5);
-    const lines = stdout
+    const lines = planner.stdout
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l) as PlannerDecision);
@@ -108,9 +99,7 @@ test("planner - runs against NATS: one decision record per tick on stdout and on
     assert.equal(health.status, 200);
   } finally {
     sub.unsubscribe();
-    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-    child.kill("SIGTERM");
-    assert.equal(await exited, 0, stderr.slice(-2000));
+    assert.equal(await planner.stop(), 0, planner.stderr.slice(-2000));
   }
 });
 
@@ -139,10 +128,8 @@ test("planner - command connector hands the values to the scale command as $1 $2
 
 test("planner - fpm planner --connector command runs the scale command of a decision (real process and nats-server)", async () => {
   const out = path.join(dir, "cli-scaled.txt");
-  const child: ChildProcess = spawn(
-    process.execPath,
+  const planner = new FpmProcess(
     [
-      FPM,
       "planner",
       "--namespace",
       "scalecmd",
@@ -161,12 +148,10 @@ test("planner - fpm planner --connector command runs the scale command of a deci
       "--decisions-file",
       "/dev/null",
     ],
-    { env: { ...process.env, SCALE_OUT: out, DYN_LOG: "info" } },
+    { env: { SCALE_OUT: out } },
   );
-  let stderr = "";
-  child.stderr!.on("data", (b) => (stderr += b));
   try {
-    await waitFor(() => /planner running/.test(stderr), 20_000, "planner started");
+    await planner.waitForLog("planner running");
     let seq = 0n;
     // One agg engine at 150% KV utilisation: throughput says up, to 2.
     await waitFor(
@@ -183,8 +168,6 @@ test("planner - fpm planner --connector command runs the scale command of a deci
     );
     assert.equal(fs.readFileSync(out, "utf8").split("\n")[0], "backend 2 up");
   } finally {
-    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-    child.kill("SIGTERM");
-    assert.equal(await exited, 0, stderr.slice(-2000));
+    assert.equal(await planner.stop(), 0, planner.stderr.slice(-2000));
   }
 });

@@ -59,7 +59,7 @@ test("regression - fpm planner: out-of-range timers, non-finite numbers and arra
     ],
     [["--stale-after-ms", "Infinity"], /--stale-after-ms "Infinity": must be a number in 0\.\.2147483647/],
     [["--ttft", "0x10"], /--ttft "0x10": must be a number > 0/],
-    [["--min-endpoint", "1.5"], /--min-endpoint "1\.5": must be an integer >= 1/],
+    [["--min-endpoint", "1.5"], /--min-endpoint "1\.5": must be an integer >= 0/],
     [
       withConfig('{"command_timeout": 1e400}'),
       /config key command_timeout Infinity: must be a number > 0 and <= 2147483/,
@@ -71,7 +71,7 @@ test("regression - fpm planner: out-of-range timers, non-finite numbers and arra
       /config key max_engines true: must be an integer in 1\.\.10000000 \(a JSON number, not a boolean\)/,
     ],
     [withConfig('{"metrics_port": [9090]}'), /config key metrics_port \[9090\]: must be an integer in -1\.\.65535/],
-    [withConfig('{"min_endpoint": 2.5}'), /config key min_endpoint 2\.5: must be an integer >= 1/],
+    [withConfig('{"min_endpoint": 2.5}'), /config key min_endpoint 2\.5: must be an integer >= 0/],
     [
       withConfig('{"load_scaling_down_sensitivity": 101}'),
       /config key load_scaling_down_sensitivity 101: must be an integer in 0\.\.100/,

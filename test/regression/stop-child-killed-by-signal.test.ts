@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { test } from "node:test";
-import { hasExited, stopChild } from "../harness/child-process.js";
+import { hasExited, stopChild } from "../../src/util/child-process.js";
 
 test("regression - stopChild returns at once for a child already killed by a signal", async () => {
   const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });

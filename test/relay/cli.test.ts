@@ -1,47 +1,24 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import path from "node:path";
 import { FpmPublisher } from "../../src/engine/publisher.js";
 import { NatsServer } from "../harness/nats-server.js";
 import { freePort, waitFor } from "../harness/ports.js";
-import { REPO_ROOT } from "../harness/vectors.js";
+import { FpmProcess, runFpm as runFpmToExit } from "../harness/fpm-process.js";
 
-const FPM = path.join(REPO_ROOT, "bin", "fpm.js");
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
 /** The environment without anything the relay reads, so a developer's shell cannot leak in. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(DYN_|NATS_)/.test(k)) env[k] = v;
+function cleanEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const k of Object.keys(process.env)) if (/^(DYN_|NATS_)/.test(k)) env[k] = undefined;
   return { ...env, ...extra };
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runFpm(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), timeoutMs = 20_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [FPM, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (d) => (stdout += d));
-    child.stderr!.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`fpm ${args.join(" ")} did not exit within ${timeoutMs} ms:\n${stderr}`));
-    }, timeoutMs);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runFpm(args: string[], env = cleanEnv(), timeoutMs = 20_000) {
+  return runFpmToExit(args, { env }, timeoutMs);
 }
 
 test("relay - --help documents flags, environment and exit codes", async () => {
@@ -120,16 +97,8 @@ test("relay - the CLI relays, serves /metrics and /health (200, then 503 without
     DYN_LOGGING_JSONL: "true",
     DYN_NAMESPACE: "cli",
   });
-  const child: ChildProcess = spawn(process.execPath, [FPM, "relay", "--metrics-host", "127.0.0.1"], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr!.on("data", (d) => (stderr += d));
-  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-  cleanups.push(() => {
-    if (child.exitCode === null) child.kill("SIGKILL");
-  });
+  const relay = new FpmProcess(["relay", "--metrics-host", "127.0.0.1"], { env });
+  cleanups.push(() => relay.stop(1000));
   const get = async (p: string) => {
     try {
       const res = await fetch(`http://127.0.0.1:${metricsPort}${p}`);
@@ -166,11 +135,11 @@ test("relay - the CLI relays, serves /metrics and /health (200, then 503 without
   assert.match(body.status, /NATS disconnected/);
 
   const t0 = Date.now();
-  child.kill("SIGTERM");
-  const code = await exited;
-  assert.equal(code, 0, stderr);
+  relay.proc.kill("SIGTERM");
+  const code = await relay.exited;
+  assert.equal(code, 0, relay.stderr);
   assert.ok(Date.now() - t0 < 5000, "exits within 5 s");
-  const lines = stderr.trim().split("\n");
+  const lines = relay.stderr.trim().split("\n");
   for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), `a JSON log line: ${l}`);
   assert.ok(lines.some((l) => (JSON.parse(l) as { message: string }).message === "relay stopped"));
 });

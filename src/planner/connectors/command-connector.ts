@@ -93,6 +93,12 @@ export class CommandConnector implements ReplicaConnector {
     return c.liveWorkers;
   }
 
+  /** Replicas asked for and not live yet: the estimate of those still starting. */
+  pendingReplicas(c: ComponentLiveness): number | undefined {
+    const p = this.pending.get(c.component);
+    return p ? Math.max(0, p.desired - c.liveWorkers) : 0;
+  }
+
   scaleInProgress(c: ComponentLiveness, nowMs: number): boolean {
     const p = this.pending.get(c.component);
     if (!p) return false;

@@ -1,7 +1,9 @@
 /**
  * `virtual` connector (the default): nothing is actuated here. The replica count is what a
  * deployer last reported on `namespace.{ns}.planner.replicas` (JSON `{"component": ...,
- * "replicas": n}`), or else the number of distinct workers seen alive; every decision is
+ * "replicas": n, "pending": m, "workers": [ids]}`: ready replicas, optionally those still
+ * starting and the ids of the workers it runs), or else the number of distinct workers
+ * seen alive; every decision is
  * published as JSON on `namespace.{ns}.planner.decisions` for an external actuator (for
  * example `fpm simulate --follow-planner`). A scale is in progress until the count
  * reaches the desired value or `scaleTimeoutMs` passes.
@@ -18,6 +20,47 @@ export function plannerDecisionsSubject(namespace: string): string {
 
 export function plannerReplicasSubject(namespace: string): string {
   return `namespace.${encodeSubjectSegment(namespace)}.planner.replicas`;
+}
+
+/** What a deployer reports for one component. */
+export interface ReplicaReport {
+  /** Replicas ready (taking requests). */
+  replicas: number;
+  /** Replicas started and not yet ready. */
+  pending?: number;
+  /** Ids of the workers it runs (ready and starting). */
+  workers?: ReadonlySet<string>;
+}
+
+/** Most worker ids one report may list, and the longest id: a report is bounded like any input. */
+export const MAX_REPORTED_WORKERS = 10_000;
+const MAX_WORKER_ID_LENGTH = 256;
+const MAX_COMPONENTS = 1000;
+
+/** Parses a report; null when malformed. */
+export function parseReplicaReport(bytes: Uint8Array): ({ component: string } & ReplicaReport) | null {
+  let v: { component?: unknown; replicas?: unknown; pending?: unknown; workers?: unknown };
+  try {
+    v = JSON.parse(Buffer.from(bytes).toString("utf8"));
+  } catch {
+    return null;
+  }
+  if (typeof v !== "object" || v === null) return null;
+  const count = (x: unknown) => typeof x === "number" && Number.isInteger(x) && x >= 0;
+  if (typeof v.component !== "string" || !count(v.replicas)) return null;
+  if (v.pending !== undefined && !count(v.pending)) return null;
+  let workers: Set<string> | undefined;
+  if (v.workers !== undefined) {
+    if (!Array.isArray(v.workers) || v.workers.length > MAX_REPORTED_WORKERS) return null;
+    if (!v.workers.every((w) => typeof w === "string" && w.length <= MAX_WORKER_ID_LENGTH)) return null;
+    workers = new Set(v.workers as string[]);
+  }
+  return {
+    component: v.component,
+    replicas: v.replicas as number,
+    ...(v.pending !== undefined ? { pending: v.pending as number } : {}),
+    ...(workers ? { workers } : {}),
+  };
 }
 
 export interface VirtualConnectorOptions {
@@ -38,7 +81,7 @@ export class VirtualConnector implements ReplicaConnector {
   readonly name = "virtual";
   readonly decisionsSubject: string;
   readonly replicasSubject: string;
-  private readonly reported = new Map<string, number>();
+  private readonly reported = new Map<string, ReplicaReport>();
   private readonly pending = new Map<string, PendingScale>();
   private sub: Subscription | null = null;
   private readonly timeoutMs: number;
@@ -58,37 +101,39 @@ export class VirtualConnector implements ReplicaConnector {
     }
   }
 
-  /** Takes one deployer report `{"component": "backend", "replicas": 3}`. */
+  /** Takes one deployer report `{"component": "backend", "replicas": 3, "pending": 1, "workers": [...]}`. */
   report(bytes: Uint8Array): void {
-    try {
-      const v = JSON.parse(Buffer.from(bytes).toString("utf8")) as { component?: unknown; replicas?: unknown };
-      if (
-        typeof v.component !== "string" ||
-        typeof v.replicas !== "number" ||
-        !Number.isInteger(v.replicas) ||
-        v.replicas < 0 ||
-        this.reported.size > 1000
-      )
-        throw new Error("bad report");
-      this.reported.set(v.component, v.replicas);
-    } catch {
+    const r = parseReplicaReport(bytes);
+    if (!r || (!this.reported.has(r.component) && this.reported.size >= MAX_COMPONENTS)) {
       this.malformedReports++;
       this.opts.logger.limited(
         "replicas-report",
         "warn",
-        'ignored a replica report; expected {"component": string, "replicas": integer >= 0}',
+        `ignored a replica report; expected {"component": string, "replicas": integer >= 0, "pending"?: integer >= 0, "workers"?: [at most ${MAX_REPORTED_WORKERS} ids]} for at most ${MAX_COMPONENTS} components`,
         { subject: this.replicasSubject },
       );
+      return;
     }
+    const { component, ...report } = r;
+    this.reported.set(component, report);
   }
 
   replicas(c: ComponentLiveness): number {
-    return this.reported.get(c.component) ?? c.liveWorkers;
+    return this.reported.get(c.component)?.replicas ?? c.liveWorkers;
+  }
+
+  pendingReplicas(c: ComponentLiveness): number | undefined {
+    return this.reported.get(c.component)?.pending;
+  }
+
+  workerIds(c: ComponentLiveness): ReadonlySet<string> | undefined {
+    return this.reported.get(c.component)?.workers;
   }
 
   scaleInProgress(c: ComponentLiveness, nowMs: number): boolean {
     const p = this.pending.get(c.component);
     if (!p) return false;
+    // Done when the ready count (with any starting replicas counted) reaches what was asked.
     if (this.replicas(c) === p.desired) {
       this.pending.delete(c.component);
       return false;
