@@ -10,8 +10,8 @@
  *   - engine -> relay: every seq the engines used was received or counted lost by the relay;
  *   - relay: every message received was forwarded or dropped with a reason; every malformed
  *     payload was dropped as `decode`;
- *   - relay -> planner: every envelope the relays made was received or counted lost (gaps)
- *     by the planner;
+ *   - relay -> planner: every envelope the relays made was received once (copies sent again
+ *     after a reconnect are dropped as duplicate) or counted lost (gaps) by the planner;
  *   - memory: each fpm process's mean RSS over the last third of the run is within
  *     tolerance of its mean over the second third;
  *   - the planner kept deciding through the last third.
@@ -22,6 +22,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { DELIVERY_DROP_REASONS } from "../src/eventplane/confirmed-publisher.js";
+import { RELAY_DROP_REASONS } from "../src/metrics/relay-metrics.js";
 import { NatsCluster } from "../test/harness/nats-cluster.js";
 import { freePort, sleep, waitFor } from "../test/harness/ports.js";
 import { FpmProcess } from "../test/harness/fpm-process.js";
@@ -119,12 +121,15 @@ export function judgeSoak(
     f.push(
       `relay: ${counts.engineMalformed} malformed payloads sent, ${counts.relayDropped.decode ?? 0} dropped as decode`,
     );
-  const envelopesMade =
-    counts.relayForwarded + (counts.relayDropped.nats_unavailable ?? 0) + (counts.relayDropped.publish_error ?? 0);
-  const plannerSeen = counts.plannerReceived + counts.plannerLost;
+  // Every envelope made was confirmed by NATS or dropped on the way to it.
+  let envelopesMade = counts.relayForwarded;
+  for (const r of DELIVERY_DROP_REASONS) envelopesMade += counts.relayDropped[r] ?? 0;
+  // A relay sends again what NATS had not confirmed at a reconnect: the planner drops the copies as duplicate.
+  const copies = counts.plannerDropped.duplicate ?? 0;
+  const plannerSeen = counts.plannerReceived - copies + counts.plannerLost;
   if (envelopesMade !== plannerSeen)
     f.push(
-      `relay -> planner: relays made ${envelopesMade} envelopes, planner received ${counts.plannerReceived} + counted lost ${counts.plannerLost} = ${plannerSeen}`,
+      `relay -> planner: relays made ${envelopesMade} envelopes, planner received ${counts.plannerReceived} - copies ${copies} + counted lost ${counts.plannerLost} = ${plannerSeen}`,
     );
   if (counts.decisions === 0) f.push("planner: no decision at all");
   if (counts.decisionsLastThird === 0) f.push("planner: no decision in the last third of the run");
@@ -329,17 +334,7 @@ async function readCounts(procs: Record<string, FpmProcess>, engines: SyntheticE
   const relays = [procs.relayA, procs.relayB];
   const relaySum = async (name: string, label = "") =>
     (await Promise.all(relays.map((r) => r.metricSum(name, label)))).reduce((a, b) => a + b, 0);
-  const reasons = [
-    "frame_count",
-    "oversize",
-    "seq_frame",
-    "decode",
-    "schema",
-    "unsupported_version",
-    "invalid_value",
-    "nats_unavailable",
-    "publish_error",
-  ];
+  const reasons = RELAY_DROP_REASONS;
   const relayDropped: Record<string, number> = {};
   for (const r of reasons) relayDropped[r] = await relaySum("fpm_relay_dropped_total", `reason="${r}"`);
   const plannerText = (await procs.planner.get("/metrics"))?.body ?? "";

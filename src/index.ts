@@ -108,6 +108,12 @@ export { RelayMetrics } from "./metrics/relay-metrics.js";
 export { RELAY_DROP_REASONS } from "./metrics/relay-metrics.js";
 export type { RelayDropReason } from "./metrics/relay-metrics.js";
 export type { RelayRankCounters } from "./metrics/relay-metrics.js";
+export type { RelayNatsReadings } from "./metrics/relay-metrics.js";
+export { DELIVERY_DROP_REASONS } from "./eventplane/confirmed-publisher.js";
+export type { DeliveryDropReason } from "./eventplane/confirmed-publisher.js";
+export { SEQUENCE_MAX_JUMP } from "./util/sequence-follower.js";
+export { SEQUENCE_RESET_REASONS } from "./util/sequence-follower.js";
+export type { SequenceResetReason } from "./util/sequence-follower.js";
 export type { HealthReport } from "./metrics/http-server.js";
 
 // Subscriber: the event plane -> per-engine state
@@ -120,6 +126,7 @@ export type { TrackedEngine } from "./subscriber/tracked-engine.js";
 export type { EngineEvent } from "./subscriber/tracked-engine.js";
 export { SUBSCRIBER_DROP_REASONS } from "./subscriber/drop-reasons.js";
 export type { SubscriberDropReason } from "./subscriber/drop-reasons.js";
+export { PROBATION_MESSAGES } from "./subscriber/probation.js";
 
 // Planner: models, decision rules, the service and its connectors
 export { FpmPlanner } from "./planner/fpm-planner.js";
@@ -185,6 +192,9 @@ export type { CommandRun } from "./planner/connectors/command-connector.js";
 export type { ReplicaConnector } from "./planner/connectors/replica-connector.js";
 export type { ComponentLiveness } from "./planner/connectors/replica-connector.js";
 export { PlannerMetrics } from "./metrics/planner-metrics.js";
+export { DEFAULT_MAX_ENGINE_SERIES } from "./metrics/planner-metrics.js";
+export type { PlannerMetricsOptions } from "./metrics/planner-metrics.js";
+export type { EngineLatestView } from "./metrics/planner-metrics.js";
 
 // Simulator: engines without a GPU, load shapes, the recording format
 export { SimulatedDeployment } from "./sim/deployment.js";
@@ -195,12 +205,21 @@ export type { WorkerEventKind } from "./sim/deployment.js";
 export type { EngineView } from "./sim/deployment.js";
 export type { DeploymentTotals } from "./sim/deployment.js";
 export type { EventQueue } from "./sim/event-queue.js";
+export type { FinishedRequest } from "./sim/deployment.js";
+export type { ScaleDownMode } from "./sim/deployment.js";
+export { ENGINE_PRESETS } from "./sim/engine-presets.js";
+export { engineConfig } from "./sim/engine-presets.js";
+export { deriveEngine } from "./sim/engine-presets.js";
+export type { EngineConfig } from "./sim/engine-presets.js";
+export type { EnginePresetSpec } from "./sim/engine-presets.js";
+export type { GpuFigures } from "./sim/engine-presets.js";
+export type { ModelFigures } from "./sim/engine-presets.js";
+export type { ServingAssumptions } from "./sim/engine-presets.js";
 export { EngineScheduler } from "./sim/engine-scheduler.js";
 export type { EngineSchedulerOptions } from "./sim/engine-scheduler.js";
 export type { IterationPlan } from "./sim/engine-scheduler.js";
 export type { IterationOutcome } from "./sim/engine-scheduler.js";
 export type { EnqueueResult } from "./sim/engine-scheduler.js";
-export type { ScheduledEntry } from "./sim/engine-scheduler.js";
 export type { SimRequest } from "./sim/sim-request.js";
 export { CostModel } from "./sim/cost-model.js";
 export type { CostModelOptions } from "./sim/cost-model.js";
@@ -226,3 +245,32 @@ export { recordLine } from "./sim/stream-recording.js";
 export { parseRecordLine } from "./sim/stream-recording.js";
 export { readRecording } from "./sim/stream-recording.js";
 export type { RecordedMessage } from "./sim/stream-recording.js";
+
+// Evaluation (src/eval): the planner judged in closed loop against a fixed deployment and an oracle
+export { evaluate } from "./eval/evaluation.js";
+export type { EvaluateOptions } from "./eval/evaluation.js";
+export type { ScenarioEvaluation } from "./eval/evaluation.js";
+export type { ScenarioPlot } from "./eval/evaluation.js";
+export { loadScenarioFile } from "./eval/scenario.js";
+export { parseScenarios } from "./eval/scenario.js";
+export { scenarioPlannerConfig } from "./eval/scenario.js";
+export type { Scenario } from "./eval/scenario.js";
+export { BUILTIN_CONTENDERS } from "./eval/contenders.js";
+export { plannerContender } from "./eval/contenders.js";
+export { resolveContender } from "./eval/contenders.js";
+export type { Contender } from "./eval/contenders.js";
+export type { ContenderEnv } from "./eval/contenders.js";
+export type { ContenderSpec } from "./eval/contenders.js";
+export { runClosedLoop } from "./eval/closed-loop.js";
+export type { ClosedLoopOptions } from "./eval/closed-loop.js";
+export type { ControllerContext } from "./eval/closed-loop.js";
+export type { RunTrace } from "./eval/closed-loop.js";
+export type { ScalingController } from "./eval/closed-loop.js";
+export type { ScaleAction } from "./eval/closed-loop.js";
+export type { StepSeries } from "./eval/closed-loop.js";
+export type { ScenarioLoad } from "./eval/scenario-load.js";
+export type { SizingTable } from "./eval/sizing.js";
+export type { EvaluationRow } from "./eval/metrics.js";
+export { renderTable } from "./eval/report.js";
+export { renderJsonLines } from "./eval/report.js";
+export { renderPlot } from "./eval/plot.js";

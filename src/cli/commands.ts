@@ -27,6 +27,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { names: ["replay"], load: async () => (await import("./replay-command.js")).registerReplayCommand },
   { names: ["demo"], load: async () => (await import("./demo.js")).registerDemoCommand },
   { names: ["planner"], load: async () => (await import("./planner-command.js")).registerPlannerCommand },
+  { names: ["evaluate"], load: async () => (await import("./evaluate-command.js")).registerEvaluateCommand },
 ];
 
 /**

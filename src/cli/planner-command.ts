@@ -4,6 +4,7 @@ import readline from "node:readline";
 import { type Command, Option } from "commander";
 import { addNatsCliOptions, connectNats, natsOptionsFromFlags } from "../eventplane/connection.js";
 import { type MetricsServer, serveMetrics } from "../metrics/http-server.js";
+import { DEFAULT_MAX_ENGINE_SERIES } from "../metrics/planner-metrics.js";
 import { CommandConnector, SCALE_COMMAND_VARIABLES } from "../planner/connectors/command-connector.js";
 import { VirtualConnector } from "../planner/connectors/virtual-connector.js";
 import { DECISION_REASONS, type PlannerDecision } from "../planner/decision.js";
@@ -132,7 +133,11 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
     )
     .option("--no-load-scaling", "observe and report only; every tick says disabled")
     .option("--stale-after-ms <ms>", "default mode: expire an engine silent this long (default 5000)")
-    .option("--max-engines <n>", "engines tracked at most (default 10000)")
+    .option("--max-engines <n>", "engines tracked at most; new ones on probation make room first (default 10000)")
+    .option(
+      "--max-engine-series <n>",
+      `engines with per-engine /metrics series at most, those past probation first (default ${DEFAULT_MAX_ENGINE_SERIES})`,
+    )
     .addOption(
       new Option("--connector <name>", "virtual: publish decisions on NATS; command: run --scale-command").choices([
         "virtual",
@@ -246,6 +251,7 @@ async function run(
     connector,
     staleAfterMs: opts.staleAfterMs,
     maxEngines: opts.maxEngines,
+    maxEngineSeries: opts.maxEngineSeries,
     onDecision: write,
     logger,
   });

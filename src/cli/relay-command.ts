@@ -67,8 +67,13 @@ export function registerRelayCommand(program: Command, ctx: CommandContext): voi
     )
     .option(
       "--max-buffered-bytes <n>",
-      "bytes held while NATS is down; the oldest beyond it are dropped (reason nats_unavailable)",
+      "envelope bytes held for NATS, waiting or not yet confirmed by the server (at most half unconfirmed); the oldest waiting beyond it are dropped (reason nats_unavailable)",
       String(RELAY_DEFAULTS.maxBufferedBytes),
+    )
+    .option(
+      "--nats-confirm-timeout-ms <ms>",
+      "/health answers 503 when the NATS server leaves a confirmation round-trip unanswered this long",
+      String(RELAY_DEFAULTS.natsConfirmTimeoutMs),
     )
     .option(
       "--receive-hwm <n>",

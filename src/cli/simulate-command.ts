@@ -30,6 +30,7 @@ import type { SimulateEventBody, SimulateStatus, SimulateWorkerEvent } from "./s
 const WORKER_EVENTS: Record<WorkerEventKind, SimulateWorkerEvent["event"]> = {
   starting: "worker_starting",
   ready: "worker_ready",
+  draining: "worker_draining",
   stopped: "worker_stopped",
 };
 
@@ -49,6 +50,7 @@ interface SimulateFlags extends NatsCliFlags {
   costA: string;
   costB: string;
   costC: string;
+  costD: string;
   noise: string;
   seed: string;
   speed: string;
@@ -99,6 +101,7 @@ export function registerSimulateCommand(program: Command, ctx: CommandContext): 
     .option("--cost-a <s>", "cost model: fixed seconds per iteration", "0.005")
     .option("--cost-b <s>", "cost model: seconds per prefill token", "0.00002")
     .option("--cost-c <s>", "cost model: seconds per decode KV token", "0.0000005")
+    .option("--cost-d <s>", "cost model: seconds per decoding request", "0")
     .option("--noise <fraction>", "cost model: relative standard deviation of the wall time", "0.02")
     .option("--seed <n>", "seed of arrivals, lengths and noise", "1")
     .option("--speed <factor>", "simulated seconds per wall second", "1")
@@ -220,6 +223,7 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
         a: real(flags.costA, "--cost-a", 0),
         b: real(flags.costB, "--cost-b", 0),
         c: real(flags.costC, "--cost-c", 0),
+        d: real(flags.costD, "--cost-d", 0),
         noise: real(flags.noise, "--noise", 0),
       },
       onForwardPass: (ev) => fleet.publish(ev),

@@ -9,6 +9,7 @@ import { parseJsonObjectLine } from "./io.js";
 export const SIMULATE_EVENT_KINDS = [
   "worker_starting",
   "worker_ready",
+  "worker_draining",
   "worker_stopped",
   "scale",
   "status",
@@ -16,9 +17,9 @@ export const SIMULATE_EVENT_KINDS = [
 ] as const;
 export type SimulateEventKind = (typeof SIMULATE_EVENT_KINDS)[number];
 
-/** A worker slot changed state: starting (its engines bind), ready (it takes requests), stopped. */
+/** A worker slot changed state: starting (its engines bind), ready (it takes requests), draining (no new requests), stopped. */
 export interface SimulateWorkerEvent {
-  event: "worker_starting" | "worker_ready" | "worker_stopped";
+  event: "worker_starting" | "worker_ready" | "worker_draining" | "worker_stopped";
   worker_id: string;
   slot: number;
   simulated_s: number;
@@ -82,6 +83,7 @@ function wellFormed(o: Record<string, unknown>): boolean {
   switch (o.event) {
     case "worker_starting":
     case "worker_ready":
+    case "worker_draining":
     case "worker_stopped":
       return (
         typeof o.worker_id === "string" &&

@@ -73,3 +73,13 @@ export function encodeFpm(fpm: ForwardPassMetrics): Uint8Array {
   writeFpm(shared, fpm);
   return shared.finish();
 }
+
+/**
+ * `encodeFpm` without the copy: the bytes live in a shared buffer until the next encode,
+ * for a caller that copies them at once (into an envelope).
+ */
+export function encodeFpmTransient(fpm: ForwardPassMetrics): Uint8Array {
+  shared.reset();
+  writeFpm(shared, fpm);
+  return shared.bytes();
+}

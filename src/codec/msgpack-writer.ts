@@ -36,6 +36,11 @@ export class MsgpackWriter {
     return this.buf.slice(0, this.pos);
   }
 
+  /** The bytes written since the last reset, without a copy: valid until the writer is used again. */
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+
   raw(bytes: Uint8Array): void {
     this.ensure(bytes.length);
     this.buf.set(bytes, this.pos);

@@ -321,8 +321,8 @@ export interface NatsStatusEvent {
 /**
  * A live connection to the event plane. `state` follows the client's status events, so a
  * publisher can stop handing messages to the client while it is disconnected: nats.js v3
- * discards its outbound buffer at every dial attempt, so what is published while
- * disconnected would be silently lost.
+ * discards its outbound buffer at every dial attempt. Status events come a turn late, so
+ * a publish can still reach a dead socket; only a confirmation (`ConfirmedPublisher`) tells.
  */
 export class EventPlaneConnection {
   private stateValue: NatsConnectionState = "connected";
@@ -352,16 +352,6 @@ export class EventPlaneConnection {
 
   get connected(): boolean {
     return this.stateValue === "connected";
-  }
-
-  /**
-   * True when a publish would go out now. Tighter than `connected`, which follows status
-   * events a turn late: it also asks the client whether its socket is up.
-   */
-  get writable(): boolean {
-    if (this.stateValue !== "connected") return false;
-    const proto = (this.nc as unknown as { protocol?: { connected?: unknown } }).protocol;
-    return typeof proto?.connected === "boolean" ? proto.connected : true;
   }
 
   /** Calls `listener` on every status change; returns a function that removes it. */

@@ -1,15 +1,31 @@
 /**
  * The planner's Prometheus metrics (`fpm_planner_` prefix, own Registry): per-engine
- * estimates labelled `worker_id` and `dp_rank` (removed when the engine expires), replicas
- * and desired replicas, replicas still starting, decisions by direction and reason and by
- * the rule that decided, samples, coefficients, and the subscriber's message accounting by
- * reason.
+ * estimates labelled `worker_id` and `dp_rank` (removed when the engine expires; at most
+ * `maxEngineSeries` engines, those past probation first), replicas and desired replicas,
+ * replicas still starting, decisions by direction and reason and by the rule that decided,
+ * samples, coefficients, and the subscriber's message accounting by reason.
  */
 import { Counter, Gauge, Registry } from "prom-client";
 import type { EngineEstimate, PlannerDecision } from "../planner/decision.js";
 import type { ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
 import { SUBSCRIBER_DROP_REASONS } from "../subscriber/drop-reasons.js";
 import type { FpmEventSubscriberStats } from "../subscriber/fpm-event-subscriber.js";
+import { SEQUENCE_RESET_REASONS } from "../util/sequence-follower.js";
+
+/** Engines whose per-engine series are exported at most, by default (`--max-engine-series`). */
+export const DEFAULT_MAX_ENGINE_SERIES = 2000;
+
+/** One engine's latest state, as the per-engine series read it. */
+export interface EngineLatestView {
+  fpm: ForwardPassMetrics;
+  /** Past probation: it keeps reporting (preferred for a series). */
+  established: boolean;
+}
+
+export interface PlannerMetricsOptions {
+  /** Engines whose per-engine series are exported at most; the rest are counted. Default 2000. */
+  maxEngineSeries?: number;
+}
 
 const COEF_TERMS: Record<string, string[]> = {
   prefill: ["sum_prefill_tokens"],
@@ -37,7 +53,13 @@ export class PlannerMetrics {
   private readonly expired: Counter<string>;
   private readonly restarts: Counter<string>;
   private readonly coldStart: Counter<string>;
+  private readonly sequenceResets: Counter<string>;
+  private readonly evicted: Counter<string>;
   private last: FpmEventSubscriberStats | null = null;
+  /** Engines whose per-engine series are exported at most. */
+  readonly maxEngineSeries: number;
+  /** Engines left without per-engine series at the latest scrape. */
+  seriesOmitted = 0;
   /**
    * Latest per-engine estimates per component. The per-engine gauges are filled from here
    * when scraped, not at every tick: setting thousands of labelled series per tick would
@@ -45,22 +67,21 @@ export class PlannerMetrics {
    */
   private readonly engineViews = new Map<
     string,
-    { engines: EngineEstimate[]; latest: (workerId: string, dpRank: number) => ForwardPassMetrics | undefined }
+    { engines: EngineEstimate[]; latest: (workerId: string, dpRank: number) => EngineLatestView | undefined }
   >();
   private readonly lastColdStart = new Map<string, number>();
 
-  constructor() {
+  constructor(opts: PlannerMetricsOptions = {}) {
+    this.maxEngineSeries = opts.maxEngineSeries ?? DEFAULT_MAX_ENGINE_SERIES;
     const r = [this.registry];
     const eng = ["component", "worker_id", "dp_rank"];
     const self = this;
     const fill = (pick: (e: EngineEstimate, fpm: ForwardPassMetrics | undefined) => number | undefined) =>
       function (this: Gauge<string>) {
         this.reset();
-        for (const [component, view] of self.engineViews) {
-          for (const e of view.engines) {
-            const v = pick(e, view.latest(e.workerId, e.dpRank));
-            if (v !== undefined) this.set({ component, worker_id: e.workerId, dp_rank: String(e.dpRank) }, v);
-          }
+        for (const { component, e, fpm } of self.seriesEngines()) {
+          const v = pick(e, fpm);
+          if (v !== undefined) this.set({ component, worker_id: e.workerId, dp_rank: String(e.dpRank) }, v);
         }
       };
     new Gauge({
@@ -203,7 +224,7 @@ export class PlannerMetrics {
     });
     this.restarts = new Counter({
       name: "fpm_planner_engine_restarts_total",
-      help: "Engine restarts seen (counter_id went back)",
+      help: "Engine restarts seen (counter_id went back to a new epoch near 0, confirmed by the message after)",
       registers: r,
     });
     this.coldStart = new Counter({
@@ -212,15 +233,56 @@ export class PlannerMetrics {
       labelNames: ["component"],
       registers: r,
     });
+    this.sequenceResets = new Counter({
+      name: "fpm_planner_sequence_resets_total",
+      help: "Breaks of an envelope sequence (field=sequence) or an engine's counter_id (field=counter_id) that were neither a gap nor a restart, by reason (jump, back, reverted)",
+      labelNames: ["field", "reason"],
+      registers: r,
+    });
+    this.evicted = new Counter({
+      name: "fpm_planner_engines_evicted_total",
+      help: "Engines on probation evicted to make room for a new engine in a full table (--max-engines)",
+      registers: r,
+    });
+    new Gauge({
+      name: "fpm_planner_engine_series_omitted",
+      help: "Engines left without per-engine series at this scrape because more than --max-engine-series are tracked",
+      registers: r,
+      collect() {
+        self.seriesEngines();
+        this.set(self.seriesOmitted);
+      },
+    });
     // Every drop reason shows from the start, at 0, so alerts and dashboards find the series.
     for (const reason of [...SUBSCRIBER_DROP_REASONS, "recv_overflow"]) this.dropped.inc({ reason }, 0);
+    for (const field of ["sequence", "counter_id"])
+      for (const reason of SEQUENCE_RESET_REASONS) this.sequenceResets.inc({ field, reason }, 0);
+  }
+
+  /**
+   * The engines that get per-engine series: at most `maxEngineSeries`, those past probation
+   * first (a flood of one-message strangers cannot crowd out the engines that keep reporting).
+   */
+  private seriesEngines(): { component: string; e: EngineEstimate; fpm: ForwardPassMetrics }[] {
+    const established: { component: string; e: EngineEstimate; fpm: ForwardPassMetrics }[] = [];
+    const newcomers: { component: string; e: EngineEstimate; fpm: ForwardPassMetrics }[] = [];
+    let total = 0;
+    for (const [component, view] of this.engineViews) {
+      for (const e of view.engines) {
+        const latest = view.latest(e.workerId, e.dpRank);
+        if (latest === undefined) continue;
+        total++;
+        const into = latest.established ? established : newcomers;
+        if (into.length < this.maxEngineSeries) into.push({ component, e, fpm: latest.fpm });
+      }
+    }
+    const out = established.concat(newcomers).slice(0, this.maxEngineSeries);
+    this.seriesOmitted = total - out.length;
+    return out;
   }
 
   /** Records one tick's decision and its per-engine estimates. */
-  recordDecision(
-    d: PlannerDecision,
-    latest: (workerId: string, dpRank: number) => ForwardPassMetrics | undefined,
-  ): void {
+  recordDecision(d: PlannerDecision, latest: (workerId: string, dpRank: number) => EngineLatestView | undefined): void {
     const c = d.component;
     this.replicas.set({ component: c }, d.replicas);
     this.desired.set({ component: c }, d.desired);
@@ -266,6 +328,11 @@ export class PlannerMetrics {
     inc(this.lost, s.lost, p?.lost ?? 0);
     inc(this.expired, s.expired, p?.expired ?? 0);
     inc(this.restarts, s.restarts, p?.restarts ?? 0);
+    inc(this.evicted, s.evicted, p?.evicted ?? 0);
+    for (const reason of SEQUENCE_RESET_REASONS) {
+      inc(this.sequenceResets, s.sequenceResets[reason], p?.sequenceResets[reason] ?? 0, { field: "sequence", reason });
+      inc(this.sequenceResets, s.counterResets[reason], p?.counterResets[reason] ?? 0, { field: "counter_id", reason });
+    }
     for (const [reason, n] of Object.entries(s.dropped))
       inc(this.dropped, n, p?.dropped[reason as keyof typeof s.dropped] ?? 0, { reason });
     inc(this.dropped, s.recvOverflow, p?.recvOverflow ?? 0, { reason: "recv_overflow" });

@@ -4,6 +4,8 @@
  * when `/metrics` is scraped, so a message costs no label lookups.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { DELIVERY_DROP_REASONS } from "../eventplane/confirmed-publisher.js";
+import { emptyResetCounts, SEQUENCE_RESET_REASONS, type SequenceResetReason } from "../util/sequence-follower.js";
 
 /**
  * Why the relay dropped a message:
@@ -11,9 +13,9 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
  * - `oversize`: payload over `--max-payload-bytes`.
  * - `seq_frame`: the seq frame is not 8 bytes.
  * - `decode`, `schema`, `unsupported_version`, `invalid_value`: the codec rejected the payload.
- * - `nats_unavailable`: NATS was down and the outage buffer was full (oldest dropped first),
- *   or the relay stopped before NATS came back.
- * - `publish_error`: the NATS client refused the message (for example over the server's max_payload).
+ * - `nats_unavailable`, `publish_error`, `unconfirmed`: NATS did not confirm it (see
+ *   `DELIVERY_DROP_REASONS`: buffer full while NATS could not take it, refused by the
+ *   client, or not confirmed when the relay stopped).
  */
 export const RELAY_DROP_REASONS = [
   "frame_count",
@@ -23,8 +25,7 @@ export const RELAY_DROP_REASONS = [
   "schema",
   "unsupported_version",
   "invalid_value",
-  "nats_unavailable",
-  "publish_error",
+  ...DELIVERY_DROP_REASONS,
 ] as const;
 export type RelayDropReason = (typeof RELAY_DROP_REASONS)[number];
 
@@ -36,6 +37,8 @@ export class RelayRankCounters {
   engineRestarts = 0;
   counterIdMismatches = 0;
   receiveErrors = 0;
+  /** Seq resets that were neither a loss nor an engine restart (see `SequenceTracker`). */
+  readonly seqResets: Record<SequenceResetReason, number> = emptyResetCounts();
   /** -1 until the first seq is seen. */
   lastSeq = -1;
   engineConnected = 0;
@@ -57,14 +60,53 @@ export const RELAY_LATENCY_BUCKETS = [
   0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1,
 ];
 
+/** What the relay's NATS side reports, read when `/metrics` is scraped. */
+export interface RelayNatsReadings {
+  readonly connected: boolean;
+  readonly reconnects: number;
+  /** Envelope bytes held for NATS: waiting, or published and not yet confirmed. */
+  readonly bufferedBytes: number;
+  readonly bufferedMessages: number;
+  /** Of those, bytes published on the current connection and awaiting confirmation. */
+  readonly unconfirmedBytes: number;
+  /** Envelopes published again after a reconnect. */
+  readonly resent: number;
+  /** How long the confirmation on its way has waited, ms (0: none). */
+  confirmWaitMs(): number;
+}
+
+const NO_NATS: RelayNatsReadings = {
+  connected: false,
+  reconnects: 0,
+  bufferedBytes: 0,
+  bufferedMessages: 0,
+  unconfirmedBytes: 0,
+  resent: 0,
+  confirmWaitMs: () => 0,
+};
+
 export class RelayMetrics {
   readonly registry = new Registry();
   private readonly ranks = new Map<number, RelayRankCounters>();
-  natsConnected = 0;
-  natsReconnects = 0;
-  bufferedBytes = 0;
-  bufferedMessages = 0;
+  /** The NATS side, once the relay has connected. */
+  nats: RelayNatsReadings = NO_NATS;
   private readonly latency: Histogram;
+
+  get natsConnected(): number {
+    return this.nats.connected ? 1 : 0;
+  }
+
+  get natsReconnects(): number {
+    return this.nats.reconnects;
+  }
+
+  get bufferedBytes(): number {
+    return this.nats.bufferedBytes;
+  }
+
+  get bufferedMessages(): number {
+    return this.nats.bufferedMessages;
+  }
 
   constructor() {
     const ranks = () => [...this.ranks.values()];
@@ -80,7 +122,11 @@ export class RelayMetrics {
         },
       });
     counterFrom("fpm_relay_received_total", "ZMQ messages received from the engine, per dp_rank", (r) => r.received);
-    counterFrom("fpm_relay_forwarded_total", "Messages published on NATS, per dp_rank", (r) => r.forwarded);
+    counterFrom(
+      "fpm_relay_forwarded_total",
+      "Messages published on NATS and confirmed by the server, per dp_rank",
+      (r) => r.forwarded,
+    );
     counterFrom(
       "fpm_relay_lost_total",
       "Messages the engine sent that never arrived (forward jumps of the seq frame)",
@@ -97,6 +143,18 @@ export class RelayMetrics {
       (r) => r.counterIdMismatches,
     );
     counterFrom("fpm_relay_receive_errors_total", "ZMQ receive errors (retried with backoff)", (r) => r.receiveErrors);
+    new Counter({
+      name: "fpm_relay_seq_resets_total",
+      help: "Seq breaks that were neither a loss nor an engine restart, per dp_rank and reason (jump, back, reverted)",
+      labelNames: ["dp_rank", "reason"],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const r of ranks())
+          for (const reason of SEQUENCE_RESET_REASONS)
+            this.inc({ dp_rank: String(r.dpRank), reason }, r.seqResets[reason]);
+      },
+    });
     new Counter({
       name: "fpm_relay_dropped_total",
       help: "Messages dropped, per dp_rank and reason",
@@ -151,13 +209,36 @@ export class RelayMetrics {
     });
     gauge(
       "fpm_relay_buffered_bytes",
-      "Envelope bytes held while NATS is unavailable (bounded by --max-buffered-bytes)",
-      () => this.bufferedBytes,
+      "Envelope bytes held for NATS, waiting or published and not yet confirmed (bounded by --max-buffered-bytes)",
+      () => this.nats.bufferedBytes,
     );
-    gauge("fpm_relay_buffered_messages", "Envelopes held while NATS is unavailable", () => this.bufferedMessages);
+    gauge(
+      "fpm_relay_buffered_messages",
+      "Envelopes held for NATS, waiting or published and not yet confirmed",
+      () => this.nats.bufferedMessages,
+    );
+    gauge(
+      "fpm_relay_unconfirmed_bytes",
+      "Envelope bytes published on the current NATS connection and awaiting the server's confirmation",
+      () => this.nats.unconfirmedBytes,
+    );
+    gauge(
+      "fpm_relay_nats_confirm_wait_seconds",
+      "How long the NATS server has left the confirmation on its way unanswered (0: none)",
+      () => this.nats.confirmWaitMs() / 1000,
+    );
+    new Counter({
+      name: "fpm_relay_resent_total",
+      help: "Envelopes published again after a NATS reconnect because the server had not confirmed them",
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(metrics.nats.resent);
+      },
+    });
     this.latency = new Histogram({
       name: "fpm_relay_forward_latency_seconds",
-      help: "Time from ZMQ receive to NATS publish",
+      help: "Time from ZMQ receive to handing the envelope to the NATS client",
       buckets: RELAY_LATENCY_BUCKETS,
       registers: [this.registry],
     });

@@ -24,6 +24,7 @@ import type { DecisionReason, DecisionRule, EngineEstimate, PlannerDecision } fr
 import { decideDynamo161 } from "./parity/decide-1-6-1.js";
 import { DEFAULT_MAX_NUM_BATCHED_TOKENS, EnginePerfEstimate } from "./parity/perf-estimate.js";
 import { allocation } from "./pending-replicas.js";
+import { SEQUENCE_MAX_JUMP, SequenceFollower } from "../util/sequence-follower.js";
 import { gpusPerReplicaFor, minEndpointFor, type PlannerConfig } from "./planner-config.js";
 import { PrefillModel } from "./prefill-model.js";
 import type { ModelKind } from "./regression-model.js";
@@ -62,7 +63,8 @@ export interface ComponentPlannerOptions {
 }
 
 interface EngineProgress {
-  lastCounterId: number;
+  /** Follows the engine's counter_id: a restart is a step back, confirmed by the message after it. */
+  counterIds: SequenceFollower;
   /** Non-idle iterations since the engine (re)started. */
   busyIterations: number;
   firstSeenMs: number;
@@ -118,8 +120,10 @@ export class ComponentPlanner {
 
   /**
    * Default mode: one distinct iteration as it arrives. Repeats of an engine's last
-   * `counter_id` are ignored; a lower `counter_id` is a restart and starts a new cold start.
-   * Returns true when the iteration became a regression sample. No-op in parity mode.
+   * `counter_id` are ignored; a lower `counter_id` followed by the next one is a restart and
+   * starts a new cold start. An iteration that jumps or steps back is not a sample until
+   * the next confirms it (it may be forged, or the first of a restart). Returns true when
+   * the iteration became a regression sample. No-op in parity mode.
    */
   ingest(fpm: ForwardPassMetrics, nowMs: number): boolean {
     if (this.config.mode === "parity") return false;
@@ -130,22 +134,25 @@ export class ComponentPlanner {
         this.enginesRefused++;
         return false;
       }
-      p = { lastCounterId: -1, busyIterations: 0, firstSeenMs: nowMs, lastBusyMs: -Infinity };
+      p = { counterIds: new SequenceFollower(), busyIterations: 0, firstSeenMs: nowMs, lastBusyMs: -Infinity };
+      p.counterIds.observe(fpm.counterId, 0);
       if (!ranks) {
         ranks = new Map();
         this.progress.set(fpm.workerId, ranks);
       }
       ranks.set(fpm.dpRank, p);
       this.progressCount++;
-    } else {
+    } else if (fpm.counterId !== 0 || p.counterIds.last > 0) {
       // 0 is "unstamped" for engines that never stamp; after stamped values it is a restart.
-      if (fpm.counterId !== 0 && fpm.counterId === p.lastCounterId) return false;
-      if (fpm.counterId < p.lastCounterId) {
+      const f = p.counterIds;
+      const step = f.observe(fpm.counterId, 0);
+      if (step === "repeat") return false;
+      if (f.settled === "back" && f.settledAt <= SEQUENCE_MAX_JUMP) {
         p.busyIterations = 0;
         p.firstSeenMs = nowMs;
       }
+      if (step === "break" && f.judging !== "gap") return false;
     }
-    p.lastCounterId = fpm.counterId;
     const busy = fpm.wallTimeS > 0;
     if (busy) {
       p.busyIterations++;
@@ -326,7 +333,12 @@ export class ComponentPlanner {
     const m = this.model;
     const fit = m.hasSufficientData() ? m.coefficients() : null;
     const c = this.config;
-    const now = allocation(input.replicas, input.pendingReplicas ?? 0);
+    // Only 1.6.1's rules decide through starting replicas; the other rule sets' desired counts are
+    // ready counts, so their holds must not read as a reduction that cancels a starting replica.
+    const now =
+      c.mode === "parity" && c.parityRules === "1.6.1"
+        ? allocation(input.replicas, input.pendingReplicas ?? 0)
+        : input.replicas;
     return {
       time: new Date(input.nowMs).toISOString(),
       component: this.component,

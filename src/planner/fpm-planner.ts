@@ -43,8 +43,10 @@ export interface FpmPlannerOptions {
   connector?: ReplicaConnector;
   /** Engines silent this long are expired (default mode). Default 5000; parity mode never expires. */
   staleAfterMs?: number;
-  /** Engines tracked at most. Default 10,000. */
+  /** Engines tracked at most (new ones start on probation, see `FpmEventSubscriberOptions.maxEngines`). Default 10,000. */
   maxEngines?: number;
+  /** Engines with per-engine series at most, when `metrics` is not given. Default 2000. */
+  maxEngineSeries?: number;
   /** Receives every decision record. */
   onDecision?: (d: PlannerDecision) => void;
   /** Default: a fresh `PlannerMetrics`. */
@@ -79,7 +81,7 @@ export class FpmPlanner {
     this.logger = opts.logger ?? new Logger({ target: "planner" });
     this.now = opts.now ?? Date.now;
     this.namespace = opts.namespace ?? ((opts.env ?? process.env).DYN_NAMESPACE || "dynamo");
-    this.metrics = opts.metrics ?? new PlannerMetrics();
+    this.metrics = opts.metrics ?? new PlannerMetrics({ maxEngineSeries: opts.maxEngineSeries });
     for (const c of opts.components) {
       this.planners.set(
         c.component,
@@ -156,7 +158,10 @@ export class FpmPlanner {
         this.applying.add(p);
         void p.finally(() => this.applying.delete(p));
       }
-      this.metrics.recordDecision(d, (w, r) => this.subscriber.get(component, w, r)?.fpm);
+      this.metrics.recordDecision(d, (w, r) => {
+        const t = this.subscriber.get(component, w, r);
+        return t && { fpm: t.fpm, established: this.subscriber.established(t) };
+      });
       this.metrics.recordColdStart(component, planner.coldStartSkipped);
       if (d.direction !== "hold")
         this.logger.info("scaling decision", { component, replicas: d.replicas, desired: d.desired, reason: d.reason });
@@ -204,7 +209,7 @@ export class FpmPlanner {
   }
 
   private onEngineEvent(e: EngineEvent): void {
-    if (e.type === "expired" || e.type === "removed") {
+    if (e.type === "expired" || e.type === "removed" || e.type === "evicted") {
       this.planners.get(e.component)?.forgetEngine(e.workerId, e.dpRank);
       this.metrics.removeEngine(e.component, e.workerId, e.dpRank);
     }

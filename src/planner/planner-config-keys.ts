@@ -166,6 +166,7 @@ export const FPM_OPTION_KEYS = [
   "components",
   "stale_after_ms",
   "max_engines",
+  "max_engine_series",
   "connector",
   "scale_command",
   "command_timeout",

@@ -7,6 +7,7 @@
  */
 import fs from "node:fs";
 import type { NatsCliFlags } from "../eventplane/connection.js";
+import { DEFAULT_MAX_ENGINE_SERIES } from "../metrics/planner-metrics.js";
 import { ConfigError } from "../util/errors.js";
 import {
   MAX_TIMER_MS,
@@ -71,6 +72,7 @@ export interface PlannerCliFlags extends NatsCliFlags {
   loadScaling?: boolean;
   staleAfterMs?: string;
   maxEngines?: string;
+  maxEngineSeries?: string;
   connector?: string;
   scaleCommand?: string;
   commandTimeout?: string;
@@ -92,6 +94,7 @@ export interface PlannerCommandOptions {
   components: PlannedComponent[];
   staleAfterMs: number;
   maxEngines: number;
+  maxEngineSeries: number;
   connector: "virtual" | "command";
   scaleCommand?: string;
   commandTimeoutMs: number;
@@ -258,6 +261,7 @@ const OTHER_NUMBER_RULES = {
   command_timeout: { min: 0, above: true, max: MAX_TIMER_S },
   scale_timeout: { min: 0, above: true, max: MAX_TIMER_S },
   metrics_port: { integer: true, min: -1, max: 65535 },
+  max_engine_series: { integer: true, min: 0, max: 10_000_000 },
 } satisfies Record<string, NumberRule>;
 
 /** A numeric setting from its flag's text, else the config file's JSON value, else the default. */
@@ -355,6 +359,13 @@ export function plannerOptionsFromFlags(
   } else if (envPort !== undefined) port = numberOption(envPort, "DYN_SYSTEM_PORT", portRule);
   const metricsPort = port === -1 ? null : port;
   const maxEngines = numberSetting(flags.maxEngines, "--max-engines", file, "max_engines", 10_000);
+  const maxEngineSeries = numberSetting(
+    flags.maxEngineSeries,
+    "--max-engine-series",
+    file,
+    "max_engine_series",
+    DEFAULT_MAX_ENGINE_SERIES,
+  );
 
   return {
     config,
@@ -362,6 +373,7 @@ export function plannerOptionsFromFlags(
     components,
     staleAfterMs: numberSetting(flags.staleAfterMs, "--stale-after-ms", file, "stale_after_ms", 5000),
     maxEngines,
+    maxEngineSeries,
     connector,
     scaleCommand,
     commandTimeoutMs: timerSecondsToMs(

@@ -4,6 +4,7 @@
  * `ConfigError`s (exit code 2) with a message that says what to change.
  */
 import type { FpmEndpoint } from "../engine/endpoints.js";
+import { CONFIRMED_PUBLISHER_DEFAULTS } from "../eventplane/confirmed-publisher.js";
 import { type NatsCliFlags, type NatsConnectionOptions, natsOptionsFromFlags } from "../eventplane/connection.js";
 import { type FpmSubjectScope, resolveFpmScope } from "../eventplane/subject.js";
 import { ConfigError } from "../util/errors.js";
@@ -17,6 +18,7 @@ export const RELAY_DEFAULTS = {
   receiveHighWaterMark: 10_000,
   zmqReconnectIntervalMs: 100,
   zmqReconnectMaxIntervalMs: 5_000,
+  natsConfirmTimeoutMs: CONFIRMED_PUBLISHER_DEFAULTS.confirmTimeoutMs,
   metricsHost: "0.0.0.0",
 } as const;
 
@@ -31,8 +33,14 @@ export interface FpmEventRelayOptions {
   validate?: boolean;
   /** Payloads larger than this are dropped as `oversize` (when validating). Default 65,536 bytes. */
   maxPayloadBytes?: number;
-  /** Envelope bytes held while NATS is unavailable; the oldest beyond it are dropped as `nats_unavailable`. Default 8 MiB. */
+  /**
+   * Envelope bytes held for NATS, waiting or published and not yet confirmed by the server
+   * (at most half of it unconfirmed); the oldest waiting beyond it are dropped as
+   * `nats_unavailable`. Default 8 MiB.
+   */
   maxBufferedBytes?: number;
+  /** `/health` turns 503 when the server leaves a confirmation round-trip unanswered this long. Default 3000 ms. */
+  natsConfirmTimeoutMs?: number;
   /** ZMQ receive high-water mark per engine connection, in messages (ZMQ drops beyond it). Default 10,000. */
   receiveHighWaterMark?: number;
   /** ZMQ reconnect interval to a vanished engine. Default 100 ms. */
@@ -57,6 +65,7 @@ export interface RelayCliFlags extends NatsCliFlags {
   validate?: string;
   maxPayloadBytes?: string;
   maxBufferedBytes?: string;
+  natsConfirmTimeoutMs?: string;
   receiveHwm?: string;
   metricsPort?: string;
   metricsHost?: string;
@@ -114,6 +123,12 @@ export function resolveRelayOptions(
       "zmqReconnectMaxIntervalMs",
       MAX_TIMER_MS,
     ),
+    natsConfirmTimeoutMs: positive(
+      opts.natsConfirmTimeoutMs,
+      RELAY_DEFAULTS.natsConfirmTimeoutMs,
+      "--nats-confirm-timeout-ms",
+      2 ** 31 - 1,
+    ),
   };
 }
 
@@ -161,6 +176,7 @@ export function relayOptionsFromFlags(flags: RelayCliFlags, env: NodeJS.ProcessE
     validate: parseValidate(flags.validate),
     maxPayloadBytes: parseIntOption(flags.maxPayloadBytes, "--max-payload-bytes"),
     maxBufferedBytes: parseIntOption(flags.maxBufferedBytes, "--max-buffered-bytes"),
+    natsConfirmTimeoutMs: parseIntOption(flags.natsConfirmTimeoutMs, "--nats-confirm-timeout-ms"),
     receiveHighWaterMark: parseIntOption(flags.receiveHwm, "--receive-hwm"),
   };
   resolveRelayOptions(relay);

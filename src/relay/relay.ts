@@ -2,8 +2,9 @@
  * `FpmEventRelay`: engine ZMQ -> checks -> NATS event plane (WIRE.md sections 3 and 4).
  * One SUB socket per dp_rank connects to the engine's PUB; each message is checked
  * (3 frames, size, seq frame, codec), accounted (seq gaps, restarts), and its ORIGINAL
- * payload bytes are wrapped in an envelope and published. Nothing on the hot path throws:
- * every drop has a reason and a counter.
+ * payload bytes are wrapped in an envelope and published; it counts as forwarded once the
+ * NATS server has confirmed it. Nothing on the hot path throws: every drop has a reason
+ * and a counter.
  *
  * ```ts
  * const relay = new FpmEventRelay({ endpoints: resolveRelayEndpoints({ basePort: 20380 }), nats: { servers: ["nats://127.0.0.1:4222"] } });
@@ -83,6 +84,7 @@ export class FpmEventRelay {
       connection: conn,
       subject: this.subject,
       maxBufferedBytes: this.opts.maxBufferedBytes,
+      confirmTimeoutMs: this.opts.natsConfirmTimeoutMs,
       metrics: this.metrics,
       logger: this.logger,
     });
@@ -91,7 +93,6 @@ export class FpmEventRelay {
     for (const endpoint of this.opts.endpoints) {
       const counters = this.metrics.rank(endpoint.dpRank);
       const source = new RankEnvelopeSource(endpoint.dpRank, pickId(endpoint.dpRank), counters);
-      publisher.addRank(source);
       const socket = new zmq.Subscriber({
         receiveHighWaterMark: this.opts.receiveHighWaterMark,
         reconnectInterval: this.opts.zmqReconnectIntervalMs,
@@ -176,6 +177,7 @@ export class FpmEventRelay {
 
   private drop(link: RankLink, reason: RelayDropReason, detail: string): void {
     link.counters.dropped[reason]++;
+    link.tracker.skip();
     this.logger.limited(`drop-${reason}`, "warn", "dropped a message from the engine", {
       dpRank: link.endpoint.dpRank,
       reason,
@@ -193,7 +195,6 @@ export class FpmEventRelay {
     }
     const payload = frames[2];
     const seq = decodeSeqFrame(frames[1]);
-    if (seq >= 0) link.tracker.observe(seq);
     if (this.opts.validate) {
       if (seq < 0) {
         this.drop(link, "seq_frame", `seq frame is ${frames[1].length} byte(s), expected 8`);
@@ -223,14 +224,22 @@ export class FpmEventRelay {
         });
       }
     }
+    // Only a message that passed the checks moves the accounting (with --validate off, every
+    // message with an 8-byte seq frame); the tracker judges each break by the message after it.
+    if (seq >= 0) link.tracker.observe(seq);
     this.publisher!.publish(link.source, payload, receivedAt);
   }
 
-  /** `/health`: 200 while NATS is connected, else 503 naming what is wrong. */
+  /**
+   * `/health`: 200 while NATS is connected and confirms what the relay publishes, else 503
+   * naming what is wrong (a server that stops reading keeps its TCP connection up).
+   */
   health(): HealthReport {
     const nats = this.conn?.state ?? "not started";
     const problems: string[] = [];
     if (nats !== "connected") problems.push(`NATS ${nats}`);
+    else if (this.publisher?.confirmOverdue())
+      problems.push(`NATS server has not confirmed for ${this.publisher.confirmWaitMs()} ms`);
     return {
       healthy: problems.length === 0,
       status: problems.length === 0 ? "ok" : problems.join("; "),
@@ -252,8 +261,9 @@ export class FpmEventRelay {
   }
 
   /**
-   * Stops receiving, publishes what the outage buffer holds if NATS is up, flushes
-   * (bounded by `timeoutMs`), and closes everything. Safe to call twice.
+   * Stops receiving, publishes what is held if NATS is up, waits for the server to confirm
+   * it (bounded by `timeoutMs`; what is left is counted dropped), and closes everything.
+   * Safe to call twice.
    */
   stop(timeoutMs = 3000): Promise<void> {
     if (!this.stopped) this.stopped = this.doStop(timeoutMs);
@@ -265,14 +275,9 @@ export class FpmEventRelay {
     // Closing the socket also ends its event observer.
     for (const link of this.links) link.socket.close();
     await Promise.allSettled(this.links.map((l) => l.loop));
-    if (this.publisher) {
-      this.publisher.flushBatch();
-      this.publisher.drain();
-      this.publisher.abandon();
-      this.publisher.close();
-    }
-    if (this.conn) await this.conn.close(timeoutMs);
-    this.metrics.natsConnected = 0;
+    const deadline = Date.now() + timeoutMs;
+    if (this.publisher) await this.publisher.stop(timeoutMs);
+    if (this.conn) await this.conn.close(Math.max(100, deadline - Date.now()));
     this.logger.info("relay stopped", {
       received: this.metrics.allRanks().reduce((n, r) => n + r.received, 0),
       forwarded: this.metrics.allRanks().reduce((n, r) => n + r.forwarded, 0),

@@ -1,18 +1,24 @@
 /**
  * The `--arrivals` flag of `fpm simulate`, parsed into an arrival source:
  * `constant:RATE`, `poisson:RATE`, `step:BASE:STEP:AT[:UNTIL]`,
- * `ramp:FROM:TO:START:DURATION` or `file:PATH` (NDJSON, see arrival-file.ts).
+ * `ramp:FROM:TO:START:DURATION`, `sine:MIN:MAX:PERIOD[:PHASE]` (MIN at PHASE, MAX half a
+ * period later), `burst:BASE:PEAK:EVERY:LENGTH[:START]` (PEAK for LENGTH seconds every
+ * EVERY seconds from START), `file:PATH` (NDJSON, see arrival-file.ts) or `recording:PATH`
+ * (reconstructed from an `fpm record` recording, see recording-arrivals.ts).
  * Rates are requests per second for the whole deployment; times are simulated seconds.
  */
 import fs from "node:fs";
+import nodePath from "node:path";
 import { ConfigError } from "../util/errors.js";
 import { numberOption } from "../util/number-option.js";
 import { parseArrivalsNdjson, type LineProblem } from "./arrival-file.js";
-import { type ArrivalSource, ListArrivals, RateArrivals, type RequestLengths } from "./arrivals.js";
+import { type Arrival, type ArrivalSource, ListArrivals, RateArrivals, type RequestLengths } from "./arrivals.js";
 import { type LoadShape, loadShapeProblem } from "./load-shape.js";
+import { arrivalsFromRecording } from "./recording-arrivals.js";
 
 export const ARRIVALS_HELP =
-  "constant:RATE | poisson:RATE | step:BASE:STEP:AT[:UNTIL] | ramp:FROM:TO:START:DURATION | file:PATH.ndjson";
+  "constant:RATE | poisson:RATE | step:BASE:STEP:AT[:UNTIL] | ramp:FROM:TO:START:DURATION | " +
+  "sine:MIN:MAX:PERIOD[:PHASE] | burst:BASE:PEAK:EVERY:LENGTH[:START] | file:PATH.ndjson | recording:PATH.ndjson";
 
 export interface ParsedArrivalSpec {
   source: ArrivalSource;
@@ -20,6 +26,61 @@ export interface ParsedArrivalSpec {
   problems: LineProblem[];
   /** What the spec means, for the start-up log line. */
   description: string;
+  /** The rate over time, for rate forms (absent for `file:`). */
+  shape?: LoadShape;
+  /** The arrivals of a `file:` form (absent for rate forms). */
+  list?: readonly Arrival[];
+}
+
+/**
+ * The `:`-separated fields of each rate form, in order: the LoadShape key, the name the
+ * help uses, and for an optional trailing field its default (`null`: left unset).
+ */
+const RATE_FORMS: Record<LoadShape["kind"], [string, string, (number | null)?][]> = {
+  constant: [["rate", "RATE"]],
+  step: [
+    ["baseRate", "BASE"],
+    ["stepRate", "STEP"],
+    ["atS", "AT"],
+    ["untilS", "UNTIL", null],
+  ],
+  ramp: [
+    ["fromRate", "FROM"],
+    ["toRate", "TO"],
+    ["startS", "START"],
+    ["durationS", "DURATION"],
+  ],
+  sine: [
+    ["minRate", "MIN"],
+    ["maxRate", "MAX"],
+    ["periodS", "PERIOD"],
+    ["phaseS", "PHASE", 0],
+  ],
+  burst: [
+    ["baseRate", "BASE"],
+    ["burstRate", "PEAK"],
+    ["everyS", "EVERY"],
+    ["lengthS", "LENGTH"],
+    ["startS", "START", 0],
+  ],
+};
+
+/** Largest arrivals file or recording read whole (a bigger one is refused, not half-read). */
+export const MAX_ARRIVALS_FILE_BYTES = 512 * 2 ** 20;
+
+/** Reads an arrivals file or a recording for `what` (the form, for messages); ConfigError when unreadable or too big. */
+export function readArrivalsText(path: string, what: string): string {
+  try {
+    const size = fs.statSync(path).size;
+    if (size > MAX_ARRIVALS_FILE_BYTES)
+      throw new ConfigError(
+        `${what}: ${Math.round(size / 2 ** 20)} MiB is more than ${MAX_ARRIVALS_FILE_BYTES / 2 ** 20} MiB; cut it into shorter pieces`,
+      );
+    return fs.readFileSync(path, "utf8");
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(`${what}: cannot read it (${(err as Error).message})`);
+  }
 }
 
 function num(text: string | undefined, what: string, spec: string): number {
@@ -32,63 +93,57 @@ function num(text: string | undefined, what: string, spec: string): number {
 
 export function parseArrivalSpec(
   spec: string,
-  opts: { lengths: RequestLengths; seed: number; poisson: boolean; endS?: number },
+  opts: {
+    lengths: RequestLengths;
+    seed: number;
+    poisson: boolean;
+    endS?: number;
+    /** A relative `file:` path is read from here. Default: the working directory. */
+    baseDir?: string;
+  },
 ): ParsedArrivalSpec {
-  const [kind, ...rest] = spec.split(":");
-  let shape: LoadShape;
-  let poisson = opts.poisson;
-  switch (kind) {
-    case "constant":
-      shape = { kind: "constant", rate: num(rest[0], "RATE", spec) };
-      break;
-    case "poisson":
-      shape = { kind: "constant", rate: num(rest[0], "RATE", spec) };
-      poisson = true;
-      break;
-    case "step":
-      shape = {
-        kind: "step",
-        baseRate: num(rest[0], "BASE", spec),
-        stepRate: num(rest[1], "STEP", spec),
-        atS: num(rest[2], "AT", spec),
-        untilS: rest[3] === undefined ? undefined : num(rest[3], "UNTIL", spec),
-      };
-      break;
-    case "ramp":
-      shape = {
-        kind: "ramp",
-        fromRate: num(rest[0], "FROM", spec),
-        toRate: num(rest[1], "TO", spec),
-        startS: num(rest[2], "START", spec),
-        durationS: num(rest[3], "DURATION", spec),
-      };
-      break;
-    case "file": {
-      const path = rest.join(":");
-      let text: string;
-      try {
-        text = fs.readFileSync(path, "utf8");
-      } catch (err) {
-        throw new ConfigError(`--arrivals file:${path}: cannot read it (${(err as Error).message})`);
-      }
-      const parsed = parseArrivalsNdjson(text);
+  const [name, ...rest] = spec.split(":");
+  // `poisson:RATE` is a constant rate with Poisson arrivals whatever the flag says.
+  const kind = name === "poisson" ? "constant" : name;
+  const poisson = opts.poisson || name === "poisson";
+  const form = Object.hasOwn(RATE_FORMS, kind) ? RATE_FORMS[kind as LoadShape["kind"]] : undefined;
+  if (form) {
+    if (rest.length > form.length)
+      throw new ConfigError(`--arrivals ${spec}: too many fields for ${name} (forms: ${ARRIVALS_HELP})`);
+    const fields: Record<string, unknown> = { kind };
+    form.forEach(([key, label, def], i) => {
+      if (def !== undefined && rest[i] === undefined) {
+        if (def !== null) fields[key] = def;
+      } else fields[key] = num(rest[i], label, spec);
+    });
+    const shape = fields as unknown as LoadShape;
+    const problem = loadShapeProblem(shape);
+    if (problem) throw new ConfigError(`--arrivals ${spec}: ${problem}`);
+    return {
+      source: new RateArrivals({ shape, poisson, lengths: opts.lengths, seed: opts.seed, endS: opts.endS }),
+      problems: [],
+      description: `${poisson ? "Poisson" : "evenly spaced"} ${spec}`,
+      shape,
+    };
+  }
+  switch (name) {
+    case "file":
+    case "recording": {
+      const given = rest.join(":");
+      const path = opts.baseDir === undefined ? given : nodePath.resolve(opts.baseDir, given);
+      const text = readArrivalsText(path, `--arrivals ${name}:${given}`);
+      const parsed = name === "file" ? parseArrivalsNdjson(text) : arrivalsFromRecording(text.split("\n"), opts.seed);
       const arrivals = opts.endS === undefined ? parsed.arrivals : parsed.arrivals.filter((a) => a.atS < opts.endS!);
       return {
         source: new ListArrivals(arrivals),
         problems: parsed.problems,
-        description: `${arrivals.length} arrivals from ${path}`,
+        description: `${arrivals.length} arrivals ${name === "file" ? "from" : "reconstructed from"} ${given}`,
+        list: arrivals,
       };
     }
     default:
       throw new ConfigError(`--arrivals ${JSON.stringify(spec)}: unknown form; use ${ARRIVALS_HELP}`);
   }
-  const problem = loadShapeProblem(shape);
-  if (problem) throw new ConfigError(`--arrivals ${spec}: ${problem}`);
-  return {
-    source: new RateArrivals({ shape, poisson, lengths: opts.lengths, seed: opts.seed, endS: opts.endS }),
-    problems: [],
-    description: `${poisson ? "Poisson" : "evenly spaced"} ${spec}`,
-  };
 }
 
 /** Parses `MIN[:MAX]` token ranges of `--input-tokens` / `--output-tokens`. */

@@ -1,8 +1,10 @@
 /**
  * How long a simulated forward pass takes:
- * `wall_time = a + b * prefill_tokens + c * decode_kv_tokens`, times (1 + noise * N(0,1)).
- * The same linear form the planner's agg model fits, so a test can check that the planner
- * recovers a, b and c.
+ * `wall_time = a + b * prefill_tokens + c * decode_kv_tokens + d * decode_requests`, times
+ * (1 + noise * N(0,1)). With d = 0 (the default) it is the linear form the planner's agg
+ * model fits, so a test can check that the planner recovers a, b and c; d is the
+ * per-sequence cost of a decoding request (its token's matmuls, sampling), which the
+ * calibrated presets (engine-presets.ts) need.
  */
 import { SeededRandom } from "./prng.js";
 
@@ -13,6 +15,8 @@ export interface CostModelOptions {
   b?: number;
   /** Seconds per KV token read by decoding requests. Default 5e-7. */
   c?: number;
+  /** Seconds per decoding request in the iteration. Default 0. */
+  d?: number;
   /** Relative standard deviation of the multiplicative noise; 0 = deterministic. Default 0.02. */
   noise?: number;
   /** Seed of the noise stream. Default 1. */
@@ -26,6 +30,7 @@ export class CostModel {
   readonly a: number;
   readonly b: number;
   readonly c: number;
+  readonly d: number;
   readonly noise: number;
   private readonly rng: SeededRandom;
 
@@ -33,21 +38,22 @@ export class CostModel {
     this.a = opts.a ?? 0.005;
     this.b = opts.b ?? 2e-5;
     this.c = opts.c ?? 5e-7;
+    this.d = opts.d ?? 0;
     this.noise = opts.noise ?? 0.02;
     this.rng = new SeededRandom(opts.seed ?? 1);
-    for (const [k, v] of Object.entries({ a: this.a, b: this.b, c: this.c, noise: this.noise })) {
+    for (const [k, v] of Object.entries({ a: this.a, b: this.b, c: this.c, d: this.d, noise: this.noise })) {
       if (!Number.isFinite(v) || v < 0) throw new RangeError(`cost model ${k} must be a finite number >= 0, got ${v}`);
     }
   }
 
   /** The noiseless wall time of an iteration. */
-  expected(prefillTokens: number, decodeKvTokens: number): number {
-    return this.a + this.b * prefillTokens + this.c * decodeKvTokens;
+  expected(prefillTokens: number, decodeKvTokens: number, decodeRequests = 0): number {
+    return this.a + this.b * prefillTokens + this.c * decodeKvTokens + this.d * decodeRequests;
   }
 
   /** The wall time of one iteration, with noise. */
-  wallTime(prefillTokens: number, decodeKvTokens: number): number {
-    const base = this.expected(prefillTokens, decodeKvTokens);
+  wallTime(prefillTokens: number, decodeKvTokens: number, decodeRequests = 0): number {
+    const base = this.expected(prefillTokens, decodeKvTokens, decodeRequests);
     const factor = this.noise > 0 ? 1 + this.noise * this.rng.normal() : 1;
     return Math.max(MIN_WALL_TIME_S, base * factor);
   }

@@ -1,8 +1,11 @@
 /**
  * A simulated deployment: workers x dp ranks of engines on one simulated clock, a router
  * that sends each arriving request to the engine with the fewest outstanding requests, and
- * workers that can be added (ready after a start-up delay) or removed while it runs.
- * Each finished iteration is reported with its ForwardPassMetrics; nothing here does I/O.
+ * workers that can be added (ready after a start-up delay) or removed while it runs:
+ * killed (their requests start over elsewhere, as Dynamo's scale-down does) or drained
+ * (no new requests; they stop once their running requests finish). Each finished
+ * iteration is reported with its ForwardPassMetrics and each finished request with its
+ * timings; nothing here does I/O.
  */
 import { FPM_VERSION, type ForwardPassMetrics, emptyQueued, emptyScheduled } from "../schema/forward-pass-metrics.js";
 import type { Arrival, ArrivalSource } from "./arrivals.js";
@@ -21,7 +24,28 @@ export interface ForwardPassEvent {
   fpm: ForwardPassMetrics;
 }
 
-export type WorkerEventKind = "starting" | "ready" | "stopped";
+/** `draining`: removed from routing, finishing its requests; `stopped` follows when it is empty. */
+export type WorkerEventKind = "starting" | "ready" | "draining" | "stopped";
+
+/** How a scale-down removes a worker. */
+export type ScaleDownMode = "kill" | "drain";
+
+/** A request that produced its last token. */
+export interface FinishedRequest {
+  /** Arrival at the deployment (the first attempt's, for a restarted request). */
+  arrivalS: number;
+  /** First output token of the attempt that finished. */
+  firstTokenS: number;
+  finishS: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Attempts lost to a killed worker before this one. */
+  restarts: number;
+  /** Times the finishing attempt was preempted (KV cache full). */
+  preemptions: number;
+  /** The worker that finished it. */
+  workerId: string;
+}
 
 export interface WorkerEvent {
   kind: WorkerEventKind;
@@ -49,8 +73,13 @@ export interface SimulatedDeploymentOptions {
   workerIdPrefix?: string;
   /** Most workers (running or starting). Default 64. */
   maxWorkers?: number;
-  onForwardPass: (ev: ForwardPassEvent) => void;
+  /** How `setWorkerCount` removes workers. Default `kill`. */
+  scaleDown?: ScaleDownMode;
+  /** Every finished iteration's FPM; when absent no FPM is built (faster: for runs that only need timings). */
+  onForwardPass?: (ev: ForwardPassEvent) => void;
   onWorkerEvent?: (ev: WorkerEvent) => void;
+  /** Called for every request that finishes. */
+  onRequestFinished?: (r: FinishedRequest) => void;
 }
 
 class SimEngine {
@@ -59,6 +88,9 @@ class SimEngine {
   lastEmitS = 0;
   lastWallTimeS = 0;
   plan: IterationPlan | null = null;
+  inFlightWallS = 0;
+  /** The end of the iteration in flight, bound once (no closure per iteration). */
+  onIterationEnd: () => void = () => {};
   constructor(
     readonly worker: SimWorker,
     readonly dpRank: number,
@@ -70,6 +102,7 @@ class SimEngine {
 class SimWorker {
   ready = false;
   stopped = false;
+  draining = false;
   engines: SimEngine[] = [];
   constructor(
     readonly workerId: string,
@@ -117,6 +150,8 @@ export class SimulatedDeployment {
   };
   private readonly opts: SimulatedDeploymentOptions;
   private readonly workers: SimWorker[] = [];
+  /** Workers removed from routing that still finish their requests (scale-down `drain`). */
+  private readonly drainingWorkers: SimWorker[] = [];
   private readonly ttft: number[] = [];
   private pending: Arrival | null;
   private generation = 0;
@@ -174,11 +209,26 @@ export class SimulatedDeployment {
   /** True when no arrival is left and every engine is idle. */
   drained(): boolean {
     return (
-      this.pending === null && this.workers.every((w) => w.engines.every((e) => !e.busy && !e.scheduler.hasWork()))
+      this.pending === null &&
+      this.drainingWorkers.length === 0 &&
+      this.workers.every((w) => w.engines.every((e) => !e.busy && !e.scheduler.hasWork()))
     );
   }
 
-  /** Workers running or starting. */
+  /** Workers draining (removed from routing, still finishing requests). */
+  drainingWorkerCount(): number {
+    return this.drainingWorkers.length;
+  }
+
+  /** Requests queued or running on every engine, draining workers included. */
+  outstandingRequests(): number {
+    let n = 0;
+    for (const list of [this.workers, this.drainingWorkers])
+      for (const w of list) for (const e of w.engines) n += e.scheduler.outstanding();
+    return n;
+  }
+
+  /** Workers running or starting (draining ones not included). */
   workerCount(): number {
     return this.workers.length;
   }
@@ -196,11 +246,15 @@ export class SimulatedDeployment {
     return this.opts.maxWorkers ?? 64;
   }
 
-  /** Adds or removes workers until `n` are running or starting (clamped to 1..maxWorkers). */
+  /**
+   * Adds or removes workers until `n` are running or starting (clamped to 1..maxWorkers).
+   * The newest are removed first (so workers still starting go before ready ones), the
+   * way `scaleDown` says; a worker still starting has nothing to drain and is stopped.
+   */
   setWorkerCount(n: number): void {
     const target = Math.max(1, Math.min(this.maxWorkers(), Math.floor(n)));
     while (this.workers.length < target) this.startWorker(this.opts.startupDelayS ?? 0);
-    while (this.workers.length > target) this.stopNewestWorker();
+    while (this.workers.length > target) this.removeNewestWorker();
   }
 
   engineViews(): EngineView[] {
@@ -236,7 +290,17 @@ export class SimulatedDeployment {
     const seed = this.opts.seed ?? 1;
     for (let r = 0; r < this.dpRanks; r++) {
       const cost = new CostModel({ ...this.opts.cost, seed: seed * 7919 + gen * 131 + r + 1 });
-      worker.engines.push(new SimEngine(worker, r, new EngineScheduler(this.opts.scheduler), cost));
+      const scheduler = new EngineScheduler({
+        fpmMetrics: this.opts.onForwardPass !== undefined,
+        ...this.opts.scheduler,
+      });
+      const engine = new SimEngine(worker, r, scheduler, cost);
+      const plan = () => engine.plan;
+      engine.onIterationEnd = () => {
+        const p = plan();
+        if (p) this.finishIteration(engine, p, engine.inFlightWallS);
+      };
+      worker.engines.push(engine);
     }
     this.workers.push(worker);
     this.opts.onWorkerEvent?.({ kind: "starting", workerId: worker.workerId, slot, atS: this.clock.nowS });
@@ -250,20 +314,44 @@ export class SimulatedDeployment {
     else ready();
   }
 
-  private stopNewestWorker(): void {
+  private removeNewestWorker(): void {
     let newest = this.workers[0];
     for (const w of this.workers) if (w.generation > newest.generation) newest = w;
     this.workers.splice(this.workers.indexOf(newest), 1);
+    const busy = newest.engines.some((e) => e.busy || e.scheduler.hasWork());
+    if (this.opts.scaleDown === "drain" && newest.ready && busy) {
+      newest.ready = false;
+      newest.draining = true;
+      this.drainingWorkers.push(newest);
+      this.opts.onWorkerEvent?.({
+        kind: "draining",
+        workerId: newest.workerId,
+        slot: newest.slot,
+        atS: this.clock.nowS,
+      });
+      return;
+    }
     newest.stopped = true;
     newest.ready = false;
     // Its requests start over elsewhere, as clients retrying against the remaining workers.
     for (const e of newest.engines) {
       for (const r of e.scheduler.drain()) {
         this.totals.rerouted++;
-        this.route(new SimRequest(this.requestIds++, r.arrivalS, r.promptTokens, r.outputTokens, r.cachedTokens));
+        const again = new SimRequest(this.requestIds++, r.arrivalS, r.promptTokens, r.outputTokens, r.cachedTokens);
+        again.restarts = r.restarts + 1;
+        this.route(again);
       }
     }
     this.opts.onWorkerEvent?.({ kind: "stopped", workerId: newest.workerId, slot: newest.slot, atS: this.clock.nowS });
+  }
+
+  /** Stops a draining worker once none of its engines has work left. */
+  private finishDrainIfEmpty(worker: SimWorker): void {
+    if (worker.engines.some((e) => e.busy || e.scheduler.hasWork())) return;
+    worker.draining = false;
+    worker.stopped = true;
+    this.drainingWorkers.splice(this.drainingWorkers.indexOf(worker), 1);
+    this.opts.onWorkerEvent?.({ kind: "stopped", workerId: worker.workerId, slot: worker.slot, atS: this.clock.nowS });
   }
 
   private route(req: SimRequest): void {
@@ -292,18 +380,20 @@ export class SimulatedDeployment {
   private kick(engine: SimEngine): void {
     if (engine.busy || !engine.scheduler.hasWork() || engine.worker.stopped) return;
     const plan = engine.scheduler.schedule();
-    if (plan.entries.length === 0) {
+    if (plan.requests.length === 0) {
       engine.scheduler.complete(plan);
       return;
     }
     engine.busy = true;
     engine.plan = plan;
-    const wall = engine.cost.wallTime(plan.scheduled.sumPrefillTokens, plan.scheduled.sumDecodeKvTokens);
-    this.clock.at(this.clock.nowS + wall, () => this.finishIteration(engine, plan, wall));
+    const s = plan.scheduled;
+    const wall = engine.cost.wallTime(s.sumPrefillTokens, s.sumDecodeKvTokens, s.numDecodeRequests);
+    engine.inFlightWallS = wall;
+    this.clock.at(this.clock.nowS + wall, engine.onIterationEnd);
   }
 
   private finishIteration(engine: SimEngine, plan: IterationPlan, wallTimeS: number): void {
-    if (engine.worker.stopped || engine.plan !== plan) return; // the worker was removed mid-iteration
+    if (engine.worker.stopped) return; // the worker was removed mid-iteration
     engine.busy = false;
     engine.plan = null;
     const outcome = engine.scheduler.complete(plan);
@@ -315,11 +405,25 @@ export class SimulatedDeployment {
       this.ttft.push(now - r.arrivalS);
     }
     this.totals.finished += outcome.finished.length;
+    const done = this.opts.onRequestFinished;
+    if (done)
+      for (const r of outcome.finished)
+        done({
+          arrivalS: r.arrivalS,
+          firstTokenS: r.firstTokenAtS,
+          finishS: now,
+          inputTokens: r.promptTokens,
+          outputTokens: r.outputTokens,
+          restarts: r.restarts,
+          preemptions: r.preemptions,
+          workerId: engine.worker.workerId,
+        });
     this.totals.preemptions += plan.preempted;
     this.totals.forwardPasses++;
     engine.lastWallTimeS = wallTimeS;
     this.emit(engine, wallTimeS, plan.scheduled, plan.queued);
     this.kick(engine);
+    if (engine.worker.draining) this.finishDrainIfEmpty(engine.worker);
   }
 
   private emit(
@@ -329,6 +433,11 @@ export class SimulatedDeployment {
     queued: ForwardPassMetrics["queuedRequests"],
   ): void {
     engine.lastEmitS = this.clock.nowS;
+    const publish = this.opts.onForwardPass;
+    if (!publish) {
+      engine.counter++;
+      return;
+    }
     const fpm: ForwardPassMetrics = {
       version: FPM_VERSION,
       workerId: engine.worker.workerId,
@@ -338,7 +447,7 @@ export class SimulatedDeployment {
       scheduledRequests: scheduled,
       queuedRequests: queued,
     };
-    this.opts.onForwardPass({
+    publish({
       workerId: engine.worker.workerId,
       dpRank: engine.dpRank,
       slot: engine.worker.slot,

@@ -30,18 +30,19 @@ export interface EngineSchedulerOptions {
   chunkedPrefill?: boolean;
   /** Most requests waiting; arrivals beyond it are rejected and counted. Default 10000. */
   maxQueuedRequests?: number;
-}
-
-/** One request's share of an iteration. */
-export interface ScheduledEntry {
-  request: SimRequest;
-  /** Tokens computed for it in this iteration. */
-  tokens: number;
+  /**
+   * Compute the FPM-only fields (variances, queued metrics) of each plan. Default true;
+   * false when nobody reads the FPM (the counts and sums the cost model needs stay exact).
+   */
+  fpmMetrics?: boolean;
 }
 
 export interface IterationPlan {
-  entries: ScheduledEntry[];
+  /** The requests of this iteration; `tokens[i]` is what `requests[i]` computes in it. */
+  requests: SimRequest[];
+  tokens: number[];
   scheduled: ScheduledRequestMetrics;
+  /** Zeros when `fpmMetrics` is off. */
   queued: QueuedRequestMetrics;
   /** Requests preempted while planning this iteration. */
   preempted: number;
@@ -62,6 +63,7 @@ export class EngineScheduler {
   readonly kvCapacityTokens: number;
   readonly chunkedPrefill: boolean;
   readonly maxQueuedRequests: number;
+  readonly fpmMetrics: boolean;
   /** Admitted requests, in admission order (the tail is preempted first). */
   private readonly running: SimRequest[] = [];
   /** Waiting requests; preempted ones are put back at the front. */
@@ -77,6 +79,7 @@ export class EngineScheduler {
     this.kvCapacityTokens = opts.kvCapacityTokens ?? 65536;
     this.chunkedPrefill = opts.chunkedPrefill ?? true;
     this.maxQueuedRequests = opts.maxQueuedRequests ?? 10_000;
+    this.fpmMetrics = opts.fpmMetrics ?? true;
     for (const [k, v] of Object.entries({
       maxNumBatchedTokens: this.maxNumBatchedTokens,
       maxNumSeqs: this.maxNumSeqs,
@@ -141,7 +144,8 @@ export class EngineScheduler {
   schedule(): IterationPlan {
     if (this.inFlight) throw new LifecycleError("schedule() called while an iteration is in flight");
     let budget = this.maxNumBatchedTokens;
-    const entries: ScheduledEntry[] = [];
+    const requests: SimRequest[] = [];
+    const planned: number[] = [];
     let preempted = 0;
 
     // 1. Running requests, oldest first.
@@ -156,7 +160,8 @@ export class EngineScheduler {
         if (victim === req) break;
       }
       if (this.running[i] !== req) break; // the request itself was preempted
-      entries.push({ request: req, tokens });
+      requests.push(req);
+      planned.push(tokens);
       req.computed += tokens;
       this.kvUsed += tokens;
       budget -= tokens;
@@ -175,14 +180,16 @@ export class EngineScheduler {
       req.computed = reused + tokens;
       this.kvUsed += reused + tokens;
       this.running.push(req);
-      entries.push({ request: req, tokens });
+      requests.push(req);
+      planned.push(tokens);
       budget -= tokens;
     }
 
     const plan: IterationPlan = {
-      entries,
-      scheduled: this.scheduledMetrics(entries),
-      queued: this.queuedMetrics(),
+      requests,
+      tokens: planned,
+      scheduled: this.scheduledMetrics(requests, planned),
+      queued: this.fpmMetrics ? this.queuedMetrics() : emptyQueued(),
       preempted,
     };
     this.totals.preemptions += preempted;
@@ -197,20 +204,24 @@ export class EngineScheduler {
     this.totals.iterations++;
     const finished: SimRequest[] = [];
     const firstTokens: SimRequest[] = [];
-    for (const { request } of plan.entries) {
+    for (const request of plan.requests) {
       if (request.computed !== request.target()) continue; // a prefill chunk, not the last one
       request.generated++;
       if (request.generated === 1) firstTokens.push(request);
       if (request.finished()) finished.push(request);
     }
     if (finished.length > 0) {
-      const done = new Set(finished);
-      for (let i = this.running.length - 1; i >= 0; i--) {
-        if (done.has(this.running[i])) {
-          this.kvUsed -= this.running[i].computed;
-          this.running.splice(i, 1);
+      // Finished requests leave the running list in one pass (order kept: the tail is preempted first).
+      let kept = 0;
+      for (let i = 0; i < this.running.length; i++) {
+        const r = this.running[i];
+        if (r.finished()) {
+          this.kvUsed -= r.computed;
+          continue;
         }
+        this.running[kept++] = r;
       }
+      this.running.length = kept;
       this.totals.finished += finished.length;
     }
     return { finished, firstTokens };
@@ -223,25 +234,46 @@ export class EngineScheduler {
     this.waiting.unshift(req);
   }
 
-  private scheduledMetrics(entries: readonly ScheduledEntry[]): ScheduledRequestMetrics {
+  /** The plan's FPM scheduled fields; Welford inline (no objects per iteration) for the variances. */
+  private scheduledMetrics(requests: readonly SimRequest[], tokens: readonly number[]): ScheduledRequestMetrics {
     const m = emptyScheduled();
-    const prefillLen = new RunningVariance();
-    const decodeKv = new RunningVariance();
-    for (const { request, tokens } of entries) {
-      const before = request.computed - tokens; // KV read, not computed: prefix hits and earlier chunks
-      if (request.generated >= 1 && tokens === 1 && before === request.target() - 1) {
-        decodeKv.add(before);
+    const withVariance = this.fpmMetrics;
+    let pn = 0,
+      pMean = 0,
+      pM2 = 0;
+    let dn = 0,
+      dSum = 0,
+      dMean = 0,
+      dM2 = 0;
+    for (let i = 0; i < requests.length; i++) {
+      const request = requests[i];
+      const t = tokens[i];
+      const before = request.computed - t; // KV read, not computed: prefix hits and earlier chunks
+      if (request.generated >= 1 && t === 1 && before === request.target() - 1) {
+        dn++;
+        dSum += before;
+        if (withVariance) {
+          const delta = before - dMean;
+          dMean += delta / dn;
+          dM2 += delta * (before - dMean);
+        }
       } else {
-        prefillLen.add(request.target());
-        m.sumPrefillTokens += tokens;
+        pn++;
+        m.sumPrefillTokens += t;
         m.sumPrefillKvTokens += before;
+        if (withVariance) {
+          const x = request.target();
+          const delta = x - pMean;
+          pMean += delta / pn;
+          pM2 += delta * (x - pMean);
+        }
       }
     }
-    m.numPrefillRequests = prefillLen.count;
-    m.varPrefillLength = prefillLen.variance();
-    m.numDecodeRequests = decodeKv.count;
-    m.sumDecodeKvTokens = decodeKv.sum;
-    m.varDecodeKvTokens = decodeKv.variance();
+    m.numPrefillRequests = pn;
+    m.varPrefillLength = pn === 0 ? 0 : Math.max(0, pM2 / pn);
+    m.numDecodeRequests = dn;
+    m.sumDecodeKvTokens = dSum;
+    m.varDecodeKvTokens = dn === 0 ? 0 : Math.max(0, dM2 / dn);
     return m;
   }
 

@@ -13,6 +13,8 @@ export class SimRequest {
   preemptions = 0;
   /** Simulated time of the first output token, or NaN. */
   firstTokenAtS = NaN;
+  /** Times this request started over on another worker because its worker was removed. */
+  restarts = 0;
 
   constructor(
     readonly id: number,

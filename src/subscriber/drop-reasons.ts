@@ -1,27 +1,19 @@
-/** Why the subscriber dropped a message; each reason has a counter. */
-export type SubscriberDropReason =
-  /** The NATS message is not a well-formed msgpack envelope. */
-  | "envelope_decode"
-  /** Well-formed, but not an envelope (missing keys, wrong types). */
-  | "envelope_schema"
-  /** The envelope's `topic` is not `forward-pass-metrics`. */
-  | "wrong_topic"
-  /** The FPM payload is not well-formed msgpack. */
-  | "payload_decode"
-  /** The payload has the wrong shape. */
-  | "payload_schema"
-  /** The payload's version is not 1. */
-  | "payload_unsupported_version"
-  /** The payload decodes but makes no physical sense (negative, NaN, infinite). */
-  | "payload_invalid_value"
-  /** Seen before: same `(publisher_id, sequence)`, or the engine's last `counter_id` again. */
-  | "duplicate"
-  /** Older than what was already accepted (lower sequence, or lower `counter_id` from another publisher). */
-  | "out_of_order"
-  /** A new engine while `maxEngines` are tracked. */
-  | "engine_limit";
-
-export const SUBSCRIBER_DROP_REASONS: readonly SubscriberDropReason[] = [
+/**
+ * Why the subscriber dropped a message; each reason has a counter:
+ * - `envelope_decode`: the NATS message is not a well-formed msgpack envelope;
+ * - `envelope_schema`: well-formed, but not an envelope (missing keys, wrong types);
+ * - `wrong_topic`: the envelope's `topic` is not `forward-pass-metrics`;
+ * - `payload_decode`: the FPM payload is not well-formed msgpack;
+ * - `payload_schema`: the payload has the wrong shape;
+ * - `payload_unsupported_version`: the payload's version is not 1;
+ * - `payload_invalid_value`: the payload decodes but makes no physical sense (negative, NaN, infinite);
+ * - `duplicate`: seen before: a `sequence` at or below its publisher's last (within
+ *   `SEQUENCE_MAX_JUMP`; a relay publishes again what NATS did not confirm), or the
+ *   engine's last `counter_id` again;
+ * - `out_of_order`: a lower `counter_id` from another publisher than the engine's last;
+ * - `engine_limit`: a new engine while `maxEngines` are tracked and none is on probation.
+ */
+export const SUBSCRIBER_DROP_REASONS = [
   "envelope_decode",
   "envelope_schema",
   "wrong_topic",
@@ -32,4 +24,5 @@ export const SUBSCRIBER_DROP_REASONS: readonly SubscriberDropReason[] = [
   "duplicate",
   "out_of_order",
   "engine_limit",
-];
+] as const;
+export type SubscriberDropReason = (typeof SUBSCRIBER_DROP_REASONS)[number];

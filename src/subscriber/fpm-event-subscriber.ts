@@ -8,8 +8,11 @@
  * bounded, overflow counted) and tracking (the latest FPM per engine, `snapshot()`).
  * Beyond the reference subscriber: de-duplication by `counter_id` and by
  * `(publisher_id, sequence)`, loss counted from sequence gaps, expiry of engines silent
- * for `staleAfterMs`, `removeWorker()` for an external discovery source, and a bound on
- * the engines tracked.
+ * for `staleAfterMs`, `removeWorker()` for an external discovery source, and bounds on
+ * the engines and publishers tracked. Hostile input costs no more than itself
+ * (docs/design/hostile-input.md): a forged or corrupted `sequence` or `counter_id` is
+ * judged by the message after it (`SequenceFollower`), and new engines and publishers stay
+ * on probation, so a flood of strangers cannot push out the ones that keep reporting.
  *
  * ```ts
  * const sub = new FpmEventSubscriber({ connection: nc, namespace: "dynamo", recv: true });
@@ -24,10 +27,17 @@ import { fpmSubscriptionSubjects } from "../eventplane/subject.js";
 import { FPM_TOPIC, type ForwardPassMetrics, cloneFpm, copyFpmInto } from "../schema/forward-pass-metrics.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
+import {
+  emptyResetCounts,
+  SEQUENCE_MAX_JUMP,
+  SequenceFollower,
+  type SequenceResetReason,
+} from "../util/sequence-follower.js";
 import { BoundedQueue } from "./bounded-queue.js";
-import { type ComponentEngines, EngineTable } from "./engine-table.js";
+import { type ComponentEngines, type EngineEntry, EngineTable } from "./engine-table.js";
 import { defaultForwardPassMetrics } from "../schema/forward-pass-metrics.js";
 import { SUBSCRIBER_DROP_REASONS, type SubscriberDropReason } from "./drop-reasons.js";
+import { type PublisherKey, PublisherTable } from "./publisher-table.js";
 import type { EngineEvent, TrackedEngine } from "./tracked-engine.js";
 
 /** One accepted message, as `recv` yields it. */
@@ -58,9 +68,16 @@ export interface FpmEventSubscriberOptions {
   staleAfterMs?: number;
   /** How often expiry is checked (ms). Default min(1000, staleAfterMs / 2). */
   expiryCheckIntervalMs?: number;
-  /** Engines tracked at most; messages of further engines are refused and counted. Default 10,000. */
+  /**
+   * Engines tracked at most. When full, a new engine takes the place of one still on
+   * probation (fewest messages, then oldest; counted `evicted`); when every engine has left
+   * probation, the new one is refused (`engine_limit`). Default 10,000.
+   */
   maxEngines?: number;
-  /** Publishers (relays) whose sequence is followed at most; beyond it the oldest is forgotten. Default 2 x maxEngines. */
+  /**
+   * Publishers (relays) whose sequence is followed at most; beyond it one on probation, else
+   * the one followed longest, is forgotten. Default 2 x maxEngines.
+   */
   maxPublishers?: number;
   /** Called synchronously for every accepted message. */
   onMessage?: (m: FpmMessage) => void;
@@ -79,20 +96,24 @@ export interface FpmEventSubscriberStats {
   received: number;
   accepted: number;
   dropped: Record<SubscriberDropReason, number>;
-  /** Messages missing from sequence gaps of a publisher. */
+  /** Messages missing from sequence gaps of a publisher (a gap counts once the envelope after it confirms it). */
   lost: number;
+  /** Breaks of a publisher's envelope `sequence` that were neither a gap nor in order, by reason. */
+  sequenceResets: Record<SequenceResetReason, number>;
+  /** Breaks of an engine's `counter_id` that were neither a gap nor an engine restart, by reason. */
+  counterResets: Record<SequenceResetReason, number>;
   /** `recv` items dropped because the queue was full. */
   recvOverflow: number;
   /** Engines tracked now. */
   engines: number;
   expired: number;
   removed: number;
+  /** Engines on probation evicted to make room for a new engine. */
+  evicted: number;
   restarts: number;
-}
-
-/** Per publisher: the last envelope sequence accepted (a number: 2^53 envelopes never happen). */
-interface PublisherState {
-  sequence: number;
+  /** Publishers followed now, and those forgotten to make room for new ones. */
+  publishers: number;
+  publishersEvicted: number;
 }
 
 /** Component of `namespace.{ns}.component.{comp}....`, percent-decoded. */
@@ -115,7 +136,7 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
   private readonly nc?: NatsConnection;
   private readonly queue: BoundedQueue<FpmMessage> | null;
   private readonly engines = new EngineTable();
-  private readonly publishers = new Map<number | bigint, PublisherState>();
+  private readonly publishers: PublisherTable;
   private readonly componentBySubject = new Map<string, ComponentEngines>();
   private lastSubject = "";
   /** The fast path decodes into this one object; accepted values are then copied where they live. */
@@ -136,7 +157,9 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
   private readonly now: () => number;
   private readonly expiryEveryMs: number;
   private expiryTimer: NodeJS.Timeout | null = null;
-  private readonly counts = { received: 0, accepted: 0, lost: 0, expired: 0, removed: 0, restarts: 0 };
+  private readonly counts = { received: 0, accepted: 0, lost: 0, expired: 0, removed: 0, evicted: 0, restarts: 0 };
+  private readonly sequenceResets = emptyResetCounts();
+  private readonly counterResets = emptyResetCounts();
   private readonly drops = Object.fromEntries(SUBSCRIBER_DROP_REASONS.map((r) => [r, 0])) as Record<
     SubscriberDropReason,
     number
@@ -147,6 +170,7 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
     this.staleAfterMs = opts.staleAfterMs ?? 5000;
     this.maxEngines = opts.maxEngines ?? 10_000;
     this.maxPublishers = opts.maxPublishers ?? 2 * this.maxEngines;
+    this.publishers = new PublisherTable(this.maxPublishers);
     const queueSize = opts.recvQueueSize ?? 10_000;
     for (const [name, v] of [
       ["staleAfterMs", this.staleAfterMs],
@@ -232,27 +256,27 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
     const v = env.value;
     if (v.topic !== FPM_TOPIC)
       return this.drop("wrong_topic", subject, `topic ${JSON.stringify(v.topic.slice(0, 64))}`);
-    // Publisher ids are map keys: numbers (nearly all ids fit 2^53-1) hash faster than bigints.
-    const pubKey = v.publisherId;
+    const pubKey: PublisherKey = v.publisherId;
+    // A number: 2^53 envelopes never happen, and a forged larger one is only a break.
     const seq = Number(v.sequence);
     const publishedAt = v.publishedAtMs;
     const payloadBytes = v.payload;
+    const now = this.now();
     // Per publisher: the envelope sequence must advance; gaps are lost messages.
     let pub = this.publishers.get(pubKey);
     if (pub !== undefined) {
-      if (seq === pub.sequence) return this.drop("duplicate", subject, `publisher ${pubKey} sequence ${seq} again`);
-      if (seq < pub.sequence)
-        return this.drop("out_of_order", subject, `publisher ${pubKey} sequence ${seq} after ${pub.sequence}`);
-      // The envelope arrived in order: whatever happens to its payload, it was not lost.
-      if (seq > pub.sequence + 1) this.counts.lost += seq - pub.sequence - 1;
-      pub.sequence = seq;
+      const f = pub.sequences;
+      const step = f.observe(seq, SEQUENCE_MAX_JUMP);
+      // At or below the last one: a copy (a relay publishes again what NATS did not confirm).
+      if (step === "repeat" || step === "behind")
+        return this.drop("duplicate", subject, `publisher ${pubKey} sequence ${seq} at or below ${f.last}`);
+      // The envelope arrived in sequence: whatever happens to its payload, it was not lost.
+      if (f.settled === "gap") this.counts.lost += f.settledLost;
+      else if (f.settled !== "none") this.sequenceResets[f.settled]++;
+      this.publishers.seen(pub, now);
     } else {
-      if (this.publishers.size >= this.maxPublishers) {
-        // Forget the publisher seen first: maps iterate in insertion order.
-        this.publishers.delete(this.publishers.keys().next().value as number | bigint);
-      }
-      pub = { sequence: seq };
-      this.publishers.set(pubKey, pub);
+      pub = this.publishers.add(pubKey, now);
+      pub.sequences.observe(seq, SEQUENCE_MAX_JUMP);
     }
     // Decoded into one reused object; it is copied only once the message is accepted.
     const payload = decodeFpm(payloadBytes, this.scratch);
@@ -260,28 +284,22 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
     let fpm = payload.value;
     const comp = this.componentOf(subject);
     const t = comp.workers.get(fpm.workerId)?.get(fpm.dpRank);
-    const now = this.now();
     if (t !== undefined) {
-      const last = t.fpm.counterId;
-      if (fpm.counterId !== 0 && fpm.counterId === last) {
-        return this.drop(
-          "duplicate",
-          subject,
-          `engine ${fpm.workerId}/${fpm.dpRank} counter_id ${fpm.counterId} again`,
-        );
-      }
-      if (fpm.counterId < last) {
-        // A lower counter_id through the same relay, later in its sequence, is an engine restart;
-        // through another relay it is an older copy.
-        if (t.publisherId !== pubKey)
+      const f = t.counterIds;
+      const counterId = fpm.counterId;
+      // 0 is "unstamped" (older engines): never a duplicate; after stamped values, a restart.
+      if (counterId !== 0 || f.last > 0) {
+        // Through the same relay a lower counter_id is a restart; through another, an older copy.
+        const step = f.observe(counterId, t.publisherId === pubKey ? 0 : SEQUENCE_MAX_JUMP);
+        if (step === "repeat")
+          return this.drop("duplicate", subject, `engine ${fpm.workerId}/${fpm.dpRank} counter_id ${counterId} again`);
+        if (step === "behind")
           return this.drop(
             "out_of_order",
             subject,
-            `engine ${fpm.workerId}/${fpm.dpRank} counter_id ${fpm.counterId} after ${last}`,
+            `engine ${fpm.workerId}/${fpm.dpRank} counter_id ${counterId} after ${f.last}`,
           );
-        t.restarts++;
-        this.counts.restarts++;
-        this.emit({ type: "restarted", component: comp.component, workerId: fpm.workerId, dpRank: fpm.dpRank });
+        if (f.settled !== "none") this.counterSettled(t, f);
       }
       // Without recv consumers nobody else holds the engine's FPM object: update it in place.
       if (this.queue || this.onMessage) t.fpm = cloneFpm(fpm);
@@ -291,10 +309,13 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
       t.publisherId = pubKey;
       t.sequence = seq;
       t.messages++;
+      this.engines.seen(t);
     } else {
-      if (this.engines.size >= this.maxEngines)
-        return this.drop("engine_limit", subject, `${this.maxEngines} engines tracked`);
+      if (this.engines.size >= this.maxEngines && !this.makeRoom(subject))
+        return this.drop("engine_limit", subject, `${this.maxEngines} engines tracked, none on probation`);
       fpm = cloneFpm(fpm);
+      const counterIds = new SequenceFollower();
+      counterIds.observe(fpm.counterId, 0);
       this.engines.add(comp, {
         component: comp.component,
         workerId: fpm.workerId,
@@ -305,6 +326,7 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
         sequence: seq,
         messages: 1,
         restarts: 0,
+        counterIds,
       });
       this.emit({ type: "added", component: comp.component, workerId: fpm.workerId, dpRank: fpm.dpRank });
     }
@@ -323,6 +345,39 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
       this.onMessage?.(m);
     }
     return null;
+  }
+
+  /** What a settled break of an engine's counter_id was: a restart (a new epoch near 0) or a reset. */
+  private counterSettled(t: EngineEntry, f: SequenceFollower): void {
+    if (f.settled === "gap") return;
+    if (f.settled === "back" && f.settledAt <= SEQUENCE_MAX_JUMP) {
+      t.restarts++;
+      this.counts.restarts++;
+      this.emit({ type: "restarted", component: t.component, workerId: t.workerId, dpRank: t.dpRank });
+      return;
+    }
+    this.counterResets[f.settled as SequenceResetReason]++;
+  }
+
+  /** Evicts an engine on probation for a newcomer; false when every engine has left probation. */
+  private makeRoom(subject: string): boolean {
+    const t = this.engines.evictForNewcomer();
+    if (!t) return false;
+    this.counts.evicted++;
+    this.logger.limited("engine-evicted", "warn", "engine table full: evicted an engine on probation", {
+      subject,
+      worker_id: t.workerId.slice(0, 64),
+      dp_rank: t.dpRank,
+      messages: t.messages,
+      max_engines: this.maxEngines,
+    });
+    this.emit({ type: "evicted", component: t.component, workerId: t.workerId, dpRank: t.dpRank });
+    return true;
+  }
+
+  /** True when the engine has sent enough messages to leave probation. */
+  established(t: TrackedEngine): boolean {
+    return this.engines.promoted(t);
   }
 
   /**
@@ -353,9 +408,10 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
     return n;
   }
 
-  /** Expires engines silent longer than `staleAfterMs`; returns how many. Called by the timer. */
+  /** Expires engines (and forgets publishers) silent longer than `staleAfterMs`; returns how many engines. Called by the timer. */
   expireStale(nowMs = this.now()): number {
     if (this.staleAfterMs <= 0) return 0;
+    this.publishers.expire(nowMs, this.staleAfterMs);
     let n = 0;
     for (const t of this.engines.list()) {
       if (nowMs - t.lastSeenMs > this.staleAfterMs) {
@@ -378,8 +434,12 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
     return {
       ...this.counts,
       dropped: { ...this.drops },
+      sequenceResets: { ...this.sequenceResets },
+      counterResets: { ...this.counterResets },
       recvOverflow: this.queue?.overflowed ?? 0,
       engines: this.engines.size,
+      publishers: this.publishers.size,
+      publishersEvicted: this.publishers.evicted,
     };
   }
 

@@ -19,13 +19,14 @@ export interface TrackedEngine {
   sequence: number;
   /** Accepted messages from this engine. */
   messages: number;
-  /** Times its `counter_id` went back (an engine restart). */
+  /** Times its `counter_id` went back to a new epoch near 0, confirmed by the message after (an engine restart). */
   restarts: number;
 }
 
 /** Lifecycle of a tracked engine, reported to `onEngineEvent` listeners. */
 export interface EngineEvent {
-  type: "added" | "expired" | "removed" | "restarted";
+  /** `evicted`: an engine on probation made room for a new one in a full table. */
+  type: "added" | "expired" | "removed" | "restarted" | "evicted";
   component: string;
   workerId: string;
   dpRank: number;

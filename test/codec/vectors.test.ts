@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decodeEnvelope, decodeFpm, encodeEnvelope, encodeFpm, toWireObject } from "../../src/index.js";
+import { encodeFpmTransient } from "../../src/codec/fpm-encode.js";
 import { envelopeVectors, fpmVectors } from "../harness/vectors.js";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -19,6 +20,7 @@ for (const v of fpmVectors()) {
     assert.ok(r.ok, r.ok ? "" : `${r.reason}: ${r.detail}`);
     assert.deepEqual(toWireObject(r.value), v.decoded);
     assert.equal(hex(encodeFpm(r.value)), v.canonical_hex);
+    assert.equal(hex(encodeFpmTransient(r.value)), v.canonical_hex, "the copy-free encode writes the same bytes");
   });
 }
 

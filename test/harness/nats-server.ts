@@ -76,6 +76,35 @@ export class NatsServer {
     throw new Error(`nats-server did not listen on ${this.port} within 10 s:\n${this.output}`);
   }
 
+  /** SIGSTOP: the server stops reading while its TCP connections stay up, as on a hung host. */
+  freeze(): void {
+    this.running().kill("SIGSTOP");
+  }
+
+  /** SIGCONT: a frozen server goes on where it stopped. */
+  thaw(): void {
+    this.running().kill("SIGCONT");
+  }
+
+  private running(): ManagedProcess {
+    if (!this.proc?.running) throw new Error("nats-server is not running");
+    return this.proc;
+  }
+
+  /** SIGKILL (frozen or not) and wait until it is gone; `relaunch()` starts it again on the same port. */
+  async kill(): Promise<void> {
+    const proc = this.proc;
+    this.proc = null;
+    if (!proc?.running) return;
+    proc.kill("SIGKILL");
+    await proc.exited;
+  }
+
+  /** Starts the server again on its port after `stop()` or `kill()`. */
+  async relaunch(): Promise<void> {
+    await this.launch();
+  }
+
   /** Stops the server (SIGTERM, then SIGKILL after 3 s). */
   async stop(): Promise<void> {
     const proc = this.proc;
@@ -91,6 +120,8 @@ export class NatsServer {
   }
 
   async cleanup(): Promise<void> {
+    // A frozen server would hold its SIGTERM until the SIGKILL 3 s later.
+    if (this.proc?.running) this.proc.kill("SIGCONT");
     await this.stop();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }

@@ -11,16 +11,25 @@
  *   FpmPlannerBlind              a planned component no relay publishes for (no_fpm_data)
  *   FpmPlannerFitRejected        an engine whose wall time falls as prefill grows (negative coefficient)
  *   FpmPlannerDroppingMessages   garbage published on the FPM subject (envelope_decode)
- * Two alerts are true only when NATS itself fails; for them the test asks the API for the
- * underlying series instead (and says so): FpmRelayNatsDisconnected (fpm_relay_nats_connected)
- * and FpmPlannerLosingMessages (fpm_planner_messages_lost_total; the cluster test drives real gaps);
- * FpmPlannerScalingStuck needs an actuator that never completes a scale (fpm_planner_decisions_total).
+ *   FpmPlannerSequenceResets     a forged envelope out of line under a publisher id (reverted)
+ * The alerts true only when NATS itself fails, or that need an engine or a flood this test
+ * does not run, are checked through their underlying series instead (and say so):
+ * FpmRelayNatsDisconnected (fpm_relay_nats_connected), FpmPlannerLosingMessages
+ * (fpm_planner_messages_lost_total; the cluster test drives real gaps), FpmRelayNatsNotConfirming
+ * (fpm_relay_nats_confirm_wait_seconds; test/regression/relay-frozen-nats.test.ts freezes a
+ * server), FpmRelaySeqResets (fpm_relay_seq_resets_total; test/regression/relay-malformed-seq),
+ * FpmPlannerEnginesEvicted (fpm_planner_engines_evicted_total; test/regression/planner-engine-flood)
+ * and FpmPlannerScalingStuck, which needs an actuator that never completes a scale
+ * (fpm_planner_decisions_total).
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { connect } from "@nats-io/transport-node";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { encodeEnvelope } from "../../src/codec/envelope.js";
+import { encodeFpm } from "../../src/codec/fpm-encode.js";
+import { defaultForwardPassMetrics, FPM_TOPIC } from "../../src/schema/forward-pass-metrics.js";
 import { NatsServer } from "../harness/nats-server.js";
 import { freePort, waitFor } from "../harness/ports.js";
 import { Prometheus, promtoolCheckRules } from "../harness/prometheus.js";
@@ -84,13 +93,30 @@ const DRIVEN = [
   "FpmPlannerBlind",
   "FpmPlannerFitRejected",
   "FpmPlannerDroppingMessages",
+  "FpmPlannerSequenceResets",
 ];
 const BY_SELECTOR: Record<string, string> = {
   FpmRelayNatsDisconnected: "fpm_relay_nats_connected",
   FpmPlannerLosingMessages: "fpm_planner_messages_lost_total",
+  FpmRelayNatsNotConfirming: "fpm_relay_nats_confirm_wait_seconds",
+  FpmRelaySeqResets: "fpm_relay_seq_resets_total",
+  FpmPlannerEnginesEvicted: "fpm_planner_engines_evicted_total",
   // True only when a scale never completes; the deadlock regression test drives that case.
   FpmPlannerScalingStuck: "fpm_planner_decisions_total",
 };
+
+/**
+ * Three envelopes under a fresh publisher id: 0, one far out of line, 1. The planner
+ * follows 0 -> 1 and counts the middle one as a sequence reset (reverted).
+ */
+function publishOutOfLine(nc: NatsConnection): void {
+  const publisherId = BigInt(1 + Math.floor(Math.random() * 2 ** 40));
+  for (const sequence of [0n, 1n << 45n, 1n]) {
+    const payload = encodeFpm({ ...defaultForwardPassMetrics(), workerId: "forger", wallTimeS: 0 });
+    const envelope = encodeEnvelope({ publisherId, sequence, publishedAtMs: 1n, topic: FPM_TOPIC, payload });
+    nc.publish("namespace.dynamo.component.backend.forward-pass-metrics", envelope);
+  }
+}
 
 describe("ops prometheus", () => {
   test("ops - promtool check rules accepts dashboards/alerts.yml", () => {
@@ -316,10 +342,10 @@ describe("ops prometheus", () => {
         async () => {
           if (!state.has("FpmRelayDropping")) healthy.sendMalformed(1);
           if (!state.has("FpmRelayLosingMessages")) lossy.burst(20);
-          if (!state.has("FpmPlannerDroppingMessages")) {
+          if (!state.has("FpmPlannerDroppingMessages"))
             nc.publish("namespace.dynamo.component.backend.forward-pass-metrics", new Uint8Array([0xc1, 0xc1]));
-            await nc.flush();
-          }
+          if (!state.has("FpmPlannerSequenceResets")) publishOutOfLine(nc);
+          await nc.flush();
           for (const a of await prom.alerts()) state.set(a.name, a.state);
           return DRIVEN.every((n) => state.has(n));
         },

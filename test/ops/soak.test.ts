@@ -58,6 +58,21 @@ describe("ops soak", () => {
     );
   });
 
+  test("soak - the verdict counts an envelope sent again after a reconnect once (the planner drops the copy)", () => {
+    const resent = { ...healthyCounts(), plannerReceived: 978, plannerDropped: { duplicate: 3 } };
+    assert.deepEqual(judgeSoak(resent, flat, tol), []);
+    // Dropped as unconfirmed at a relay's stop: made, and not seen (or seen) by the planner as it happened.
+    const unconfirmed = {
+      ...healthyCounts(),
+      relayForwarded: 968,
+      relayDropped: { decode: 10, nats_unavailable: 10, unconfirmed: 2 },
+      plannerReceived: 973,
+      plannerLost: 7,
+    };
+    assert.deepEqual(judgeSoak(unconfirmed, flat, tol), []);
+    assert.match(judgeSoak({ ...unconfirmed, plannerLost: 5 }, flat, tol).join("\n"), /relays made 980 envelopes/);
+  });
+
   test("soak - the verdict fails when memory keeps growing", () => {
     const samples = Array.from({ length: 30 }, (_, i) => ({ t: i, rssMb: { relay: 80, planner: 80 + i * 2 } }));
     const s = summarizeRss(samples);

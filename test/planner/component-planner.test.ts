@@ -136,11 +136,25 @@ test("planner - default mode: every distinct iteration is a sample, after the co
   assert.equal(p.ingest(it(4), 0), false, "same counter_id again");
   assert.equal(p.ingest(it(5, 0), 0), false, "heartbeats are never samples");
   assert.equal(p.ingest(it(6), 0), true);
-  // Restart: counter_id goes back; a new cold start begins.
-  assert.equal(p.ingest(it(1), 0), false);
+  // Restart: counter_id goes back (not a sample until the next confirms it); a new cold start begins.
+  assert.equal(p.ingest(it(0), 0), false);
+  const skipped = p.coldStartSkipped;
+  assert.equal(p.ingest(it(1), 0), false, "cold again after the restart");
+  assert.equal(p.coldStartSkipped, skipped + 1);
   assert.equal(p.model.sampleCount, 2);
   // The tick does not feed the latest message again in default mode.
   tick(p, [{ workerId: "a", dpRank: 0, fpm: it(6) }], 1);
+  assert.equal(p.model.sampleCount, 2);
+});
+
+test("planner - default mode: a forged counter_id far ahead is not a sample and does not restart the engine's cold start", () => {
+  const p = planner("prefill", { contextLength: 4096, coldStartIterations: 1 });
+  const it = (c: number) =>
+    fpm({ workerId: "a", counterId: c, wallTimeS: 0.02, scheduled: { sumPrefillTokens: 100 + c } });
+  p.ingest(it(1), 0);
+  assert.equal(p.ingest(it(2), 0), true);
+  assert.equal(p.ingest(it(Number.MAX_SAFE_INTEGER), 0), false, "held out: it breaks the engine's counter_id");
+  assert.equal(p.ingest(it(3), 0), true, "the genuine next one is a sample: no cold start");
   assert.equal(p.model.sampleCount, 2);
 });
 

@@ -182,6 +182,8 @@ test("relay - malformed frames (count, seq frame, oversize) are dropped with the
     15_000,
     "the relay to join",
   );
+  // forwarded counts what the server confirmed: let the joining messages settle first.
+  await waitFor(() => c.forwarded === c.received, 10_000, "the joining messages to be confirmed");
   const base = c.forwarded;
   await raw.send([new Uint8Array(0), encodeSeqFrame(seq++)]);
   await raw.send([new Uint8Array(0), encodeSeqFrame(seq++), valid(), new Uint8Array(1)]);
@@ -218,6 +220,7 @@ test("relay - malformed frames (count, seq frame, oversize) are dropped with the
     15_000,
     "the second relay to join",
   );
+  await waitFor(() => o.forwarded === o.received, 10_000, "the joining messages to be confirmed");
   const offBase = o.forwarded;
   await raw.send([new Uint8Array(0), encodeSeqFrame(seq++), Buffer.from("c1", "hex")]);
   await raw.send([new Uint8Array(0), encodeSeqFrame(seq++), big]);
@@ -306,6 +309,9 @@ test("relay - a sequence gap is counted as lost", async () => {
   await waitFor(() => pub.stats.queued === 0, 5000, "an empty queue");
   pub.publish({ wallTimeS: 0.01 });
   await waitFor(() => c.lastSeq === seqBefore + 5, 10_000, "the message after the gap");
+  assert.equal(c.lost, 0, "a break is judged by the message after it");
+  pub.publish({ wallTimeS: 0.01 });
+  await waitFor(() => c.lastSeq === seqBefore + 6, 10_000, "the message that confirms the gap");
   assert.equal(c.lost, 3);
   assert.equal(c.engineRestarts, 0);
 });

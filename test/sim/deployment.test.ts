@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ListArrivals, RateArrivals } from "../../src/sim/arrivals.js";
-import { type ForwardPassEvent, SimulatedDeployment, type WorkerEvent } from "../../src/sim/deployment.js";
+import {
+  type FinishedRequest,
+  type ForwardPassEvent,
+  SimulatedDeployment,
+  type WorkerEvent,
+} from "../../src/sim/deployment.js";
 
 const cost = { a: 0.01, b: 1e-4, c: 1e-6, noise: 0 };
 
@@ -111,4 +116,62 @@ test("sim - the same seed gives the same stream of FPM", () => {
     return out;
   };
   assert.deepEqual(run(), run());
+});
+
+test("sim - killed workers' requests restart elsewhere, counted per request; finished requests report timings", () => {
+  const done: FinishedRequest[] = [];
+  const d = new SimulatedDeployment({
+    arrivals: new RateArrivals({ shape: { kind: "constant", rate: 40 }, endS: 10 }),
+    workers: 2,
+    cost,
+    onForwardPass: () => {},
+    onRequestFinished: (r) => done.push(r),
+  });
+  d.advanceTo(5);
+  d.setWorkerCount(1);
+  d.advanceTo(120);
+  assert.equal(done.length, d.totals.arrivals);
+  const restarted = done.filter((r) => r.restarts > 0);
+  assert.ok(restarted.length > 0);
+  assert.equal(restarted.length, d.totals.rerouted);
+  for (const r of done) {
+    assert.ok(r.firstTokenS > r.arrivalS && r.finishS >= r.firstTokenS);
+    assert.ok(r.inputTokens >= 256 && r.outputTokens >= 32);
+  }
+});
+
+test("sim - a drained worker takes no new requests, finishes its own, then stops", () => {
+  const events: WorkerEvent[] = [];
+  const done: FinishedRequest[] = [];
+  const byWorkerAfter = new Map<string, number>();
+  let drainingAt = Infinity;
+  const d = new SimulatedDeployment({
+    arrivals: new RateArrivals({ shape: { kind: "constant", rate: 40 }, endS: 10 }),
+    workers: 2,
+    cost,
+    scaleDown: "drain",
+    onForwardPass: (e) => {
+      if (e.atS > drainingAt) byWorkerAfter.set(e.workerId, (byWorkerAfter.get(e.workerId) ?? 0) + 1);
+    },
+    onWorkerEvent: (e) => {
+      events.push(e);
+      if (e.kind === "draining") drainingAt = e.atS;
+    },
+    onRequestFinished: (r) => done.push(r),
+  });
+  d.advanceTo(5);
+  d.setWorkerCount(1);
+  assert.equal(d.workerCount(), 1);
+  assert.equal(d.drainingWorkerCount(), 1);
+  d.advanceTo(120);
+  assert.equal(d.totals.rerouted, 0, "nothing restarts when draining");
+  assert.equal(done.length, d.totals.arrivals);
+  const kinds = events.filter((e) => e.workerId === "sim-worker-1").map((e) => e.kind);
+  assert.deepEqual(kinds, ["starting", "ready", "draining", "stopped"]);
+  const stop = events.find((e) => e.kind === "stopped")!;
+  const own = done.filter((r) => r.workerId === "sim-worker-1");
+  assert.ok(own.length > 0 && own.every((r) => r.arrivalS <= 5), "only requests routed before the drain");
+  assert.equal(stop.atS, Math.max(...own.map((r) => r.finishS)), "it stops when its last request finishes");
+  assert.equal(d.drainingWorkerCount(), 0);
+  assert.ok((byWorkerAfter.get("sim-worker-1") ?? 0) > 0, "it kept iterating while draining");
 });

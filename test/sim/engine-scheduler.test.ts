@@ -132,3 +132,26 @@ test("sim - bad scheduler options are refused", () => {
   assert.throws(() => new EngineScheduler({ maxNumBatchedTokens: 0 }), /maxNumBatchedTokens/);
   assert.throws(() => new EngineScheduler({ kvCapacityTokens: 1.5 }), /kvCapacityTokens/);
 });
+
+test("sim - without FPM metrics the counts and sums are the same and the FPM-only fields are zero", () => {
+  const run = (fpmMetrics: boolean) => {
+    const s = new EngineScheduler({ maxNumBatchedTokens: 64, maxNumSeqs: 2, fpmMetrics });
+    for (let i = 0; i < 4; i++) s.enqueue(new SimRequest(i, 0, 40 + i, 3));
+    const plans = [];
+    while (s.hasWork()) plans.push(step(s));
+    return plans;
+  };
+  const full = run(true);
+  const lean = run(false);
+  assert.equal(lean.length, full.length);
+  for (let i = 0; i < full.length; i++) {
+    const { varPrefillLength, varDecodeKvTokens, ...sums } = full[i].scheduled;
+    assert.deepEqual({ ...lean[i].scheduled, varPrefillLength, varDecodeKvTokens }, full[i].scheduled);
+    assert.ok(Object.keys(sums).length === 5);
+    assert.deepEqual(Object.values(lean[i].queued), [0, 0, 0, 0, 0, 0]);
+  }
+  assert.ok(
+    full.some((p) => p.queued.numPrefillRequests > 0),
+    "the full run did see a queue",
+  );
+});

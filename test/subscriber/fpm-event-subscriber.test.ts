@@ -56,8 +56,8 @@ test("subscriber - tracks the latest FPM per engine and drops duplicates and old
   );
   assert.equal(
     sub.ingest(SUBJ, envelope(7n, 0n, { workerId: "a", dpRank: 0, counterId: 1 })),
-    "out_of_order",
-    "older sequence",
+    "duplicate",
+    "a sequence below the publisher's last: a copy (a relay publishes again what NATS did not confirm)",
   );
   assert.equal(
     sub.ingest(SUBJ, envelope(8n, 0n, { workerId: "a", dpRank: 0, counterId: 1 })),
@@ -75,8 +75,8 @@ test("subscriber - tracks the latest FPM per engine and drops duplicates and old
   assert.equal(sub.get("backend", "a", 0)!.fpm.wallTimeS, 0.03);
   assert.equal(sub.get("backend", "a", 1)!.fpm.wallTimeS, 0.02);
   const s = sub.stats();
-  assert.equal(s.dropped.duplicate, 2);
-  assert.equal(s.dropped.out_of_order, 2);
+  assert.equal(s.dropped.duplicate, 3);
+  assert.equal(s.dropped.out_of_order, 1);
   assert.equal(s.accepted, 3);
 });
 
@@ -86,17 +86,22 @@ test("subscriber - counts lost messages from sequence gaps and accepts an engine
   sub.onEngineEvent((e) => events.push(e));
   sub.ingest(SUBJ, envelope(3n, 10n, { workerId: "a", counterId: 50 }));
   sub.ingest(SUBJ, envelope(3n, 14n, { workerId: "a", counterId: 54 })); // 11, 12, 13 lost
-  assert.equal(sub.stats().lost, 3);
+  assert.equal(sub.stats().lost, 0, "a gap is judged by the envelope after it");
   // The engine restarted: counter_id back to 0 through the same relay, next sequence.
   assert.equal(sub.ingest(SUBJ, envelope(3n, 15n, { workerId: "a", counterId: 0, wallTimeS: 0.5 })), null);
-  assert.equal(sub.get("backend", "a", 0)!.fpm.wallTimeS, 0.5);
+  assert.equal(sub.stats().lost, 3, "the gap stands: 15 follows 14");
+  assert.equal(sub.get("backend", "a", 0)!.fpm.wallTimeS, 0.5, "the restarted engine's message is accepted at once");
+  assert.equal(sub.stats().restarts, 0, "a step back is judged by the message after it");
+  assert.equal(sub.ingest(SUBJ, envelope(3n, 16n, { workerId: "a", counterId: 1, wallTimeS: 0.6 })), null);
   assert.equal(sub.stats().restarts, 1);
   assert.deepEqual(
     events.map((e) => e.type),
     ["added", "restarted"],
   );
   // Unstamped engines (counter_id always 0) are never taken for duplicates.
-  assert.equal(sub.ingest(SUBJ, envelope(3n, 16n, { workerId: "a", counterId: 0 })), null);
+  assert.equal(sub.ingest(SUBJ, envelope(3n, 17n, { workerId: "u", counterId: 0 })), null);
+  assert.equal(sub.ingest(SUBJ, envelope(3n, 18n, { workerId: "u", counterId: 0 })), null);
+  assert.equal(sub.stats().dropped.duplicate, 0);
 });
 
 test("subscriber - expires silent engines with an event, removeWorker forgets every rank, and the engine bound refuses the excess", () => {
@@ -104,12 +109,16 @@ test("subscriber - expires silent engines with an event, removeWorker forgets ev
   const sub = new FpmEventSubscriber({ logger: quiet, staleAfterMs: 5000, maxEngines: 2, now: () => now });
   const events: EngineEvent[] = [];
   sub.onEngineEvent((e) => events.push(e));
-  sub.ingest(SUBJ, envelope(1n, 0n, { workerId: "a", dpRank: 0 }));
-  sub.ingest(SUBJ, envelope(1n, 1n, { workerId: "a", dpRank: 1 }));
-  assert.equal(sub.ingest(SUBJ, envelope(1n, 2n, { workerId: "b" })), "engine_limit");
+  // Three messages each take both engines past probation: a newcomer cannot push them out.
+  let seq = 0n;
+  for (let c = 1; c <= 3; c++) {
+    sub.ingest(SUBJ, envelope(1n, seq++, { workerId: "a", dpRank: 0, counterId: c }));
+    sub.ingest(SUBJ, envelope(1n, seq++, { workerId: "a", dpRank: 1, counterId: c }));
+  }
+  assert.equal(sub.ingest(SUBJ, envelope(1n, seq++, { workerId: "b" })), "engine_limit");
   assert.equal(sub.stats().dropped.engine_limit, 1);
   now = 4000;
-  sub.ingest(SUBJ, envelope(1n, 3n, { workerId: "a", dpRank: 1, counterId: 9 }));
+  sub.ingest(SUBJ, envelope(1n, seq++, { workerId: "a", dpRank: 1, counterId: 9 }));
   now = 6001; // rank 0 silent 5001 ms, rank 1 silent 2001 ms
   assert.equal(sub.expireStale(), 1);
   assert.deepEqual(
@@ -120,7 +129,7 @@ test("subscriber - expires silent engines with an event, removeWorker forgets ev
     events.filter((e) => e.type === "expired"),
     [{ type: "expired", component: "backend", workerId: "a", dpRank: 0 }],
   );
-  assert.equal(sub.ingest(SUBJ, envelope(1n, 4n, { workerId: "b" })), null, "room again after the expiry");
+  assert.equal(sub.ingest(SUBJ, envelope(1n, seq++, { workerId: "b" })), null, "room again after the expiry");
   assert.equal(sub.removeWorker("a"), 1);
   assert.deepEqual(
     sub.snapshot().map((t) => t.workerId),
