@@ -8,6 +8,10 @@
  *   (interpolated like histogram_quantile), and end-to-end engine send -> subscriber
  *   receive for each contender, so the bare pipe's hops can be subtracted;
  * - RSS: the largest VmRSS of the relay process seen during the run.
+ * - the ZMQ plane (`zmq-plane`): the same validated relay publishing on Dynamo's ZMQ plane
+ *   (file discovery in a temp dir) instead of NATS; during the throughput window a pyzmq
+ *   subscriber drains its PUB (ZMQ PUB with no subscriber does no work), and the latency
+ *   subscriber follows discovery with `ZmqEnvelopeSource`.
  * Runs alternate between contenders; each figure is the median of BENCH_RUNS runs.
  *
  * `npm run bench:relay-rss` (`--rss`) measures memory only, longer: per run the relay's idle
@@ -29,7 +33,10 @@ import { decodeEnvelope } from "../src/codec/envelope.js";
 import { decodeFpm } from "../src/codec/fpm-decode.js";
 import { encodeFpm } from "../src/codec/fpm-encode.js";
 import { encodeSeqFrame } from "../src/engine/frames.js";
+import { FileDiscoveryStore } from "../src/discovery/file-store.js";
 import { fpmSubject } from "../src/eventplane/subject.js";
+import { ZmqEnvelopeSource } from "../src/eventplane/zmq-plane.js";
+import { Logger } from "../src/util/log.js";
 import { defaultForwardPassMetrics, type ForwardPassMetrics } from "../src/schema/forward-pass-metrics.js";
 import { NatsServer } from "../test/harness/nats-server.js";
 import { freePort, sleep, waitFor } from "../test/harness/ports.js";
@@ -43,7 +50,8 @@ const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1500);
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 3000);
 const LATENCY_RATE = 10_000;
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 3000);
-const SUBJECT = fpmSubject({ namespace: "bench" }, {});
+// fpm relay's default scope: Dynamo 1.6.1's endpoint scope.
+const SUBJECT = fpmSubject({ namespace: "bench", endpoint: "generate" }, {});
 const THIS = path.join(REPO_ROOT, "dist", "bench", "relay.js");
 const FPM = path.join(REPO_ROOT, "bin", "fpm.js");
 
@@ -148,12 +156,47 @@ async function runBarePipe(endpoint: string, natsUrl: string, port: number): Pro
 }
 
 // ---------------------------------------------------------------- orchestrator
-type Mode = "validated" | "validate-off" | "bare-pipe" | "validated-semi4";
+type Mode = "validated" | "validate-off" | "bare-pipe" | "validated-semi4" | "zmq-plane";
 /**
  * `validated-semi4` is the validated relay under NODE_OPTIONS=--max-semi-space-size=4: a
  * smaller V8 young generation, the setting the README suggests where memory is tight.
  */
-const MODES: Mode[] = ["validated", "validate-off", "bare-pipe", "validated-semi4"];
+const MODES: Mode[] = ["validated", "validate-off", "bare-pipe", "validated-semi4", "zmq-plane"];
+const SCOPE = { namespace: "bench", component: "backend", endpoint: "generate" };
+
+/** Drains one ZMQ PUB as fast as it can (pyzmq), the ZMQ plane's stand-in for nats-server. */
+const PY_DRAIN = `
+import os, sys, zmq
+ctx = zmq.Context()
+s = ctx.socket(zmq.SUB)
+s.setsockopt(zmq.RCVHWM, 100000)
+s.setsockopt(zmq.SUBSCRIBE, b"forward-pass-metrics")
+s.setsockopt(zmq.RCVTIMEO, 200)
+s.connect(sys.argv[1])
+ppid = os.getppid()
+while os.getppid() == ppid:
+    try:
+        s.recv_multipart(copy=False)
+    except zmq.Again:
+        pass
+`;
+
+/** The advertised endpoint in the one EventChannel record under `kv`. */
+async function recordEndpoint(kv: string): Promise<string> {
+  const dir = path.join(kv, "v1", "event_channels");
+  let endpoint = "";
+  await waitFor(
+    () => {
+      const f = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => !n.startsWith(".tmp_")) : [];
+      if (f.length === 0) return false;
+      endpoint = JSON.parse(fs.readFileSync(path.join(dir, f[0]), "utf8")).transport.config.endpoint;
+      return true;
+    },
+    15_000,
+    "the ZMQ relay's record",
+  );
+  return endpoint;
+}
 
 interface RunResult {
   mode: Mode;
@@ -277,40 +320,43 @@ function startChild(name: string, args: string[], ipc = false, env: NodeJS.Proce
   });
 }
 
-/** Starts the contender `mode` on `endpoint`, serving its counters on `metricsPort`. */
+/** Starts the contender `mode` on `endpoint`, serving its counters on `metricsPort` (`kv`: the ZMQ plane's discovery dir). */
 function startContender(
   mode: Mode,
   endpoint: string,
   natsUrl: string,
   metricsPort: number,
   extraArgs: string[] = [],
+  kv = "",
 ): ManagedProcess {
-  return mode === "bare-pipe"
-    ? startChild(mode, [THIS, "--bare-pipe", endpoint, natsUrl, String(metricsPort)], true)
-    : startChild(
-        mode,
-        [
-          FPM,
-          "relay",
-          "--zmq-endpoint",
-          endpoint,
-          "--nats",
-          natsUrl,
-          "--namespace",
-          "bench",
-          "--metrics-port",
-          String(metricsPort),
-          "--metrics-host",
-          "127.0.0.1",
-          "--validate",
-          mode === "validate-off" ? "off" : "on",
-          ...extraArgs,
-        ],
-        false,
-        mode === "validated-semi4"
-          ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-semi-space-size=4`.trim() }
-          : {},
-      );
+  const common = ["--zmq-endpoint", endpoint, "--metrics-port", String(metricsPort), "--metrics-host", "127.0.0.1"];
+  if (mode === "zmq-plane")
+    return startChild(mode, [FPM, "relay", ...common, "--event-plane", "zmq", ...extraArgs], false, {
+      DYN_FILE_KV: kv,
+      DYN_NAMESPACE: "bench",
+      DYN_EVENT_PLANE_HOST: "127.0.0.1",
+    });
+  if (mode === "bare-pipe")
+    return startChild(mode, [THIS, "--bare-pipe", endpoint, natsUrl, String(metricsPort)], true);
+  return startChild(
+    mode,
+    [
+      FPM,
+      "relay",
+      ...common,
+      "--nats",
+      natsUrl,
+      "--namespace",
+      "bench",
+      "--validate",
+      mode === "validate-off" ? "off" : "on",
+      ...extraArgs,
+    ],
+    false,
+    mode === "validated-semi4"
+      ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-semi-space-size=4`.trim() }
+      : {},
+  );
 }
 
 async function untilListening(what: string, metricsPort: number): Promise<void> {
@@ -345,13 +391,25 @@ async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
   const zmqPort = await freePort();
   const endpoint = `tcp://127.0.0.1:${zmqPort}`;
   const metricsPort = await freePort();
-  const relay = startContender(mode, endpoint, natsUrl, metricsPort);
+  const kv = mode === "zmq-plane" ? fs.mkdtempSync(path.join(os.tmpdir(), "fpm-bench-kv-")) : "";
+  const relay = startContender(mode, endpoint, natsUrl, metricsPort, [], kv);
   const pid = relay.pid!;
   const rss = rssSampler(pid);
   try {
     await untilListening(mode, metricsPort);
 
     // Throughput: a separate generator process blasts; count what the relay publishes.
+    let drain: ManagedProcess | null = null;
+    if (mode === "zmq-plane" && PYTHON) {
+      drain = children.start({
+        name: "zmq-drain",
+        command: PYTHON,
+        args: ["-c", PY_DRAIN, await recordEndpoint(kv)],
+        stdout: "ignore",
+        stderr: "inherit",
+      });
+      await sleep(300);
+    }
     const gen = startGenerator(endpoint);
     await sleep(WARMUP_MS);
     const f0 = forwardedFrom(await scrape(metricsPort));
@@ -362,20 +420,47 @@ async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
     const c1 = procCpuSeconds(pid);
     const t1 = performance.now();
     await gen.stop(5000);
+    if (drain) await drain.stop(2000);
     const delivered = f1 - f0;
     const msgPerSec = delivered / ((t1 - t0) / 1000);
     const cpuUsPerMsg = ((c1 - c0) * 1e6) / Math.max(1, delivered);
 
     // Latency at 10,000 msg/s: this process is the engine and the subscriber.
-    const lat = await latencyPhase(mode, endpoint, natsUrl, metricsPort);
+    const lat = await latencyPhase(mode, endpoint, natsUrl, metricsPort, kv);
     return { mode, msgPerSec, cpuUsPerMsg, rssMiB: rss.max(), ...lat };
   } finally {
     rss.stop();
     await relay.stop(5000);
+    if (kv) fs.rmSync(kv, { recursive: true, force: true });
   }
 }
 
-async function latencyPhase(mode: Mode, endpoint: string, natsUrl: string, metricsPort: number) {
+/** Where the latency phase hears the relay: NATS, or the ZMQ plane through discovery. */
+async function listen(
+  mode: Mode,
+  natsUrl: string,
+  kv: string,
+  onEnvelope: (data: Uint8Array) => void,
+): Promise<() => Promise<void>> {
+  if (mode === "zmq-plane") {
+    const quiet = new Logger({ target: "bench", level: "error" });
+    const source = new ZmqEnvelopeSource({
+      store: new FileDiscoveryStore({ root: kv, logger: quiet }),
+      namespace: SCOPE.namespace,
+      components: [],
+      logger: quiet,
+    });
+    await source.start({ envelope: (_s, data) => onEnvelope(data), dropped: () => undefined });
+    await waitFor(() => source.publishers().length > 0, 10_000, "the ZMQ publisher in discovery");
+    return () => source.stop();
+  }
+  const nc = await connect({ servers: natsUrl });
+  nc.subscribe(SUBJECT, { callback: (_e, msg) => onEnvelope(msg.data) });
+  await nc.flush();
+  return () => nc.close();
+}
+
+async function latencyPhase(mode: Mode, endpoint: string, natsUrl: string, metricsPort: number, kv: string) {
   const pub = new zmq.Publisher({ sendHighWaterMark: 100_000, linger: 0 });
   // The generator's socket is gone; bind the same endpoint again after it is released.
   await waitFor(
@@ -390,27 +475,23 @@ async function latencyPhase(mode: Mode, endpoint: string, natsUrl: string, metri
     10_000,
     "rebinding the engine endpoint",
   );
-  const nc = await connect({ servers: natsUrl });
   const total = Math.round((LATENCY_RATE * LATENCY_MS) / 1000);
   const warm = LATENCY_RATE; // one second of warm-up before the recorded messages
   const sentAt = new Float64Array(warm + total + 1);
   const latencies: number[] = [];
-  nc.subscribe(SUBJECT, {
-    callback: (_e, msg) => {
-      const now = performance.now();
-      let payload: Uint8Array = msg.data;
-      if (mode !== "bare-pipe") {
-        const env = decodeEnvelope(msg.data);
-        if (!env.ok) return;
-        payload = env.value.payload;
-      }
-      const d = decodeFpm(payload);
-      if (!d.ok) return;
-      const seq = d.value.counterId;
-      if (seq >= warm && seq < sentAt.length && sentAt[seq] > 0) latencies.push((now - sentAt[seq]) * 1000);
-    },
+  const close = await listen(mode, natsUrl, kv, (data) => {
+    const now = performance.now();
+    let payload: Uint8Array = data;
+    if (mode !== "bare-pipe") {
+      const env = decodeEnvelope(data);
+      if (!env.ok) return;
+      payload = env.value.payload;
+    }
+    const d = decodeFpm(payload);
+    if (!d.ok) return;
+    const seq = d.value.counterId;
+    if (seq >= warm && seq < sentAt.length && sentAt[seq] > 0) latencies.push((now - sentAt[seq]) * 1000);
   });
-  await nc.flush();
   // Let the relay's SUB reconnect to the new PUB (the slow joiner) before counting.
   const empty = new Uint8Array(0);
   const before = forwardedFrom(await scrape(metricsPort));
@@ -453,7 +534,7 @@ async function latencyPhase(mode: Mode, endpoint: string, natsUrl: string, metri
   });
   await sleep(500);
   const text = await scrape(metricsPort);
-  await nc.close();
+  await close();
   pub.close();
   // The relay's histogram also holds the warm-up second; at 10k msg/s that is a quarter of the samples.
   return {
@@ -526,7 +607,7 @@ async function orchestrate(): Promise<void> {
   const capacity = (mode: Mode) => 1e6 / (summary[mode].cpuUsPerMsg ?? Infinity);
   const capacityRatio = (mode: Mode) => capacity(mode) / capacity("bare-pipe");
   console.log(
-    "| contender | msg/s measured | vs bare | CPU us/msg | msg/s per CPU core (1e6 / CPU us) | vs bare | RSS MiB | relay p50 / p99 us (ZMQ recv -> NATS publish) | e2e p50 / p99 us | added e2e vs bare p50 / p99 us |",
+    "| contender | msg/s measured | vs bare | CPU us/msg | msg/s per CPU core (1e6 / CPU us) | vs bare | RSS MiB | relay p50 / p99 us (ZMQ recv -> event-plane publish) | e2e p50 / p99 us | added e2e vs bare p50 / p99 us |",
   );
   console.log("|---|---|---|---|---|---|---|---|---|---|");
   const rows: string[] = [];

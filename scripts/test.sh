@@ -15,7 +15,7 @@ if ! lock_check="$(npm ci --dry-run --ignore-scripts --no-audit --no-fund 2>&1)"
   exit 1
 fi
 
-bash scripts/setup.sh prometheus openssl
+bash scripts/setup.sh prometheus openssl etcd-server
 
 echo "== lint and format (biome)"
 npx biome ci --error-on-warnings .

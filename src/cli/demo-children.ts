@@ -21,6 +21,8 @@ export function plannerArgs(s: DemoSettings, natsUrl: string): string[] {
     ...["--load-adjustment-interval", String(s.intervalS), "--max-num-batched-tokens", "2048"],
     ...["--gpus-per-replica", String(s.dpRanks), "--max-gpu-budget", String(s.maxWorkers * s.dpRanks)],
     ...["--min-endpoint", "1", "--stale-after-ms", "2500", "--metrics-port", "-1"],
+    // The demo compresses time (2 s ticks, 2 s start-up): its stabilization window is three ticks.
+    ...["--scale-down-stabilization", String(3 * s.intervalS)],
   ];
 }
 

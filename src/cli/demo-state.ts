@@ -5,7 +5,7 @@
  * and the relays' counters. Pure functions, so every transition is tested without a
  * process; the orchestrator (demo-run.ts) turns what it observes into events.
  */
-import type { DecisionDirection, EngineEstimate } from "../planner/decision.js";
+import type { DecisionDirection, EngineEstimate, PredictedFigures } from "../planner/decision.js";
 import type { ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
 import type { SimulateEvent, SimulateStatus } from "./simulate-events.js";
 
@@ -36,6 +36,9 @@ export interface DemoDecisionRecord {
   direction: DecisionDirection;
   reason: string;
   engines: EngineEstimate[];
+  /** The rule that decided, and the default policy's figures (planner-default-policy.md). */
+  rule?: string;
+  predicted?: Partial<PredictedFigures>;
 }
 
 /** One decision as the demo shows it. */
@@ -50,6 +53,10 @@ export interface DemoDecision {
   maxTtftMs?: number;
   maxItlMs?: number;
   minTtftMs?: number;
+  rule?: string;
+  /** Default policy: the replicas the demand needs, and the TTFT predicted at the desired count (ms). */
+  replicasNeeded?: number;
+  ttftAtDesiredMs?: number;
 }
 
 /** Counters of one relay, from its /metrics. */
@@ -189,6 +196,9 @@ export function demoDecision(atS: number, d: DemoDecisionRecord): DemoDecision {
     maxTtftMs: ttfts.length ? Math.max(...ttfts) : undefined,
     minTtftMs: ttfts.length ? Math.min(...ttfts) : undefined,
     maxItlMs: itls.length ? Math.max(...itls) : undefined,
+    ...(d.rule !== undefined ? { rule: d.rule } : {}),
+    ...(typeof d.predicted?.replicasNeeded === "number" ? { replicasNeeded: d.predicted.replicasNeeded } : {}),
+    ...(typeof d.predicted?.ttftMsAtDesired === "number" ? { ttftAtDesiredMs: d.predicted.ttftMsAtDesired } : {}),
   };
 }
 

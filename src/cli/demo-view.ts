@@ -14,11 +14,24 @@ function pad(s: string | number, n: number, left = false): string {
   return t.length >= n ? t.slice(0, n) : left ? t.padEnd(n) : t.padStart(n);
 }
 
+/** The default policy's rules in words (docs/design/planner-default-policy.md). */
+const DEFAULT_POLICY_WHY: Record<string, string> = {
+  demand_scale_up: "the demand and backlog need more replicas (one step)",
+  worst_engine_overload: "an engine's queue grows or breaks the TTFT SLA",
+  predictive_scale_down: "fewer replicas meet the SLAs over the whole stabilization window",
+  stabilization_window: "fewer would do now, not over the whole stabilization window",
+  scale_down_refused_backlog: "requests are queued: no scale-down",
+  capacity_starting: "replicas are starting: no scale-down",
+};
+
 /** One line describing why a decision was taken. */
 export function describeDecision(d: DemoDecision, ttftSlaMs: number, itlSlaMs: number, downPercent = 80): string {
   const arrow = d.desired === d.replicas ? `${d.replicas}` : `${d.replicas} -> ${d.desired}`;
   let why = "";
-  if (d.reason === "scale_up")
+  const policy = d.rule ? DEFAULT_POLICY_WHY[d.rule] : undefined;
+  if (policy)
+    why = `${policy}; ${d.replicasNeeded ?? "-"} needed now, TTFT at ${d.desired}: ${f(d.ttftAtDesiredMs)} ms`;
+  else if (d.reason === "scale_up")
     why = `every engine's TTFT estimate above the ${ttftSlaMs} ms SLA (or ITL above ${itlSlaMs} ms); highest TTFT ${f(d.maxTtftMs)} ms`;
   else if (d.reason === "scale_down")
     why = `every engine under ${downPercent}% of the SLAs; highest TTFT ${f(d.maxTtftMs)} ms, ITL ${f(d.maxItlMs)} ms`;

@@ -1,8 +1,9 @@
-/** `fpm planner`: the load-adjusting planner on a Dynamo deployment's NATS, until SIGINT/SIGTERM. */
+/** `fpm planner`: the load-adjusting planner on a Dynamo deployment's event plane (NATS or ZMQ), until SIGINT/SIGTERM. */
 import fs from "node:fs";
 import readline from "node:readline";
 import { type Command, Option } from "commander";
-import { addNatsCliOptions, connectNats, natsOptionsFromFlags } from "../eventplane/connection.js";
+import { addNatsCliOptions } from "../eventplane/connection.js";
+import { openEnvelopeSource } from "../eventplane/open-source.js";
 import { type MetricsServer, serveMetrics } from "../metrics/http-server.js";
 import { DEFAULT_MAX_ENGINE_SERIES } from "../metrics/planner-metrics.js";
 import { CommandConnector, SCALE_COMMAND_VARIABLES } from "../planner/connectors/command-connector.js";
@@ -18,6 +19,7 @@ import { Logger } from "../util/log.js";
 import { untilStopped } from "../util/stop-signal.js";
 import type { CommandContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
+import { eventPlaneOption } from "./tail-command.js";
 
 const HELP_AFTER = `
 Examples:
@@ -47,8 +49,13 @@ time, component, kind, mode, target, replicas, desired, direction (up|down|hold)
 engines (per-engine ttftMs / itlMs / loadRatio), model (status, intercept, coef, samples).
 Reasons: ${DECISION_REASONS.join(", ")}.
 
+Event plane: --event-plane, else DYN_EVENT_PLANE, else zmq when a discovery backend is
+configured (DYN_DISCOVERY_BACKEND, ETCD_ENDPOINTS, DYN_FILE_KV), else nats. On zmq the
+virtual connector has no NATS: decisions go to stdout / --decisions-file only.
+
 Environment:
   NATS_SERVER, NATS_AUTH_*, NATS_TLS_* (as fpm relay), DYN_NAMESPACE (default dynamo),
+  DYN_EVENT_PLANE, DYN_DISCOVERY_BACKEND, ETCD_ENDPOINTS, DYN_FILE_KV,
   DYN_SYSTEM_PORT (/metrics and /health; unset or -1: off), DYN_LOG, DYN_LOGGING_JSONL
 
 Dropped messages (fpm_planner_messages_dropped_total{reason}):
@@ -63,6 +70,7 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
       "Load-adjusting planner: fits a latency model from FPM and decides replica counts (Dynamo planner parity mode, improved default mode)",
     )
     .option("--config <file>", "JSON config file (reference key names); flags override it")
+    .addOption(eventPlaneOption())
     .option("--namespace <ns>", "namespace (env DYN_NAMESPACE; default dynamo)")
     .option(
       "--component <name[:kind]>",
@@ -130,6 +138,10 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
     .option(
       "--cold-start-iterations <n>",
       "default mode: first iterations of a new or restarted engine kept out of the model (default 10)",
+    )
+    .option(
+      "--scale-down-stabilization <s>",
+      "default mode, sla: a scale-down respects the largest need of the last s seconds (scale_down_stabilization_seconds, default 60)",
     )
     .option("--no-load-scaling", "observe and report only; every tick says disabled")
     .option("--stale-after-ms <ms>", "default mode: expire an engine silent this long (default 5000)")
@@ -225,8 +237,21 @@ async function run(
 ): Promise<void> {
   const logger = new Logger({ target: "fpm.planner" });
   warnIgnoredKeys(opts, logger);
-  const conn = await connectNats(natsOptionsFromFlags(flags, process.env, "fpm-planner"), logger);
   const namespace = opts.namespace ?? (process.env.DYN_NAMESPACE || "dynamo");
+  const {
+    source,
+    nats: conn,
+    choice,
+    discovery,
+  } = await openEnvelopeSource({
+    flags,
+    namespace,
+    components: opts.components.map((c) => c.component),
+    natsName: "fpm-planner",
+    logger,
+    withDiscovery: true,
+    keepNats: true,
+  });
   const connector =
     opts.connector === "command"
       ? new CommandConnector({
@@ -236,7 +261,7 @@ async function run(
           logger: logger.child("connector"),
         })
       : new VirtualConnector({
-          connection: conn.nc,
+          connection: conn?.nc,
           namespace,
           decisionsSubject: opts.decisionsSubject,
           replicasSubject: opts.replicasSubject,
@@ -244,7 +269,9 @@ async function run(
           logger: logger.child("connector"),
         });
   const planner = new FpmPlanner({
-    connection: conn.nc,
+    connection: conn?.nc,
+    source,
+    discovery: discovery ?? undefined,
     namespace,
     components: opts.components,
     config: opts.config,
@@ -259,7 +286,8 @@ async function run(
   if (opts.metricsPort !== null) {
     const health = () => {
       const h = planner.health();
-      return { ...h, healthy: h.healthy && conn.state === "connected", nats: conn.state };
+      const problems = source.problems();
+      return { ...h, healthy: h.healthy && problems.length === 0, plane: source.plane, problems, nats: conn?.state };
     };
     try {
       server = await serveMetrics(
@@ -267,11 +295,19 @@ async function run(
         logger,
       );
     } catch (err) {
-      await conn.close();
+      await source.stop();
       throw err;
     }
   }
   planner.start();
+  try {
+    await planner.subscriber.ready();
+    await planner.watchModelCards();
+  } catch (err) {
+    await planner.stop();
+    await server?.stop();
+    throw err;
+  }
   logger.info("planner running", {
     namespace,
     components: opts.components.map((c) => `${c.component}:${c.kind}`).join(","),
@@ -279,14 +315,14 @@ async function run(
     target: opts.config.optimizationTarget,
     interval_s: opts.config.loadAdjustmentIntervalS,
     connector: connector.name,
-    subjects: planner.subscriber.subjects.join(","),
+    from: source.describe(),
   });
   const why = await untilStopped().done;
   logger.info("stopping", { why });
   const force = setTimeout(() => process.exit(EXIT.OK), 5000);
   force.unref();
   await planner.stop();
-  await Promise.all([conn.close(), server?.stop()]);
+  await Promise.all([conn?.close(), server?.stop(), choice.plane === "nats" ? discovery?.close() : undefined]);
   clearTimeout(force);
   ctx.exitCode = EXIT.OK;
 }

@@ -18,7 +18,7 @@ import { MAX_TIMER_MS, numberOption, optionalNumberOption } from "../util/number
 import { readRecording, recordedBytes } from "../sim/stream-recording.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
-import { componentOfSubject } from "./tail-command.js";
+import { componentOfSubject } from "../eventplane/subject.js";
 import type { CommandContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
 

@@ -3,7 +3,9 @@
  * estimates labelled `worker_id` and `dp_rank` (removed when the engine expires; at most
  * `maxEngineSeries` engines, those past probation first), replicas and desired replicas,
  * replicas still starting, decisions by direction and reason and by the rule that decided,
- * samples, coefficients, and the subscriber's message accounting by reason.
+ * the default policy's figures (demand, backlog, replicas needed, TTFT, ITL and KV use
+ * predicted at the desired count, the stabilization window), samples, coefficients, and the
+ * subscriber's message accounting by reason.
  */
 import { Counter, Gauge, Registry } from "prom-client";
 import type { EngineEstimate, PlannerDecision } from "../planner/decision.js";
@@ -40,6 +42,8 @@ export class PlannerMetrics {
   private readonly decisions: Counter<string>;
   private readonly rules: Counter<string>;
   private readonly pending: Gauge<string>;
+  /** Default policy (sla target): the figures its decisions used. */
+  private readonly predicted: Record<"demand" | "backlog" | "needed" | "ttft" | "itl" | "kv" | "window", Gauge<string>>;
   private readonly samples: Gauge<string>;
   private readonly samplesAdded: Counter<string>;
   private readonly lastSamplesAdded = new Map<string, number>();
@@ -50,6 +54,7 @@ export class PlannerMetrics {
   private readonly accepted: Counter<string>;
   private readonly dropped: Counter<string>;
   private readonly lost: Counter<string>;
+  private readonly unattributed: Counter<string>;
   private readonly expired: Counter<string>;
   private readonly restarts: Counter<string>;
   private readonly coldStart: Counter<string>;
@@ -172,6 +177,31 @@ export class PlannerMetrics {
       labelNames: ["component"],
       registers: r,
     });
+    const figure = (name: string, help: string) => new Gauge({ name, help, labelNames: ["component"], registers: r });
+    this.predicted = {
+      demand: figure(
+        "fpm_planner_demand_engine_seconds",
+        "Default policy: work arriving per second, in engine-seconds of the fitted per-token costs",
+      ),
+      backlog: figure("fpm_planner_backlog_engine_seconds", "Default policy: queued work, engine-seconds"),
+      needed: figure("fpm_planner_replicas_needed", "Default policy: fewest replicas predicted to meet every limit"),
+      ttft: figure(
+        "fpm_planner_predicted_ttft_seconds",
+        "Default policy: TTFT (tail) predicted per engine at the desired replicas",
+      ),
+      itl: figure(
+        "fpm_planner_predicted_itl_seconds",
+        "Default policy: ITL predicted per engine at the desired replicas",
+      ),
+      kv: figure(
+        "fpm_planner_predicted_kv_use_ratio",
+        "Default policy: share of the KV cache predicted in use per engine at the desired replicas",
+      ),
+      window: figure(
+        "fpm_planner_scale_down_window_seconds",
+        "Default policy: length of the scale-down stabilization window now",
+      ),
+    };
     this.samples = new Gauge({
       name: "fpm_planner_model_samples",
       help: "Regression samples kept now",
@@ -215,6 +245,11 @@ export class PlannerMetrics {
     this.lost = new Counter({
       name: "fpm_planner_messages_lost_total",
       help: "Messages missing from sequence gaps",
+      registers: r,
+    });
+    this.unattributed = new Counter({
+      name: "fpm_planner_messages_unattributed_total",
+      help: 'Accepted messages with worker_id "" (no worker yet: kept out of the workers, the gates and the model)',
       registers: r,
     });
     this.expired = new Counter({
@@ -289,6 +324,19 @@ export class PlannerMetrics {
     this.decisions.inc({ component: c, direction: d.direction, reason: d.reason });
     this.rules.inc({ component: c, rule: d.rule });
     this.pending.set({ component: c }, d.pending ?? 0);
+    const p = d.predicted;
+    if (p) {
+      const set = (g: Gauge<string>, v: number | null) => {
+        if (v !== null && Number.isFinite(v)) g.set({ component: c }, v);
+      };
+      set(this.predicted.demand, p.demand);
+      set(this.predicted.backlog, p.backlogS);
+      set(this.predicted.needed, p.replicasNeeded);
+      set(this.predicted.ttft, p.ttftMsAtDesired / 1000);
+      set(this.predicted.itl, p.itlMsAtDesired / 1000);
+      set(this.predicted.kv, p.kvUseAtDesired);
+      set(this.predicted.window, p.windowS);
+    }
     this.samples.set({ component: c }, d.model.samples);
     const before = this.lastSamplesAdded.get(c) ?? 0;
     if (d.model.samplesAdded > before) this.samplesAdded.inc({ component: c }, d.model.samplesAdded - before);
@@ -326,6 +374,7 @@ export class PlannerMetrics {
     inc(this.received, s.received, p?.received ?? 0);
     inc(this.accepted, s.accepted, p?.accepted ?? 0);
     inc(this.lost, s.lost, p?.lost ?? 0);
+    inc(this.unattributed, s.unattributed, p?.unattributed ?? 0);
     inc(this.expired, s.expired, p?.expired ?? 0);
     inc(this.restarts, s.restarts, p?.restarts ?? 0);
     inc(this.evicted, s.evicted, p?.evicted ?? 0);

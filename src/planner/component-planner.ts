@@ -6,8 +6,11 @@
  * Parity mode feeds the latest message of each engine once per tick, as the reference, and
  * decides with Dynamo 1.6.1's rules (parity/) or, with `parity_rules: pre-1.6`, the rules
  * before 1.6 (decision-rules.ts). Default mode instead takes every distinct iteration as it
- * arrives (`ingest`), skips the cold-start iterations of new or restarted engines, and
- * steps down when every engine has been idle for a whole interval.
+ * arrives (`ingest`), skips the cold-start iterations of new or restarted engines, keeps
+ * what each engine did since the last tick (engine-window.ts) and, with the sla target,
+ * decides by default-policy.ts: demand as work, replicas sized in one step, predicted
+ * scale-down behind a stabilization window. With the other targets it steps down when
+ * every engine has been idle for a whole interval.
  */
 import type { ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
 import { AggModel } from "./agg-model.js";
@@ -20,7 +23,16 @@ import {
   thresholdVerdict,
   type RuleVerdict,
 } from "./decision-rules.js";
-import type { DecisionReason, DecisionRule, EngineEstimate, PlannerDecision } from "./decision.js";
+import type { DecisionReason, DecisionRule, EngineEstimate, PlannerDecision, PredictedFigures } from "./decision.js";
+import {
+  decideDefault,
+  type EngineModel,
+  type PolicyLimits,
+  predictAt,
+  replicasFor,
+  ScaleDownWindow,
+} from "./default-policy.js";
+import { addIteration, demandOf, type EngineWindow, newEngineWindow, rollWindow } from "./engine-window.js";
 import { decideDynamo161 } from "./parity/decide-1-6-1.js";
 import { DEFAULT_MAX_NUM_BATCHED_TOKENS, EnginePerfEstimate } from "./parity/perf-estimate.js";
 import { allocation } from "./pending-replicas.js";
@@ -70,6 +82,8 @@ interface EngineProgress {
   firstSeenMs: number;
   /** Last non-heartbeat iteration, or -Infinity. */
   lastBusyMs: number;
+  /** What the engine did since the last tick. */
+  window: EngineWindow;
 }
 
 export class ComponentPlanner {
@@ -89,6 +103,10 @@ export class ComponentPlanner {
   /** 1.6.1 keeps the last hit rate and accept length it was told (runtime metadata, last value wins). */
   private lastKvHitRate: number | undefined;
   private lastAcceptLength = 1;
+  /** Default mode, sla target: scale-down stabilization, and the work a prompt token brings (learnt). */
+  private readonly downWindow: ScaleDownWindow;
+  private workPerPromptToken = 0;
+  private smoothDemand: number | null = null;
 
   constructor(opts: ComponentPlannerOptions) {
     this.component = opts.component;
@@ -107,6 +125,7 @@ export class ComponentPlanner {
           ? new DecodeModel(modelOpts)
           : new AggModel(modelOpts);
     const c = opts.config;
+    this.downWindow = new ScaleDownWindow(c.scaleDownStabilizationS, c.scaleDownStabilizationMaxS);
     if (c.mode === "parity" && c.parityRules === "1.6.1" && c.optimizationTarget === "sla") {
       this.perf = new EnginePerfEstimate({
         kind: opts.kind,
@@ -134,7 +153,13 @@ export class ComponentPlanner {
         this.enginesRefused++;
         return false;
       }
-      p = { counterIds: new SequenceFollower(), busyIterations: 0, firstSeenMs: nowMs, lastBusyMs: -Infinity };
+      p = {
+        counterIds: new SequenceFollower(),
+        busyIterations: 0,
+        firstSeenMs: nowMs,
+        lastBusyMs: -Infinity,
+        window: newEngineWindow(nowMs),
+      };
       p.counterIds.observe(fpm.counterId, 0);
       if (!ranks) {
         ranks = new Map();
@@ -158,6 +183,7 @@ export class ComponentPlanner {
       p.busyIterations++;
       p.lastBusyMs = nowMs;
     }
+    addIteration(p.window, fpm, this.config.maxNumBatchedTokens);
     const warm = p.busyIterations > this.config.coldStartIterations;
     if (busy && !warm) this.coldStartSkipped++;
     return this.model.observe(fpm, warm);
@@ -181,6 +207,7 @@ export class ComponentPlanner {
     const c = this.config;
     if (c.mode === "parity" && c.parityRules === "1.6.1") return this.tickDynamo161(input);
     if (c.mode === "parity") for (const e of input.engines) this.model.observe(e.fpm);
+    if (c.mode === "default" && c.optimizationTarget === "sla") return this.tickDefault(input);
     const n = input.replicas;
     const engines = this.estimate(input.engines);
     const decide = (reason: DecisionReason, desired = n, rule: DecisionRule = "gate"): PlannerDecision =>
@@ -243,6 +270,132 @@ export class ComponentPlanner {
     else if (desired < n) reason = why ?? "scale_down";
     else reason = "no_change";
     return this.record(input, engines, reason, desired, rule);
+  }
+
+  /**
+   * Default mode, sla target (default-policy.ts). Replicas still starting count as coming
+   * capacity, so a scale in progress stops the tick only when the connector cannot say how
+   * many are starting.
+   */
+  private tickDefault(input: TickInput): PlannerDecision {
+    const c = this.config;
+    const n = input.replicas;
+    const pending = input.pendingReplicas ?? 0;
+    const alloc = allocation(n, pending);
+    const engines = this.estimate(input.engines);
+    const gate = (reason: DecisionReason): PlannerDecision => this.record(input, engines, reason, alloc, "gate");
+    if (!c.enableLoadScaling) return gate("disabled");
+    if (input.scaleInProgress && input.pendingReplicas === undefined) return gate("scaling_in_progress");
+    if (input.engines.length === 0) return gate("no_fpm_data");
+    // Ready workers that have not published yet are capacity still coming; engines of more
+    // workers than the deployment runs, or uneven ranks, stop the tick as in the reference.
+    const seen = workerCount(input.engines);
+    if (seen === null || seen > n) return gate("worker_count_mismatch");
+    // No traffic at all for a whole interval needs no model: a step down per tick, as before.
+    if (this.allIdle(input) && pending === 0) {
+      const minimum = minEndpointFor(c, this.kind);
+      const down = n > minimum ? n - 1 : n;
+      if (down < n) this.downWindow.scaled(input.nowMs, "down");
+      return this.record(input, engines, down < n ? "idle_scale_down" : "no_change", down, down < n ? "idle" : "hold");
+    }
+    if (!this.model.hasSufficientData()) return gate("insufficient_data");
+    if (!this.model.ensureFitted()) return gate("fit_rejected");
+    const fit = this.model.coefficients()!;
+    const windowTtft: (number | undefined)[] = [];
+    const windows = this.takeWindows(input, engines, windowTtft);
+    const d = demandOf(windows, input.nowMs, this.workCosts(fit.coef), this.workPerPromptToken);
+    const ranks = input.engines.length / seen;
+    const tolerance = input.engines.length;
+    if (d.observedWorkPerPromptToken > 0 && d.queuedRequests <= tolerance && !d.preempted)
+      this.workPerPromptToken =
+        this.workPerPromptToken > 0
+          ? this.workPerPromptToken + WORK_PER_TOKEN_WEIGHT * (d.observedWorkPerPromptToken - this.workPerPromptToken)
+          : d.observedWorkPerPromptToken;
+    const engine: EngineModel = {
+      iterationS: fit.intercept,
+      prefillS: this.kind === "decode" ? 0 : fit.coef[0],
+      chunkTokens: c.maxNumBatchedTokens,
+      kvCapacityTokens: c.maxKvTokens,
+      ranks,
+    };
+    const limits: PolicyLimits = {
+      ttftMs: this.kind === "decode" ? Infinity : c.ttftMs,
+      itlMs: this.kind === "prefill" ? Infinity : c.itlMs,
+      maxUtilization: c.maxUtilization,
+      kvUseTarget: this.kind === "prefill" ? Infinity : c.kvUseTarget,
+      backlogDrainS: c.backlogDrainS,
+    };
+    const minReplicas = minEndpointFor(c, this.kind);
+    const gpus = gpusPerReplicaFor(c, this.kind);
+    const maxReplicas = Math.max(minReplicas, c.maxGpuBudget >= 0 ? Math.floor(c.maxGpuBudget / gpus) : 10_000);
+    const need = replicasFor(d, engine, limits, maxReplicas);
+    // The window keeps the need of the smoothed demand: a tick's noise would otherwise set its maximum.
+    this.smoothDemand =
+      this.smoothDemand === null ? d.demand : this.smoothDemand + DEMAND_WEIGHT * (d.demand - this.smoothDemand);
+    const smoothNeed = replicasFor({ ...d, demand: this.smoothDemand }, engine, limits, maxReplicas).steady;
+    this.downWindow.record(input.nowMs, Math.max(smoothNeed, Math.min(need.steady, smoothNeed + 1)));
+    // The worst engine decides too: one whose queue grows is short of capacity for what it is
+    // sent, and one whose standing queue alone breaks the TTFT SLA is too (a queue that drains
+    // is not: replicas added now would not take its requests).
+    const worst = windows.some(
+      (w, i) =>
+        (w.queuedRequests > w.queuedRequestsAtStart + 1 && w.queuedTokens > w.queuedTokensAtStart) ||
+        (w.queuedTokens > 0 && w.queuedTokens >= w.queuedTokensAtStart && (windowTtft[i] ?? 0) > c.ttftMs),
+    );
+    const out = decideDefault({
+      ready: seen,
+      pending: pending + (n - seen),
+      minReplicas,
+      maxReplicas,
+      need,
+      windowHighest: this.downWindow.highest(input.nowMs),
+      windowCovered: this.downWindow.covered(input.nowMs) >= this.downWindow.windowS - 1e-9,
+      worstEngineOverloaded: worst,
+      queuedRequests: d.queuedRequests,
+      queueTolerance: tolerance,
+    });
+    if (out.desired !== alloc) this.downWindow.scaled(input.nowMs, out.desired > alloc ? "up" : "down");
+    const at = predictAt(out.desired, d, engine);
+    const predicted: PredictedFigures = {
+      demand: round(d.demand, 4),
+      backlogS: round(d.backlogS, 3),
+      requestRate: round(d.requestRate, 2),
+      promptTokens: round(d.promptTokens, 1),
+      replicasNeeded: need.steady,
+      replicasWithBacklog: need.withBacklog,
+      limitedBy: need.limitedBy,
+      windowReplicas: this.downWindow.highest(input.nowMs),
+      windowS: this.downWindow.windowS,
+      utilizationAtDesired: round(at.utilization, 4),
+      ttftMsAtDesired: round(at.ttftMs, 1),
+      itlMsAtDesired: round(at.itlMs, 2),
+      kvUseAtDesired: at.kvUse === null ? null : round(at.kvUse, 4),
+    };
+    const reason: DecisionReason = out.desired > alloc ? "scale_up" : out.desired < alloc ? "scale_down" : "no_change";
+    const rec = this.record(input, engines, reason, out.desired, out.rule);
+    rec.predicted = predicted;
+    return rec;
+  }
+
+  /** The per-token costs of the fit: agg [prefill, decode KV], prefill [prefill], decode [decode requests, decode KV]. */
+  private workCosts(coef: readonly number[]): { prefillS: number; decodeKvS: number; decodeRequestS: number } {
+    if (this.kind === "prefill") return { prefillS: coef[0], decodeKvS: 0, decodeRequestS: 0 };
+    if (this.kind === "decode") return { prefillS: 0, decodeKvS: coef[1], decodeRequestS: coef[0] };
+    return { prefillS: coef[0], decodeKvS: coef[1], decodeRequestS: 0 };
+  }
+
+  /** The windows of the live engines, each restarted at `nowMs`; `ttft` gets each one's TTFT estimate. */
+  private takeWindows(input: TickInput, estimates: EngineEstimate[], ttft: (number | undefined)[]): EngineWindow[] {
+    const out: EngineWindow[] = [];
+    for (let i = 0; i < input.engines.length; i++) {
+      const e = input.engines[i];
+      const p = this.progress.get(e.workerId)?.get(e.dpRank);
+      if (!p) continue;
+      out.push(p.window);
+      ttft.push(estimates[i].ttftMs);
+      p.window = rollWindow(p.window, input.nowMs);
+    }
+    return out;
   }
 
   /** Parity mode, Dynamo 1.6.1's rules (parity/decide-1-6-1.ts); the sla model is fed every tick, as 1.6.1 does. */
@@ -333,12 +486,12 @@ export class ComponentPlanner {
     const m = this.model;
     const fit = m.hasSufficientData() ? m.coefficients() : null;
     const c = this.config;
-    // Only 1.6.1's rules decide through starting replicas; the other rule sets' desired counts are
-    // ready counts, so their holds must not read as a reduction that cancels a starting replica.
-    const now =
-      c.mode === "parity" && c.parityRules === "1.6.1"
-        ? allocation(input.replicas, input.pendingReplicas ?? 0)
-        : input.replicas;
+    // 1.6.1's rules and the default policy (sla) decide through starting replicas; the other rule
+    // sets' desired counts are ready counts, so their holds must not read as a reduction that
+    // cancels a starting replica.
+    const throughStarting =
+      (c.mode === "parity" && c.parityRules === "1.6.1") || (c.mode === "default" && c.optimizationTarget === "sla");
+    const now = throughStarting ? allocation(input.replicas, input.pendingReplicas ?? 0) : input.replicas;
     return {
       time: new Date(input.nowMs).toISOString(),
       component: this.component,
@@ -363,6 +516,26 @@ export class ComponentPlanner {
       },
     };
   }
+}
+
+/** Weight of a new tick's demand in the smoothed demand behind the stabilization window. */
+const DEMAND_WEIGHT = 0.4;
+
+/** Weight of a new tick's work per prompt token in its moving average. */
+const WORK_PER_TOKEN_WEIGHT = 0.3;
+
+const round = (v: number, digits: number) => (Number.isFinite(v) ? Number(v.toFixed(digits)) : v);
+
+/** Distinct workers of the engines, or null when their rank counts differ. */
+function workerCount(engines: readonly EngineLatest[]): number | null {
+  const ranks = new Map<string, number>();
+  for (const e of engines) ranks.set(e.workerId, (ranks.get(e.workerId) ?? 0) + 1);
+  let size = -1;
+  for (const r of ranks.values()) {
+    if (size === -1) size = r;
+    else if (r !== size) return null;
+  }
+  return ranks.size;
 }
 
 /** The reference's check: distinct workers equal the ready count, and every worker has the same number of ranks. */

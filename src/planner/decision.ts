@@ -42,7 +42,13 @@ export type DecisionReason = (typeof DECISION_REASONS)[number];
  * - `threshold_any_engine_above` / `threshold_every_engine_under`: the static thresholds;
  * - `threshold_consolidation_guard`: 1.6.1 keeps the replicas because the survivors would cross the up threshold;
  * - `startup_reduction`: 1.6.1 with replicas starting: no scale-up; a reduction cancels starting replicas;
- * - `idle`: default mode's idle step-down;
+ * - `idle`: default mode's idle step-down (throughput, latency and load targets);
+ * - default mode, sla target (default-policy.ts): `demand_scale_up` (the replicas the demand and
+ *   backlog need, in one step), `worst_engine_overload` (one engine preempts or its queue grows
+ *   while the aggregate looks fine: one more), `predictive_scale_down` (to the largest need of
+ *   the stabilization window, predicted to meet every limit), `stabilization_window` (fewer
+ *   would do now, not over the whole window), `scale_down_refused_backlog` (requests are
+ *   queued), `capacity_starting` (replicas are starting: no scale-down until they are ready);
  * - `gpu_budget`: the GPU budget set the count;
  * - `hold`: nothing asked for a change.
  */
@@ -57,6 +63,12 @@ export const DECISION_RULES = [
   "threshold_consolidation_guard",
   "startup_reduction",
   "idle",
+  "demand_scale_up",
+  "worst_engine_overload",
+  "predictive_scale_down",
+  "stabilization_window",
+  "scale_down_refused_backlog",
+  "capacity_starting",
   "gpu_budget",
   "hold",
 ] as const;
@@ -90,6 +102,34 @@ export interface ModelSummary {
   samplesAdded: number;
 }
 
+/**
+ * Default mode (sla target): the figures the decision used. Demand is work in
+ * engine-seconds per second (fitted per-token costs; the per-iteration intercept excluded);
+ * the `*AtDesired` figures are predicted per engine with the demand spread over `desired`
+ * replicas (ttftMsAtDesired stands for the SLA's tail).
+ */
+export interface PredictedFigures {
+  demand: number;
+  /** Queued work, engine-seconds. */
+  backlogS: number;
+  requestRate: number;
+  /** Mean prompt tokens per request (from requests, not chunks). */
+  promptTokens: number;
+  /** Fewest replicas meeting every limit at this demand, and with the backlog drained in time. */
+  replicasNeeded: number;
+  replicasWithBacklog: number;
+  /** The limit that set replicasNeeded (utilization, itl, ttft, kv), or null. */
+  limitedBy: string | null;
+  /** Largest need over the stabilization window, and the window's length now (s). */
+  windowReplicas: number;
+  windowS: number;
+  utilizationAtDesired: number;
+  ttftMsAtDesired: number;
+  itlMsAtDesired: number;
+  /** Share of the KV cache; null when max_kv_tokens is unknown. */
+  kvUseAtDesired: number | null;
+}
+
 export interface PlannerDecision {
   /** ISO time of the tick. */
   time: string;
@@ -113,4 +153,6 @@ export interface PlannerDecision {
   advisory?: boolean;
   engines: EngineEstimate[];
   model: ModelSummary;
+  /** Default mode, sla target: the figures the policy used. */
+  predicted?: PredictedFigures;
 }

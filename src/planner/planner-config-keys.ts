@@ -26,6 +26,8 @@ export interface ImplementedKey {
 
 const INT_MIN0: NumberRule = { integer: true, min: 0 };
 const INT_MIN1: NumberRule = { integer: true, min: 1 };
+/** A share in (0, 1]. */
+const UNIT_SHARE: NumberRule = { min: 0, above: true, max: 1 };
 
 /** Keys that set a PlannerConfig field. Dynamo's `mode` is handled apart (it also takes fpm's old values). */
 export const IMPLEMENTED_KEYS: readonly ImplementedKey[] = [
@@ -101,6 +103,23 @@ export const IMPLEMENTED_KEYS: readonly ImplementedKey[] = [
   { key: "context_length", aliases: [], field: "contextLength", kind: "number", rule: INT_MIN1 },
   { key: "max_kv_tokens", aliases: [], field: "maxKvTokens", kind: "number", rule: INT_MIN1 },
   { key: "cold_start_iterations", aliases: [], field: "coldStartIterations", kind: "number", rule: INT_MIN0 },
+  {
+    key: "scale_down_stabilization_seconds",
+    aliases: [],
+    field: "scaleDownStabilizationS",
+    kind: "number",
+    rule: { min: 0 },
+  },
+  {
+    key: "scale_down_stabilization_max_seconds",
+    aliases: [],
+    field: "scaleDownStabilizationMaxS",
+    kind: "number",
+    rule: { min: 0 },
+  },
+  { key: "backlog_drain_seconds", aliases: [], field: "backlogDrainS", kind: "number", rule: { min: 0, above: true } },
+  { key: "max_utilization", aliases: [], field: "maxUtilization", kind: "number", rule: UNIT_SHARE },
+  { key: "kv_use_target", aliases: [], field: "kvUseTarget", kind: "number", rule: UNIT_SHARE },
 ];
 
 /** Dynamo's `mode` values, and fpm's old use of the same key for the planner mode. */

@@ -84,6 +84,16 @@ export interface PlannerConfig {
   enableLoadScaling: boolean;
   /** Default mode: iterations of a new or restarted engine that are not samples. Default 10. */
   coldStartIterations: number;
+  /** Default mode (sla): seconds of past need a scale-down must respect (`scale_down_stabilization_seconds`). Default 60. */
+  scaleDownStabilizationS: number;
+  /** Default mode (sla): the longest the stabilization window grows to after relapses (`scale_down_stabilization_max_seconds`). Default 300. */
+  scaleDownStabilizationMaxS: number;
+  /** Default mode (sla): seconds within which a scale-up drains the queued work (`backlog_drain_seconds`). Default 30. */
+  backlogDrainS: number;
+  /** Default mode (sla): highest per-engine utilisation a replica count plans for, 0..1 (`max_utilization`). Default 0.9. */
+  maxUtilization: number;
+  /** Default mode (sla): highest share of the KV cache a replica count plans for, 0..1 (`kv_use_target`). Default 0.9. */
+  kvUseTarget: number;
 }
 
 export const DEFAULT_PLANNER_CONFIG: PlannerConfig = {
@@ -105,6 +115,11 @@ export const DEFAULT_PLANNER_CONFIG: PlannerConfig = {
   advisory: false,
   enableLoadScaling: true,
   coldStartIterations: 10,
+  scaleDownStabilizationS: 60,
+  scaleDownStabilizationMaxS: 300,
+  backlogDrainS: 30,
+  maxUtilization: 0.9,
+  kvUseTarget: 0.9,
 };
 
 /** Through the one number validator, so a library caller gets the same rules as a config file. */
@@ -164,6 +179,18 @@ export function resolvePlannerConfig(partial: Partial<PlannerConfig> = {}): Plan
     max: 100,
   });
   check("cold_start_iterations", c.coldStartIterations, 0, true);
+  check("scale_down_stabilization_seconds", c.scaleDownStabilizationS, 0, false);
+  check("scale_down_stabilization_max_seconds", c.scaleDownStabilizationMaxS, 0, false);
+  check("backlog_drain_seconds", c.backlogDrainS, 0, false, true);
+  for (const [name, v] of [
+    ["max_utilization", c.maxUtilization],
+    ["kv_use_target", c.kvUseTarget],
+  ] as const)
+    check(name, v, 0, false, true, 1);
+  if (c.scaleDownStabilizationMaxS < c.scaleDownStabilizationS)
+    throw new ConfigError(
+      `scale_down_stabilization_max_seconds (${c.scaleDownStabilizationMaxS}) must be at least scale_down_stabilization_seconds (${c.scaleDownStabilizationS})`,
+    );
   const pairs = [
     [
       "prefill_scale_up_queue_tokens",

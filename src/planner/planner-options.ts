@@ -7,6 +7,7 @@
  */
 import fs from "node:fs";
 import type { NatsCliFlags } from "../eventplane/connection.js";
+import { selectEventPlane } from "../eventplane/plane-selection.js";
 import { DEFAULT_MAX_ENGINE_SERIES } from "../metrics/planner-metrics.js";
 import { ConfigError } from "../util/errors.js";
 import {
@@ -39,6 +40,7 @@ import {
 import type { ModelKind } from "./regression-model.js";
 
 export interface PlannerCliFlags extends NatsCliFlags {
+  eventPlane?: string;
   config?: string;
   namespace?: string;
   component?: string[];
@@ -69,6 +71,7 @@ export interface PlannerCliFlags extends NatsCliFlags {
   speculativeNextn?: string;
   advisory?: boolean;
   coldStartIterations?: string;
+  scaleDownStabilization?: string;
   loadScaling?: boolean;
   staleAfterMs?: string;
   maxEngines?: string;
@@ -136,6 +139,7 @@ const FLAG_KEYS: Array<[keyof PlannerCliFlags, string]> = [
   ["decodeScaleDownKvRate", "decode_scale_down_kv_rate"],
   ["speculativeNextn", "speculative_nextn"],
   ["coldStartIterations", "cold_start_iterations"],
+  ["scaleDownStabilization", "scale_down_stabilization_seconds"],
 ];
 
 const BY_NAME = new Map<string, ImplementedKey>();
@@ -331,7 +335,9 @@ export function plannerOptionsFromFlags(
   const components = specs.map(parseComponent);
   const names = new Set(components.map((c) => c.component));
   if (names.size !== components.length) throw new ConfigError("each --component may appear once");
-  for (const c of components) checkComponentRequirements(config, c.kind);
+  // With Dynamo's discovery the engine facts can come from the workers' model cards instead.
+  const cardsAvailable = selectEventPlane(flags.eventPlane, env).discovery !== null;
+  if (!cardsAvailable) for (const c of components) checkComponentRequirements(config, c.kind);
 
   const connector = str(flags.connector, "connector") ?? "virtual";
   if (connector !== "virtual" && connector !== "command")

@@ -86,6 +86,8 @@ test("planner - runs against NATS: one decision record per tick on stdout and on
     assert.equal(up.desired, 2);
     assert.equal(up.reason, "scale_up");
     assert.equal(up.engines[0].loadRatio, 1.5);
+    // The records on NATS can arrive before the same records' stdout lines reach this process.
+    await waitFor(() => planner.stdout.includes("\n"), 10_000, "a decision record on stdout");
     // The planner keeps writing: read only the lines it has finished (the last may be half there).
     const out = planner.stdout;
     const lines = out

@@ -215,7 +215,14 @@ test("planner - recovers the cost model within 5% after a simulated minute of lo
 });
 
 test("planner - a load step scales up within two ticks and back down after the load ends", async () => {
-  const s = new Scenario("itstep", { optimizationTarget: "sla", maxNumBatchedTokens: 2048, ttftMs: 500, itlMs: 500 });
+  // A short stabilization window: twelve 4 s ticks of quiet must be enough to come back down.
+  const s = new Scenario("itstep", {
+    optimizationTarget: "sla",
+    maxNumBatchedTokens: 2048,
+    ttftMs: 500,
+    itlMs: 500,
+    scaleDownStabilizationS: 8,
+  });
   try {
     await s.start(1);
     for (let t = 0; t < 3; t++) {

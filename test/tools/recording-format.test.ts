@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { encodeEnvelope } from "../../src/codec/envelope.js";
 import { encodeFpm } from "../../src/codec/fpm-encode.js";
-import { componentOfSubject, renderEngineTable } from "../../src/cli/tail-command.js";
+import { renderEngineTable } from "../../src/cli/tail-command.js";
+import { componentOfSubject } from "../../src/eventplane/subject.js";
 import { describeDecision, replicaStrip } from "../../src/cli/demo-view.js";
 import { defaultForwardPassMetrics } from "../../src/schema/forward-pass-metrics.js";
 import { parseRecordLine, recordedBytes, recordLine } from "../../src/sim/stream-recording.js";
@@ -95,4 +96,19 @@ test("demo - decisions are described with their reason, and the replica strip re
   assert.match(up, /8\.7 s {2}replicas 1 -> 2 +scale_up +every engine's TTFT estimate above the 100 ms SLA/);
   assert.match(up, /highest TTFT 138\.4 ms/);
   assert.equal(replicaStrip([2, 2, 1, 3, 12].map((replicas) => ({ replicas }))), "2213+");
+  const policy = describeDecision(
+    {
+      atS: 16.6,
+      replicas: 2,
+      desired: 4,
+      direction: "up",
+      reason: "scale_up",
+      rule: "demand_scale_up",
+      replicasNeeded: 4,
+      ttftAtDesiredMs: 64.2,
+    },
+    100,
+    50,
+  );
+  assert.match(policy, /the demand and backlog need more replicas \(one step\); 4 needed now, TTFT at 4: 64\.2 ms/);
 });
