@@ -13,7 +13,7 @@ import { FpmPlanner } from "../planner/fpm-planner.js";
 import { OfflinePlanner } from "../planner/offline-planner.js";
 import type { PlannerConfig } from "../planner/planner-config.js";
 import { FPM_OPTION_KEYS, IMPLEMENTED_KEYS } from "../planner/planner-config-keys.js";
-import { type PlannerCliFlags, plannerOptionsFromFlags } from "../planner/planner-options.js";
+import { type PlannerCliFlags, plannerOptionsFromFlags, warnIgnoredKeys } from "../planner/planner-options.js";
 import { openNdjsonLines } from "../recording/ndjson-file.js";
 import { SUBSCRIBER_DROP_REASONS } from "../subscriber/drop-reasons.js";
 import { ConfigError } from "../util/errors.js";
@@ -195,7 +195,7 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
     const write = (d: PlannerDecision) => out(decisionRecordText(d));
     try {
       if (opts.replayTrace) {
-        warnIgnoredKeys(opts, new Logger({ target: "fpm.planner" }));
+        warnIgnoredKeys(opts.ignoredKeys, new Logger({ target: "fpm.planner" }));
         await replay(opts.replayTrace, opts.config, write);
         ctx.exitCode = EXIT.OK;
         return;
@@ -204,14 +204,6 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
     } finally {
       if (file !== null) fs.closeSync(file);
     }
-  });
-}
-
-/** The one start-up warning naming every config key fpm accepted but does not implement. */
-function warnIgnoredKeys(opts: ReturnType<typeof plannerOptionsFromFlags>, logger: Logger): void {
-  if (opts.ignoredKeys.length === 0) return;
-  logger.warn("config keys fpm does not implement were ignored", {
-    keys: opts.ignoredKeys.map((k) => `${k.key} (${k.why})`).join("; "),
   });
 }
 
@@ -228,7 +220,7 @@ async function run(
   ctx: CommandContext,
 ): Promise<void> {
   const logger = new Logger({ target: "fpm.planner" });
-  warnIgnoredKeys(opts, logger);
+  warnIgnoredKeys(opts.ignoredKeys, logger);
   const namespace = opts.namespace ?? (process.env.DYN_NAMESPACE || "dynamo");
   const {
     source,

@@ -10,6 +10,7 @@ import type { Command } from "commander";
 import { addNatsCliOptions, connectNats, type NatsCliFlags, natsOptionsFromFlags } from "../eventplane/connection.js";
 import { type PlannerConfig, resolvePlannerConfig } from "../planner/planner-config.js";
 import { IMPLEMENTED_KEYS } from "../planner/planner-config-keys.js";
+import { readPlannerConfigFile, warnIgnoredKeys } from "../planner/planner-options.js";
 import type { ModelKind } from "../planner/regression-model.js";
 import { decisionRecordText } from "../planner/decision-record.js";
 import { OfflinePlanner } from "../planner/offline-planner.js";
@@ -42,51 +43,11 @@ interface ReplayFlags extends NatsCliFlags {
   maxGpuBudget?: string;
 }
 
-/** Reference (snake_case) config keys accepted in --planner-config, mapped to PlannerConfig fields. */
-const CONFIG_KEYS: Record<string, keyof PlannerConfig> = {
-  mode: "mode",
-  load_adjustment_interval: "loadAdjustmentIntervalS",
-  max_num_fpm_samples: "maxNumFpmSamples",
-  fpm_sample_bucket_size: "fpmSampleBucketSize",
-  load_min_observations: "loadMinObservations",
-  load_scaling_down_sensitivity: "loadScalingDownSensitivity",
-  ttft: "ttftMs",
-  itl: "itlMs",
-  min_endpoint: "minEndpoint",
-  max_gpu_budget: "maxGpuBudget",
-  gpus_per_replica: "gpusPerReplica",
-  optimization_target: "optimizationTarget",
-  max_num_batched_tokens: "maxNumBatchedTokens",
-  context_length: "contextLength",
-  max_kv_tokens: "maxKvTokens",
-  enable_load_scaling: "enableLoadScaling",
-  cold_start_iterations: "coldStartIterations",
-};
-
-function plannerConfigFrom(flags: ReplayFlags): PlannerConfig {
-  const partial: Record<string, unknown> = {};
-  if (flags.plannerConfig) {
-    let obj: unknown;
-    try {
-      obj = JSON.parse(fs.readFileSync(flags.plannerConfig, "utf8"));
-    } catch (err) {
-      throw new ConfigError(
-        `--planner-config ${flags.plannerConfig}: not a readable JSON file (${(err as Error).message})`,
-      );
-    }
-    if (typeof obj !== "object" || obj === null)
-      throw new ConfigError(`--planner-config ${flags.plannerConfig}: must hold a JSON object`);
-    for (const [k, v] of Object.entries(obj)) {
-      const field =
-        CONFIG_KEYS[k] ??
-        (Object.values(CONFIG_KEYS).includes(k as keyof PlannerConfig) ? (k as keyof PlannerConfig) : undefined);
-      if (!field)
-        throw new ConfigError(
-          `--planner-config: unknown key ${JSON.stringify(k)}; known: ${Object.keys(CONFIG_KEYS).join(", ")}`,
-        );
-      partial[field] = v;
-    }
-  }
+/** The planner's settings: the --planner-config file (the planner's config keys), then the flags. */
+function plannerConfigFrom(flags: ReplayFlags, logger: Logger): PlannerConfig {
+  const file = flags.plannerConfig ? readPlannerConfigFile(flags.plannerConfig, "--planner-config") : undefined;
+  warnIgnoredKeys(file?.ignored ?? [], logger);
+  const partial: Record<string, unknown> = { ...file?.partial };
   const set = (field: keyof PlannerConfig, v: unknown) => {
     if (v !== undefined) partial[field] = v;
   };
@@ -119,7 +80,7 @@ export function registerReplayCommand(program: Command, ctx: CommandContext): vo
     .option("--to-planner", "no NATS: feed the planner core offline and print one decision JSON line per tick")
     .option(
       "--planner-config <file>",
-      "planner settings as JSON (reference keys: load_adjustment_interval, ttft, itl, optimization_target, ...)",
+      "planner settings as JSON: the keys of fpm planner --config (Dynamo 1.6.1's planner keys; see fpm planner --help)",
     )
     .option("--kind <kind>", "planner model of every component: prefill, decode or agg", "agg")
     .option("--interval <s>", "planner tick period, seconds (load_adjustment_interval)")
@@ -161,7 +122,7 @@ async function runReplay(file: string, flags: ReplayFlags, ctx: CommandContext):
   };
 
   if (flags.toPlanner) {
-    const config = plannerConfigFrom(flags);
+    const config = plannerConfigFrom(flags, logger);
     const offline = new OfflinePlanner({
       config,
       kind: flags.kind as ModelKind,

@@ -10,6 +10,7 @@ import type { NatsCliFlags } from "../eventplane/connection.js";
 import { selectEventPlane } from "../eventplane/plane-selection.js";
 import { DEFAULT_MAX_ENGINE_SERIES } from "./planner-metrics.js";
 import { ConfigError } from "../util/errors.js";
+import type { Logger } from "../util/log.js";
 import {
   MAX_TIMER_MS,
   MAX_TIMER_S,
@@ -194,22 +195,31 @@ function attentionDpFrom(v: unknown, path: string): Partial<Record<ModelKind, nu
 
 const INT_MIN1 = { integer: true, min: 1 };
 
-function readConfigFile(path: string): ConfigFile {
+/** Reads a planner config file given with `flag` (`--config` of fpm planner, `--planner-config` of fpm replay). */
+export function readPlannerConfigFile(path: string, flag = "--config"): ConfigFile {
   let text: string;
   try {
     text = fs.readFileSync(path, "utf8");
   } catch (err) {
-    throw new ConfigError(`cannot read --config ${path}: ${(err as Error).message}`);
+    throw new ConfigError(`cannot read ${flag} ${path}: ${(err as Error).message}`);
   }
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`--config ${path} is not valid JSON: ${(err as Error).message}`);
+    throw new ConfigError(`${flag} ${path} is not valid JSON: ${(err as Error).message}`);
   }
   if (typeof v !== "object" || v === null || Array.isArray(v))
-    throw new ConfigError(`--config ${path} must hold a JSON object`);
-  return plannerKeysFrom(v as Record<string, unknown>, `--config ${path}`);
+    throw new ConfigError(`${flag} ${path} must hold a JSON object`);
+  return plannerKeysFrom(v as Record<string, unknown>, `${flag} ${path}`);
+}
+
+/** The one start-up warning naming every config key fpm accepted but does not implement. */
+export function warnIgnoredKeys(ignored: readonly IgnoredKey[], logger: Logger): void {
+  if (ignored.length === 0) return;
+  logger.warn("config keys fpm does not implement were ignored", {
+    keys: ignored.map((k) => `${k.key} (${k.why})`).join("; "),
+  });
 }
 
 /**
@@ -299,7 +309,9 @@ export function plannerOptionsFromFlags(
   flags: PlannerCliFlags,
   env: NodeJS.ProcessEnv = process.env,
 ): PlannerCommandOptions {
-  const parsed: ConfigFile = flags.config ? readConfigFile(flags.config) : { partial: {}, other: {}, ignored: [] };
+  const parsed: ConfigFile = flags.config
+    ? readPlannerConfigFile(flags.config)
+    : { partial: {}, other: {}, ignored: [] };
   const file = parsed.other;
   const partial: Partial<PlannerConfig> = { ...parsed.partial };
   for (const [flag, key] of FLAG_KEYS) {
