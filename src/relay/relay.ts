@@ -22,6 +22,7 @@ import { decodeSeqFrame, FPM_FRAME_COUNT } from "../engine/frames.js";
 import { openDiscovery } from "../discovery/selection.js";
 import { connectNats } from "../eventplane/connection.js";
 import { fpmSubject, resolveFpmScope } from "../eventplane/subject.js";
+import { zmqReceiveLoop } from "../eventplane/zmq-receive-loop.js";
 import type { HealthReport } from "../metrics/http-server.js";
 import { type RelayDropReason, RelayMetrics, type RelayRankCounters } from "./relay-metrics.js";
 import { ConfigError, LifecycleError } from "../util/errors.js";
@@ -45,10 +46,6 @@ interface RankLink {
   source: RankEnvelopeSource;
   loop: Promise<void> | null;
 }
-
-const RECEIVE_BACKOFF_MIN_MS = 10;
-const RECEIVE_BACKOFF_MAX_MS = 1000;
-const YIELD_EVERY = 256;
 
 export class FpmEventRelay {
   readonly metrics = new RelayMetrics();
@@ -170,36 +167,22 @@ export class FpmEventRelay {
     });
   }
 
-  private async receiveLoop(link: RankLink): Promise<void> {
-    let backoff = RECEIVE_BACKOFF_MIN_MS;
-    let sinceYield = 0;
-    while (this.running) {
-      // receive() resolves without a trip through the event loop while ZMQ has messages
-      // queued; yield now and then so timers, /metrics and the NATS socket get their turn.
-      if (++sinceYield >= YIELD_EVERY) {
-        sinceYield = 0;
-        await new Promise((r) => setImmediate(r));
-      }
-      let frames: Buffer[];
-      try {
-        frames = await link.socket.receive();
-      } catch (err) {
-        if (!this.running || link.socket.closed) return;
+  private receiveLoop(link: RankLink): Promise<void> {
+    return zmqReceiveLoop({
+      socket: link.socket,
+      running: () => this.running,
+      onMessage: (frames) => this.handle(link, frames, performance.now()),
+      // The burst is over when ZMQ has nothing more queued: publish the batch right away.
+      onIdle: () => this.publisher!.flushBatch(),
+      onError: (err, retryInMs) => {
         link.counters.receiveErrors++;
         this.logger.limited(`receive-${link.endpoint.dpRank}`, "warn", "ZMQ receive failed; retrying", {
           dpRank: link.endpoint.dpRank,
-          error: (err as Error).message,
-          retryInMs: backoff,
+          error: err.message,
+          retryInMs,
         });
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, RECEIVE_BACKOFF_MAX_MS);
-        continue;
-      }
-      backoff = RECEIVE_BACKOFF_MIN_MS;
-      this.handle(link, frames, performance.now());
-      // The burst is over when ZMQ has nothing more queued: publish the batch right away.
-      if (!link.socket.readable) this.publisher!.flushBatch();
-    }
+      },
+    });
   }
 
   private drop(link: RankLink, reason: RelayDropReason, detail: string): void {
