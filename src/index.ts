@@ -58,6 +58,7 @@ export { PACKAGE_VERSION } from "./util/version.js";
 
 // Event plane: NATS subjects and the connection
 export { DEFAULT_NAMESPACE } from "./eventplane/subject.js";
+export { namespaceFrom } from "./eventplane/subject.js";
 export { DEFAULT_COMPONENT } from "./eventplane/subject.js";
 export { DEFAULT_ENDPOINT } from "./eventplane/subject.js";
 export { encodeSubjectSegment } from "./eventplane/subject.js";

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import { type Command, Option } from "commander";
 import { addNatsCliOptions } from "../eventplane/connection.js";
 import { openEnvelopeSource } from "../eventplane/open-source.js";
+import { namespaceFrom } from "../eventplane/subject.js";
 import { type MetricsServer, serveMetrics } from "../metrics/http-server.js";
 import { DEFAULT_MAX_ENGINE_SERIES } from "../planner/planner-metrics.js";
 import { CommandConnector, SCALE_COMMAND_VARIABLES } from "../planner/connectors/command-connector.js";
@@ -221,7 +222,7 @@ async function run(
 ): Promise<void> {
   const logger = new Logger({ target: "fpm.planner" });
   warnIgnoredKeys(opts.ignoredKeys, logger);
-  const namespace = opts.namespace ?? (process.env.DYN_NAMESPACE || "dynamo");
+  const namespace = namespaceFrom(opts.namespace);
   const {
     source,
     nats: conn,

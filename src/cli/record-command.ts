@@ -8,7 +8,7 @@ import { performance } from "node:perf_hooks";
 import type { Command } from "commander";
 import { addNatsCliOptions, type NatsCliFlags } from "../eventplane/connection.js";
 import { openEnvelopeSource } from "../eventplane/open-source.js";
-import { DEFAULT_NAMESPACE } from "../eventplane/subject.js";
+import { DEFAULT_NAMESPACE, namespaceFrom } from "../eventplane/subject.js";
 import { recordLine } from "../recording/stream-recording.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
@@ -69,7 +69,7 @@ async function runRecord(flags: RecordFlags, ctx: CommandContext): Promise<numbe
   }
   const { source, choice } = await openEnvelopeSource({
     flags,
-    namespace: flags.namespace ?? (process.env.DYN_NAMESPACE || DEFAULT_NAMESPACE),
+    namespace: namespaceFrom(flags.namespace),
     components: flags.component ? [flags.component] : [],
     subjects: flags.subject,
     natsName: "fpm-record",

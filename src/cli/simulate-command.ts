@@ -17,6 +17,7 @@ import {
 import {
   DEFAULT_COMPONENT,
   DEFAULT_NAMESPACE,
+  namespaceFrom,
   plannerDecisionsSubject,
   plannerReplicasSubject,
 } from "../eventplane/subject.js";
@@ -254,7 +255,7 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
   if (flags.followPlanner) {
     const natsOpts = natsOptionsFromFlags(flags, process.env, "fpm-simulate");
     conn = await connectNats(natsOpts, logger);
-    const namespace = flags.namespace ?? (process.env.DYN_NAMESPACE || DEFAULT_NAMESPACE);
+    const namespace = namespaceFrom(flags.namespace);
     const subject = flags.decisionsSubject ?? plannerDecisionsSubject(namespace);
     const reportSubject = flags.replicasSubject ?? plannerReplicasSubject(namespace);
     follower = new PlannerFollower({

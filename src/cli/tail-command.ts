@@ -8,7 +8,7 @@ import { decodeEnvelope } from "../codec/envelope.js";
 import { decodeFpm } from "../codec/fpm-decode.js";
 import { addNatsCliOptions, type NatsCliFlags } from "../eventplane/connection.js";
 import { openEnvelopeSource } from "../eventplane/open-source.js";
-import { componentOfSubject, DEFAULT_NAMESPACE } from "../eventplane/subject.js";
+import { componentOfSubject, DEFAULT_NAMESPACE, namespaceFrom } from "../eventplane/subject.js";
 import { type ForwardPassMetrics, toWireObject } from "../schema/forward-pass-metrics.js";
 import { untilStopped } from "../util/stop-signal.js";
 import { MAX_TIMER_MS, numberOption, optionalNumberOption, TIMER_SECONDS } from "../util/number-option.js";
@@ -76,7 +76,7 @@ async function runTail(flags: TailFlags, ctx: CommandContext): Promise<number> {
   const workers = flags.worker ? new Set(flags.worker) : null;
   const { source } = await openEnvelopeSource({
     flags,
-    namespace: flags.namespace ?? (process.env.DYN_NAMESPACE || DEFAULT_NAMESPACE),
+    namespace: namespaceFrom(flags.namespace),
     components: flags.component ? [flags.component] : [],
     natsName: "fpm-tail",
     logger,

@@ -42,12 +42,17 @@ export function encodeSubjectSegment(segment: string): string {
   return out;
 }
 
+/** The namespace: the one given, else env DYN_NAMESPACE, else Dynamo's default `dynamo`. */
+export function namespaceFrom(given: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return given ?? (env.DYN_NAMESPACE || DEFAULT_NAMESPACE);
+}
+
 /** Resolves the defaults of a scope (namespace from `env.DYN_NAMESPACE`). */
 export function resolveFpmScope(
   scope: FpmSubjectScope = {},
   env: NodeJS.ProcessEnv = process.env,
 ): Required<Omit<FpmSubjectScope, "endpoint">> & { endpoint?: string } {
-  const namespace = scope.namespace ?? (env.DYN_NAMESPACE || DEFAULT_NAMESPACE);
+  const namespace = namespaceFrom(scope.namespace, env);
   const component = scope.component ?? DEFAULT_COMPONENT;
   return scope.endpoint === undefined ? { namespace, component } : { namespace, component, endpoint: scope.endpoint };
 }
@@ -87,7 +92,7 @@ function segmentOrWildcard(value: string | undefined): string {
  * `namespace.dynamo.component.*.forward-pass-metrics`.
  */
 export function fpmSubscriptionSubject(scope: FpmSubscriptionScope = {}, env: NodeJS.ProcessEnv = process.env): string {
-  const ns = scope.namespace ?? (env.DYN_NAMESPACE || DEFAULT_NAMESPACE);
+  const ns = namespaceFrom(scope.namespace, env);
   const base = `namespace.${segmentOrWildcard(ns)}.component.${segmentOrWildcard(scope.component)}`;
   return scope.endpoint === undefined
     ? `${base}.${FPM_TOPIC}`

@@ -15,6 +15,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { type ModelCardEvent, ModelCardWatch } from "../discovery/model-card-watch.js";
 import type { DiscoveryStore } from "../discovery/store.js";
 import type { EnvelopeSource } from "../eventplane/plane.js";
+import { namespaceFrom } from "../eventplane/subject.js";
 import { PlannerMetrics } from "./planner-metrics.js";
 import { FpmEventSubscriber } from "../subscriber/fpm-event-subscriber.js";
 import type { EngineEvent } from "../subscriber/tracked-engine.js";
@@ -92,7 +93,7 @@ export class FpmPlanner {
     this.opts = opts;
     this.logger = opts.logger ?? new Logger({ target: "planner" });
     this.now = opts.now ?? Date.now;
-    this.namespace = opts.namespace ?? ((opts.env ?? process.env).DYN_NAMESPACE || "dynamo");
+    this.namespace = namespaceFrom(opts.namespace, opts.env);
     this.metrics = opts.metrics ?? new PlannerMetrics({ maxEngineSeries: opts.maxEngineSeries });
     for (const c of opts.components) {
       this.planners.set(
