@@ -22,7 +22,7 @@ import {
   plannerReplicasSubject,
 } from "../eventplane/subject.js";
 import { ARRIVALS_HELP, parseArrivalSpec, parseTokenRange } from "../sim/arrival-spec.js";
-import { SimulatedDeployment, type WorkerEventKind } from "../sim/deployment.js";
+import { DEFAULT_WORKER_ID_PREFIX, SimulatedDeployment, type WorkerEventKind } from "../sim/deployment.js";
 import { SimulatedEngineFleet } from "../sim/engine-fleet.js";
 import { PlannerFollower } from "../sim/planner-follower.js";
 import { RealtimeSimulation } from "../sim/realtime-runner.js";
@@ -126,7 +126,7 @@ export function registerSimulateCommand(program: Command, ctx: CommandContext): 
     )
     .option("--startup-delay <s>", "simulated seconds before an added worker takes requests and publishes", "5")
     .option("--max-workers <n>", "most workers the closed loop may run", "8")
-    .option("--worker-id-prefix <text>", "worker ids are this prefix and a counter", "sim-worker-")
+    .option("--worker-id-prefix <text>", "worker ids are this prefix and a counter", DEFAULT_WORKER_ID_PREFIX)
     .option("--events", "print worker events and a status line every --status-interval as JSON lines on stdout")
     .option(
       "--send-log <file>",

@@ -13,6 +13,7 @@
  * every engine has been idle for a whole interval.
  */
 import type { ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
+import { DEFAULT_MAX_ENGINES } from "../subscriber/fpm-event-subscriber.js";
 import { AggModel } from "./agg-model.js";
 import { DecodeModel } from "./decode-model.js";
 import {
@@ -112,7 +113,7 @@ export class ComponentPlanner {
     this.component = opts.component;
     this.kind = opts.kind;
     this.config = opts.config;
-    this.maxEngines = opts.maxEngines ?? 10_000;
+    this.maxEngines = opts.maxEngines ?? DEFAULT_MAX_ENGINES;
     const modelOpts = {
       maxSamples: opts.config.maxNumFpmSamples,
       bucketCount: opts.config.fpmSampleBucketSize,

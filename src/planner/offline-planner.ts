@@ -28,14 +28,13 @@
 import { decodeFpm } from "../codec/fpm-decode.js";
 import type { RecordedMessage } from "../recording/stream-recording.js";
 import { fpmFromJson } from "../schema/zod.js";
+import { DEFAULT_STALE_AFTER_MS } from "../subscriber/fpm-event-subscriber.js";
 import { ConfigError } from "../util/errors.js";
 import { ComponentPlanner, type EngineLatest } from "./component-planner.js";
 import type { PlannerDecision } from "./decision.js";
 import type { PlannerConfig } from "./planner-config.js";
 import { MODEL_KINDS, type ModelKind } from "./regression-model.js";
 
-/** Engines silent this long leave a recorded stream's decision, by default (ms). */
-export const DEFAULT_OFFLINE_STALE_AFTER_MS = 5000;
 /** Components planned at most, by default; a stream's messages of others are counted, a trace past it stops. */
 export const DEFAULT_OFFLINE_MAX_COMPONENTS = 64;
 
@@ -43,7 +42,7 @@ export interface OfflinePlannerOptions {
   config: PlannerConfig;
   /** Model kind of every component of a recorded stream (a trace names its own). Default `agg`. */
   kind?: ModelKind;
-  /** A recorded stream's engine silent this long leaves the decision. Default DEFAULT_OFFLINE_STALE_AFTER_MS. */
+  /** A recorded stream's engine silent this long leaves the decision. Default DEFAULT_STALE_AFTER_MS (5000), the subscriber's. */
   staleAfterMs?: number;
   /** Most components planned. Default DEFAULT_OFFLINE_MAX_COMPONENTS. */
   maxComponents?: number;
@@ -177,7 +176,7 @@ export class OfflinePlanner {
 
   private tickStream(nowMs: number): void {
     this.totals.ticks++;
-    const stale = this.opts.staleAfterMs ?? DEFAULT_OFFLINE_STALE_AFTER_MS;
+    const stale = this.opts.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
     for (const st of this.components.values()) {
       for (const [k, e] of st.latest) {
         if (nowMs - e.atMs > stale) {

@@ -19,7 +19,9 @@ import {
   numberValue,
   timerSecondsToMs,
 } from "../util/number-option.js";
-import { checkScaleCommand, checkScaleComponent } from "./connectors/command-connector.js";
+import { checkScaleCommand, checkScaleComponent, DEFAULT_COMMAND_TIMEOUT_MS } from "./connectors/command-connector.js";
+import { DEFAULT_SCALE_TIMEOUT_MS } from "./connectors/replica-connector.js";
+import { DEFAULT_MAX_ENGINES, DEFAULT_STALE_AFTER_MS } from "../subscriber/fpm-event-subscriber.js";
 import type { PlannedComponent } from "./fpm-planner.js";
 import {
   checkComponentRequirements,
@@ -376,7 +378,7 @@ export function plannerOptionsFromFlags(
     if (port === 0) port = -1;
   } else if (envPort !== undefined) port = numberOption(envPort, "DYN_SYSTEM_PORT", portRule);
   const metricsPort = port === -1 ? null : port;
-  const maxEngines = numberSetting(flags.maxEngines, "--max-engines", file, "max_engines", 10_000);
+  const maxEngines = numberSetting(flags.maxEngines, "--max-engines", file, "max_engines", DEFAULT_MAX_ENGINES);
   const maxEngineSeries = numberSetting(
     flags.maxEngineSeries,
     "--max-engine-series",
@@ -389,15 +391,23 @@ export function plannerOptionsFromFlags(
     config,
     namespace: str(flags.namespace, "namespace"),
     components,
-    staleAfterMs: numberSetting(flags.staleAfterMs, "--stale-after-ms", file, "stale_after_ms", 5000),
+    staleAfterMs: numberSetting(flags.staleAfterMs, "--stale-after-ms", file, "stale_after_ms", DEFAULT_STALE_AFTER_MS),
     maxEngines,
     maxEngineSeries,
     connector,
     scaleCommand,
     commandTimeoutMs: timerSecondsToMs(
-      numberSetting(flags.commandTimeout, "--command-timeout", file, "command_timeout", 60),
+      numberSetting(
+        flags.commandTimeout,
+        "--command-timeout",
+        file,
+        "command_timeout",
+        DEFAULT_COMMAND_TIMEOUT_MS / 1000,
+      ),
     ),
-    scaleTimeoutMs: timerSecondsToMs(numberSetting(flags.scaleTimeout, "--scale-timeout", file, "scale_timeout", 600)),
+    scaleTimeoutMs: timerSecondsToMs(
+      numberSetting(flags.scaleTimeout, "--scale-timeout", file, "scale_timeout", DEFAULT_SCALE_TIMEOUT_MS / 1000),
+    ),
     decisionsSubject: str(flags.decisionsSubject, "decisions_subject"),
     replicasSubject: str(flags.replicasSubject, "replicas_subject"),
     decisionsFile: str(flags.decisionsFile, "decisions_file"),

@@ -10,6 +10,10 @@ const ORDER: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3, 
 
 export type LogFields = Record<string, unknown>;
 
+/** Lines `limited()` lets through per key and window, and the window (ms), by default. */
+export const DEFAULT_LOG_LIMIT_PER_WINDOW = 5;
+export const DEFAULT_LOG_LIMIT_WINDOW_MS = 10_000;
+
 export interface LoggerOptions {
   /** Component name shown on every line (`target` in JSON). */
   target: string;
@@ -19,9 +23,9 @@ export interface LoggerOptions {
   json?: boolean;
   /** Default: process.stderr. */
   sink?: (line: string) => void;
-  /** Lines allowed per key and window by `limited()`. Default 5. */
+  /** Lines allowed per key and window by `limited()`. Default DEFAULT_LOG_LIMIT_PER_WINDOW (5). */
   limitPerWindow?: number;
-  /** Window of `limited()` in ms. Default 10000. */
+  /** Window of `limited()` in ms. Default DEFAULT_LOG_LIMIT_WINDOW_MS (10000). */
   limitWindowMs?: number;
 }
 
@@ -58,8 +62,8 @@ export class Logger {
     this.level = opts.level ?? levelFromEnv(process.env.DYN_LOG);
     this.json = opts.json ?? process.env.DYN_LOGGING_JSONL?.toLowerCase() === "true";
     this.sink = opts.sink ?? ((line) => process.stderr.write(`${line}\n`));
-    this.limitPerWindow = opts.limitPerWindow ?? 5;
-    this.limitWindowMs = opts.limitWindowMs ?? 10_000;
+    this.limitPerWindow = opts.limitPerWindow ?? DEFAULT_LOG_LIMIT_PER_WINDOW;
+    this.limitWindowMs = opts.limitWindowMs ?? DEFAULT_LOG_LIMIT_WINDOW_MS;
   }
 
   child(target: string): Logger {

@@ -14,7 +14,12 @@ import type { Logger } from "../../util/log.js";
 import type { PlannerDecision } from "../decision.js";
 import { decisionRecordText } from "../decision-record.js";
 import { MAX_REPORTED_WORKERS, parseReplicaReport, type ReplicaReport } from "../replica-report.js";
-import type { ComponentLiveness, PendingScale, ReplicaConnector } from "./replica-connector.js";
+import {
+  type ComponentLiveness,
+  DEFAULT_SCALE_TIMEOUT_MS,
+  type PendingScale,
+  type ReplicaConnector,
+} from "./replica-connector.js";
 
 /** Reports from this many components at most are kept; others are ignored and counted. */
 const MAX_COMPONENTS = 1000;
@@ -28,7 +33,7 @@ export interface VirtualConnectorOptions {
   decisionsSubject?: string;
   /** Where a deployer reports counts; default `namespace.{ns}.planner.replicas`; "" turns it off. */
   replicasSubject?: string;
-  /** How long a scale may stay in progress before the planner stops waiting. Default 600,000 ms. */
+  /** How long a scale may stay in progress before the planner stops waiting. Default DEFAULT_SCALE_TIMEOUT_MS (600,000 ms). */
   scaleTimeoutMs?: number;
   logger: Logger;
 }
@@ -47,7 +52,7 @@ export class VirtualConnector implements ReplicaConnector {
   constructor(private readonly opts: VirtualConnectorOptions) {
     this.decisionsSubject = opts.decisionsSubject ?? plannerDecisionsSubject(opts.namespace);
     this.replicasSubject = opts.replicasSubject ?? plannerReplicasSubject(opts.namespace);
-    this.timeoutMs = opts.scaleTimeoutMs ?? 600_000;
+    this.timeoutMs = opts.scaleTimeoutMs ?? DEFAULT_SCALE_TIMEOUT_MS;
     if (opts.connection && this.replicasSubject !== "") {
       this.sub = opts.connection.subscribe(this.replicasSubject, {
         callback: (_e, m) => {
