@@ -21,7 +21,7 @@ import type { FpmEndpoint } from "../engine/endpoints.js";
 import { decodeSeqFrame, FPM_FRAME_COUNT } from "../engine/frames.js";
 import { openDiscovery } from "../discovery/selection.js";
 import { connectNats } from "../eventplane/connection.js";
-import { fpmSubject, resolveFpmScope } from "../eventplane/subject.js";
+import { fpmSubject } from "../eventplane/subject.js";
 import { zmqReceiveLoop } from "../eventplane/zmq-receive-loop.js";
 import type { HealthReport } from "../metrics/http-server.js";
 import { type RelayDropReason, RelayMetrics, type RelayRankCounters } from "./relay-metrics.js";
@@ -63,7 +63,7 @@ export class FpmEventRelay {
   constructor(options: FpmEventRelayOptions) {
     this.opts = resolveRelayOptions(options);
     this.logger = options.logger ?? new Logger({ target: "fpm.relay" });
-    this.subject = fpmSubject(this.opts.scope ?? {});
+    this.subject = fpmSubject(this.opts.scope);
   }
 
   /** The event plane this relay publishes on. */
@@ -99,7 +99,7 @@ export class FpmEventRelay {
         logger: this.logger,
       });
     }
-    const scope = resolveFpmScope(this.opts.scope ?? {});
+    const scope = this.opts.scope;
     const store = await openDiscovery(this.opts.discovery!, this.logger.child("fpm.relay.discovery"));
     return new ZmqRelayTransport({
       store,
