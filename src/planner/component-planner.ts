@@ -1,6 +1,6 @@
 /**
  * The planner of one component (prefill, decode or agg): feeds its model and decides the
- * replica count each tick (PLANNER.md "Sampling" and "Decisions"). Pure: time and the
+ * replica count each tick (docs/design/planner-algorithm.md sections 2 and 7). Pure: time and the
  * engines' latest messages come in as arguments; no I/O.
  *
  * Parity mode feeds the latest message of each engine once per tick, as the reference, and

@@ -1,5 +1,5 @@
 /**
- * Wraps payloads in Dynamo's event envelope (WIRE.md section 4), one publisher identity
+ * Wraps payloads in Dynamo's event envelope (docs/design/wire-format.md section 4.3), one publisher identity
  * per dp_rank, and publishes them through a `ConfirmedPublisher`: an envelope counts as
  * forwarded once the NATS server has confirmed it, and every one that leaves otherwise is
  * counted dropped under its reason on its dp_rank.

@@ -1,6 +1,6 @@
 /**
- * `FpmEventRelay`: engine ZMQ -> checks -> event plane, NATS or ZMQ (WIRE.md sections 3
- * and 4). One SUB socket per dp_rank connects to the engine's PUB; each message is checked
+ * `FpmEventRelay`: engine ZMQ -> checks -> event plane, NATS or ZMQ (docs/design/wire-format.md
+ * sections 3 and 4). One SUB socket per dp_rank connects to the engine's PUB; each message is checked
  * (3 frames, size, seq frame, codec), accounted (seq gaps, restarts), and its ORIGINAL
  * payload bytes are wrapped in an envelope and handed to the plane's transport
  * (`RelayEnvelopeTransport`). On NATS it counts as forwarded once the server has confirmed
