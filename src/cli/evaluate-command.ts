@@ -195,7 +195,7 @@ function recordingScenario(flags: EvaluateFlags, logger: Logger): Scenario {
 }
 
 async function runEvaluate(files: string[], flags: EvaluateFlags, ctx: CommandContext): Promise<number> {
-  const logger = new Logger({ target: "fpm::evaluate", level: flags.quiet ? "warn" : undefined });
+  const logger = new Logger({ target: "fpm.evaluate", level: flags.quiet ? "warn" : undefined });
   if (!flags.fromRecording)
     for (const [v, flag] of [
       [flags.arrivalsOut, "--arrivals-out"],

@@ -297,7 +297,7 @@ async function run(
     namespace,
     components: opts.components.map((c) => `${c.component}:${c.kind}`).join(","),
     mode: opts.config.mode,
-    target: opts.config.optimizationTarget,
+    optimization_target: opts.config.optimizationTarget,
     interval_s: opts.config.loadAdjustmentIntervalS,
     connector: connector.name,
     from: source.describe(),

@@ -56,7 +56,7 @@ Stops on SIGINT/SIGTERM, --count or --duration, then prints how many messages it
 }
 
 async function runRecord(flags: RecordFlags, ctx: CommandContext): Promise<number> {
-  const logger = new Logger({ target: "fpm::record" });
+  const logger = new Logger({ target: "fpm.record" });
   const count = optionalNumberOption(flags.count, "--count", { integer: true, min: 1 }) ?? Infinity;
   const durationS = optionalNumberOption(flags.duration, "--duration", TIMER_SECONDS);
   let fd: number | null = null;
@@ -118,6 +118,6 @@ async function runRecord(flags: RecordFlags, ctx: CommandContext): Promise<numbe
   await source.stop();
   flush();
   if (fd !== null) fs.closeSync(fd);
-  logger.info("recorded", { messages: written, invalidEnvelopes: invalid, droppedFrames: frameDrops });
+  logger.info("recorded", { messages: written, invalid_envelopes: invalid, dropped_frames: frameDrops });
   return EXIT.OK;
 }

@@ -110,7 +110,7 @@ A malformed line is reported on stderr with its line number and skipped.`,
 }
 
 async function runReplay(file: string, flags: ReplayFlags, ctx: CommandContext): Promise<number> {
-  const logger = new Logger({ target: "fpm::replay" });
+  const logger = new Logger({ target: "fpm.replay" });
   const speed =
     flags.speed === "max" ? Infinity : numberOption(flags.speed, "--speed (or max)", { min: 0, above: true });
   if (!["prefill", "decode", "agg"].includes(flags.kind))
@@ -131,7 +131,13 @@ async function runReplay(file: string, flags: ReplayFlags, ctx: CommandContext):
     for await (const m of readRecording(openNdjsonLines(file, `recording ${file}`), onProblem))
       offline.feed(m, flags.subject ? componentOfSubject(flags.subject) : componentOfSubject(m.subject));
     offline.finish();
-    logger.info("replayed offline into the planner", { ...offline.totals, malformedLines: problems });
+    logger.info("replayed offline into the planner", {
+      messages: offline.totals.messages,
+      invalid: offline.totals.invalid,
+      ticks: offline.totals.ticks,
+      components_refused: offline.totals.componentsRefused,
+      malformed_lines: problems,
+    });
     return EXIT.OK;
   }
 
@@ -166,6 +172,6 @@ async function runReplay(file: string, flags: ReplayFlags, ctx: CommandContext):
   stopped.stop("done");
   await conn.flush(10_000);
   await conn.close();
-  logger.info("replayed", { messages: sent, malformedLines: problems });
+  logger.info("replayed", { messages: sent, malformed_lines: problems });
   return EXIT.OK;
 }

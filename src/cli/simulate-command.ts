@@ -152,7 +152,7 @@ A malformed line is reported with its line number and skipped.`,
 }
 
 async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<number> {
-  const logger = new Logger({ target: "fpm::simulate" });
+  const logger = new Logger({ target: "fpm.simulate" });
   const workers = int(flags.workers, "--workers", 1, 1024);
   const dpRanks = int(flags.dpRanks, "--dp-ranks", 1, 1024);
   const maxWorkers = Math.max(workers, int(flags.maxWorkers, "--max-workers", 1, 1024));
@@ -274,13 +274,13 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
       subject,
       replicas_subject: reportSubject,
       component: flags.component,
-      startupDelayS,
+      startup_delay_s: startupDelayS,
     });
   }
 
   logger.info("simulating", {
     workers,
-    dpRanks,
+    dp_ranks: dpRanks,
     arrivals: arrivals.description,
     speed,
     transport: flags.ipcPrefix ? `ipc://${flags.ipcPrefix}-{slot}.{rank}` : `tcp://127.0.0.1:${portBase}+`,

@@ -68,7 +68,7 @@ decode requests/KV tokens, queued prefill requests/tokens, queued (preempted) de
 }
 
 async function runTail(flags: TailFlags, ctx: CommandContext): Promise<number> {
-  const logger = new Logger({ target: "fpm::tail" });
+  const logger = new Logger({ target: "fpm.tail" });
   const count = optionalNumberOption(flags.count, "--count", { integer: true, min: 1 }) ?? Infinity;
   const durationS = optionalNumberOption(flags.duration, "--duration", TIMER_SECONDS);
   const intervalMs = numberOption(flags.interval, "--interval", { min: 50, max: MAX_TIMER_MS });

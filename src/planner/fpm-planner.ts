@@ -91,7 +91,7 @@ export class FpmPlanner {
 
   constructor(opts: FpmPlannerOptions) {
     this.opts = opts;
-    this.logger = opts.logger ?? new Logger({ target: "planner" });
+    this.logger = opts.logger ?? new Logger({ target: "fpm.planner" });
     this.now = opts.now ?? Date.now;
     this.namespace = namespaceFrom(opts.namespace, opts.env);
     this.metrics = opts.metrics ?? new PlannerMetrics({ maxEngineSeries: opts.maxEngineSeries });

@@ -89,7 +89,7 @@ export class FpmEventRelay {
 
   private async openPlane(): Promise<RelayEnvelopeTransport> {
     if (this.opts.eventPlane === "nats") {
-      const conn = await connectNats(this.opts.nats!, this.logger.child("fpm.relay.nats"));
+      const conn = await connectNats(this.opts.nats!, this.logger.child("nats"));
       return new NatsRelayTransport({
         connection: conn,
         subject: this.subject,
@@ -100,7 +100,7 @@ export class FpmEventRelay {
       });
     }
     const scope = this.opts.scope;
-    const store = await openDiscovery(this.opts.discovery!, this.logger.child("fpm.relay.discovery"));
+    const store = await openDiscovery(this.opts.discovery!, this.logger.child("discovery"));
     return new ZmqRelayTransport({
       store,
       scope: { namespace: scope.namespace, component: scope.component, endpoint: scope.endpoint! },
@@ -149,7 +149,7 @@ export class FpmEventRelay {
         "engine port in the kernel's ephemeral range: if the engine starts after the relay, the relay's reconnects can take the port first and the engine fails to bind; use ports below the range",
         {
           endpoints: risky.map((e) => e.url).join(","),
-          ephemeralRange: `${low}-${high}`,
+          ephemeral_range: `${low}-${high}`,
         },
       );
     }
@@ -159,11 +159,11 @@ export class FpmEventRelay {
     const events = socket.events;
     events.on("connect", () => {
       counters.engineConnected = 1;
-      this.logger.info("engine connected", { dpRank: endpoint.dpRank, endpoint: endpoint.url });
+      this.logger.info("engine connected", { dp_rank: endpoint.dpRank, endpoint: endpoint.url });
     });
     events.on("disconnect", () => {
       counters.engineConnected = 0;
-      this.logger.warn("engine disconnected; reconnecting", { dpRank: endpoint.dpRank, endpoint: endpoint.url });
+      this.logger.warn("engine disconnected; reconnecting", { dp_rank: endpoint.dpRank, endpoint: endpoint.url });
     });
   }
 
@@ -177,9 +177,9 @@ export class FpmEventRelay {
       onError: (err, retryInMs) => {
         link.counters.receiveErrors++;
         this.logger.limited(`receive-${link.endpoint.dpRank}`, "warn", "ZMQ receive failed; retrying", {
-          dpRank: link.endpoint.dpRank,
+          dp_rank: link.endpoint.dpRank,
           error: err.message,
-          retryInMs,
+          retry_in_ms: retryInMs,
         });
       },
     });
@@ -189,7 +189,7 @@ export class FpmEventRelay {
     link.counters.dropped[reason]++;
     link.tracker.skip();
     this.logger.limited(`drop-${reason}`, "warn", "dropped a message from the engine", {
-      dpRank: link.endpoint.dpRank,
+      dp_rank: link.endpoint.dpRank,
       reason,
       detail,
     });
@@ -228,9 +228,9 @@ export class FpmEventRelay {
       if (counterId !== 0 && counterId !== seq) {
         c.counterIdMismatches++;
         this.logger.limited("counter-id", "debug", "counter_id differs from the seq frame", {
-          dpRank: link.endpoint.dpRank,
+          dp_rank: link.endpoint.dpRank,
           seq,
-          counterId,
+          counter_id: counterId,
         });
       }
     }

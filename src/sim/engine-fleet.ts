@@ -137,15 +137,15 @@ export class SimulatedEngineFleet {
       try {
         await pub.bind();
         this.publishers.set(`${workerId}\u0000${dpRank}`, pub);
-        this.opts.logger.debug("engine bound", { workerId, dpRank, endpoint });
+        this.opts.logger.debug("engine bound", { worker_id: workerId, dp_rank: dpRank, endpoint });
         return;
       } catch (err) {
         await pub.close(0).catch(() => undefined);
         if (attempt === 9) {
           this.totals.bindFailures++;
           this.opts.logger.error("engine could not bind its FPM endpoint; it stays silent", {
-            workerId,
-            dpRank,
+            worker_id: workerId,
+            dp_rank: dpRank,
             endpoint,
             error: (err as Error).message,
           });

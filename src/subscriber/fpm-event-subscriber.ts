@@ -208,7 +208,7 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
     this.queue = opts.recv ? new BoundedQueue<FpmMessage>(queueSize) : null;
     this.onMessage = opts.onMessage;
     this.onAccepted = opts.onAccepted;
-    this.logger = opts.logger ?? new Logger({ target: "subscriber" });
+    this.logger = opts.logger ?? new Logger({ target: "fpm.subscriber" });
     this.now = opts.now ?? Date.now;
     this.expiryEveryMs = opts.expiryCheckIntervalMs ?? Math.max(10, Math.min(1000, this.staleAfterMs / 2));
     const comps = (opts.components ?? []).filter((c) => c !== "" && c !== "*");
