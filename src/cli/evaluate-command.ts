@@ -194,8 +194,8 @@ function recordingScenario(flags: EvaluateFlags, logger: Logger): Scenario {
   );
 }
 
-async function runEvaluate(files: string[], flags: EvaluateFlags, ctx: CommandContext): Promise<number> {
-  const logger = new Logger({ target: "fpm.evaluate", level: flags.quiet ? "warn" : undefined });
+/** The scenarios to run: a recording's, the files' (or the standard set), picked by --scenario, with the overrides. */
+function selectScenarios(files: string[], flags: EvaluateFlags, logger: Logger): Scenario[] {
   if (!flags.fromRecording)
     for (const [v, flag] of [
       [flags.arrivalsOut, "--arrivals-out"],
@@ -219,11 +219,16 @@ async function runEvaluate(files: string[], flags: EvaluateFlags, ctx: CommandCo
   }
   const engine = flags.engine === undefined ? undefined : engineConfig(flags.engine);
   const plannerKeys = flags.plannerConfig ? readJsonObject(flags.plannerConfig, "--planner-config") : undefined;
-  scenarios = scenarios.map((s) => ({
+  return scenarios.map((s) => ({
     ...s,
     engine: engine ?? s.engine,
     planner: plannerKeys ? { ...s.planner, ...plannerKeys } : s.planner,
   }));
+}
+
+async function runEvaluate(files: string[], flags: EvaluateFlags, ctx: CommandContext): Promise<number> {
+  const logger = new Logger({ target: "fpm.evaluate", level: flags.quiet ? "warn" : undefined });
+  const scenarios = selectScenarios(files, flags, logger);
   const contenders = contenderSpecs(flags);
   const threads =
     flags.threads === undefined

@@ -55,18 +55,42 @@ Stops on SIGINT/SIGTERM, --count or --duration, then prints how many messages it
   });
 }
 
+/** The recording's lines, written in batches to --output (created or truncated) or stdout. */
+function openRecordOutput(output: string | undefined, ctx: CommandContext) {
+  let fd: number | null = null;
+  if (output) {
+    try {
+      fd = fs.openSync(output, "w");
+    } catch (err) {
+      throw new ConfigError(`--output ${output}: cannot write it (${(err as Error).message})`);
+    }
+  }
+  let pending: string[] = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    const text = `${pending.join("\n")}\n`;
+    pending = [];
+    if (fd !== null) fs.writeSync(fd, text);
+    else ctx.stdout(text.slice(0, -1));
+  };
+  return {
+    flush,
+    push: (line: string) => {
+      pending.push(line);
+      if (pending.length >= 1024) flush();
+    },
+    close: () => {
+      flush();
+      if (fd !== null) fs.closeSync(fd);
+    },
+  };
+}
+
 async function runRecord(flags: RecordFlags, ctx: CommandContext): Promise<number> {
   const logger = new Logger({ target: "fpm.record" });
   const count = optionalNumberOption(flags.count, "--count", { integer: true, min: 1 }) ?? Infinity;
   const durationS = optionalNumberOption(flags.duration, "--duration", TIMER_SECONDS);
-  let fd: number | null = null;
-  if (flags.output) {
-    try {
-      fd = fs.openSync(flags.output, "w");
-    } catch (err) {
-      throw new ConfigError(`--output ${flags.output}: cannot write it (${(err as Error).message})`);
-    }
-  }
+  const out = openRecordOutput(flags.output, ctx);
   const { source, choice } = await openEnvelopeSource({
     flags,
     namespace: namespaceFrom(flags.namespace),
@@ -81,14 +105,6 @@ async function runRecord(flags: RecordFlags, ctx: CommandContext): Promise<numbe
   }
   let written = 0;
   let invalid = 0;
-  let pending: string[] = [];
-  const flush = () => {
-    if (pending.length === 0) return;
-    const text = `${pending.join("\n")}\n`;
-    pending = [];
-    if (fd !== null) fs.writeSync(fd, text);
-    else ctx.stdout(text.slice(0, -1));
-  };
   const stopped = untilStopped({ durationS, logger });
   let frameDrops = 0;
   try {
@@ -97,9 +113,8 @@ async function runRecord(flags: RecordFlags, ctx: CommandContext): Promise<numbe
         if (written >= count) return;
         const line = recordLine(subject, data, performance.timeOrigin + performance.now());
         if (line.includes('"invalid"')) invalid++;
-        pending.push(line);
+        out.push(line);
         written++;
-        if (pending.length >= 1024) flush();
         if (written >= count) stopped.stop("count");
       },
       dropped: (reason, detail) => {
@@ -111,13 +126,12 @@ async function runRecord(flags: RecordFlags, ctx: CommandContext): Promise<numbe
     await source.stop();
     throw err;
   }
-  const flusher = setInterval(flush, 200);
+  const flusher = setInterval(out.flush, 200);
   logger.info("recording", { from: source.describe(), output: flags.output ?? "stdout" });
   await stopped.done;
   clearInterval(flusher);
   await source.stop();
-  flush();
-  if (fd !== null) fs.closeSync(fd);
+  out.close();
   logger.info("recorded", { messages: written, invalid_envelopes: invalid, dropped_frames: frameDrops });
   return EXIT.OK;
 }

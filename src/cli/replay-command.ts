@@ -16,7 +16,7 @@ import { decisionRecordText } from "../planner/decision-record.js";
 import { OfflinePlanner } from "../planner/offline-planner.js";
 import { untilStopped } from "../util/stop-signal.js";
 import { MAX_TIMER_MS, numberOption, optionalNumberOption } from "../util/number-option.js";
-import { openNdjsonLines } from "../recording/ndjson-file.js";
+import { type LineProblem, openNdjsonLines } from "../recording/ndjson-file.js";
 import { readRecording, recordedBytes } from "../recording/stream-recording.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
@@ -109,6 +109,26 @@ A malformed line is reported on stderr with its line number and skipped.`,
   });
 }
 
+/** `--to-planner`: the recording through the offline planner, its decision records on stdout. */
+async function replayToPlanner(
+  file: string,
+  flags: ReplayFlags,
+  ctx: CommandContext,
+  logger: Logger,
+  onProblem: (p: LineProblem) => void,
+) {
+  const offline = new OfflinePlanner({
+    config: plannerConfigFrom(flags, logger),
+    kind: flags.kind as ModelKind,
+    onDecision: (d) => ctx.stdout(decisionRecordText(d)),
+  });
+  for await (const m of readRecording(openNdjsonLines(file, `recording ${file}`), onProblem))
+    offline.feed(m, flags.subject ? componentOfSubject(flags.subject) : componentOfSubject(m.subject));
+  offline.finish();
+  const { messages, invalid, ticks, componentsRefused } = offline.totals;
+  return { messages, invalid, ticks, components_refused: componentsRefused };
+}
+
 async function runReplay(file: string, flags: ReplayFlags, ctx: CommandContext): Promise<number> {
   const logger = new Logger({ target: "fpm.replay" });
   const speed =
@@ -116,28 +136,14 @@ async function runReplay(file: string, flags: ReplayFlags, ctx: CommandContext):
   if (!["prefill", "decode", "agg"].includes(flags.kind))
     throw new ConfigError(`--kind ${flags.kind}: must be prefill, decode or agg`);
   let problems = 0;
-  const onProblem = (p: { line: number; reason: string }) => {
+  const onProblem = (p: LineProblem) => {
     problems++;
     logger.limited("bad-line", "warn", "skipped a malformed recording line", { line: p.line, reason: p.reason });
   };
 
   if (flags.toPlanner) {
-    const config = plannerConfigFrom(flags, logger);
-    const offline = new OfflinePlanner({
-      config,
-      kind: flags.kind as ModelKind,
-      onDecision: (d) => ctx.stdout(decisionRecordText(d)),
-    });
-    for await (const m of readRecording(openNdjsonLines(file, `recording ${file}`), onProblem))
-      offline.feed(m, flags.subject ? componentOfSubject(flags.subject) : componentOfSubject(m.subject));
-    offline.finish();
-    logger.info("replayed offline into the planner", {
-      messages: offline.totals.messages,
-      invalid: offline.totals.invalid,
-      ticks: offline.totals.ticks,
-      components_refused: offline.totals.componentsRefused,
-      malformed_lines: problems,
-    });
+    const totals = await replayToPlanner(file, flags, ctx, logger, onProblem);
+    logger.info("replayed offline into the planner", { ...totals, malformed_lines: problems });
     return EXIT.OK;
   }
 
