@@ -348,11 +348,14 @@ async function run(
     logger,
   );
   const server = await servePlannerMetrics(opts, planner, source, conn ?? null, logger);
+  // Listening before start: a SIGTERM right after "planner running" must stop it cleanly.
+  const stopped = untilStopped();
   planner.start();
   try {
     await planner.subscriber.ready();
     await planner.watchModelCards();
   } catch (err) {
+    stopped.stop("start failed");
     await planner.stop();
     await server?.stop();
     throw err;
@@ -366,7 +369,7 @@ async function run(
     connector: connector.name,
     from: source.describe(),
   });
-  const why = await untilStopped().done;
+  const why = await stopped.done;
   logger.info("stopping", { why });
   const force = setTimeout(() => process.exit(EXIT.OK), 5000);
   force.unref();

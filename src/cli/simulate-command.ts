@@ -4,7 +4,7 @@
  * planner's actuator: it adds and removes workers as the planner's decisions ask.
  */
 import type { Command } from "commander";
-import { untilStopped } from "../util/stop-signal.js";
+import { type StopSignal, untilStopped } from "../util/stop-signal.js";
 import { numberOption, TIMER_SECONDS } from "../util/number-option.js";
 import { checkFpmPort, checkZmqEndpoint, DEFAULT_FPM_BASE_PORT } from "../engine/endpoints.js";
 import {
@@ -308,14 +308,20 @@ async function followPlanner(
   return { conn, follower };
 }
 
-async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<number> {
-  const logger = new Logger({ target: "fpm.simulate" });
-  const s = simulateSettings(flags);
+/** The request load of --arrivals; malformed lines of a file are skipped, the first 20 reported. */
+function readArrivals(flags: SimulateFlags, s: SimulateSettings, logger: Logger) {
   const arrivals = parseArrivalSpec(flags.arrivals, { lengths: s.lengths, seed: s.seed, poisson: !!flags.poisson });
   for (const p of arrivals.problems.slice(0, 20))
     logger.warn("skipped a malformed arrivals line", { line: p.line, reason: p.reason });
   if (arrivals.problems.length > 20)
     logger.warn("more malformed arrivals lines skipped", { count: arrivals.problems.length - 20 });
+  return arrivals;
+}
+
+async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<number> {
+  const logger = new Logger({ target: "fpm.simulate" });
+  const s = simulateSettings(flags);
+  const arrivals = readArrivals(flags, s, logger);
   const fleet = openFleet(flags, s, logger);
   const emit = (obj: SimulateEventBody) => {
     if (flags.events) ctx.stdout(JSON.stringify({ time: new Date().toISOString(), ...obj }));
@@ -349,7 +355,15 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
     throw err;
   }
   await Promise.all(pendingBinds);
-  const loop = flags.followPlanner ? await followPlanner(flags, s.startupDelayS, deployment, emit, logger) : null;
+  // Listening before the start-up lines: a SIGTERM right after them must stop it cleanly.
+  const stopped = untilStopped({ durationS: s.durationS });
+  let loop: SimulateRun["loop"] = null;
+  try {
+    if (flags.followPlanner) loop = await followPlanner(flags, s.startupDelayS, deployment, emit, logger);
+  } catch (err) {
+    stopped.stop("start failed");
+    throw err;
+  }
   follower = loop?.follower ?? null;
   return simulateUntilStopped({
     flags,
@@ -360,6 +374,7 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
     emit,
     logger,
     loop,
+    stopped,
   });
 }
 
@@ -373,11 +388,13 @@ interface SimulateRun {
   emit: (obj: SimulateEventBody) => void;
   logger: Logger;
   loop: { conn: EventPlaneConnection; follower: PlannerFollower } | null;
+  /** Listening since before the start-up lines. */
+  stopped: StopSignal;
 }
 
 /** Runs the simulation on the wall clock until --duration or a signal; the summary on the way out. */
 async function simulateUntilStopped(run: SimulateRun): Promise<number> {
-  const { flags, s, deployment, fleet, emit, logger, loop } = run;
+  const { flags, s, deployment, fleet, emit, logger, loop, stopped } = run;
   logger.info("simulating", {
     workers: s.workers,
     dp_ranks: s.dpRanks,
@@ -397,7 +414,6 @@ async function simulateUntilStopped(run: SimulateRun): Promise<number> {
       logger.debug("status", { ...status });
     },
   });
-  const stopped = untilStopped({ durationS: s.durationS });
   runner.start();
   logger.info("stopping", { why: await stopped.done });
   runner.stop();

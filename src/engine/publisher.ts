@@ -28,6 +28,8 @@ import { heartbeatIntervalMs } from "./heartbeat-interval.js";
 export const DEFAULT_MAX_QUEUED_MESSAGES = 10_000;
 /** ZMQ send high-water mark (messages per subscriber), by default. */
 export const DEFAULT_SEND_HIGH_WATER_MARK = 10_000;
+/** How long `bind()` retries a port still held by a socket that is closing. */
+const BIND_RETRY_MS = 1000;
 
 export interface FpmPublisherOptions {
   /** Where to bind: `tcp://127.0.0.1:{port}` (vLLM style) or `ipc://{path}.{rank}` (SGLang style). Required. */
@@ -107,12 +109,23 @@ export class FpmPublisher {
 
   /** Binds the PUB socket; a bind failure (port in use, bad path) is a `ConfigError`. */
   async bind(): Promise<this> {
-    try {
-      await this.socket.bind(this.endpoint);
-    } catch (err) {
-      throw new ConfigError(`cannot bind FPM publisher to ${this.endpoint}: ${(err as Error).message}`, { cause: err });
+    // ZMQ releases a closed socket's port on its I/O thread, after close() has returned: a
+    // port still "in use" is retried for a moment, so an engine restarted in the same process
+    // (or right after its predecessor exited) can take its port back.
+    const deadline = Date.now() + BIND_RETRY_MS;
+    for (;;) {
+      try {
+        await this.socket.bind(this.endpoint);
+        return this;
+      } catch (err) {
+        const inUse = (err as { code?: string }).code === "EADDRINUSE";
+        if (!inUse || Date.now() >= deadline)
+          throw new ConfigError(`cannot bind FPM publisher to ${this.endpoint}: ${(err as Error).message}`, {
+            cause: err,
+          });
+        await new Promise((r) => setTimeout(r, 20));
+      }
     }
-    return this;
   }
 
   /**
