@@ -14,6 +14,11 @@
  *   subscriber follows discovery with `ZmqEnvelopeSource`.
  * Runs alternate between contenders; each figure is the median of BENCH_RUNS runs.
  *
+ * `npm run bench:relay-rss` (`--rss`) measures memory only, longer: per run the relay's idle
+ * RSS (the baseline), then its largest RSS under a flood of ~400-byte messages and under a
+ * flood of 1 MiB frames (dropped as oversize at the default --max-payload-bytes), with and
+ * without NODE_OPTIONS=--max-semi-space-size=4, and the bare pipe under the same flood.
+ *
  * Internal modes (`--generator`, `--bare-pipe`) are this file run as a child process.
  */
 import { spawnSync } from "node:child_process";
@@ -80,11 +85,14 @@ function samplePayload(counterId: number): Uint8Array {
 }
 
 // ---------------------------------------------------------------- child: generator
-/** Binds a PUB and sends as fast as it can (counter_id 0: unstamped, so no per-message encode). */
-async function runGenerator(endpoint: string): Promise<void> {
+/**
+ * Binds a PUB and sends as fast as it can (counter_id 0: unstamped, so no per-message encode);
+ * with `payloadBytes`, frames of that many bytes that are not FPM.
+ */
+async function runGenerator(endpoint: string, payloadBytes?: number): Promise<void> {
   const pub = new zmq.Publisher({ sendHighWaterMark: 100_000, linger: 0 });
   await pub.bind(endpoint);
-  const payload = samplePayload(0);
+  const payload = payloadBytes ? new Uint8Array(payloadBytes).fill(0xc1) : samplePayload(0);
   const empty = new Uint8Array(0);
   let seq = 0;
   let stop = false;
@@ -263,7 +271,7 @@ s = ctx.socket(zmq.PUB)
 s.setsockopt(zmq.SNDHWM, 100000)
 s.setsockopt(zmq.LINGER, 0)
 s.bind(sys.argv[1])
-payload = bytes.fromhex(sys.argv[2])
+payload = bytes.fromhex(sys.argv[2]) if len(sys.argv) < 4 else b"\\xc1" * int(sys.argv[3])
 seq = 0
 ppid = os.getppid()
 while True:
@@ -286,16 +294,17 @@ const PYTHON = pythonWithZmq();
 /** Every child of the benchmark; whatever is still running when it exits is killed. */
 const children = new ProcessRegistry([]);
 
-function startGenerator(endpoint: string): ManagedProcess {
+function startGenerator(endpoint: string, payloadBytes?: number): ManagedProcess {
+  const size = payloadBytes === undefined ? [] : [String(payloadBytes)];
   if (PYTHON)
     return children.start({
       name: "generator",
       command: PYTHON,
-      args: ["-c", PY_GENERATOR, endpoint, Buffer.from(samplePayload(0)).toString("hex")],
+      args: ["-c", PY_GENERATOR, endpoint, Buffer.from(samplePayload(0)).toString("hex"), ...size],
       stdout: "ignore",
       stderr: "inherit",
     });
-  return startChild("generator", [THIS, "--generator", endpoint], true);
+  return startChild("generator", [THIS, "--generator", endpoint, ...size], true);
 }
 
 /** This file or `fpm` as a child; with `ipc` it exits when the channel closes (see --generator). */
@@ -311,77 +320,83 @@ function startChild(name: string, args: string[], ipc = false, env: NodeJS.Proce
   });
 }
 
+/** Starts the contender `mode` on `endpoint`, serving its counters on `metricsPort` (`kv`: the ZMQ plane's discovery dir). */
+function startContender(
+  mode: Mode,
+  endpoint: string,
+  natsUrl: string,
+  metricsPort: number,
+  extraArgs: string[] = [],
+  kv = "",
+): ManagedProcess {
+  const common = ["--zmq-endpoint", endpoint, "--metrics-port", String(metricsPort), "--metrics-host", "127.0.0.1"];
+  if (mode === "zmq-plane")
+    return startChild(mode, [FPM, "relay", ...common, "--event-plane", "zmq", ...extraArgs], false, {
+      DYN_FILE_KV: kv,
+      DYN_NAMESPACE: "bench",
+      DYN_EVENT_PLANE_HOST: "127.0.0.1",
+    });
+  if (mode === "bare-pipe")
+    return startChild(mode, [THIS, "--bare-pipe", endpoint, natsUrl, String(metricsPort)], true);
+  return startChild(
+    mode,
+    [
+      FPM,
+      "relay",
+      ...common,
+      "--nats",
+      natsUrl,
+      "--namespace",
+      "bench",
+      "--validate",
+      mode === "validate-off" ? "off" : "on",
+      ...extraArgs,
+    ],
+    false,
+    mode === "validated-semi4"
+      ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-semi-space-size=4`.trim() }
+      : {},
+  );
+}
+
+async function untilListening(what: string, metricsPort: number): Promise<void> {
+  await waitFor(
+    async () => {
+      try {
+        await scrape(metricsPort);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    15_000,
+    `${what} to listen`,
+  );
+}
+
+/** Samples a process's VmRSS every 100 ms; `max()` is the largest seen. */
+function rssSampler(pid: number) {
+  let max = 0;
+  const timer = setInterval(() => {
+    try {
+      max = Math.max(max, procRssMiB(pid));
+    } catch {
+      // exited
+    }
+  }, 100);
+  return { max: () => max, stop: () => clearInterval(timer) };
+}
+
 async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
   const zmqPort = await freePort();
   const endpoint = `tcp://127.0.0.1:${zmqPort}`;
   const metricsPort = await freePort();
   const kv = mode === "zmq-plane" ? fs.mkdtempSync(path.join(os.tmpdir(), "fpm-bench-kv-")) : "";
-  const relay =
-    mode === "zmq-plane"
-      ? startChild(
-          mode,
-          [
-            FPM,
-            "relay",
-            "--zmq-endpoint",
-            endpoint,
-            "--event-plane",
-            "zmq",
-            "--metrics-port",
-            String(metricsPort),
-            "--metrics-host",
-            "127.0.0.1",
-          ],
-          false,
-          { DYN_FILE_KV: kv, DYN_NAMESPACE: "bench", DYN_EVENT_PLANE_HOST: "127.0.0.1" },
-        )
-      : mode === "bare-pipe"
-        ? startChild(mode, [THIS, "--bare-pipe", endpoint, natsUrl, String(metricsPort)], true)
-        : startChild(
-            mode,
-            [
-              FPM,
-              "relay",
-              "--zmq-endpoint",
-              endpoint,
-              "--nats",
-              natsUrl,
-              "--namespace",
-              "bench",
-              "--metrics-port",
-              String(metricsPort),
-              "--metrics-host",
-              "127.0.0.1",
-              "--validate",
-              mode === "validate-off" ? "off" : "on",
-            ],
-            false,
-            mode === "validated-semi4"
-              ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-semi-space-size=4`.trim() }
-              : {},
-          );
+  const relay = startContender(mode, endpoint, natsUrl, metricsPort, [], kv);
   const pid = relay.pid!;
-  let rssMax = 0;
-  const rssTimer = setInterval(() => {
-    try {
-      rssMax = Math.max(rssMax, procRssMiB(pid));
-    } catch {
-      // exited
-    }
-  }, 100);
+  const rss = rssSampler(pid);
   try {
-    await waitFor(
-      async () => {
-        try {
-          await scrape(metricsPort);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      15_000,
-      `${mode} to listen`,
-    );
+    await untilListening(mode, metricsPort);
 
     // Throughput: a separate generator process blasts; count what the relay publishes.
     let drain: ManagedProcess | null = null;
@@ -412,9 +427,9 @@ async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
 
     // Latency at 10,000 msg/s: this process is the engine and the subscriber.
     const lat = await latencyPhase(mode, endpoint, natsUrl, metricsPort, kv);
-    return { mode, msgPerSec, cpuUsPerMsg, rssMiB: rssMax, ...lat };
+    return { mode, msgPerSec, cpuUsPerMsg, rssMiB: rss.max(), ...lat };
   } finally {
-    clearInterval(rssTimer);
+    rss.stop();
     await relay.stop(5000);
     if (kv) fs.rmSync(kv, { recursive: true, force: true });
   }
@@ -651,7 +666,129 @@ async function orchestrate(): Promise<void> {
   console.log(`\nwrote bench/results/relay.json`);
 }
 
+// ---------------------------------------------------------------- memory (--rss)
+const RSS_RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const FLOOD_MS = Number(process.env.BENCH_FLOOD_MS ?? 12_000);
+const IDLE_MS = 3000;
+const MIB = 1024 * 1024;
+
+interface RssScenario {
+  name: string;
+  mode: Mode;
+  /** Frame size the generator sends; undefined: the ~400-byte FPM payload; null: no generator (idle). */
+  payloadBytes?: number | null;
+  /** More `fpm relay` flags. */
+  args?: string[];
+}
+const RSS_SCENARIOS: RssScenario[] = [
+  { name: "relay idle (baseline)", mode: "validated", payloadBytes: null },
+  { name: "relay, flood of 400-byte FPM", mode: "validated" },
+  { name: "relay, flood of 1 MiB frames", mode: "validated", payloadBytes: MIB },
+  { name: "relay semi-space 4 MiB, flood of 400-byte FPM", mode: "validated-semi4" },
+  { name: "relay semi-space 4 MiB, flood of 1 MiB frames", mode: "validated-semi4", payloadBytes: MIB },
+  {
+    name: "relay --receive-hwm 100, flood of 1 MiB frames",
+    mode: "validated",
+    payloadBytes: MIB,
+    args: ["--receive-hwm", "100"],
+  },
+  { name: "bare pipe, flood of 400-byte FPM", mode: "bare-pipe" },
+];
+
+interface RssRun {
+  scenario: string;
+  maxRssMiB: number;
+  endRssMiB: number;
+  /** Messages the contender received per second (relay) or forwarded (bare pipe). */
+  msgPerSec: number;
+  droppedOversize: number;
+}
+
+async function rssRun(sc: RssScenario, natsUrl: string): Promise<RssRun> {
+  const endpoint = `tcp://127.0.0.1:${await freePort()}`;
+  const metricsPort = await freePort();
+  const proc = startContender(sc.mode, endpoint, natsUrl, metricsPort, sc.args);
+  const rss = rssSampler(proc.pid!);
+  try {
+    await untilListening(sc.name, metricsPort);
+    const gen = sc.payloadBytes === null ? null : startGenerator(endpoint, sc.payloadBytes);
+    const t0 = performance.now();
+    await sleep(sc.payloadBytes === null ? IDLE_MS : FLOOD_MS);
+    const text = await scrape(metricsPort);
+    const seconds = (performance.now() - t0) / 1000;
+    if (gen) await gen.stop(5000);
+    const received = sc.mode === "bare-pipe" ? forwardedFrom(text) : sumSamples(text, "fpm_relay_received_total");
+    return {
+      scenario: sc.name,
+      maxRssMiB: rss.max(),
+      endRssMiB: procRssMiB(proc.pid!),
+      msgPerSec: received / seconds,
+      droppedOversize: sumSamples(text, "fpm_relay_dropped_total", { reason: "oversize" }),
+    };
+  } finally {
+    rss.stop();
+    await proc.stop(5000);
+  }
+}
+
+async function orchestrateRss(): Promise<void> {
+  const m = machineInfo("npm run bench:relay-rss");
+  printMachine(m);
+  console.log(`# generator: ${PYTHON ? `pyzmq (${PYTHON})` : "zeromq.js (no python with pyzmq found)"}`);
+  console.log(
+    `# ${RSS_RUNS} runs, scenarios alternating, each its own process: idle ${IDLE_MS} ms, floods ${FLOOD_MS} ms; largest VmRSS sampled every 100 ms`,
+  );
+  const loadBefore = os.loadavg();
+  console.log(`# load average at start: ${loadBefore.map((x) => x.toFixed(2)).join(" ")} (${os.cpus().length} cores)`);
+  const nats = await NatsServer.start();
+  const runs: RssRun[] = [];
+  try {
+    for (let r = 0; r < RSS_RUNS; r++) {
+      for (const sc of RSS_SCENARIOS) {
+        const res = await rssRun(sc, nats.url);
+        runs.push(res);
+        console.log(
+          `  run ${r + 1} ${sc.name.padEnd(48)} max RSS ${fmt(res.maxRssMiB, 1)} MiB (end ${fmt(res.endRssMiB, 1)}), ${fmt(res.msgPerSec)} msg/s, oversize ${res.droppedOversize}`,
+        );
+      }
+    }
+  } finally {
+    await nats.cleanup();
+  }
+  console.log("");
+  console.log("| scenario | max RSS MiB, median | range (min - max) | msg/s received, median |");
+  console.log("|---|---:|---:|---:|");
+  const summary = RSS_SCENARIOS.map((sc) => {
+    const mine = runs.filter((x) => x.scenario === sc.name);
+    const rssValues = mine.map((x) => x.maxRssMiB);
+    const row = {
+      scenario: sc.name,
+      medianMiB: median(rssValues),
+      minMiB: Math.min(...rssValues),
+      maxMiB: Math.max(...rssValues),
+      msgPerSec: median(mine.map((x) => x.msgPerSec)),
+    };
+    console.log(
+      `| ${row.scenario} | ${fmt(row.medianMiB, 1)} | ${fmt(row.minMiB, 1)} - ${fmt(row.maxMiB, 1)} | ${sc.payloadBytes === null ? "-" : fmt(row.msgPerSec)} |`,
+    );
+    return row;
+  });
+  const loadAfter = os.loadavg();
+  console.log(`# load average at end: ${loadAfter.map((x) => x.toFixed(2)).join(" ")}`);
+  const out = {
+    machine: m,
+    loadAverage: { start: loadBefore, end: loadAfter },
+    settings: { runs: RSS_RUNS, floodMs: FLOOD_MS, idleMs: IDLE_MS, generator: PYTHON ? "pyzmq" : "zeromq.js" },
+    summary,
+    runs,
+  };
+  fs.mkdirSync(path.join(REPO_ROOT, "bench", "results"), { recursive: true });
+  fs.writeFileSync(path.join(REPO_ROOT, "bench", "results", "relay-rss.json"), `${JSON.stringify(out, null, 2)}\n`);
+  console.log(`\nwrote bench/results/relay-rss.json`);
+}
+
 const [mode, ...rest] = process.argv.slice(2);
-if (mode === "--generator") await runGenerator(rest[0]);
+if (mode === "--generator") await runGenerator(rest[0], rest[1] === undefined ? undefined : Number(rest[1]));
 else if (mode === "--bare-pipe") await runBarePipe(rest[0], rest[1], Number(rest[2]));
+else if (mode === "--rss") await orchestrateRss();
 else await orchestrate();

@@ -6,7 +6,7 @@ import { addNatsCliOptions } from "../eventplane/connection.js";
 import { openEnvelopeSource } from "../eventplane/open-source.js";
 import { type MetricsServer, serveMetrics } from "../metrics/http-server.js";
 import { DEFAULT_MAX_ENGINE_SERIES } from "../metrics/planner-metrics.js";
-import { CommandConnector } from "../planner/connectors/command-connector.js";
+import { CommandConnector, SCALE_COMMAND_VARIABLES } from "../planner/connectors/command-connector.js";
 import { VirtualConnector } from "../planner/connectors/virtual-connector.js";
 import { DECISION_REASONS, type PlannerDecision } from "../planner/decision.js";
 import { FpmPlanner } from "../planner/fpm-planner.js";
@@ -29,7 +29,7 @@ Examples:
   # disaggregated: prefill and decode components, kubectl as the actuator
   fpm planner --component prefill:prefill --component backend:decode --optimization-target sla \\
       --max-num-batched-tokens 8192 --connector command \\
-      --scale-command 'kubectl scale deployment/{component} --replicas={replicas}'
+      --scale-command 'kubectl scale "deployment/$FPM_COMPONENT" --replicas="$FPM_REPLICAS"'
   # replay a recorded trace offline in parity mode (no NATS)
   fpm planner --mode parity --optimization-target sla --max-num-batched-tokens 2048 --replay-trace trace.jsonl
 
@@ -38,6 +38,11 @@ Config file (--config, JSON; flags win): a Dynamo 1.6.1 planner config. Implemen
 namespace, metric_reporting_prometheus_port; fpm's own: ${FPM_OPTION_KEYS.join(", ")}.
 The other 1.6.1 keys are accepted and named in one warning at start (docs/design/planner-parity.md);
 any other key stops the start (exit 2) with the nearest known name.
+
+Scale command (--connector command): run as /bin/sh -c COMMAND fpm-scale COMPONENT REPLICAS;
+no value is pasted into the command text. It reads ${Object.keys(SCALE_COMMAND_VARIABLES).join(", ")}
+(or "$1" "$2"), double-quoted. Component names: letters, digits, '.', '_', '-' (not first: '.', '-').
+The old {component} and {replicas} placeholders are refused (exit 2).
 
 Output: one JSON decision record per component per tick on stdout (or --decisions-file):
 time, component, kind, mode, target, replicas, desired, direction (up|down|hold), reason,
@@ -151,9 +156,9 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
         "command",
       ]),
     )
-    .option("--scale-command <cmd>", "command connector: shell command with {component} and {replicas}")
-    .option("--command-timeout <s>", "command connector: kill the command after this (default 60)")
-    .option("--scale-timeout <s>", "stop waiting for a scale to complete after this (default 600)")
+    .option("--scale-command <cmd>", 'command connector: shell command reading "$FPM_COMPONENT" and "$FPM_REPLICAS"')
+    .option("--command-timeout <s>", "command connector: kill the command after this, 0 < s <= 2147483 (default 60)")
+    .option("--scale-timeout <s>", "stop waiting for a scale to complete after this, 0 < s <= 2147483 (default 600)")
     .option(
       "--decisions-subject <subject>",
       "virtual connector: where decisions go (default namespace.{ns}.planner.decisions)",

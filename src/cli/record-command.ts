@@ -15,7 +15,7 @@ import { Logger } from "../util/log.js";
 import type { CommandContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
 import { untilStopped } from "../util/stop-signal.js";
-import { optionalNumberOption } from "../util/number-option.js";
+import { optionalNumberOption, TIMER_SECONDS } from "../util/number-option.js";
 import { eventPlaneOption } from "./tail-command.js";
 
 interface RecordFlags extends NatsCliFlags {
@@ -58,7 +58,7 @@ Stops on SIGINT/SIGTERM, --count or --duration, then prints how many messages it
 async function runRecord(flags: RecordFlags, ctx: CommandContext): Promise<number> {
   const logger = new Logger({ target: "fpm::record" });
   const count = optionalNumberOption(flags.count, "--count", { integer: true, min: 1 }) ?? Infinity;
-  const durationS = optionalNumberOption(flags.duration, "--duration", { min: 0, above: true });
+  const durationS = optionalNumberOption(flags.duration, "--duration", TIMER_SECONDS);
   let fd: number | null = null;
   if (flags.output) {
     try {

@@ -11,7 +11,7 @@ import { openEnvelopeSource } from "../eventplane/open-source.js";
 import { componentOfSubject, DEFAULT_NAMESPACE } from "../eventplane/subject.js";
 import { type ForwardPassMetrics, toWireObject } from "../schema/forward-pass-metrics.js";
 import { untilStopped } from "../util/stop-signal.js";
-import { numberOption, optionalNumberOption } from "../util/number-option.js";
+import { MAX_TIMER_MS, numberOption, optionalNumberOption, TIMER_SECONDS } from "../util/number-option.js";
 import { Logger } from "../util/log.js";
 import type { CommandContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
@@ -70,8 +70,8 @@ decode requests/KV tokens, queued prefill requests/tokens, queued (preempted) de
 async function runTail(flags: TailFlags, ctx: CommandContext): Promise<number> {
   const logger = new Logger({ target: "fpm::tail" });
   const count = optionalNumberOption(flags.count, "--count", { integer: true, min: 1 }) ?? Infinity;
-  const durationS = optionalNumberOption(flags.duration, "--duration", { min: 0, above: true });
-  const intervalMs = numberOption(flags.interval, "--interval", { min: 50 });
+  const durationS = optionalNumberOption(flags.duration, "--duration", TIMER_SECONDS);
+  const intervalMs = numberOption(flags.interval, "--interval", { min: 50, max: MAX_TIMER_MS });
   const maxEngines = numberOption(flags.maxEngines, "--max-engines", { integer: true, min: 1 });
   const workers = flags.worker ? new Set(flags.worker) : null;
   const { source } = await openEnvelopeSource({

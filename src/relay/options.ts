@@ -12,6 +12,7 @@ import { type EventPlaneChoice, type EventPlaneKind, selectEventPlane } from "..
 import { DEFAULT_ENDPOINT, type FpmSubjectScope, resolveFpmScope } from "../eventplane/subject.js";
 import { ConfigError } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
+import { MAX_TIMER_MS, numberValue } from "../util/number-option.js";
 import { parseIntOption, resolveRelayEndpoints } from "./endpoints.js";
 
 export const RELAY_DEFAULTS = {
@@ -95,10 +96,7 @@ export interface RelayCommandOptions {
 }
 
 function positive(value: number | undefined, fallback: number, what: string, max = Number.MAX_SAFE_INTEGER): number {
-  const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < 1 || v > max)
-    throw new ConfigError(`${what} must be an integer in 1..${max}, got ${v}`);
-  return v;
+  return numberValue(value ?? fallback, what, { integer: true, min: 1, max });
 }
 
 /** Checks library options and fills their defaults. */
@@ -147,11 +145,13 @@ export function resolveRelayOptions(
       opts.zmqReconnectIntervalMs,
       RELAY_DEFAULTS.zmqReconnectIntervalMs,
       "zmqReconnectIntervalMs",
+      MAX_TIMER_MS,
     ),
     zmqReconnectMaxIntervalMs: positive(
       opts.zmqReconnectMaxIntervalMs,
       RELAY_DEFAULTS.zmqReconnectMaxIntervalMs,
       "zmqReconnectMaxIntervalMs",
+      MAX_TIMER_MS,
     ),
     natsConfirmTimeoutMs: positive(
       opts.natsConfirmTimeoutMs,
