@@ -6,26 +6,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { REPO_ROOT } from "../harness/vectors.js";
+import { withoutFences } from "./markdown-links.js";
 
 export function readDoc(relative: string): string {
   return fs.readFileSync(path.join(REPO_ROOT, relative), "utf8");
-}
-
-/** The markdown without its fenced code blocks (each replaced by an empty line). */
-function withoutFences(markdown: string): string[] {
-  let fence: string | null = null;
-  return markdown.split("\n").map((line) => {
-    const m = /^\s*(`{3,}|~{3,})/.exec(line);
-    if (fence !== null) {
-      if (m && m[1][0] === fence[0] && m[1].length >= fence.length) fence = null;
-      return "";
-    }
-    if (m) {
-      fence = m[1];
-      return "";
-    }
-    return line;
-  });
 }
 
 /** Sections under headings of exactly `level` (`##` = 2): heading text -> body up to the next heading of that level or above. */
