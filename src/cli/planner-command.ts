@@ -299,11 +299,14 @@ async function run(
       throw err;
     }
   }
+  // Listening before start: a SIGTERM right after "planner running" must stop it cleanly.
+  const stopped = untilStopped();
   planner.start();
   try {
     await planner.subscriber.ready();
     await planner.watchModelCards();
   } catch (err) {
+    stopped.stop("start failed");
     await planner.stop();
     await server?.stop();
     throw err;
@@ -317,7 +320,7 @@ async function run(
     connector: connector.name,
     from: source.describe(),
   });
-  const why = await untilStopped().done;
+  const why = await stopped.done;
   logger.info("stopping", { why });
   const force = setTimeout(() => process.exit(EXIT.OK), 5000);
   force.unref();

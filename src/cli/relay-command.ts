@@ -104,7 +104,14 @@ export function registerRelayCommand(program: Command, ctx: CommandContext): voi
     const logger = new Logger({ target: "fpm.relay" });
     logEventPlane(parsed.plane, logger);
     const relay = new FpmEventRelay({ ...parsed.relay, logger });
-    await relay.start();
+    // Listening before start: a SIGTERM right after "relay started" must stop it cleanly.
+    const stopped = untilStopped();
+    try {
+      await relay.start();
+    } catch (err) {
+      stopped.stop("start failed");
+      throw err;
+    }
     let server: MetricsServer | null = null;
     if (parsed.metricsPort !== null) {
       try {
@@ -118,11 +125,12 @@ export function registerRelayCommand(program: Command, ctx: CommandContext): voi
           logger,
         );
       } catch (err) {
+        stopped.stop("start failed");
         await relay.stop();
         throw err;
       }
     }
-    const signal = await untilStopped().done;
+    const signal = await stopped.done;
     logger.info("stopping", { signal });
     // A second signal, or a stuck flush, must not keep the process past the budget.
     const force = setTimeout(() => {

@@ -244,6 +244,8 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
     throw err;
   }
   await Promise.all(pendingBinds);
+  // Listening before the start-up lines: a SIGTERM right after them must stop it cleanly.
+  const stopped = untilStopped({ durationS });
 
   let conn: EventPlaneConnection | null = null;
   if (flags.followPlanner) {
@@ -311,7 +313,6 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
     },
   });
 
-  const stopped = untilStopped({ durationS });
   runner.start();
   logger.info("stopping", { why: await stopped.done });
   runner.stop();

@@ -132,6 +132,7 @@ test("planner - command connector hands the values to the scale command as $1 $2
 
 test("planner - fpm planner --connector command runs the scale command of a decision (real process and nats-server)", async () => {
   const out = path.join(dir, "cli-scaled.txt");
+  const decisions = path.join(dir, "cli-decisions.ndjson");
   const planner = new FpmProcess(
     [
       "planner",
@@ -150,7 +151,7 @@ test("planner - fpm planner --connector command runs the scale command of a deci
       "--nats",
       server.url,
       "--decisions-file",
-      "/dev/null",
+      decisions,
     ],
     { env: { SCALE_OUT: out } },
   );
@@ -160,6 +161,7 @@ test("planner - fpm planner --connector command runs the scale command of a deci
     // One agg engine at 150% KV utilisation: throughput says up, to 2.
     await waitFor(
       async () => {
+        if (planner.exitCode !== null) throw new Error(`fpm planner exited: ${planner.stderr.slice(-2000)}`);
         nc.publish(
           "namespace.scalecmd.component.backend.forward-pass-metrics",
           envelope(6n, seq++, { workerId: "w1", counterId: Number(seq), scheduled: { sumDecodeKvTokens: 1500 } }),
@@ -169,7 +171,11 @@ test("planner - fpm planner --connector command runs the scale command of a deci
       },
       20_000,
       "the scale command to run",
-    );
+    ).catch((err: Error) => {
+      // What the planner said is what tells a slow machine from a wrong decision.
+      const records = fs.existsSync(decisions) ? fs.readFileSync(decisions, "utf8").slice(-3000) : "(none)";
+      throw new Error(`${err.message}; fpm planner stderr: ${planner.stderr.slice(-2000)}; decisions: ${records}`);
+    });
     assert.equal(fs.readFileSync(out, "utf8").split("\n")[0], "backend 2 up");
   } finally {
     assert.equal(await planner.stop(), 0, planner.stderr.slice(-2000));
