@@ -23,26 +23,30 @@ export function markdownFiles(root: string): string[] {
   return out.sort();
 }
 
+/** The lines of `text` with every fenced code block (fences included) blanked, so line numbers hold. */
+export function withoutFences(text: string): string[] {
+  let fence: string | null = null;
+  return text.split("\n").map((line) => {
+    const m = /^\s*(`{3,}|~{3,})/.exec(line);
+    if (fence !== null) {
+      if (m && m[1][0] === fence[0] && m[1].length >= fence.length) fence = null;
+      return "";
+    }
+    if (m) {
+      fence = m[1];
+      return "";
+    }
+    return line;
+  });
+}
+
 /**
  * The text without fenced code blocks (lines kept, so line numbers hold) and without inline
  * code spans, or with only their backticks gone when `keepSpanText` (a heading's anchor keeps it).
  */
 function withoutCode(text: string, keepSpanText = false): string {
-  const lines = text.split("\n");
-  let fence: string | null = null;
-  return lines
-    .map((line) => {
-      const m = /^\s*(`{3,}|~{3,})/.exec(line);
-      if (fence !== null) {
-        if (m && m[1][0] === fence[0] && m[1].length >= fence.length) fence = null;
-        return "";
-      }
-      if (m) {
-        fence = m[1];
-        return "";
-      }
-      return line.replace(/(`+)([^`]*?)\1/g, (_m, _ticks: string, inner: string) => (keepSpanText ? inner : ""));
-    })
+  return withoutFences(text)
+    .map((line) => line.replace(/(`+)([^`]*?)\1/g, (_m, _ticks: string, inner: string) => (keepSpanText ? inner : "")))
     .join("\n");
 }
 
