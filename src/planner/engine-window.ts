@@ -241,7 +241,7 @@ export function demandOf(
     served,
     backlogS: k * queuedTokens + costs.prefillS * queuedDecodeKv,
     requestRate: Math.max(0, newRequests + growthRequests),
-    promptTokens: requests > 0 ? prefillTokens / requests : 0,
+    promptTokens: promptTokensPerRequest(windows),
     promptVar: varCount > 0 ? varSum / varCount : 0,
     observedWorkPerPromptToken: prefillTokens > 0 ? windowsWork(windows, costs) / prefillTokens : 0,
     kvDemandTokens: kvDemand,
@@ -253,6 +253,17 @@ export function demandOf(
 }
 
 /** Work served over the windows, engine-seconds. */
+/** Mean prompt tokens per request the windows saw start (from requests, not chunks); 0 when none started. */
+export function promptTokensPerRequest(windows: readonly EngineWindow[]): number {
+  let tokens = 0;
+  let requests = 0;
+  for (const w of windows) {
+    tokens += w.prefillTokens;
+    requests += w.newPrefillRequests;
+  }
+  return requests > 0 ? tokens / requests : 0;
+}
+
 function windowsWork(windows: readonly EngineWindow[], costs: WorkCosts): number {
   let s = 0;
   for (const w of windows) s += costs.prefillS * w.prefillTokens + decodeWork(w, costs);

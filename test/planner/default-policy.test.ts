@@ -11,6 +11,7 @@ import {
   TTFT_TAIL_SIGMAS,
 } from "../../src/planner/default-policy.js";
 import type { DemandFigures } from "../../src/planner/engine-window.js";
+import type { AggModel } from "../../src/planner/agg-model.js";
 import { ComponentPlanner } from "../../src/planner/component-planner.js";
 import { resolvePlannerConfig } from "../../src/planner/planner-config.js";
 import { plannerKeysFrom } from "../../src/planner/planner-options.js";
@@ -264,6 +265,50 @@ test("planner - default policy: the decision record names the rule and the figur
   assert.match(text, /fpm_planner_demand_engine_seconds\{component="backend"\} 0\.\d+/);
   assert.match(text, /fpm_planner_scale_down_window_seconds\{component="backend"\} 60/);
   assert.match(text, /fpm_planner_decision_rules_total\{component="backend",rule="hold"\} 1/);
+});
+
+test("planner - default policy: the engines' TTFT estimates take the prompt per request, not per scheduled chunk", () => {
+  const p = new ComponentPlanner({
+    component: "backend",
+    kind: "agg",
+    config: resolvePlannerConfig({
+      optimizationTarget: "sla",
+      maxNumBatchedTokens: 2048,
+      maxKvTokens: 65_536,
+      ttftMs: 100,
+      itlMs: 50,
+      coldStartIterations: 0,
+    }),
+  });
+  // Every prompt is 3,048 tokens: a full 2,048-token chunk, then the last 1,000 in the next
+  // iteration (a continuation, not a new request). Per scheduled chunk that averages 1,524.
+  let last = fpm({ workerId: "w", counterId: 0 });
+  for (let i = 1; i <= 100; i++) {
+    const prefill = i % 2 === 1 ? 2048 : 1000;
+    const kv = 2000 + (i % 5) * 1000;
+    last = fpm({
+      workerId: "w",
+      counterId: i,
+      wallTimeS: 0.005 + 2e-5 * prefill + 5e-7 * kv,
+      scheduled: { numPrefillRequests: 1, sumPrefillTokens: prefill, numDecodeRequests: 4, sumDecodeKvTokens: kv },
+    });
+    p.ingest(last, i * 50);
+  }
+  const d = p.tick({
+    nowMs: 5000,
+    engines: [{ workerId: "w", dpRank: 0, fpm: last }],
+    replicas: 1,
+    scaleInProgress: false,
+    pendingReplicas: 0,
+  });
+  assert.equal(d.predicted!.promptTokens, 3048, "the policy sizes with the prompt per request");
+  const m = p.model as AggModel;
+  const kv = last.scheduledRequests.sumDecodeKvTokens;
+  const perRequest = m.estimateTtft(0, 2048, kv, 3048)! * 1000;
+  const perChunk = m.estimateTtft(0, 2048, kv)! * 1000;
+  assert.ok(Math.abs(m.avgIsl.value - 1524) < 1e-6, `the model's average is per chunk (${m.avgIsl.value})`);
+  assert.ok(perRequest > perChunk + 10, "two chunks' time, not one");
+  assert.equal(d.engines[0].ttftMs, perRequest);
 });
 
 test("planner - default policy config: keys validated at start with the key's name", () => {
