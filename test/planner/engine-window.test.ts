@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  ARRIVAL_NOISE_SIGMAS,
   addIteration,
   demandOf,
   newEngineWindow,
@@ -84,6 +85,27 @@ test("planner - engine window: demand is served work plus queue growth as work, 
   const next = rollWindow(w, 5000);
   assert.equal(next.queuedTokensAtStart, 1000);
   assert.equal(demandOf([next], 10_000, COSTS, 3e-5).demand, 0);
+});
+
+test("planner - engine window: prompts arriving beyond the noise of their count bound the demand without a queue", () => {
+  // Ten iterations in 5 s, one new 500-token prompt each, no queue: served 0.03 engine-s/s.
+  const w = newEngineWindow(0);
+  for (let i = 1; i <= 10; i++)
+    addIteration(
+      w,
+      fpm({
+        counterId: i,
+        wallTimeS: 0.02,
+        scheduled: { numPrefillRequests: 1, sumPrefillTokens: 500, sumDecodeKvTokens: 10_000, numDecodeRequests: 20 },
+      }),
+      2048,
+    );
+  // 10 requests: the noise is 3 / sqrt(10) = 0.95 of the served work, so above 0.0585 counts.
+  assert.equal(ARRIVAL_NOISE_SIGMAS, 3);
+  // 1,000 prompt tokens/s x 1e-4 s of work each (long outputs still to decode) = 0.1: a rise.
+  assert.ok(Math.abs(demandOf([w], 5000, COSTS, 1e-4).demand - 0.1) < 1e-12);
+  // x 5e-5 = 0.05: within the noise, the served work stands.
+  assert.ok(Math.abs(demandOf([w], 5000, COSTS, 5e-5).demand - 0.03) < 1e-12);
 });
 
 test("planner - engine window: preempted requests waiting mark KV saturation, and their recompute is backlog", () => {
