@@ -12,6 +12,10 @@
  * `performance.timeOrigin + performance.now()` of processes on the same host.
  * Baseline in the same run: a bare NATS publisher -> subscriber at 10,000 msg/s (no ZMQ,
  * no relay, no decoding), the floor of what the event plane alone costs.
+ *
+ * The same pipeline runs twice in one invocation: on the NATS plane, then on Dynamo's ZMQ
+ * plane (file discovery in a temp dir; relays, planner and probe choose ZMQ with
+ * `--event-plane zmq` and find each other through the records).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -22,7 +26,10 @@ import { connect } from "@nats-io/transport-node";
 import { type ManagedProcess, ProcessRegistry } from "../src/util/child-process.js";
 import { findNatsServer } from "../src/util/nats-server-binary.js";
 import { freePortBlock } from "../src/util/ports.js";
+import { FileDiscoveryStore } from "../src/discovery/file-store.js";
+import { ZmqEnvelopeSource } from "../src/eventplane/zmq-plane.js";
 import { FpmEventSubscriber } from "../src/subscriber/fpm-event-subscriber.js";
+import { Logger } from "../src/util/log.js";
 import { scrapeMetrics, sumSamples } from "../src/util/prometheus-text.js";
 import { machineInfo, median, percentile, printMachine } from "./machine.js";
 
@@ -43,12 +50,26 @@ const REPEATS = Number(process.env.FPM_BENCH_REPEATS ?? 3);
 const CARRIED_P99_MS = 100;
 
 // ---------------------------------------------------------------- probe processes
-/** `--probe <namespace> <outfile>`: the planner's ingest stage, stamping each accepted message. */
-async function runProbe(natsUrl: string, out: string): Promise<void> {
-  const nc = await connect({ servers: natsUrl, name: "bench-probe" });
+/**
+ * `--probe <nats url> <outfile>` or `--probe-zmq <discovery dir> <outfile>`: the planner's
+ * ingest stage, stamping each accepted message.
+ */
+async function runProbe(where: string, out: string, plane: Plane = "nats"): Promise<void> {
+  const nc = plane === "nats" ? await connect({ servers: where, name: "bench-probe" }) : null;
+  const quiet = new Logger({ target: "bench-probe", level: "error" });
+  const source =
+    plane === "zmq"
+      ? new ZmqEnvelopeSource({
+          store: new FileDiscoveryStore({ root: where, logger: quiet }),
+          namespace: NAMESPACE,
+          components: [],
+          logger: quiet,
+        })
+      : undefined;
   const lines: string[] = [];
   const sub = new FpmEventSubscriber({
-    connection: nc,
+    connection: nc ?? undefined,
+    source,
     namespace: NAMESPACE,
     staleAfterMs: 0,
     // The relay's published_at (ms) splits the latency into engine -> relay publish and relay -> ingest.
@@ -58,14 +79,15 @@ async function runProbe(natsUrl: string, out: string): Promise<void> {
     },
   });
   sub.start();
-  await nc.flush();
+  await sub.ready();
+  await nc?.flush();
   process.stdout.write("probe ready\n");
   // Progress, so the bench can wait for the backlog to drain instead of guessing.
   const progress = setInterval(() => process.stdout.write(`count ${lines.length}\n`), 200);
   await new Promise<void>((resolve) => process.once("SIGTERM", () => resolve()));
   clearInterval(progress);
   await sub.stop();
-  await nc.close();
+  await nc?.close();
   fs.writeFileSync(out, `${lines.join("\n")}\n`);
   const s = sub.stats() as unknown as Record<string, unknown>;
   fs.writeFileSync(
@@ -185,6 +207,8 @@ interface RatePoint {
 }
 
 // ---------------------------------------------------------------- the pipeline
+type Plane = "nats" | "zmq";
+
 class Pipeline {
   readonly procs = new ProcessRegistry();
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "fpm-bench-e2e-"));
@@ -194,6 +218,15 @@ class Pipeline {
   planner!: ManagedProcess;
   relays: { proc: ManagedProcess; metricsPort: number }[] = [];
   private run = 0;
+  /** The file discovery store of the ZMQ plane. */
+  readonly kv = path.join(this.dir, "kv");
+
+  constructor(readonly plane: Plane = "nats") {}
+
+  /** How a command reaches the plane. */
+  private planeArgs(): string[] {
+    return this.plane === "nats" ? ["--event-plane", "nats", "--nats", this.natsUrl] : ["--event-plane", "zmq"];
+  }
 
   private fpm(name: string, args: string[], onStdoutLine?: (l: string) => void): ManagedProcess {
     return this.procs.start({
@@ -201,7 +234,7 @@ class Pipeline {
       ownProcessGroup: true,
       command: process.execPath,
       args: [FPM_BIN, ...args],
-      env: { DYN_LOG: "info" },
+      env: { DYN_LOG: "info", DYN_FILE_KV: this.kv, DYN_EVENT_PLANE_HOST: "127.0.0.1" },
       onStdoutLine,
       logPath: path.join(this.dir, `${name}.log`),
     });
@@ -230,8 +263,7 @@ class Pipeline {
     }
     this.planner = this.fpm("planner", [
       "planner",
-      "--nats",
-      this.natsUrl,
+      ...this.planeArgs(),
       "--namespace",
       NAMESPACE,
       "--component",
@@ -254,8 +286,7 @@ class Pipeline {
         String(this.portBase + w * RANKS),
         "--dp-size",
         String(RANKS),
-        "--nats",
-        this.natsUrl,
+        ...this.planeArgs(),
         "--namespace",
         NAMESPACE,
         "--component",
@@ -292,7 +323,8 @@ class Pipeline {
       name: `probe-${run}`,
       ownProcessGroup: true,
       command: process.execPath,
-      args: [SELF, "--probe", this.natsUrl, probeOut],
+      args:
+        this.plane === "nats" ? [SELF, "--probe", this.natsUrl, probeOut] : [SELF, "--probe-zmq", this.kv, probeOut],
       onStdoutLine: (l) => {
         if (l.startsWith("count ")) probeCount = Number(l.slice(6));
       },
@@ -479,7 +511,11 @@ class Pipeline {
     };
   }
 
+  private stopped = false;
+
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     await this.procs.stopAll();
     this.procs.dispose();
     fs.rmSync(this.dir, { recursive: true, force: true });
@@ -539,14 +575,16 @@ async function main(): Promise<void> {
   // The machine is shared: record how busy it was, since every figure below depends on it.
   const loadAtStart = os.loadavg().map((x) => +x.toFixed(2));
   console.log(`# load average at start: ${loadAtStart.join(" ")}`);
-  const pipe = new Pipeline();
-  const stopAll = () => pipe.procs.killAllNow();
+  const pipe = new Pipeline("nats");
+  const zmqPipe = new Pipeline("zmq");
+  const stopAll = () => {
+    pipe.procs.killAllNow();
+    zmqPipe.procs.killAllNow();
+  };
   process.once("SIGINT", () => {
     stopAll();
     process.exit(130);
   });
-  const points: RatePoint[] = [];
-  const search: RatePoint[] = [];
   let bare: Awaited<ReturnType<Pipeline["bare"]>> | undefined;
   try {
     await pipe.start();
@@ -554,61 +592,84 @@ async function main(): Promise<void> {
     console.log(
       `bare NATS pub -> sub at 10,000 msg/s: received ${bare.received}/${bare.sent}, p50 ${bare.latencyMs.p50} ms, p99 ${bare.latencyMs.p99} ms`,
     );
-    for (const rate of (process.env.FPM_BENCH_RATES ?? "1000,10000,50000").split(",").map(Number)) {
-      const runs: RatePoint[] = [];
-      for (let i = 0; i < REPEATS; i++) {
-        const p = await pipe.measure(rate);
-        runs.push(p);
-        console.log(`  run ${i + 1}/${REPEATS} ${point(p)}`);
-      }
-      const p = medianPoint(runs);
-      points.push(p);
-      console.log(`${point(p)} (median of ${REPEATS})`);
-    }
-    // "Carried": nothing lost, the rate achieved, and no backlog building up (a backlog that
-    // grows during the window would overflow a queue and lose messages in a longer run).
-    const clean = (p: RatePoint) =>
-      p.sent > 0 &&
-      p.delivered === p.sent &&
-      p.relayDropped === 0 &&
-      p.achievedMsgPerS >= 0.9 * p.targetMsgPerS &&
-      p.latencyMs.p99 < CARRIED_P99_MS;
-    let lo = Math.max(0, ...points.filter(clean).map((p) => p.targetMsgPerS));
-    let hi = Math.min(Infinity, ...points.filter((p) => !clean(p) && p.targetMsgPerS > lo).map((p) => p.targetMsgPerS));
-    while (hi === Infinity && lo < 400_000) {
-      const p = await pipe.measure(lo * 2);
-      search.push(p);
-      console.log(`search ${point(p)}`);
-      if (clean(p)) lo = lo * 2;
-      else hi = lo * 2;
-    }
-    for (let i = 0; i < 3 && hi !== Infinity && hi - lo > 2_000; i++) {
-      const mid = Math.round((lo + hi) / 2 / 1000) * 1000;
-      const p = await pipe.measure(mid);
-      search.push(p);
-      console.log(`search ${point(p)}`);
-      if (clean(p)) lo = mid;
-      else hi = mid;
-    }
-    const at10k = points.find((p) => p.targetMsgPerS === 10_000)!;
+    console.log("# NATS plane");
+    const nats = await sweep(pipe);
+    await pipe.stop();
+    console.log("# ZMQ plane (file discovery)");
+    await zmqPipe.start();
+    const zmq = await sweep(zmqPipe);
+    const at10k = nats.points.find((p) => p.targetMsgPerS === 10_000)!;
     const result = {
       machine: m,
       setup: { workers: WORKERS, ranks: RANKS, engines: ENGINES, warmupS: WARMUP_S, measureS: MEASURE_S },
       loadAverageAtStart: loadAtStart,
       loadAverageAtEnd: os.loadavg().map((x) => +x.toFixed(2)),
       baseline: bare,
-      points,
-      search,
-      highestZeroLossMsgPerS: lo,
+      points: nats.points,
+      search: nats.search,
+      highestZeroLossMsgPerS: nats.highestZeroLossMsgPerS,
       target: { at10k: { zeroLoss: at10k.delivered === at10k.sent, p99Under2ms: at10k.latencyMs.p99 < 2 } },
+      zmq,
     };
     fs.mkdirSync(path.join(REPO, "bench", "results"), { recursive: true });
     fs.writeFileSync(path.join(REPO, "bench", "results", "e2e.json"), `${JSON.stringify(result, null, 2)}\n`);
-    console.log(`highest zero-loss total rate: ${fmtRate(lo)} msg/s`);
+    console.log(
+      `highest zero-loss total rate: NATS ${fmtRate(nats.highestZeroLossMsgPerS)} msg/s, ZMQ ${fmtRate(zmq.highestZeroLossMsgPerS)} msg/s`,
+    );
     writeBenchmarksSection(result);
   } finally {
     await pipe.stop();
+    await zmqPipe.stop();
   }
+}
+
+interface Sweep {
+  points: RatePoint[];
+  search: RatePoint[];
+  highestZeroLossMsgPerS: number;
+}
+
+/** The fixed rates (medians of REPEATS runs), then a search for the highest rate carried. */
+async function sweep(pipe: Pipeline): Promise<Sweep> {
+  const points: RatePoint[] = [];
+  const search: RatePoint[] = [];
+  for (const rate of (process.env.FPM_BENCH_RATES ?? "1000,10000,50000").split(",").map(Number)) {
+    const runs: RatePoint[] = [];
+    for (let i = 0; i < REPEATS; i++) {
+      const p = await pipe.measure(rate);
+      runs.push(p);
+      console.log(`  run ${i + 1}/${REPEATS} ${point(p)}`);
+    }
+    const p = medianPoint(runs);
+    points.push(p);
+    console.log(`${point(p)} (median of ${REPEATS})`);
+  }
+  // "Carried": nothing lost, the rate achieved, and no backlog building up (a backlog that
+  // grows during the window would overflow a queue and lose messages in a longer run).
+  const clean = (p: RatePoint) =>
+    p.sent > 0 &&
+    p.delivered === p.sent &&
+    p.relayDropped === 0 &&
+    p.achievedMsgPerS >= 0.9 * p.targetMsgPerS &&
+    p.latencyMs.p99 < CARRIED_P99_MS;
+  let lo = Math.max(0, ...points.filter(clean).map((p) => p.targetMsgPerS));
+  let hi = Math.min(Infinity, ...points.filter((p) => !clean(p) && p.targetMsgPerS > lo).map((p) => p.targetMsgPerS));
+  while (hi === Infinity && lo < 400_000) {
+    const p = await pipe.measure(lo * 2);
+    search.push(p);
+    console.log(`search ${point(p)}`);
+    if (clean(p)) lo = lo * 2;
+    else hi = lo * 2;
+  }
+  for (let i = 0; i < 3 && hi !== Infinity && hi - lo > 2_000; i++) {
+    const mid = Math.round((lo + hi) / 2 / 1000) * 1000;
+    const p = await pipe.measure(mid);
+    search.push(p);
+    console.log(`search ${point(p)}`);
+    if (clean(p)) lo = mid;
+    else hi = mid;
+  }
+  return { points, search, highestZeroLossMsgPerS: lo };
 }
 
 interface E2eResult {
@@ -618,6 +679,7 @@ interface E2eResult {
   points: RatePoint[];
   highestZeroLossMsgPerS: number;
   target: { at10k: { zeroLoss: boolean; p99Under2ms: boolean } };
+  zmq: Sweep;
 }
 
 /** Replaces the text under `## End to end` (up to the next `## `) in BENCHMARKS.md. */
@@ -634,18 +696,19 @@ function writeBenchmarksSection(r: E2eResult): void {
     "(`FpmEventSubscriber` in a probe process, stamping each accepted message) and a real `fpm planner`. Latency: engine send -> ingest,",
     "joined on (worker_id, dp_rank, counter_id) from side tables; the payload format is unchanged.",
     "",
-    "| total rate | delivered | p50 | p99 | max | engine -> relay publish p50 / p99 | CPU % / RSS MiB: simulators | relays | nats-server | ingest probe | fpm planner |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
-    ...r.points.map(
-      (p) =>
-        `| ${fmtRate(p.targetMsgPerS)} msg/s | ${(p.deliveredFraction * 100).toFixed(3)} % | ${p.latencyMs.p50} ms | ${p.latencyMs.p99} ms | ${p.latencyMs.max} ms | ${p.engineToRelayPublishMs.p50} / ${p.engineToRelayPublishMs.p99} ms | ${comp(p, "simulators")} | ${comp(p, "relays")} | ${comp(p, "nats-server")} | ${comp(p, "planner ingest probe")} | ${comp(p, "fpm planner")} |`,
+    "| plane | total rate | delivered | p50 | p99 | max | engine -> relay publish p50 / p99 | CPU % / RSS MiB: simulators | relays | nats-server | ingest probe | fpm planner |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ...[...r.points.map((p) => ["NATS", p] as const), ...r.zmq.points.map((p) => ["ZMQ", p] as const)].map(
+      ([plane, p]) =>
+        `| ${plane} | ${fmtRate(p.targetMsgPerS)} msg/s | ${(p.deliveredFraction * 100).toFixed(3)} % | ${p.latencyMs.p50} ms | ${p.latencyMs.p99} ms | ${p.latencyMs.max} ms | ${p.engineToRelayPublishMs.p50} / ${p.engineToRelayPublishMs.p99} ms | ${comp(p, "simulators")} | ${comp(p, "relays")} | ${comp(p, "nats-server")} | ${comp(p, "planner ingest probe")} | ${comp(p, "fpm planner")} |`,
     ),
     "",
     r.baseline
       ? `Baseline in the same run: bare NATS publisher -> subscriber at 10,000 msg/s (no ZMQ, no relay, no decoding): received ${r.baseline.received}/${r.baseline.sent}, p50 ${r.baseline.latencyMs.p50} ms, p99 ${r.baseline.latencyMs.p99} ms.`
       : "",
     "",
-    `Highest total rate carried with zero loss and no backlog (p99 under ${CARRIED_P99_MS} ms; search, ${MEASURE_S} s per step): **${fmtRate(r.highestZeroLossMsgPerS)} msg/s**.`,
+    `Highest total rate carried with zero loss and no backlog (p99 under ${CARRIED_P99_MS} ms; search, ${MEASURE_S} s per step): **NATS ${fmtRate(r.highestZeroLossMsgPerS)} msg/s, ZMQ ${fmtRate(r.zmq.highestZeroLossMsgPerS)} msg/s**.`,
+    "On the ZMQ plane the relays publish on their own PUB sockets (file discovery), the probe and the planner follow the records; nats-server runs idle.",
     `Target at 10,000 msg/s: zero loss ${r.target.at10k.zeroLoss ? "met" : "MISSED"}; p99 < 2 ms ${r.target.at10k.p99Under2ms ? "met" : "MISSED"}.`,
     "CPU is percent of one core over the window, summed over a component's processes. The engine -> relay column uses the",
     "relay's published_at (whole milliseconds), so it is coarse. Raw figures: `bench/results/e2e.json`.",
@@ -664,6 +727,7 @@ function writeBenchmarksSection(r: E2eResult): void {
 
 const [mode, a, b, c] = process.argv.slice(2);
 if (mode === "--probe") void runProbe(a, b);
+else if (mode === "--probe-zmq") void runProbe(a, b, "zmq");
 else if (mode === "--bare-sub") void runBareSub(a, b);
 else if (mode === "--bare-pub") void runBarePub(a, Number(b), Number(c));
 else

@@ -8,7 +8,16 @@
  *   (interpolated like histogram_quantile), and end-to-end engine send -> subscriber
  *   receive for each contender, so the bare pipe's hops can be subtracted;
  * - RSS: the largest VmRSS of the relay process seen during the run.
+ * - the ZMQ plane (`zmq-plane`): the same validated relay publishing on Dynamo's ZMQ plane
+ *   (file discovery in a temp dir) instead of NATS; during the throughput window a pyzmq
+ *   subscriber drains its PUB (ZMQ PUB with no subscriber does no work), and the latency
+ *   subscriber follows discovery with `ZmqEnvelopeSource`.
  * Runs alternate between contenders; each figure is the median of BENCH_RUNS runs.
+ *
+ * `npm run bench:relay-rss` (`--rss`) measures memory only, longer: per run the relay's idle
+ * RSS (the baseline), then its largest RSS under a flood of ~400-byte messages and under a
+ * flood of 1 MiB frames (dropped as oversize at the default --max-payload-bytes), with and
+ * without NODE_OPTIONS=--max-semi-space-size=4, and the bare pipe under the same flood.
  *
  * Internal modes (`--generator`, `--bare-pipe`) are this file run as a child process.
  */
@@ -24,7 +33,10 @@ import { decodeEnvelope } from "../src/codec/envelope.js";
 import { decodeFpm } from "../src/codec/fpm-decode.js";
 import { encodeFpm } from "../src/codec/fpm-encode.js";
 import { encodeSeqFrame } from "../src/engine/frames.js";
+import { FileDiscoveryStore } from "../src/discovery/file-store.js";
 import { fpmSubject } from "../src/eventplane/subject.js";
+import { ZmqEnvelopeSource } from "../src/eventplane/zmq-plane.js";
+import { Logger } from "../src/util/log.js";
 import { defaultForwardPassMetrics, type ForwardPassMetrics } from "../src/schema/forward-pass-metrics.js";
 import { NatsServer } from "../test/harness/nats-server.js";
 import { freePort, sleep, waitFor } from "../test/harness/ports.js";
@@ -38,7 +50,8 @@ const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1500);
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 3000);
 const LATENCY_RATE = 10_000;
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 3000);
-const SUBJECT = fpmSubject({ namespace: "bench" }, {});
+// fpm relay's default scope: Dynamo 1.6.1's endpoint scope.
+const SUBJECT = fpmSubject({ namespace: "bench", endpoint: "generate" }, {});
 const THIS = path.join(REPO_ROOT, "dist", "bench", "relay.js");
 const FPM = path.join(REPO_ROOT, "bin", "fpm.js");
 
@@ -72,11 +85,14 @@ function samplePayload(counterId: number): Uint8Array {
 }
 
 // ---------------------------------------------------------------- child: generator
-/** Binds a PUB and sends as fast as it can (counter_id 0: unstamped, so no per-message encode). */
-async function runGenerator(endpoint: string): Promise<void> {
+/**
+ * Binds a PUB and sends as fast as it can (counter_id 0: unstamped, so no per-message encode);
+ * with `payloadBytes`, frames of that many bytes that are not FPM.
+ */
+async function runGenerator(endpoint: string, payloadBytes?: number): Promise<void> {
   const pub = new zmq.Publisher({ sendHighWaterMark: 100_000, linger: 0 });
   await pub.bind(endpoint);
-  const payload = samplePayload(0);
+  const payload = payloadBytes ? new Uint8Array(payloadBytes).fill(0xc1) : samplePayload(0);
   const empty = new Uint8Array(0);
   let seq = 0;
   let stop = false;
@@ -140,12 +156,47 @@ async function runBarePipe(endpoint: string, natsUrl: string, port: number): Pro
 }
 
 // ---------------------------------------------------------------- orchestrator
-type Mode = "validated" | "validate-off" | "bare-pipe" | "validated-semi4";
+type Mode = "validated" | "validate-off" | "bare-pipe" | "validated-semi4" | "zmq-plane";
 /**
  * `validated-semi4` is the validated relay under NODE_OPTIONS=--max-semi-space-size=4: a
  * smaller V8 young generation, the setting the README suggests where memory is tight.
  */
-const MODES: Mode[] = ["validated", "validate-off", "bare-pipe", "validated-semi4"];
+const MODES: Mode[] = ["validated", "validate-off", "bare-pipe", "validated-semi4", "zmq-plane"];
+const SCOPE = { namespace: "bench", component: "backend", endpoint: "generate" };
+
+/** Drains one ZMQ PUB as fast as it can (pyzmq), the ZMQ plane's stand-in for nats-server. */
+const PY_DRAIN = `
+import os, sys, zmq
+ctx = zmq.Context()
+s = ctx.socket(zmq.SUB)
+s.setsockopt(zmq.RCVHWM, 100000)
+s.setsockopt(zmq.SUBSCRIBE, b"forward-pass-metrics")
+s.setsockopt(zmq.RCVTIMEO, 200)
+s.connect(sys.argv[1])
+ppid = os.getppid()
+while os.getppid() == ppid:
+    try:
+        s.recv_multipart(copy=False)
+    except zmq.Again:
+        pass
+`;
+
+/** The advertised endpoint in the one EventChannel record under `kv`. */
+async function recordEndpoint(kv: string): Promise<string> {
+  const dir = path.join(kv, "v1", "event_channels");
+  let endpoint = "";
+  await waitFor(
+    () => {
+      const f = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => !n.startsWith(".tmp_")) : [];
+      if (f.length === 0) return false;
+      endpoint = JSON.parse(fs.readFileSync(path.join(dir, f[0]), "utf8")).transport.config.endpoint;
+      return true;
+    },
+    15_000,
+    "the ZMQ relay's record",
+  );
+  return endpoint;
+}
 
 interface RunResult {
   mode: Mode;
@@ -220,7 +271,7 @@ s = ctx.socket(zmq.PUB)
 s.setsockopt(zmq.SNDHWM, 100000)
 s.setsockopt(zmq.LINGER, 0)
 s.bind(sys.argv[1])
-payload = bytes.fromhex(sys.argv[2])
+payload = bytes.fromhex(sys.argv[2]) if len(sys.argv) < 4 else b"\\xc1" * int(sys.argv[3])
 seq = 0
 ppid = os.getppid()
 while True:
@@ -243,16 +294,17 @@ const PYTHON = pythonWithZmq();
 /** Every child of the benchmark; whatever is still running when it exits is killed. */
 const children = new ProcessRegistry([]);
 
-function startGenerator(endpoint: string): ManagedProcess {
+function startGenerator(endpoint: string, payloadBytes?: number): ManagedProcess {
+  const size = payloadBytes === undefined ? [] : [String(payloadBytes)];
   if (PYTHON)
     return children.start({
       name: "generator",
       command: PYTHON,
-      args: ["-c", PY_GENERATOR, endpoint, Buffer.from(samplePayload(0)).toString("hex")],
+      args: ["-c", PY_GENERATOR, endpoint, Buffer.from(samplePayload(0)).toString("hex"), ...size],
       stdout: "ignore",
       stderr: "inherit",
     });
-  return startChild("generator", [THIS, "--generator", endpoint], true);
+  return startChild("generator", [THIS, "--generator", endpoint, ...size], true);
 }
 
 /** This file or `fpm` as a child; with `ipc` it exits when the channel closes (see --generator). */
@@ -268,60 +320,96 @@ function startChild(name: string, args: string[], ipc = false, env: NodeJS.Proce
   });
 }
 
-async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
-  const zmqPort = await freePort();
-  const endpoint = `tcp://127.0.0.1:${zmqPort}`;
-  const metricsPort = await freePort();
-  const relay =
-    mode === "bare-pipe"
-      ? startChild(mode, [THIS, "--bare-pipe", endpoint, natsUrl, String(metricsPort)], true)
-      : startChild(
-          mode,
-          [
-            FPM,
-            "relay",
-            "--zmq-endpoint",
-            endpoint,
-            "--nats",
-            natsUrl,
-            "--namespace",
-            "bench",
-            "--metrics-port",
-            String(metricsPort),
-            "--metrics-host",
-            "127.0.0.1",
-            "--validate",
-            mode === "validate-off" ? "off" : "on",
-          ],
-          false,
-          mode === "validated-semi4"
-            ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-semi-space-size=4`.trim() }
-            : {},
-        );
-  const pid = relay.pid!;
-  let rssMax = 0;
-  const rssTimer = setInterval(() => {
+/** Starts the contender `mode` on `endpoint`, serving its counters on `metricsPort` (`kv`: the ZMQ plane's discovery dir). */
+function startContender(
+  mode: Mode,
+  endpoint: string,
+  natsUrl: string,
+  metricsPort: number,
+  extraArgs: string[] = [],
+  kv = "",
+): ManagedProcess {
+  const common = ["--zmq-endpoint", endpoint, "--metrics-port", String(metricsPort), "--metrics-host", "127.0.0.1"];
+  if (mode === "zmq-plane")
+    return startChild(mode, [FPM, "relay", ...common, "--event-plane", "zmq", ...extraArgs], false, {
+      DYN_FILE_KV: kv,
+      DYN_NAMESPACE: "bench",
+      DYN_EVENT_PLANE_HOST: "127.0.0.1",
+    });
+  if (mode === "bare-pipe")
+    return startChild(mode, [THIS, "--bare-pipe", endpoint, natsUrl, String(metricsPort)], true);
+  return startChild(
+    mode,
+    [
+      FPM,
+      "relay",
+      ...common,
+      "--nats",
+      natsUrl,
+      "--namespace",
+      "bench",
+      "--validate",
+      mode === "validate-off" ? "off" : "on",
+      ...extraArgs,
+    ],
+    false,
+    mode === "validated-semi4"
+      ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-semi-space-size=4`.trim() }
+      : {},
+  );
+}
+
+async function untilListening(what: string, metricsPort: number): Promise<void> {
+  await waitFor(
+    async () => {
+      try {
+        await scrape(metricsPort);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    15_000,
+    `${what} to listen`,
+  );
+}
+
+/** Samples a process's VmRSS every 100 ms; `max()` is the largest seen. */
+function rssSampler(pid: number) {
+  let max = 0;
+  const timer = setInterval(() => {
     try {
-      rssMax = Math.max(rssMax, procRssMiB(pid));
+      max = Math.max(max, procRssMiB(pid));
     } catch {
       // exited
     }
   }, 100);
+  return { max: () => max, stop: () => clearInterval(timer) };
+}
+
+async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
+  const zmqPort = await freePort();
+  const endpoint = `tcp://127.0.0.1:${zmqPort}`;
+  const metricsPort = await freePort();
+  const kv = mode === "zmq-plane" ? fs.mkdtempSync(path.join(os.tmpdir(), "fpm-bench-kv-")) : "";
+  const relay = startContender(mode, endpoint, natsUrl, metricsPort, [], kv);
+  const pid = relay.pid!;
+  const rss = rssSampler(pid);
   try {
-    await waitFor(
-      async () => {
-        try {
-          await scrape(metricsPort);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      15_000,
-      `${mode} to listen`,
-    );
+    await untilListening(mode, metricsPort);
 
     // Throughput: a separate generator process blasts; count what the relay publishes.
+    let drain: ManagedProcess | null = null;
+    if (mode === "zmq-plane" && PYTHON) {
+      drain = children.start({
+        name: "zmq-drain",
+        command: PYTHON,
+        args: ["-c", PY_DRAIN, await recordEndpoint(kv)],
+        stdout: "ignore",
+        stderr: "inherit",
+      });
+      await sleep(300);
+    }
     const gen = startGenerator(endpoint);
     await sleep(WARMUP_MS);
     const f0 = forwardedFrom(await scrape(metricsPort));
@@ -332,20 +420,47 @@ async function oneRun(mode: Mode, natsUrl: string): Promise<RunResult> {
     const c1 = procCpuSeconds(pid);
     const t1 = performance.now();
     await gen.stop(5000);
+    if (drain) await drain.stop(2000);
     const delivered = f1 - f0;
     const msgPerSec = delivered / ((t1 - t0) / 1000);
     const cpuUsPerMsg = ((c1 - c0) * 1e6) / Math.max(1, delivered);
 
     // Latency at 10,000 msg/s: this process is the engine and the subscriber.
-    const lat = await latencyPhase(mode, endpoint, natsUrl, metricsPort);
-    return { mode, msgPerSec, cpuUsPerMsg, rssMiB: rssMax, ...lat };
+    const lat = await latencyPhase(mode, endpoint, natsUrl, metricsPort, kv);
+    return { mode, msgPerSec, cpuUsPerMsg, rssMiB: rss.max(), ...lat };
   } finally {
-    clearInterval(rssTimer);
+    rss.stop();
     await relay.stop(5000);
+    if (kv) fs.rmSync(kv, { recursive: true, force: true });
   }
 }
 
-async function latencyPhase(mode: Mode, endpoint: string, natsUrl: string, metricsPort: number) {
+/** Where the latency phase hears the relay: NATS, or the ZMQ plane through discovery. */
+async function listen(
+  mode: Mode,
+  natsUrl: string,
+  kv: string,
+  onEnvelope: (data: Uint8Array) => void,
+): Promise<() => Promise<void>> {
+  if (mode === "zmq-plane") {
+    const quiet = new Logger({ target: "bench", level: "error" });
+    const source = new ZmqEnvelopeSource({
+      store: new FileDiscoveryStore({ root: kv, logger: quiet }),
+      namespace: SCOPE.namespace,
+      components: [],
+      logger: quiet,
+    });
+    await source.start({ envelope: (_s, data) => onEnvelope(data), dropped: () => undefined });
+    await waitFor(() => source.publishers().length > 0, 10_000, "the ZMQ publisher in discovery");
+    return () => source.stop();
+  }
+  const nc = await connect({ servers: natsUrl });
+  nc.subscribe(SUBJECT, { callback: (_e, msg) => onEnvelope(msg.data) });
+  await nc.flush();
+  return () => nc.close();
+}
+
+async function latencyPhase(mode: Mode, endpoint: string, natsUrl: string, metricsPort: number, kv: string) {
   const pub = new zmq.Publisher({ sendHighWaterMark: 100_000, linger: 0 });
   // The generator's socket is gone; bind the same endpoint again after it is released.
   await waitFor(
@@ -360,27 +475,23 @@ async function latencyPhase(mode: Mode, endpoint: string, natsUrl: string, metri
     10_000,
     "rebinding the engine endpoint",
   );
-  const nc = await connect({ servers: natsUrl });
   const total = Math.round((LATENCY_RATE * LATENCY_MS) / 1000);
   const warm = LATENCY_RATE; // one second of warm-up before the recorded messages
   const sentAt = new Float64Array(warm + total + 1);
   const latencies: number[] = [];
-  nc.subscribe(SUBJECT, {
-    callback: (_e, msg) => {
-      const now = performance.now();
-      let payload: Uint8Array = msg.data;
-      if (mode !== "bare-pipe") {
-        const env = decodeEnvelope(msg.data);
-        if (!env.ok) return;
-        payload = env.value.payload;
-      }
-      const d = decodeFpm(payload);
-      if (!d.ok) return;
-      const seq = d.value.counterId;
-      if (seq >= warm && seq < sentAt.length && sentAt[seq] > 0) latencies.push((now - sentAt[seq]) * 1000);
-    },
+  const close = await listen(mode, natsUrl, kv, (data) => {
+    const now = performance.now();
+    let payload: Uint8Array = data;
+    if (mode !== "bare-pipe") {
+      const env = decodeEnvelope(data);
+      if (!env.ok) return;
+      payload = env.value.payload;
+    }
+    const d = decodeFpm(payload);
+    if (!d.ok) return;
+    const seq = d.value.counterId;
+    if (seq >= warm && seq < sentAt.length && sentAt[seq] > 0) latencies.push((now - sentAt[seq]) * 1000);
   });
-  await nc.flush();
   // Let the relay's SUB reconnect to the new PUB (the slow joiner) before counting.
   const empty = new Uint8Array(0);
   const before = forwardedFrom(await scrape(metricsPort));
@@ -423,7 +534,7 @@ async function latencyPhase(mode: Mode, endpoint: string, natsUrl: string, metri
   });
   await sleep(500);
   const text = await scrape(metricsPort);
-  await nc.close();
+  await close();
   pub.close();
   // The relay's histogram also holds the warm-up second; at 10k msg/s that is a quarter of the samples.
   return {
@@ -496,7 +607,7 @@ async function orchestrate(): Promise<void> {
   const capacity = (mode: Mode) => 1e6 / (summary[mode].cpuUsPerMsg ?? Infinity);
   const capacityRatio = (mode: Mode) => capacity(mode) / capacity("bare-pipe");
   console.log(
-    "| contender | msg/s measured | vs bare | CPU us/msg | msg/s per CPU core (1e6 / CPU us) | vs bare | RSS MiB | relay p50 / p99 us (ZMQ recv -> NATS publish) | e2e p50 / p99 us | added e2e vs bare p50 / p99 us |",
+    "| contender | msg/s measured | vs bare | CPU us/msg | msg/s per CPU core (1e6 / CPU us) | vs bare | RSS MiB | relay p50 / p99 us (ZMQ recv -> event-plane publish) | e2e p50 / p99 us | added e2e vs bare p50 / p99 us |",
   );
   console.log("|---|---|---|---|---|---|---|---|---|---|");
   const rows: string[] = [];
@@ -555,7 +666,129 @@ async function orchestrate(): Promise<void> {
   console.log(`\nwrote bench/results/relay.json`);
 }
 
+// ---------------------------------------------------------------- memory (--rss)
+const RSS_RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const FLOOD_MS = Number(process.env.BENCH_FLOOD_MS ?? 12_000);
+const IDLE_MS = 3000;
+const MIB = 1024 * 1024;
+
+interface RssScenario {
+  name: string;
+  mode: Mode;
+  /** Frame size the generator sends; undefined: the ~400-byte FPM payload; null: no generator (idle). */
+  payloadBytes?: number | null;
+  /** More `fpm relay` flags. */
+  args?: string[];
+}
+const RSS_SCENARIOS: RssScenario[] = [
+  { name: "relay idle (baseline)", mode: "validated", payloadBytes: null },
+  { name: "relay, flood of 400-byte FPM", mode: "validated" },
+  { name: "relay, flood of 1 MiB frames", mode: "validated", payloadBytes: MIB },
+  { name: "relay semi-space 4 MiB, flood of 400-byte FPM", mode: "validated-semi4" },
+  { name: "relay semi-space 4 MiB, flood of 1 MiB frames", mode: "validated-semi4", payloadBytes: MIB },
+  {
+    name: "relay --receive-hwm 100, flood of 1 MiB frames",
+    mode: "validated",
+    payloadBytes: MIB,
+    args: ["--receive-hwm", "100"],
+  },
+  { name: "bare pipe, flood of 400-byte FPM", mode: "bare-pipe" },
+];
+
+interface RssRun {
+  scenario: string;
+  maxRssMiB: number;
+  endRssMiB: number;
+  /** Messages the contender received per second (relay) or forwarded (bare pipe). */
+  msgPerSec: number;
+  droppedOversize: number;
+}
+
+async function rssRun(sc: RssScenario, natsUrl: string): Promise<RssRun> {
+  const endpoint = `tcp://127.0.0.1:${await freePort()}`;
+  const metricsPort = await freePort();
+  const proc = startContender(sc.mode, endpoint, natsUrl, metricsPort, sc.args);
+  const rss = rssSampler(proc.pid!);
+  try {
+    await untilListening(sc.name, metricsPort);
+    const gen = sc.payloadBytes === null ? null : startGenerator(endpoint, sc.payloadBytes);
+    const t0 = performance.now();
+    await sleep(sc.payloadBytes === null ? IDLE_MS : FLOOD_MS);
+    const text = await scrape(metricsPort);
+    const seconds = (performance.now() - t0) / 1000;
+    if (gen) await gen.stop(5000);
+    const received = sc.mode === "bare-pipe" ? forwardedFrom(text) : sumSamples(text, "fpm_relay_received_total");
+    return {
+      scenario: sc.name,
+      maxRssMiB: rss.max(),
+      endRssMiB: procRssMiB(proc.pid!),
+      msgPerSec: received / seconds,
+      droppedOversize: sumSamples(text, "fpm_relay_dropped_total", { reason: "oversize" }),
+    };
+  } finally {
+    rss.stop();
+    await proc.stop(5000);
+  }
+}
+
+async function orchestrateRss(): Promise<void> {
+  const m = machineInfo("npm run bench:relay-rss");
+  printMachine(m);
+  console.log(`# generator: ${PYTHON ? `pyzmq (${PYTHON})` : "zeromq.js (no python with pyzmq found)"}`);
+  console.log(
+    `# ${RSS_RUNS} runs, scenarios alternating, each its own process: idle ${IDLE_MS} ms, floods ${FLOOD_MS} ms; largest VmRSS sampled every 100 ms`,
+  );
+  const loadBefore = os.loadavg();
+  console.log(`# load average at start: ${loadBefore.map((x) => x.toFixed(2)).join(" ")} (${os.cpus().length} cores)`);
+  const nats = await NatsServer.start();
+  const runs: RssRun[] = [];
+  try {
+    for (let r = 0; r < RSS_RUNS; r++) {
+      for (const sc of RSS_SCENARIOS) {
+        const res = await rssRun(sc, nats.url);
+        runs.push(res);
+        console.log(
+          `  run ${r + 1} ${sc.name.padEnd(48)} max RSS ${fmt(res.maxRssMiB, 1)} MiB (end ${fmt(res.endRssMiB, 1)}), ${fmt(res.msgPerSec)} msg/s, oversize ${res.droppedOversize}`,
+        );
+      }
+    }
+  } finally {
+    await nats.cleanup();
+  }
+  console.log("");
+  console.log("| scenario | max RSS MiB, median | range (min - max) | msg/s received, median |");
+  console.log("|---|---:|---:|---:|");
+  const summary = RSS_SCENARIOS.map((sc) => {
+    const mine = runs.filter((x) => x.scenario === sc.name);
+    const rssValues = mine.map((x) => x.maxRssMiB);
+    const row = {
+      scenario: sc.name,
+      medianMiB: median(rssValues),
+      minMiB: Math.min(...rssValues),
+      maxMiB: Math.max(...rssValues),
+      msgPerSec: median(mine.map((x) => x.msgPerSec)),
+    };
+    console.log(
+      `| ${row.scenario} | ${fmt(row.medianMiB, 1)} | ${fmt(row.minMiB, 1)} - ${fmt(row.maxMiB, 1)} | ${sc.payloadBytes === null ? "-" : fmt(row.msgPerSec)} |`,
+    );
+    return row;
+  });
+  const loadAfter = os.loadavg();
+  console.log(`# load average at end: ${loadAfter.map((x) => x.toFixed(2)).join(" ")}`);
+  const out = {
+    machine: m,
+    loadAverage: { start: loadBefore, end: loadAfter },
+    settings: { runs: RSS_RUNS, floodMs: FLOOD_MS, idleMs: IDLE_MS, generator: PYTHON ? "pyzmq" : "zeromq.js" },
+    summary,
+    runs,
+  };
+  fs.mkdirSync(path.join(REPO_ROOT, "bench", "results"), { recursive: true });
+  fs.writeFileSync(path.join(REPO_ROOT, "bench", "results", "relay-rss.json"), `${JSON.stringify(out, null, 2)}\n`);
+  console.log(`\nwrote bench/results/relay-rss.json`);
+}
+
 const [mode, ...rest] = process.argv.slice(2);
-if (mode === "--generator") await runGenerator(rest[0]);
+if (mode === "--generator") await runGenerator(rest[0], rest[1] === undefined ? undefined : Number(rest[1]));
 else if (mode === "--bare-pipe") await runBarePipe(rest[0], rest[1], Number(rest[2]));
+else if (mode === "--rss") await orchestrateRss();
 else await orchestrate();

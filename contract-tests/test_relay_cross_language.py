@@ -156,7 +156,8 @@ def vllm_flavour(tmp: Path) -> Flavour:
     ns = "xlang.vllm"
     return Flavour(
         name="vllm",
-        subject=f"namespace.{encode_segment(ns)}.component.backend.forward-pass-metrics",
+        # fpm relay's default scope is Dynamo 1.6.1's: component backend, endpoint generate.
+        subject=f"namespace.{encode_segment(ns)}.component.backend.endpoint.generate.forward-pass-metrics",
         relay_args=["--dp-size", str(DP_SIZE)],
         env={"DYN_FORWARDPASS_METRIC_PORT": str(base), "DYN_NAMESPACE": ns},
         # vLLM binds tcp://*:{base+rank}; loopback here keeps the test off the network.

@@ -165,3 +165,30 @@ def load(pkg: UpstreamPackage) -> StructSet:
     REPORT.checked[pkg.dist] = struct_set.version
     _loaded[pkg.dist] = struct_set
     return struct_set
+
+
+# The Dynamo runtime itself (the pyo3 bindings of the Rust runtime), for test_dynamo_runtime.py.
+# Unlike the packages above it is installed with its dependencies (pydantic, uvloop), into the
+# same venv and from the same wheel cache.
+RUNTIME_DIST = "ai-dynamo-runtime"
+RUNTIME_VERSION = "1.6.1"
+RUNTIME_VERSION_ENV = "FPM_CONTRACT_AI_DYNAMO_RUNTIME_VERSION"
+
+
+def install_runtime() -> str:
+    """Installs ai-dynamo-runtime (pin from FPM_CONTRACT_AI_DYNAMO_RUNTIME_VERSION) and ai-dynamo --no-deps;
+    returns what was checked, e.g. "ai-dynamo-runtime 1.6.1"."""
+    version = os.environ.get(RUNTIME_VERSION_ENV, RUNTIME_VERSION)
+    try:
+        if _installed_version(RUNTIME_DIST) != version:
+            WHEEL_CACHE.mkdir(parents=True, exist_ok=True)
+            _pip("download", "--only-binary=:all:", "--dest", str(WHEEL_CACHE), f"{RUNTIME_DIST}=={version}")
+            _pip("install", "--no-index", "--find-links", str(WHEEL_CACHE), f"{RUNTIME_DIST}=={version}")
+        # dynamo.common (the FPM Structs the runtime's Python side uses) comes from ai-dynamo.
+        load(UPSTREAM_PACKAGES[0])
+    except UpstreamUnavailable as e:
+        REPORT.unavailable[RUNTIME_DIST] = str(e)
+        raise
+    checked = f"{RUNTIME_DIST} {_installed_version(RUNTIME_DIST)} (the real runtime, pyo3 bindings)"
+    REPORT.checked[RUNTIME_DIST] = checked
+    return checked

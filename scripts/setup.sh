@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh machine, and nothing that is already there:
-# npm packages, nats-server (Debian package) and the compiled TypeScript.
+# npm packages, nats-server (Debian package), the Debian packages named as arguments
+# (scripts/test.sh asks for prometheus, openssl and etcd-server) and the compiled TypeScript.
 # The Python venv for the contract tests is made by contract-tests/run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +35,7 @@ fi
 for pkg in "$@"; do
   case "$pkg" in
     prometheus) command -v prometheus >/dev/null && command -v promtool >/dev/null || apt_install prometheus ;;
+    etcd-server) command -v etcd >/dev/null || apt_install etcd-server ;;
     *) dpkg -s "$pkg" >/dev/null 2>&1 || apt_install "$pkg" ;;
   esac
 done

@@ -13,7 +13,7 @@ import type { Command } from "commander";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
 import { findNatsServer } from "../util/nats-server-binary.js";
-import { numberOption } from "../util/number-option.js";
+import { numberOption, TIMER_SECONDS } from "../util/number-option.js";
 import type { CommandContext } from "./context.js";
 import { DemoRun } from "./demo-run.js";
 import type { DemoSettings } from "./demo-state.js";
@@ -87,7 +87,7 @@ and scale-downs after it.`,
 
 /** The run's settings from the flags; a bad value is a ConfigError naming the flag. */
 export function demoSettings(flags: DemoFlags): DemoSettings {
-  const durationS = num(flags.duration, "--duration", 5);
+  const durationS = numberOption(flags.duration, "--duration", { ...TIMER_SECONDS, min: 5, above: false });
   const workers = num(flags.workers, "--workers", 1, true);
   const stepAt = flags.stepAt !== undefined ? num(flags.stepAt, "--step-at", 0) : +(durationS * 0.2).toFixed(1);
   return {

@@ -6,7 +6,7 @@ export const EXIT = {
   FAILURE: 1,
   /** Bad usage or configuration, or (decode) input rejected: fix the command line, environment or input. */
   USAGE: 2,
-  /** Could not connect to NATS at start (unreachable, authentication or TLS refused). */
+  /** Could not connect at start: NATS (unreachable, authentication or TLS refused) or etcd discovery. */
   NATS_CONNECT: 3,
 } as const;
 
@@ -15,4 +15,4 @@ Exit codes:
   0  finished, or stopped cleanly by SIGINT/SIGTERM
   1  failed while running
   2  bad usage or configuration (the message says what to change); for decode: input rejected
-  3  could not connect to NATS at start (unreachable, authentication or TLS refused)`;
+  3  could not connect at start: NATS (unreachable, authentication or TLS refused) or etcd discovery`;

@@ -3,7 +3,7 @@ import { Command, CommanderError } from "commander";
 import { type RegisterCommands, loadCommands } from "./commands.js";
 import { type CommandContext, processContext } from "./context.js";
 import { EXIT, EXIT_CODES_HELP } from "./exit-codes.js";
-import { ConfigError, NatsConnectError, UsageError } from "../util/errors.js";
+import { ConfigError, DiscoveryConnectError, NatsConnectError, UsageError } from "../util/errors.js";
 import { PACKAGE_VERSION } from "../util/version.js";
 
 export function buildProgram(ctx: CommandContext, commands: readonly RegisterCommands[]): Command {
@@ -42,7 +42,7 @@ export async function main(argv: string[], ctx: CommandContext = processContext(
       ctx.stderr(`fpm: ${err.message}`);
       return EXIT.USAGE;
     }
-    if (err instanceof NatsConnectError) {
+    if (err instanceof NatsConnectError || err instanceof DiscoveryConnectError) {
       ctx.stderr(`fpm: ${err.message}`);
       return EXIT.NATS_CONNECT;
     }

@@ -1,11 +1,12 @@
-/** `fpm planner`: the load-adjusting planner on a Dynamo deployment's NATS, until SIGINT/SIGTERM. */
+/** `fpm planner`: the load-adjusting planner on a Dynamo deployment's event plane (NATS or ZMQ), until SIGINT/SIGTERM. */
 import fs from "node:fs";
 import readline from "node:readline";
 import { type Command, Option } from "commander";
-import { addNatsCliOptions, connectNats, natsOptionsFromFlags } from "../eventplane/connection.js";
+import { addNatsCliOptions } from "../eventplane/connection.js";
+import { openEnvelopeSource } from "../eventplane/open-source.js";
 import { type MetricsServer, serveMetrics } from "../metrics/http-server.js";
 import { DEFAULT_MAX_ENGINE_SERIES } from "../metrics/planner-metrics.js";
-import { CommandConnector } from "../planner/connectors/command-connector.js";
+import { CommandConnector, SCALE_COMMAND_VARIABLES } from "../planner/connectors/command-connector.js";
 import { VirtualConnector } from "../planner/connectors/virtual-connector.js";
 import { DECISION_REASONS, type PlannerDecision } from "../planner/decision.js";
 import { FpmPlanner } from "../planner/fpm-planner.js";
@@ -18,6 +19,7 @@ import { Logger } from "../util/log.js";
 import { untilStopped } from "../util/stop-signal.js";
 import type { CommandContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
+import { eventPlaneOption } from "./tail-command.js";
 
 const HELP_AFTER = `
 Examples:
@@ -27,7 +29,7 @@ Examples:
   # disaggregated: prefill and decode components, kubectl as the actuator
   fpm planner --component prefill:prefill --component backend:decode --optimization-target sla \\
       --max-num-batched-tokens 8192 --connector command \\
-      --scale-command 'kubectl scale deployment/{component} --replicas={replicas}'
+      --scale-command 'kubectl scale "deployment/$FPM_COMPONENT" --replicas="$FPM_REPLICAS"'
   # replay a recorded trace offline in parity mode (no NATS)
   fpm planner --mode parity --optimization-target sla --max-num-batched-tokens 2048 --replay-trace trace.jsonl
 
@@ -37,13 +39,23 @@ namespace, metric_reporting_prometheus_port; fpm's own: ${FPM_OPTION_KEYS.join("
 The other 1.6.1 keys are accepted and named in one warning at start (docs/design/planner-parity.md);
 any other key stops the start (exit 2) with the nearest known name.
 
+Scale command (--connector command): run as /bin/sh -c COMMAND fpm-scale COMPONENT REPLICAS;
+no value is pasted into the command text. It reads ${Object.keys(SCALE_COMMAND_VARIABLES).join(", ")}
+(or "$1" "$2"), double-quoted. Component names: letters, digits, '.', '_', '-' (not first: '.', '-').
+The old {component} and {replicas} placeholders are refused (exit 2).
+
 Output: one JSON decision record per component per tick on stdout (or --decisions-file):
 time, component, kind, mode, target, replicas, desired, direction (up|down|hold), reason,
 engines (per-engine ttftMs / itlMs / loadRatio), model (status, intercept, coef, samples).
 Reasons: ${DECISION_REASONS.join(", ")}.
 
+Event plane: --event-plane, else DYN_EVENT_PLANE, else zmq when a discovery backend is
+configured (DYN_DISCOVERY_BACKEND, ETCD_ENDPOINTS, DYN_FILE_KV), else nats. On zmq the
+virtual connector has no NATS: decisions go to stdout / --decisions-file only.
+
 Environment:
   NATS_SERVER, NATS_AUTH_*, NATS_TLS_* (as fpm relay), DYN_NAMESPACE (default dynamo),
+  DYN_EVENT_PLANE, DYN_DISCOVERY_BACKEND, ETCD_ENDPOINTS, DYN_FILE_KV,
   DYN_SYSTEM_PORT (/metrics and /health; unset or -1: off), DYN_LOG, DYN_LOGGING_JSONL
 
 Dropped messages (fpm_planner_messages_dropped_total{reason}):
@@ -58,6 +70,7 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
       "Load-adjusting planner: fits a latency model from FPM and decides replica counts (Dynamo planner parity mode, improved default mode)",
     )
     .option("--config <file>", "JSON config file (reference key names); flags override it")
+    .addOption(eventPlaneOption())
     .option("--namespace <ns>", "namespace (env DYN_NAMESPACE; default dynamo)")
     .option(
       "--component <name[:kind]>",
@@ -143,9 +156,9 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
         "command",
       ]),
     )
-    .option("--scale-command <cmd>", "command connector: shell command with {component} and {replicas}")
-    .option("--command-timeout <s>", "command connector: kill the command after this (default 60)")
-    .option("--scale-timeout <s>", "stop waiting for a scale to complete after this (default 600)")
+    .option("--scale-command <cmd>", 'command connector: shell command reading "$FPM_COMPONENT" and "$FPM_REPLICAS"')
+    .option("--command-timeout <s>", "command connector: kill the command after this, 0 < s <= 2147483 (default 60)")
+    .option("--scale-timeout <s>", "stop waiting for a scale to complete after this, 0 < s <= 2147483 (default 600)")
     .option(
       "--decisions-subject <subject>",
       "virtual connector: where decisions go (default namespace.{ns}.planner.decisions)",
@@ -224,8 +237,21 @@ async function run(
 ): Promise<void> {
   const logger = new Logger({ target: "fpm.planner" });
   warnIgnoredKeys(opts, logger);
-  const conn = await connectNats(natsOptionsFromFlags(flags, process.env, "fpm-planner"), logger);
   const namespace = opts.namespace ?? (process.env.DYN_NAMESPACE || "dynamo");
+  const {
+    source,
+    nats: conn,
+    choice,
+    discovery,
+  } = await openEnvelopeSource({
+    flags,
+    namespace,
+    components: opts.components.map((c) => c.component),
+    natsName: "fpm-planner",
+    logger,
+    withDiscovery: true,
+    keepNats: true,
+  });
   const connector =
     opts.connector === "command"
       ? new CommandConnector({
@@ -235,7 +261,7 @@ async function run(
           logger: logger.child("connector"),
         })
       : new VirtualConnector({
-          connection: conn.nc,
+          connection: conn?.nc,
           namespace,
           decisionsSubject: opts.decisionsSubject,
           replicasSubject: opts.replicasSubject,
@@ -243,7 +269,9 @@ async function run(
           logger: logger.child("connector"),
         });
   const planner = new FpmPlanner({
-    connection: conn.nc,
+    connection: conn?.nc,
+    source,
+    discovery: discovery ?? undefined,
     namespace,
     components: opts.components,
     config: opts.config,
@@ -258,7 +286,8 @@ async function run(
   if (opts.metricsPort !== null) {
     const health = () => {
       const h = planner.health();
-      return { ...h, healthy: h.healthy && conn.state === "connected", nats: conn.state };
+      const problems = source.problems();
+      return { ...h, healthy: h.healthy && problems.length === 0, plane: source.plane, problems, nats: conn?.state };
     };
     try {
       server = await serveMetrics(
@@ -266,11 +295,22 @@ async function run(
         logger,
       );
     } catch (err) {
-      await conn.close();
+      await source.stop();
       throw err;
     }
   }
+  // Listening before start: a SIGTERM right after "planner running" must stop it cleanly.
+  const stopped = untilStopped();
   planner.start();
+  try {
+    await planner.subscriber.ready();
+    await planner.watchModelCards();
+  } catch (err) {
+    stopped.stop("start failed");
+    await planner.stop();
+    await server?.stop();
+    throw err;
+  }
   logger.info("planner running", {
     namespace,
     components: opts.components.map((c) => `${c.component}:${c.kind}`).join(","),
@@ -278,14 +318,14 @@ async function run(
     target: opts.config.optimizationTarget,
     interval_s: opts.config.loadAdjustmentIntervalS,
     connector: connector.name,
-    subjects: planner.subscriber.subjects.join(","),
+    from: source.describe(),
   });
-  const why = await untilStopped().done;
+  const why = await stopped.done;
   logger.info("stopping", { why });
   const force = setTimeout(() => process.exit(EXIT.OK), 5000);
   force.unref();
   await planner.stop();
-  await Promise.all([conn.close(), server?.stop()]);
+  await Promise.all([conn?.close(), server?.stop(), choice.plane === "nats" ? discovery?.close() : undefined]);
   clearTimeout(force);
   ctx.exitCode = EXIT.OK;
 }

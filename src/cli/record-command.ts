@@ -1,21 +1,25 @@
 /**
- * `fpm record`: saves the FPM stream of a namespace from NATS to NDJSON, one message per
- * line with its envelope metadata and payload bytes as hex (format: src/sim/stream-recording.ts).
+ * `fpm record`: saves the FPM stream of a namespace from the event plane (NATS or ZMQ) to
+ * NDJSON, one message per line with its envelope metadata and payload bytes as hex (format:
+ * src/sim/stream-recording.ts). ZMQ messages are recorded under their scope's NATS subject.
  */
 import fs from "node:fs";
 import { performance } from "node:perf_hooks";
 import type { Command } from "commander";
-import { addNatsCliOptions, connectNats, type NatsCliFlags, natsOptionsFromFlags } from "../eventplane/connection.js";
-import { DEFAULT_NAMESPACE, fpmSubscriptionSubjects } from "../eventplane/subject.js";
+import { addNatsCliOptions, type NatsCliFlags } from "../eventplane/connection.js";
+import { openEnvelopeSource } from "../eventplane/open-source.js";
+import { DEFAULT_NAMESPACE } from "../eventplane/subject.js";
 import { recordLine } from "../sim/stream-recording.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
 import type { CommandContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
 import { untilStopped } from "../util/stop-signal.js";
-import { optionalNumberOption } from "../util/number-option.js";
+import { optionalNumberOption, TIMER_SECONDS } from "../util/number-option.js";
+import { eventPlaneOption } from "./tail-command.js";
 
 interface RecordFlags extends NatsCliFlags {
+  eventPlane?: string;
   output?: string;
   namespace?: string;
   component?: string;
@@ -28,12 +32,13 @@ export function registerRecordCommand(program: Command, ctx: CommandContext): vo
   const cmd = program
     .command("record")
     .description(
-      "Record the FPM stream from NATS to NDJSON (subject, publisher_id, sequence, published_at, payload hex per line)",
+      "Record the FPM stream from the event plane to NDJSON (subject, publisher_id, sequence, published_at, payload hex per line)",
     )
+    .addOption(eventPlaneOption())
     .option("-o, --output <file>", "write here (default: stdout)")
     .option("--namespace <ns>", `namespace (env DYN_NAMESPACE; default ${DEFAULT_NAMESPACE}); * for all`)
     .option("--component <name>", "only this component (default: all)")
-    .option("--subject <subject...>", "record these subjects instead (NATS wildcards allowed)")
+    .option("--subject <subject...>", "NATS plane: record these subjects instead (wildcards allowed)")
     .option("--count <n>", "stop after n messages")
     .option("--duration <s>", "stop after s seconds");
   addNatsCliOptions(cmd);
@@ -53,17 +58,26 @@ Stops on SIGINT/SIGTERM, --count or --duration, then prints how many messages it
 async function runRecord(flags: RecordFlags, ctx: CommandContext): Promise<number> {
   const logger = new Logger({ target: "fpm::record" });
   const count = optionalNumberOption(flags.count, "--count", { integer: true, min: 1 }) ?? Infinity;
-  const durationS = optionalNumberOption(flags.duration, "--duration", { min: 0, above: true });
-  const subjects = flags.subject ?? fpmSubscriptionSubjects({ namespace: flags.namespace, component: flags.component });
-  const conn = await connectNats(natsOptionsFromFlags(flags, process.env, "fpm-record"), logger);
+  const durationS = optionalNumberOption(flags.duration, "--duration", TIMER_SECONDS);
   let fd: number | null = null;
   if (flags.output) {
     try {
       fd = fs.openSync(flags.output, "w");
     } catch (err) {
-      await conn.close();
       throw new ConfigError(`--output ${flags.output}: cannot write it (${(err as Error).message})`);
     }
+  }
+  const { source, choice } = await openEnvelopeSource({
+    flags,
+    namespace: flags.namespace ?? (process.env.DYN_NAMESPACE || DEFAULT_NAMESPACE),
+    components: flags.component ? [flags.component] : [],
+    subjects: flags.subject,
+    natsName: "fpm-record",
+    logger,
+  });
+  if (flags.subject && choice.plane === "zmq") {
+    await source.stop();
+    throw new ConfigError("--subject picks NATS subjects: on the ZMQ plane use --namespace and --component");
   }
   let written = 0;
   let invalid = 0;
@@ -76,28 +90,34 @@ async function runRecord(flags: RecordFlags, ctx: CommandContext): Promise<numbe
     else ctx.stdout(text.slice(0, -1));
   };
   const stopped = untilStopped({ durationS, logger });
-  const subs = subjects.map((s) =>
-    conn.nc.subscribe(s, {
-      callback: (err, msg) => {
-        if (err || written >= count) return;
-        const line = recordLine(msg.subject, msg.data, performance.timeOrigin + performance.now());
+  let frameDrops = 0;
+  try {
+    await source.start({
+      envelope: (subject, data) => {
+        if (written >= count) return;
+        const line = recordLine(subject, data, performance.timeOrigin + performance.now());
         if (line.includes('"invalid"')) invalid++;
         pending.push(line);
         written++;
         if (pending.length >= 1024) flush();
         if (written >= count) stopped.stop("count");
       },
-    }),
-  );
+      dropped: (reason, detail) => {
+        frameDrops++;
+        logger.limited(`bad-${reason}`, "warn", "dropped a malformed ZMQ message", { reason, detail });
+      },
+    });
+  } catch (err) {
+    await source.stop();
+    throw err;
+  }
   const flusher = setInterval(flush, 200);
-  await conn.flush();
-  logger.info("recording", { subjects: subjects.join(","), output: flags.output ?? "stdout" });
+  logger.info("recording", { from: source.describe(), output: flags.output ?? "stdout" });
   await stopped.done;
-  for (const s of subs) s.unsubscribe();
   clearInterval(flusher);
+  await source.stop();
   flush();
   if (fd !== null) fs.closeSync(fd);
-  await conn.close();
-  logger.info("recorded", { messages: written, invalidEnvelopes: invalid });
+  logger.info("recorded", { messages: written, invalidEnvelopes: invalid, droppedFrames: frameDrops });
   return EXIT.OK;
 }

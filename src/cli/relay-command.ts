@@ -1,6 +1,7 @@
 /** `fpm relay`: run an `FpmEventRelay` beside an inference worker until SIGINT/SIGTERM. */
 import { type Command, Option } from "commander";
 import { addNatsCliOptions } from "../eventplane/connection.js";
+import { logEventPlane } from "../eventplane/plane-selection.js";
 import { type MetricsServer, serveMetrics } from "../metrics/http-server.js";
 import { RELAY_DROP_REASONS } from "../metrics/relay-metrics.js";
 import { RELAY_DEFAULTS, type RelayCliFlags, relayOptionsFromFlags } from "../relay/options.js";
@@ -22,7 +23,11 @@ Endpoints (one per dp_rank):
 
 Environment:
   DYN_FORWARDPASS_METRIC_PORT  base port (rank N on base+N), like the vLLM worker
+  DYN_FPM_TRACE                also turns FPM on: base port 20380 when DYN_FORWARDPASS_METRIC_PORT is unset
   DYN_NAMESPACE                namespace (default dynamo)
+  DYN_EVENT_PLANE              nats or zmq (unset: zmq with a discovery backend, else nats)
+  DYN_DISCOVERY_BACKEND        etcd or file; ETCD_ENDPOINTS (etcd), DYN_FILE_KV (file directory)
+  DYN_EVENT_PLANE_HOST         address the ZMQ plane advertises (default: the host's address)
   DYN_SYSTEM_PORT              port of /metrics and /health (unset or -1: off)
   NATS_SERVER                  NATS URL(s), comma-separated (default nats://127.0.0.1:4222)
   NATS_AUTH_TOKEN | NATS_AUTH_USERNAME + NATS_AUTH_PASSWORD | NATS_AUTH_NKEY | NATS_AUTH_CREDENTIALS_FILE
@@ -36,7 +41,13 @@ export function registerRelayCommand(program: Command, ctx: CommandContext): voi
   const cmd = program
     .command("relay")
     .description(
-      "Relay Forward Pass Metrics from an engine's ZMQ PUB sockets to the NATS event plane, validated and accounted",
+      "Relay Forward Pass Metrics from an engine's ZMQ PUB sockets to the event plane (NATS or ZMQ), validated and accounted",
+    )
+    .addOption(
+      new Option(
+        "--event-plane <plane>",
+        "nats or zmq (env DYN_EVENT_PLANE; unset: zmq when a discovery backend is configured, else nats)",
+      ).choices(["nats", "zmq"]),
     )
     .option(
       "--zmq-endpoint <url>",
@@ -50,8 +61,9 @@ export function registerRelayCommand(program: Command, ctx: CommandContext): voi
     .option("--dp-start <rank>", "first dp_rank", "0")
     .option("--dp-size <n>", "number of dp_ranks", "1")
     .option("--namespace <ns>", "subject namespace (env DYN_NAMESPACE; default dynamo)")
-    .option("--component <name>", "subject component", "backend")
-    .option("--endpoint <name>", "subject endpoint; when set, publishes on the endpoint-scoped subject")
+    .option("--component <name>", "component", "backend")
+    .option("--endpoint <name>", "endpoint; FPM is endpoint-scoped as in Dynamo 1.6.1 (default generate)")
+    .option("--component-scope", "publish component-scoped instead (older Dynamo runtimes; NATS plane only)")
     .addOption(
       new Option(
         "--validate <mode>",
@@ -90,8 +102,16 @@ export function registerRelayCommand(program: Command, ctx: CommandContext): voi
   cmd.action(async (flags: RelayCliFlags) => {
     const parsed = relayOptionsFromFlags(flags);
     const logger = new Logger({ target: "fpm.relay" });
+    logEventPlane(parsed.plane, logger);
     const relay = new FpmEventRelay({ ...parsed.relay, logger });
-    await relay.start();
+    // Listening before start: a SIGTERM right after "relay started" must stop it cleanly.
+    const stopped = untilStopped();
+    try {
+      await relay.start();
+    } catch (err) {
+      stopped.stop("start failed");
+      throw err;
+    }
     let server: MetricsServer | null = null;
     if (parsed.metricsPort !== null) {
       try {
@@ -105,11 +125,12 @@ export function registerRelayCommand(program: Command, ctx: CommandContext): voi
           logger,
         );
       } catch (err) {
+        stopped.stop("start failed");
         await relay.stop();
         throw err;
       }
     }
-    const signal = await untilStopped().done;
+    const signal = await stopped.done;
     logger.info("stopping", { signal });
     // A second signal, or a stuck flush, must not keep the process past the budget.
     const force = setTimeout(() => {

@@ -10,14 +10,15 @@ import readline from "node:readline";
 import type { Command } from "commander";
 import { addNatsCliOptions, connectNats, type NatsCliFlags, natsOptionsFromFlags } from "../eventplane/connection.js";
 import { type PlannerConfig, resolvePlannerConfig } from "../planner/planner-config.js";
+import { IMPLEMENTED_KEYS } from "../planner/planner-config-keys.js";
 import type { ModelKind } from "../planner/regression-model.js";
 import { OfflinePlanner } from "../sim/offline-planner.js";
 import { untilStopped } from "../util/stop-signal.js";
-import { optionalNumberOption } from "../util/number-option.js";
+import { MAX_TIMER_MS, numberOption, optionalNumberOption } from "../util/number-option.js";
 import { readRecording, recordedBytes } from "../sim/stream-recording.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
-import { componentOfSubject } from "./tail-command.js";
+import { componentOfSubject } from "../eventplane/subject.js";
 import type { CommandContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
 
@@ -85,20 +86,22 @@ function plannerConfigFrom(flags: ReplayFlags): PlannerConfig {
       partial[field] = v;
     }
   }
-  const num = (v: string | undefined, flag: string) => optionalNumberOption(v, flag);
   const set = (field: keyof PlannerConfig, v: unknown) => {
     if (v !== undefined) partial[field] = v;
   };
-  set("loadAdjustmentIntervalS", num(flags.interval, "--interval"));
+  // The same range as the planner's flag and config key for that field.
+  const num = (field: keyof PlannerConfig, text: string | undefined, flag: string) =>
+    set(field, optionalNumberOption(text, flag, IMPLEMENTED_KEYS.find((k) => k.field === field)?.rule));
+  num("loadAdjustmentIntervalS", flags.interval, "--interval");
   set("mode", flags.mode);
   set("optimizationTarget", flags.optimizationTarget);
-  set("ttftMs", num(flags.ttft, "--ttft"));
-  set("itlMs", num(flags.itl, "--itl"));
-  set("maxNumBatchedTokens", num(flags.maxNumBatchedTokens, "--max-num-batched-tokens"));
-  set("maxKvTokens", num(flags.maxKvTokens, "--max-kv-tokens"));
-  set("contextLength", num(flags.contextLength, "--context-length"));
-  set("minEndpoint", num(flags.minEndpoint, "--min-endpoint"));
-  set("maxGpuBudget", num(flags.maxGpuBudget, "--max-gpu-budget"));
+  num("ttftMs", flags.ttft, "--ttft");
+  num("itlMs", flags.itl, "--itl");
+  num("maxNumBatchedTokens", flags.maxNumBatchedTokens, "--max-num-batched-tokens");
+  num("maxKvTokens", flags.maxKvTokens, "--max-kv-tokens");
+  num("contextLength", flags.contextLength, "--context-length");
+  num("minEndpoint", flags.minEndpoint, "--min-endpoint");
+  num("maxGpuBudget", flags.maxGpuBudget, "--max-gpu-budget");
   return resolvePlannerConfig(partial as Partial<PlannerConfig>);
 }
 
@@ -152,8 +155,8 @@ function openLines(file: string): AsyncIterable<string> {
 
 async function runReplay(file: string, flags: ReplayFlags, ctx: CommandContext): Promise<number> {
   const logger = new Logger({ target: "fpm::replay" });
-  const speed = flags.speed === "max" ? Infinity : Number(flags.speed);
-  if (!(speed > 0)) throw new ConfigError(`--speed ${flags.speed}: must be a number > 0 or max`);
+  const speed =
+    flags.speed === "max" ? Infinity : numberOption(flags.speed, "--speed (or max)", { min: 0, above: true });
   if (!["prefill", "decode", "agg"].includes(flags.kind))
     throw new ConfigError(`--kind ${flags.kind}: must be prefill, decode or agg`);
   let problems = 0;
@@ -195,7 +198,9 @@ async function runReplay(file: string, flags: ReplayFlags, ctx: CommandContext):
       }
       const dueMs = startMs + (m.receivedAtMs - firstRecMs) / speed;
       const waitMs = dueMs - performance.now();
-      if (waitMs > 1) await new Promise((r) => setTimeout(r, waitMs));
+      // In steps Node's timer can hold: a longer delay would fire after 1 ms.
+      for (let left = waitMs; left > 1; left = dueMs - performance.now())
+        await new Promise((r) => setTimeout(r, Math.min(left, MAX_TIMER_MS)));
     }
     conn.nc.publish(flags.subject ?? m.subject, recordedBytes(m, flags.restamp ? BigInt(Date.now()) : undefined));
     sent++;

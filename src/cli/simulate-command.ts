@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import { untilStopped } from "../util/stop-signal.js";
-import { numberOption } from "../util/number-option.js";
+import { numberOption, TIMER_SECONDS } from "../util/number-option.js";
 import { checkFpmPort, checkZmqEndpoint, DEFAULT_FPM_BASE_PORT } from "../engine/endpoints.js";
 import {
   addNatsCliOptions,
@@ -161,7 +161,8 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
   const [outputMin, outputMax] = parseTokenRange(flags.outputTokens, "--output-tokens");
   const seed = int(flags.seed, "--seed", 0);
   const speed = real(flags.speed, "--speed", 0, true);
-  const durationS = flags.duration !== undefined ? real(flags.duration, "--duration", 0, true) : undefined;
+  const durationS =
+    flags.duration !== undefined ? numberOption(flags.duration, "--duration", TIMER_SECONDS) : undefined;
   const startupDelayS = real(flags.startupDelay, "--startup-delay", 0);
   const statusEveryS = real(flags.statusInterval, "--status-interval", 0, true);
   const heartbeatIntervalMs =
@@ -243,6 +244,8 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
     throw err;
   }
   await Promise.all(pendingBinds);
+  // Listening before the start-up lines: a SIGTERM right after them must stop it cleanly.
+  const stopped = untilStopped({ durationS });
 
   let conn: EventPlaneConnection | null = null;
   if (flags.followPlanner) {
@@ -261,6 +264,8 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
       onScale: (from, to, reason) => emit({ event: "scale", from, to, reason }),
     });
     follower.start();
+    // The subscription reaches the server before the line says so (a decision sent after it is seen).
+    await conn.flush();
     logger.info("following planner decisions", {
       subject,
       replicas_subject: reportSubject,
@@ -308,7 +313,6 @@ async function runSimulate(flags: SimulateFlags, ctx: CommandContext): Promise<n
     },
   });
 
-  const stopped = untilStopped({ durationS });
   runner.start();
   logger.info("stopping", { why: await stopped.done });
   runner.stop();

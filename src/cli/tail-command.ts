@@ -1,21 +1,24 @@
 /**
- * `fpm tail`: a live, decoded view of the FPM stream on NATS. On a terminal, a table with
- * one row per engine that updates in place; with `--json`, one JSON object per message.
+ * `fpm tail`: a live, decoded view of the FPM stream on the event plane (NATS or ZMQ). On a
+ * terminal, a table with one row per engine that updates in place; with `--json`, one JSON
+ * object per message.
  */
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { decodeEnvelope } from "../codec/envelope.js";
 import { decodeFpm } from "../codec/fpm-decode.js";
-import { addNatsCliOptions, connectNats, type NatsCliFlags, natsOptionsFromFlags } from "../eventplane/connection.js";
-import { DEFAULT_NAMESPACE, fpmSubscriptionSubjects } from "../eventplane/subject.js";
+import { addNatsCliOptions, type NatsCliFlags } from "../eventplane/connection.js";
+import { openEnvelopeSource } from "../eventplane/open-source.js";
+import { componentOfSubject, DEFAULT_NAMESPACE } from "../eventplane/subject.js";
 import { type ForwardPassMetrics, toWireObject } from "../schema/forward-pass-metrics.js";
 import { untilStopped } from "../util/stop-signal.js";
-import { numberOption, optionalNumberOption } from "../util/number-option.js";
+import { MAX_TIMER_MS, numberOption, optionalNumberOption, TIMER_SECONDS } from "../util/number-option.js";
 import { Logger } from "../util/log.js";
 import type { CommandContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
 import { stringifyExact } from "./io.js";
 
 interface TailFlags extends NatsCliFlags {
+  eventPlane?: string;
   namespace?: string;
   component?: string;
   worker?: string[];
@@ -34,23 +37,14 @@ interface EngineRow {
   lastAtMs: number;
 }
 
-/** `namespace.{ns}.component.{comp}....`: the component segment, percent-decoded. */
-export function componentOfSubject(subject: string): string {
-  const parts = subject.split(".");
-  const i = parts.indexOf("component");
-  if (i < 0 || i + 1 >= parts.length) return "?";
-  try {
-    return decodeURIComponent(parts[i + 1]);
-  } catch {
-    return parts[i + 1];
-  }
-}
-
 export function registerTailCommand(program: Command, ctx: CommandContext): void {
   const cmd = program
     .command("tail")
-    .description("Show the FPM stream on NATS live: a table per engine updating in place, or JSON lines with --json")
-    .option("--namespace <ns>", `namespace (env DYN_NAMESPACE; default ${DEFAULT_NAMESPACE}); * for all`)
+    .description(
+      "Show the FPM stream on the event plane live: a table per engine updating in place, or JSON lines with --json",
+    )
+    .addOption(eventPlaneOption())
+    .option("--namespace <ns>", `namespace (env DYN_NAMESPACE; default ${DEFAULT_NAMESPACE}); * for all (NATS only)`)
     .option("--component <name>", "only this component (default: all)")
     .option("--worker <id...>", "only these worker ids")
     .option("--json", "one JSON object per message (subject, envelope fields, decoded payload, payload hex)")
@@ -76,12 +70,17 @@ decode requests/KV tokens, queued prefill requests/tokens, queued (preempted) de
 async function runTail(flags: TailFlags, ctx: CommandContext): Promise<number> {
   const logger = new Logger({ target: "fpm::tail" });
   const count = optionalNumberOption(flags.count, "--count", { integer: true, min: 1 }) ?? Infinity;
-  const durationS = optionalNumberOption(flags.duration, "--duration", { min: 0, above: true });
-  const intervalMs = numberOption(flags.interval, "--interval", { min: 50 });
+  const durationS = optionalNumberOption(flags.duration, "--duration", TIMER_SECONDS);
+  const intervalMs = numberOption(flags.interval, "--interval", { min: 50, max: MAX_TIMER_MS });
   const maxEngines = numberOption(flags.maxEngines, "--max-engines", { integer: true, min: 1 });
   const workers = flags.worker ? new Set(flags.worker) : null;
-  const subjects = fpmSubscriptionSubjects({ namespace: flags.namespace, component: flags.component });
-  const conn = await connectNats(natsOptionsFromFlags(flags, process.env, "fpm-tail"), logger);
+  const { source } = await openEnvelopeSource({
+    flags,
+    namespace: flags.namespace ?? (process.env.DYN_NAMESPACE || DEFAULT_NAMESPACE),
+    components: flags.component ? [flags.component] : [],
+    natsName: "fpm-tail",
+    logger,
+  });
 
   const rows = new Map<string, EngineRow>();
   const dropped = new Map<string, number>();
@@ -134,7 +133,7 @@ async function runTail(flags: TailFlags, ctx: CommandContext): Promise<number> {
         row.lastAtMs = Date.now();
       } else if (rows.size < maxEngines) {
         rows.set(key, {
-          component: componentOfSubject(subject),
+          component: componentOfSubject(subject) || "?",
           fpm: v,
           messages: 1,
           windowMessages: 1,
@@ -146,15 +145,19 @@ async function runTail(flags: TailFlags, ctx: CommandContext): Promise<number> {
     }
     if (shown >= count) stopped.stop("count");
   };
-  const subs = subjects.map((s) =>
-    conn.nc.subscribe(s, {
-      callback: (err, msg) => {
-        if (!err) onMessage(msg.subject, msg.data);
+  try {
+    await source.start({
+      envelope: onMessage,
+      dropped: (reason, detail) => {
+        dropped.set(reason, (dropped.get(reason) ?? 0) + 1);
+        logger.limited(`bad-${reason}`, "warn", "dropped a malformed ZMQ message", { reason, detail });
       },
-    }),
-  );
-  await conn.flush();
-  logger.info("tailing", { subjects: subjects.join(",") });
+    });
+  } catch (err) {
+    await source.stop();
+    throw err;
+  }
+  logger.info("tailing", { from: source.describe() });
   const tty = !flags.json && process.stdout.isTTY === true;
   let lastDraw = Date.now();
   const draw = () => {
@@ -169,10 +172,17 @@ async function runTail(flags: TailFlags, ctx: CommandContext): Promise<number> {
   const timer = flags.json ? null : setInterval(draw, intervalMs);
   await stopped.done;
   if (timer) clearInterval(timer);
-  for (const s of subs) s.unsubscribe();
   if (!flags.json) draw();
-  await conn.close();
+  await source.stop();
   return EXIT.OK;
+}
+
+/** `--event-plane`, shared by the commands that read the plane. */
+export function eventPlaneOption(): Option {
+  return new Option(
+    "--event-plane <plane>",
+    "nats or zmq (env DYN_EVENT_PLANE; unset: zmq when a discovery backend is configured, else nats)",
+  ).choices(["nats", "zmq"]);
 }
 
 function pad(s: string | number, n: number, left = false): string {

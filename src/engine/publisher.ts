@@ -24,6 +24,9 @@ import { checkZmqEndpoint } from "./endpoints.js";
 import { EMPTY_TOPIC, encodeSeqFrame } from "./frames.js";
 import { heartbeatIntervalMs } from "./heartbeat-interval.js";
 
+/** How long `bind()` retries a port still held by a socket that is closing. */
+const BIND_RETRY_MS = 1000;
+
 export interface FpmPublisherOptions {
   /** Where to bind: `tcp://127.0.0.1:{port}` (vLLM style) or `ipc://{path}.{rank}` (SGLang style). Required. */
   endpoint: string;
@@ -99,12 +102,23 @@ export class FpmPublisher {
 
   /** Binds the PUB socket; a bind failure (port in use, bad path) is a `ConfigError`. */
   async bind(): Promise<this> {
-    try {
-      await this.socket.bind(this.endpoint);
-    } catch (err) {
-      throw new ConfigError(`cannot bind FPM publisher to ${this.endpoint}: ${(err as Error).message}`, { cause: err });
+    // ZMQ releases a closed socket's port on its I/O thread, after close() has returned: a
+    // port still "in use" is retried for a moment, so an engine restarted in the same process
+    // (or right after its predecessor exited) can take its port back.
+    const deadline = Date.now() + BIND_RETRY_MS;
+    for (;;) {
+      try {
+        await this.socket.bind(this.endpoint);
+        return this;
+      } catch (err) {
+        const inUse = (err as { code?: string }).code === "EADDRINUSE";
+        if (!inUse || Date.now() >= deadline)
+          throw new ConfigError(`cannot bind FPM publisher to ${this.endpoint}: ${(err as Error).message}`, {
+            cause: err,
+          });
+        await new Promise((r) => setTimeout(r, 20));
+      }
     }
-    return this;
   }
 
   /**

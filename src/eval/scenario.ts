@@ -24,6 +24,7 @@ import type { RequestLengths } from "../sim/arrivals.js";
 import type { ScaleDownMode } from "../sim/deployment.js";
 import { DEFAULT_ENGINE, type EngineConfig, engineConfig } from "../sim/engine-presets.js";
 import { ConfigError } from "../util/errors.js";
+import { numberValue } from "../util/number-option.js";
 
 export interface Scenario {
   name: string;
@@ -100,15 +101,15 @@ class Fields {
     throw new ConfigError(`${this.where}: ${key} ${what}, got ${JSON.stringify(this.o[key])}`);
   }
 
+  /** Through the one number validator (util/number-option.ts): a JSON number, finite, in range. */
   number(key: string, def: number, opts: { integer?: boolean; min?: number; above?: number } = {}): number {
     const v = this.o[key];
     if (v === undefined) return def;
-    const kind = opts.integer ? "an integer" : "a number";
-    if (typeof v !== "number" || !Number.isFinite(v) || (opts.integer && !Number.isInteger(v)))
-      this.fail(key, `must be ${kind}`);
-    if (opts.min !== undefined && v < opts.min) this.fail(key, `must be ${kind} >= ${opts.min}`);
-    if (opts.above !== undefined && v <= opts.above) this.fail(key, `must be ${kind} > ${opts.above}`);
-    return v;
+    const rule =
+      opts.above !== undefined
+        ? { integer: opts.integer, min: opts.above, above: true }
+        : { integer: opts.integer, min: opts.min };
+    return numberValue(v, `${this.where}: ${key}`, rule);
   }
 
   string(key: string, def?: string): string {

@@ -15,6 +15,7 @@ import {
 } from "@nats-io/transport-node";
 import { ConfigError, NatsConnectError } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
+import { checkNatsCredentials } from "./nats-credentials.js";
 
 export const DEFAULT_NATS_SERVER = "nats://127.0.0.1:4222";
 
@@ -211,6 +212,7 @@ export function natsOptionsFromFlags(
     checkReadable(opts.tlsCertFile, "NATS TLS certificate", "--nats-tls-cert or NATS_TLS_CLIENT_CERT_PATH");
   if (opts.tlsKeyFile !== undefined)
     checkReadable(opts.tlsKeyFile, "NATS TLS key", "--nats-tls-key or NATS_TLS_CLIENT_KEY_PATH");
+  checkNatsCredentials(opts);
   return opts;
 }
 
@@ -454,7 +456,8 @@ function startFailureHint(err: unknown): string {
 }
 
 /**
- * Connects once (every server in turn); a failure throws `NatsConnectError` (exit code 3)
+ * Connects once (every server in turn). Credentials that cannot be parsed are a `ConfigError`
+ * (exit code 2) before any attempt; a failure to connect throws `NatsConnectError` (exit code 3)
  * whose message names the servers and the likely cause but no secret. Once connected, the
  * client reconnects forever, attempts spaced from `reconnectMinMs` doubling to `reconnectMaxMs`.
  */
@@ -470,6 +473,7 @@ export async function connectNats(opts: NatsConnectionOptions, logger: Logger): 
     const base = Math.min(max, Math.max(min, now - outageStart));
     return Math.round(base * (0.8 + Math.random() * 0.2));
   };
+  checkNatsCredentials(opts);
   const where = opts.servers.map(redactUrl).join(",");
   let nc: NatsConnection;
   try {

@@ -1,11 +1,13 @@
 /**
- * NATS subjects of the FPM event plane (WIRE.md section 4). Segments are percent-encoded
- * as newer Dynamo runtimes do, so a `.` inside a name cannot split a subject level.
+ * Subjects of the FPM event plane (docs/design/wire-format.md section 4), built and parsed here only. Segments
+ * are percent-encoded as newer Dynamo runtimes do, so a `.` inside a name cannot split a
+ * subject level. The ZMQ plane has no subjects on the wire, but its messages are handed to
+ * the subscriber under the subject the same scope has over NATS, so both planes read alike.
  */
 
 import { FPM_TOPIC } from "../schema/forward-pass-metrics.js";
 
-/** Dynamo's defaults (WIRE.md sections 4 and 6). */
+/** Dynamo's defaults (docs/design/wire-format.md sections 4 and 6). */
 export const DEFAULT_NAMESPACE = "dynamo";
 export const DEFAULT_COMPONENT = "backend";
 export const DEFAULT_ENDPOINT = "generate";
@@ -103,4 +105,38 @@ export function fpmSubscriptionSubjects(
     fpmSubscriptionSubject({ ...scope, endpoint: undefined }, env),
     fpmSubscriptionSubject({ ...scope, endpoint: "*" }, env),
   ];
+}
+
+/** The scope a subject names; `endpoint` is absent for a component-scoped subject. */
+export interface ParsedFpmSubject {
+  namespace: string;
+  component: string;
+  endpoint?: string;
+}
+
+function decodeSegment(raw: string): string {
+  if (!raw.includes("%")) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * Parses `namespace.{ns}.component.{comp}[.endpoint.{ep}].forward-pass-metrics` (segments
+ * percent-decoded); null for anything else.
+ */
+export function parseFpmSubject(subject: string): ParsedFpmSubject | null {
+  const p = subject.split(".");
+  if (p[0] !== "namespace" || p[2] !== "component" || p[p.length - 1] !== FPM_TOPIC) return null;
+  if (p.length === 5) return { namespace: decodeSegment(p[1]), component: decodeSegment(p[3]) };
+  if (p.length === 7 && p[4] === "endpoint")
+    return { namespace: decodeSegment(p[1]), component: decodeSegment(p[3]), endpoint: decodeSegment(p[5]) };
+  return null;
+}
+
+/** The component a subject names (percent-decoded), or `""` when it is no FPM subject. */
+export function componentOfSubject(subject: string): string {
+  return parseFpmSubject(subject)?.component ?? "";
 }

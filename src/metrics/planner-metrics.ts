@@ -54,6 +54,7 @@ export class PlannerMetrics {
   private readonly accepted: Counter<string>;
   private readonly dropped: Counter<string>;
   private readonly lost: Counter<string>;
+  private readonly unattributed: Counter<string>;
   private readonly expired: Counter<string>;
   private readonly restarts: Counter<string>;
   private readonly coldStart: Counter<string>;
@@ -246,6 +247,11 @@ export class PlannerMetrics {
       help: "Messages missing from sequence gaps",
       registers: r,
     });
+    this.unattributed = new Counter({
+      name: "fpm_planner_messages_unattributed_total",
+      help: 'Accepted messages with worker_id "" (no worker yet: kept out of the workers, the gates and the model)',
+      registers: r,
+    });
     this.expired = new Counter({
       name: "fpm_planner_engines_expired_total",
       help: "Engines expired after staying silent",
@@ -368,6 +374,7 @@ export class PlannerMetrics {
     inc(this.received, s.received, p?.received ?? 0);
     inc(this.accepted, s.accepted, p?.accepted ?? 0);
     inc(this.lost, s.lost, p?.lost ?? 0);
+    inc(this.unattributed, s.unattributed, p?.unattributed ?? 0);
     inc(this.expired, s.expired, p?.expired ?? 0);
     inc(this.restarts, s.restarts, p?.restarts ?? 0);
     inc(this.evicted, s.evicted, p?.evicted ?? 0);

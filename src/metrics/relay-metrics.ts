@@ -15,7 +15,10 @@ import { emptyResetCounts, SEQUENCE_RESET_REASONS, type SequenceResetReason } fr
  * - `decode`, `schema`, `unsupported_version`, `invalid_value`: the codec rejected the payload.
  * - `nats_unavailable`, `publish_error`, `unconfirmed`: NATS did not confirm it (see
  *   `DELIVERY_DROP_REASONS`: buffer full while NATS could not take it, refused by the
- *   client, or not confirmed when the relay stopped).
+ *   client, or not confirmed when the relay stopped). On the ZMQ plane `publish_error` is a
+ *   send the PUB socket refused.
+ * - `zmq_queue_full`: ZMQ plane: the rank's send queue (one send in flight per socket) was
+ *   full, or still held the message at shutdown.
  */
 export const RELAY_DROP_REASONS = [
   "frame_count",
@@ -26,6 +29,7 @@ export const RELAY_DROP_REASONS = [
   "unsupported_version",
   "invalid_value",
   ...DELIVERY_DROP_REASONS,
+  "zmq_queue_full",
 ] as const;
 export type RelayDropReason = (typeof RELAY_DROP_REASONS)[number];
 
@@ -42,6 +46,8 @@ export class RelayRankCounters {
   /** -1 until the first seq is seen. */
   lastSeq = -1;
   engineConnected = 0;
+  /** ZMQ plane: subscribers connected to this rank's PUB now. */
+  zmqSubscribers = 0;
   readonly dropped: Record<RelayDropReason, number> = Object.fromEntries(
     RELAY_DROP_REASONS.map((r) => [r, 0]),
   ) as Record<RelayDropReason, number>;
@@ -124,7 +130,7 @@ export class RelayMetrics {
     counterFrom("fpm_relay_received_total", "ZMQ messages received from the engine, per dp_rank", (r) => r.received);
     counterFrom(
       "fpm_relay_forwarded_total",
-      "Messages published on NATS and confirmed by the server, per dp_rank",
+      "Messages published on the event plane, per dp_rank (NATS: confirmed by the server; ZMQ: handed to the PUB socket)",
       (r) => r.forwarded,
     );
     counterFrom(
@@ -186,6 +192,11 @@ export class RelayMetrics {
       "1 while the ZMQ connection to the engine of this dp_rank is up",
       (r) => r.engineConnected,
     );
+    gaugeFrom(
+      "fpm_relay_zmq_subscribers",
+      "ZMQ plane: subscribers connected to this dp_rank's PUB (ZMQ PUB sends nothing while there are none)",
+      (r) => r.zmqSubscribers,
+    );
     // Process-wide values, read when scraped.
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({
@@ -238,7 +249,7 @@ export class RelayMetrics {
     });
     this.latency = new Histogram({
       name: "fpm_relay_forward_latency_seconds",
-      help: "Time from ZMQ receive to handing the envelope to the NATS client",
+      help: "Time from ZMQ receive to handing the envelope to the event plane (the NATS client, or the ZMQ PUB socket)",
       buckets: RELAY_LATENCY_BUCKETS,
       registers: [this.registry],
     });

@@ -12,6 +12,9 @@
  * ```
  */
 import type { NatsConnection } from "@nats-io/transport-node";
+import { type ModelCardEvent, ModelCardWatch } from "../discovery/model-card-watch.js";
+import type { DiscoveryStore } from "../discovery/store.js";
+import type { EnvelopeSource } from "../eventplane/plane.js";
 import { PlannerMetrics } from "../metrics/planner-metrics.js";
 import { FpmEventSubscriber } from "../subscriber/fpm-event-subscriber.js";
 import type { EngineEvent } from "../subscriber/tracked-engine.js";
@@ -31,8 +34,16 @@ export interface PlannedComponent {
 }
 
 export interface FpmPlannerOptions {
-  /** Connected NATS client; absent only when messages are fed with `subscriber.ingest`. */
+  /** Connected NATS client: the FPM subscriptions (unless `source` is given) and the virtual connector. */
   connection?: NatsConnection;
+  /** The event plane to read FPM from instead of NATS subscriptions (the ZMQ plane). */
+  source?: EnvelopeSource;
+  /**
+   * Dynamo's discovery: model cards give liveness (a worker whose card goes is removed at
+   * once) and the engine facts (`max_num_batched_tokens`, `context_length`, KV capacity)
+   * that `config` leaves unset; what `config` sets (flags, config file) wins.
+   */
+  discovery?: DiscoveryStore;
   /** Namespace. Default: env DYN_NAMESPACE, else `dynamo`. */
   namespace?: string;
   /** Components planned, each with its model kind. Required, at least one. */
@@ -71,6 +82,7 @@ export class FpmPlanner {
   private readonly logger: Logger;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | null = null;
+  private cards: ModelCardWatch | null = null;
   private readonly applying = new Set<Promise<void>>();
   /** Ticks done, and the time of the latest (ms). */
   ticks = 0;
@@ -88,7 +100,8 @@ export class FpmPlanner {
         new ComponentPlanner({
           component: c.component,
           kind: c.kind,
-          config: opts.config,
+          // A copy per component: model cards fill in its engine facts.
+          config: { ...opts.config },
           maxEngines: opts.maxEngines,
         }),
       );
@@ -96,12 +109,18 @@ export class FpmPlanner {
     const parity = opts.config.mode === "parity";
     this.subscriber = new FpmEventSubscriber({
       connection: opts.connection,
+      source: opts.source,
       namespace: this.namespace,
       components: opts.components.map((c) => c.component),
       // The reference has no time-based expiry: in parity a silent engine stays until removed.
       staleAfterMs: parity ? 0 : (opts.staleAfterMs ?? 5000),
       maxEngines: opts.maxEngines,
-      onAccepted: parity ? undefined : (component, fpm) => this.planners.get(component)?.ingest(fpm, this.now()),
+      // FPM without a worker id (vLLM before Dynamo names it) belongs to no replica: kept out of the model and the gates.
+      onAccepted: parity
+        ? undefined
+        : (component, fpm) => {
+            if (fpm.workerId !== "") this.planners.get(component)?.ingest(fpm, this.now());
+          },
       logger: this.logger.child("subscriber"),
       now: this.now,
     });
@@ -115,9 +134,36 @@ export class FpmPlanner {
       });
   }
 
+  /** Follows the model cards (when `discovery` is given); resolves once the first snapshot is in. */
+  async watchModelCards(): Promise<void> {
+    if (!this.opts.discovery || this.cards) return;
+    this.cards = new ModelCardWatch(
+      this.opts.discovery,
+      this.namespace,
+      (e) => this.onModelCard(e),
+      this.logger.child("cards"),
+    );
+    await this.cards.start();
+  }
+
+  private onModelCard(e: ModelCardEvent): void {
+    const planner = this.planners.get(e.card.component);
+    if (!planner) return;
+    if (e.type === "removed") {
+      this.subscriber.removeWorker(e.card.workerId, e.card.component);
+      return;
+    }
+    const user = this.opts.config;
+    const c = planner.config;
+    if (user.maxNumBatchedTokens === undefined && e.card.maxNumBatchedTokens !== undefined)
+      c.maxNumBatchedTokens = e.card.maxNumBatchedTokens;
+    if (user.contextLength === undefined && e.card.contextLength !== undefined) c.contextLength = e.card.contextLength;
+    if (user.maxKvTokens === undefined && e.card.maxKvTokens !== undefined) c.maxKvTokens = e.card.maxKvTokens;
+  }
+
   /** Subscribes and ticks every `loadAdjustmentIntervalS`. */
   start(): this {
-    if (this.opts.connection) this.subscriber.start();
+    if (this.opts.connection || this.opts.source) this.subscriber.start();
     else this.subscriber.startExpiry();
     if (this.opts.autoTick ?? true) {
       const everyMs = this.opts.config.loadAdjustmentIntervalS * 1000;
@@ -132,7 +178,7 @@ export class FpmPlanner {
     const out: PlannerDecision[] = [];
     for (const [component, planner] of this.planners) {
       this.forgetGoneWorkers(component);
-      const tracked = this.subscriber.snapshot(component);
+      const tracked = this.subscriber.snapshot(component).filter((t) => t.workerId !== "");
       const workers = new Set<string>();
       for (const t of tracked) workers.add(t.workerId);
       const live = { component, liveWorkers: workers.size };
@@ -194,6 +240,7 @@ export class FpmPlanner {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.cards?.stop();
     await this.subscriber.stop();
     await Promise.all([...this.applying]);
     await this.connector.close();

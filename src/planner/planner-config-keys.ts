@@ -4,7 +4,7 @@
  * fpm knows but does not act on (named in one warning at start), fpm's own keys, and the
  * nearest-name suggestion for a key that is none of these (a misspelling stops the start).
  */
-import type { NumberRule } from "../util/number-option.js";
+import { MAX_TIMER_S, type NumberRule } from "../util/number-option.js";
 import {
   DEPLOYMENT_MODES,
   OPTIMIZATION_TARGETS,
@@ -45,7 +45,8 @@ export const IMPLEMENTED_KEYS: readonly ImplementedKey[] = [
     aliases: ["load_adjustment_interval"],
     field: "loadAdjustmentIntervalS",
     kind: "number",
-    rule: { min: 0, above: true },
+    // A timer: at most what Node's timers hold.
+    rule: { min: 0, above: true, max: MAX_TIMER_S },
   },
   { key: "max_num_fpm_samples", aliases: [], field: "maxNumFpmSamples", kind: "number", rule: INT_MIN1 },
   { key: "fpm_sample_bucket_size", aliases: [], field: "fpmSampleBucketSize", kind: "number", rule: INT_MIN1 },

@@ -6,6 +6,7 @@
  * planner-config-keys.ts.
  */
 import { ConfigError } from "../util/errors.js";
+import { MAX_TIMER_S, optionalNumberValue } from "../util/number-option.js";
 import type { ModelKind } from "./regression-model.js";
 
 export const OPTIMIZATION_TARGETS = ["throughput", "latency", "load", "sla"] as const;
@@ -121,12 +122,9 @@ export const DEFAULT_PLANNER_CONFIG: PlannerConfig = {
   kvUseTarget: 0.9,
 };
 
-function check(name: string, v: number | undefined, min: number, integer: boolean, above = false): void {
-  if (v === undefined) return;
-  if (!Number.isFinite(v) || v < min || (above && v === min) || (integer && !Number.isInteger(v))) {
-    const kind = integer ? "an integer" : "a number";
-    throw new ConfigError(`${name} must be ${kind} ${above ? ">" : ">="} ${min}, got ${v}`);
-  }
+/** Through the one number validator, so a library caller gets the same rules as a config file. */
+function check(name: string, v: number | undefined, min: number, integer: boolean, above = false, max?: number): void {
+  optionalNumberValue(v, name, { min, integer, above, max });
 }
 
 function oneOf<T extends string>(name: string, v: string, allowed: readonly T[]): void {
@@ -141,7 +139,8 @@ export function resolvePlannerConfig(partial: Partial<PlannerConfig> = {}): Plan
   oneOf("parity_rules", c.parityRules, PARITY_RULES);
   oneOf("optimization_target", c.optimizationTarget, OPTIMIZATION_TARGETS);
   if (c.deploymentMode !== undefined) oneOf("mode", c.deploymentMode, DEPLOYMENT_MODES);
-  check("load_adjustment_interval_seconds", c.loadAdjustmentIntervalS, 0, false, true);
+  // A timer (setInterval): at most what Node's timers hold.
+  check("load_adjustment_interval_seconds", c.loadAdjustmentIntervalS, 0, false, true, MAX_TIMER_S);
   check("max_num_fpm_samples", c.maxNumFpmSamples, 1, true);
   check("fpm_sample_bucket_size", c.fpmSampleBucketSize, 1, true);
   check("load_min_observations", c.loadMinObservations, 1, true);
@@ -165,8 +164,7 @@ export function resolvePlannerConfig(partial: Partial<PlannerConfig> = {}): Plan
     ["decode_scale_up_kv_rate", c.decodeScaleUpKvRate],
     ["decode_scale_down_kv_rate", c.decodeScaleDownKvRate],
   ] as const) {
-    if (v !== undefined && !(Number.isFinite(v) && v >= 0 && v <= 100))
-      throw new ConfigError(`${name} must be a percent 0..100 (KV use), got ${v}`);
+    optionalNumberValue(v, `${name} (percent of KV use)`, { min: 0, max: 100 });
   }
   for (const [kind, v] of Object.entries(c.attentionDp ?? {})) check(`attention_dp of ${kind}`, v, 1, true);
   const root = Math.round(Math.sqrt(c.fpmSampleBucketSize));
@@ -175,27 +173,20 @@ export function resolvePlannerConfig(partial: Partial<PlannerConfig> = {}): Plan
       `fpm_sample_bucket_size must be a perfect square (2-D models use its root per axis), got ${c.fpmSampleBucketSize}; try ${root * root || 1}`,
     );
   }
-  if (
-    !Number.isInteger(c.loadScalingDownSensitivity) ||
-    c.loadScalingDownSensitivity < 0 ||
-    c.loadScalingDownSensitivity > 100
-  ) {
-    throw new ConfigError(
-      `load_scaling_down_sensitivity must be an integer percent 0..100, got ${c.loadScalingDownSensitivity}`,
-    );
-  }
-  if (!Number.isInteger(c.coldStartIterations) || c.coldStartIterations < 0) {
-    throw new ConfigError(`cold_start_iterations must be an integer >= 0, got ${c.coldStartIterations}`);
-  }
+  optionalNumberValue(c.loadScalingDownSensitivity, "load_scaling_down_sensitivity", {
+    integer: true,
+    min: 0,
+    max: 100,
+  });
+  check("cold_start_iterations", c.coldStartIterations, 0, true);
   check("scale_down_stabilization_seconds", c.scaleDownStabilizationS, 0, false);
   check("scale_down_stabilization_max_seconds", c.scaleDownStabilizationMaxS, 0, false);
   check("backlog_drain_seconds", c.backlogDrainS, 0, false, true);
   for (const [name, v] of [
     ["max_utilization", c.maxUtilization],
     ["kv_use_target", c.kvUseTarget],
-  ] as const) {
-    if (!(Number.isFinite(v) && v > 0 && v <= 1)) throw new ConfigError(`${name} must be a number in (0, 1], got ${v}`);
-  }
+  ] as const)
+    check(name, v, 0, false, true, 1);
   if (c.scaleDownStabilizationMaxS < c.scaleDownStabilizationS)
     throw new ConfigError(
       `scale_down_stabilization_max_seconds (${c.scaleDownStabilizationMaxS}) must be at least scale_down_stabilization_seconds (${c.scaleDownStabilizationS})`,

@@ -7,9 +7,18 @@
  */
 import fs from "node:fs";
 import type { NatsCliFlags } from "../eventplane/connection.js";
+import { selectEventPlane } from "../eventplane/plane-selection.js";
 import { DEFAULT_MAX_ENGINE_SERIES } from "../metrics/planner-metrics.js";
 import { ConfigError } from "../util/errors.js";
-import { numberOption } from "../util/number-option.js";
+import {
+  MAX_TIMER_MS,
+  MAX_TIMER_S,
+  type NumberRule,
+  numberOption,
+  numberValue,
+  timerSecondsToMs,
+} from "../util/number-option.js";
+import { checkScaleCommand, checkScaleComponent } from "./connectors/command-connector.js";
 import type { PlannedComponent } from "./fpm-planner.js";
 import {
   checkComponentRequirements,
@@ -31,6 +40,7 @@ import {
 import type { ModelKind } from "./regression-model.js";
 
 export interface PlannerCliFlags extends NatsCliFlags {
+  eventPlane?: string;
   config?: string;
   namespace?: string;
   component?: string[];
@@ -152,12 +162,13 @@ export interface IgnoredKey {
   why: string;
 }
 
-/** Converts one value to its field's type, as the key's spec says; `where` names it in the error. */
-function convert(spec: ImplementedKey, raw: unknown, where: string): unknown {
-  if (spec.kind === "number") {
-    if (typeof raw !== "number" && typeof raw !== "string") throw new ConfigError(`${where} must be a number`);
-    return numberOption(String(raw), where, spec.rule);
-  }
+/**
+ * Converts one value to its field's type, as the key's spec says; `where` names it in the
+ * error. A number from a flag is text; from a file it must be a JSON number.
+ */
+function convert(spec: ImplementedKey, raw: unknown, where: string, fromFlag = false): unknown {
+  if (spec.kind === "number")
+    return fromFlag ? numberOption(String(raw), where, spec.rule) : numberValue(raw, where, spec.rule);
   if (spec.kind === "boolean") {
     if (typeof raw !== "boolean") throw new ConfigError(`${where} must be true or false`);
     return raw;
@@ -176,7 +187,7 @@ function attentionDpFrom(v: unknown, path: string): Partial<Record<ModelKind, nu
   for (const [role, spec] of Object.entries(roles)) {
     const dp = (spec as { attention_dp?: unknown } | null)?.attention_dp;
     if (dp === undefined || !(role in AIS_ROLES)) continue;
-    out[AIS_ROLES[role]] = numberOption(String(dp), `${path}: ais_perf_model.roles.${role}.attention_dp`, INT_MIN1);
+    out[AIS_ROLES[role]] = numberValue(dp, `${path}: ais_perf_model.roles.${role}.attention_dp`, INT_MIN1);
   }
   return out;
 }
@@ -246,7 +257,30 @@ export function plannerKeysFrom(file: Record<string, unknown>, where: string): C
   return out;
 }
 
-const num = (text: string, what: string) => numberOption(text, what);
+/** Ranges of the command's own numeric settings (the PlannerConfig ones are in planner-config-keys.ts). */
+const OTHER_NUMBER_RULES = {
+  stale_after_ms: { min: 0, max: MAX_TIMER_MS },
+  max_engines: { integer: true, min: 1, max: 10_000_000 },
+  // Seconds, used as timers: more than 0, at most what Node's timers hold once in ms.
+  command_timeout: { min: 0, above: true, max: MAX_TIMER_S },
+  scale_timeout: { min: 0, above: true, max: MAX_TIMER_S },
+  metrics_port: { integer: true, min: -1, max: 65535 },
+  max_engine_series: { integer: true, min: 0, max: 10_000_000 },
+} satisfies Record<string, NumberRule>;
+
+/** A numeric setting from its flag's text, else the config file's JSON value, else the default. */
+function numberSetting(
+  flag: string | undefined,
+  flagName: string,
+  file: Record<string, unknown>,
+  key: keyof typeof OTHER_NUMBER_RULES,
+  def: number,
+): number {
+  const rule = OTHER_NUMBER_RULES[key];
+  if (flag !== undefined) return numberOption(flag, flagName, rule);
+  if (file[key] !== undefined) return numberValue(file[key], `config key ${key}`, rule);
+  return def;
+}
 
 /** `name[:kind]`; kind defaults from the name (prefill, decode) or agg. */
 export function parseComponent(spec: string): PlannedComponent {
@@ -271,7 +305,8 @@ export function plannerOptionsFromFlags(
   for (const [flag, key] of FLAG_KEYS) {
     const v = flags[flag];
     const spec = BY_NAME.get(key)!;
-    if (v !== undefined) (partial as Record<string, unknown>)[spec.field] = convert(spec, v, `--${flagName(flag)}`);
+    if (v !== undefined)
+      (partial as Record<string, unknown>)[spec.field] = convert(spec, v, `--${flagName(flag)}`, true);
   }
   if (flags.deploymentMode !== undefined) {
     if (!(MODE_KEY.deployment as readonly string[]).includes(flags.deploymentMode))
@@ -289,13 +324,6 @@ export function plannerOptionsFromFlags(
     if (typeof v !== "string") throw new ConfigError(`config key ${key} must be a string`);
     return v;
   };
-  const numOpt = (flag: string | undefined, key: string, def: number, flagName: string): number => {
-    const raw = flag ?? file[key];
-    if (raw === undefined) return def;
-    const v = typeof raw === "number" ? raw : num(String(raw), flagName);
-    if (v < 0) throw new ConfigError(`${flagName} must be >= 0, got ${v}`);
-    return v;
-  };
 
   let specs: string[] = flags.component ?? [];
   if (specs.length === 0 && file.components !== undefined) {
@@ -307,59 +335,57 @@ export function plannerOptionsFromFlags(
   const components = specs.map(parseComponent);
   const names = new Set(components.map((c) => c.component));
   if (names.size !== components.length) throw new ConfigError("each --component may appear once");
-  for (const c of components) checkComponentRequirements(config, c.kind);
+  // With Dynamo's discovery the engine facts can come from the workers' model cards instead.
+  const cardsAvailable = selectEventPlane(flags.eventPlane, env).discovery !== null;
+  if (!cardsAvailable) for (const c of components) checkComponentRequirements(config, c.kind);
 
   const connector = str(flags.connector, "connector") ?? "virtual";
   if (connector !== "virtual" && connector !== "command")
     throw new ConfigError(`--connector must be virtual or command, got ${connector}`);
   const scaleCommand = str(flags.scaleCommand, "scale_command");
-  if (connector === "command" && !scaleCommand)
-    throw new ConfigError(
-      "--connector command needs --scale-command, e.g. 'kubectl scale deployment/{component} --replicas={replicas}'",
-    );
-
-  const metricsText =
-    flags.metricsPort ??
-    (file.metrics_port !== undefined ? String(file.metrics_port) : undefined) ??
-    // Dynamo's planner metrics port: 0 there means off.
-    (file.metric_reporting_prometheus_port !== undefined
-      ? String(file.metric_reporting_prometheus_port) === "0"
-        ? "-1"
-        : String(file.metric_reporting_prometheus_port)
-      : undefined) ??
-    (env.DYN_SYSTEM_PORT?.trim() || undefined);
-  let metricsPort: number | null = null;
-  if (metricsText !== undefined) {
-    const p = num(metricsText, "--metrics-port");
-    if (!Number.isInteger(p) || p < -1 || p > 65535)
+  if (connector === "command") {
+    if (!scaleCommand)
       throw new ConfigError(
-        `--metrics-port (or DYN_SYSTEM_PORT) must be a port 0..65535 or -1 to disable, got ${metricsText}`,
+        `--connector command needs --scale-command, e.g. 'kubectl scale "deployment/$FPM_COMPONENT" --replicas="$FPM_REPLICAS"'`,
       );
-    metricsPort = p === -1 ? null : p;
+    checkScaleCommand(scaleCommand);
+    for (const c of components) checkScaleComponent(c.component);
   }
-  const maxEngines = numOpt(flags.maxEngines, "max_engines", 10_000, "--max-engines");
-  if (!Number.isInteger(maxEngines) || maxEngines < 1)
-    throw new ConfigError(`--max-engines must be a positive integer, got ${maxEngines}`);
-  const maxEngineSeries = numOpt(
+
+  // -1 turns the server off. Then Dynamo's planner metrics port (0 there means off), then DYN_SYSTEM_PORT.
+  const portRule = OTHER_NUMBER_RULES.metrics_port;
+  const dynamoPort = file.metric_reporting_prometheus_port;
+  const envPort = env.DYN_SYSTEM_PORT?.trim() || undefined;
+  let port = -1;
+  if (flags.metricsPort !== undefined || file.metrics_port !== undefined)
+    port = numberSetting(flags.metricsPort, "--metrics-port", file, "metrics_port", -1);
+  else if (dynamoPort !== undefined) {
+    port = numberValue(dynamoPort, "config key metric_reporting_prometheus_port", portRule);
+    if (port === 0) port = -1;
+  } else if (envPort !== undefined) port = numberOption(envPort, "DYN_SYSTEM_PORT", portRule);
+  const metricsPort = port === -1 ? null : port;
+  const maxEngines = numberSetting(flags.maxEngines, "--max-engines", file, "max_engines", 10_000);
+  const maxEngineSeries = numberSetting(
     flags.maxEngineSeries,
+    "--max-engine-series",
+    file,
     "max_engine_series",
     DEFAULT_MAX_ENGINE_SERIES,
-    "--max-engine-series",
   );
-  if (!Number.isInteger(maxEngineSeries) || maxEngineSeries < 0)
-    throw new ConfigError(`--max-engine-series must be an integer >= 0, got ${maxEngineSeries}`);
 
   return {
     config,
     namespace: str(flags.namespace, "namespace"),
     components,
-    staleAfterMs: numOpt(flags.staleAfterMs, "stale_after_ms", 5000, "--stale-after-ms"),
+    staleAfterMs: numberSetting(flags.staleAfterMs, "--stale-after-ms", file, "stale_after_ms", 5000),
     maxEngines,
     maxEngineSeries,
     connector,
     scaleCommand,
-    commandTimeoutMs: numOpt(flags.commandTimeout, "command_timeout", 60, "--command-timeout") * 1000,
-    scaleTimeoutMs: numOpt(flags.scaleTimeout, "scale_timeout", 600, "--scale-timeout") * 1000,
+    commandTimeoutMs: timerSecondsToMs(
+      numberSetting(flags.commandTimeout, "--command-timeout", file, "command_timeout", 60),
+    ),
+    scaleTimeoutMs: timerSecondsToMs(numberSetting(flags.scaleTimeout, "--scale-timeout", file, "scale_timeout", 600)),
     decisionsSubject: str(flags.decisionsSubject, "decisions_subject"),
     replicasSubject: str(flags.replicasSubject, "replicas_subject"),
     decisionsFile: str(flags.decisionsFile, "decisions_file"),

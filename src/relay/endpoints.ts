@@ -12,6 +12,7 @@ import {
   vllmEndpoint,
 } from "../engine/endpoints.js";
 import { ConfigError } from "../util/errors.js";
+import { numberValue, optionalNumberOption } from "../util/number-option.js";
 
 /** At most this many ranks per relay: a relay runs beside one worker. */
 export const MAX_DP_SIZE = 1024;
@@ -30,16 +31,12 @@ export interface RelayEndpointSpec {
 }
 
 function checkInt(value: number, min: number, max: number, what: string): void {
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new ConfigError(`${what} must be an integer in ${min}..${max}, got ${value}`);
+  numberValue(value, what, { integer: true, min, max });
 }
 
 /** Parses a decimal integer option; anything else is a `ConfigError` naming `what`. */
 export function parseIntOption(text: string | undefined, what: string): number | undefined {
-  if (text === undefined) return undefined;
-  const t = text.trim();
-  if (!/^-?\d+$/.test(t)) throw new ConfigError(`${what} must be an integer, got ${JSON.stringify(text)}`);
-  return Number(t);
+  return optionalNumberOption(text, what, { integer: true });
 }
 
 export function resolveRelayEndpoints(spec: RelayEndpointSpec): FpmEndpoint[] {

@@ -3,12 +3,16 @@
  * `fpm relay` flags and environment variables map onto it. Invalid values are
  * `ConfigError`s (exit code 2) with a message that says what to change.
  */
-import type { FpmEndpoint } from "../engine/endpoints.js";
+import { DEFAULT_FPM_BASE_PORT, type FpmEndpoint } from "../engine/endpoints.js";
+import type { DiscoveryConfig } from "../discovery/selection.js";
+import { advertiseHost } from "../eventplane/advertise-host.js";
 import { CONFIRMED_PUBLISHER_DEFAULTS } from "../eventplane/confirmed-publisher.js";
 import { type NatsCliFlags, type NatsConnectionOptions, natsOptionsFromFlags } from "../eventplane/connection.js";
-import { type FpmSubjectScope, resolveFpmScope } from "../eventplane/subject.js";
+import { type EventPlaneChoice, type EventPlaneKind, selectEventPlane } from "../eventplane/plane-selection.js";
+import { DEFAULT_ENDPOINT, type FpmSubjectScope, resolveFpmScope } from "../eventplane/subject.js";
 import { ConfigError } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
+import { MAX_TIMER_MS, numberValue } from "../util/number-option.js";
 import { parseIntOption, resolveRelayEndpoints } from "./endpoints.js";
 
 export const RELAY_DEFAULTS = {
@@ -24,9 +28,18 @@ export const RELAY_DEFAULTS = {
 export interface FpmEventRelayOptions {
   /** Engine endpoints, one per dp_rank (see `resolveRelayEndpoints`). Required, at least one. */
   endpoints: FpmEndpoint[];
-  /** How to reach NATS (see `natsOptionsFromFlags`). Required. */
-  nats: NatsConnectionOptions;
-  /** Subject scope: namespace (default env DYN_NAMESPACE, else `dynamo`), component (default `backend`), optional endpoint. */
+  /** The event plane. Default `nats` (`fpm relay` chooses with `selectEventPlane`). */
+  eventPlane?: EventPlaneKind;
+  /** How to reach NATS (see `natsOptionsFromFlags`). Required on the NATS plane. */
+  nats?: NatsConnectionOptions;
+  /** The discovery backend where ZMQ publishers register. Required on the ZMQ plane. */
+  discovery?: DiscoveryConfig;
+  /** ZMQ plane: the host written into the EventChannel records. Default: DYN_EVENT_PLANE_HOST, else the host's address. */
+  advertiseHost?: string;
+  /**
+   * Scope: namespace (default env DYN_NAMESPACE, else `dynamo`), component (default `backend`),
+   * optional endpoint (absent: component scope, NATS only; `fpm relay` defaults to `generate`).
+   */
   scope?: FpmSubjectScope;
   /** `true` (default): frame count, size, seq frame and codec checks. `false`: frame count only, like Dynamo's relay. */
   validate?: boolean;
@@ -54,6 +67,8 @@ export interface FpmEventRelayOptions {
 
 /** The flags of `fpm relay`, as commander parses them. */
 export interface RelayCliFlags extends NatsCliFlags {
+  eventPlane?: string;
+  componentScope?: boolean;
   zmqEndpoint?: string[];
   basePort?: string;
   dpStart?: string;
@@ -76,24 +91,37 @@ export interface RelayCommandOptions {
   /** null: no metrics server (DYN_SYSTEM_PORT unset or -1, and no --metrics-port). */
   metricsPort: number | null;
   metricsHost: string;
+  /** The plane, and why (logged at start). */
+  plane: EventPlaneChoice;
 }
 
 function positive(value: number | undefined, fallback: number, what: string, max = Number.MAX_SAFE_INTEGER): number {
-  const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < 1 || v > max)
-    throw new ConfigError(`${what} must be an integer in 1..${max}, got ${v}`);
-  return v;
+  return numberValue(value ?? fallback, what, { integer: true, min: 1, max });
 }
 
 /** Checks library options and fills their defaults. */
 export function resolveRelayOptions(
   opts: FpmEventRelayOptions,
-): Required<Omit<FpmEventRelayOptions, "logger" | "publisherIdForRank" | "scope">> &
-  Pick<FpmEventRelayOptions, "logger" | "publisherIdForRank" | "scope"> {
+): Required<Omit<FpmEventRelayOptions, "logger" | "publisherIdForRank" | "scope" | "nats" | "discovery">> &
+  Pick<FpmEventRelayOptions, "logger" | "publisherIdForRank" | "scope" | "nats" | "discovery"> {
   if (!opts.endpoints || opts.endpoints.length === 0)
     throw new ConfigError("the relay needs at least one engine endpoint");
+  const eventPlane = opts.eventPlane ?? "nats";
+  if (eventPlane === "nats" && !opts.nats) throw new ConfigError("the NATS plane needs NATS connection options");
+  if (eventPlane === "zmq") {
+    if (!opts.discovery)
+      throw new ConfigError(
+        "the ZMQ plane needs a discovery backend (DYN_DISCOVERY_BACKEND, ETCD_ENDPOINTS or DYN_FILE_KV)",
+      );
+    if (opts.scope?.endpoint === undefined)
+      throw new ConfigError(
+        "the ZMQ plane is endpoint-scoped (as Dynamo 1.6.1): give --endpoint, or drop --component-scope; component scope exists on NATS only",
+      );
+  }
   return {
     ...opts,
+    eventPlane,
+    advertiseHost: opts.advertiseHost ?? (eventPlane === "zmq" ? advertiseHost().host : ""),
     validate: opts.validate ?? true,
     maxPayloadBytes: positive(
       opts.maxPayloadBytes,
@@ -117,11 +145,13 @@ export function resolveRelayOptions(
       opts.zmqReconnectIntervalMs,
       RELAY_DEFAULTS.zmqReconnectIntervalMs,
       "zmqReconnectIntervalMs",
+      MAX_TIMER_MS,
     ),
     zmqReconnectMaxIntervalMs: positive(
       opts.zmqReconnectMaxIntervalMs,
       RELAY_DEFAULTS.zmqReconnectMaxIntervalMs,
       "zmqReconnectMaxIntervalMs",
+      MAX_TIMER_MS,
     ),
     natsConfirmTimeoutMs: positive(
       opts.natsConfirmTimeoutMs,
@@ -142,7 +172,10 @@ function parseValidate(text: string | undefined): boolean {
 
 /** Maps the flags and environment of `fpm relay` onto options; flags win over the environment. */
 export function relayOptionsFromFlags(flags: RelayCliFlags, env: NodeJS.ProcessEnv = process.env): RelayCommandOptions {
-  const basePortText = flags.basePort ?? (env.DYN_FORWARDPASS_METRIC_PORT?.trim() || undefined);
+  // DYN_FPM_TRACE turns FPM on too; the engines then use the default base port.
+  const trace = /^(1|true|yes|on)$/i.test(env.DYN_FPM_TRACE?.trim() ?? "");
+  const basePortText =
+    flags.basePort ?? (env.DYN_FORWARDPASS_METRIC_PORT?.trim() || (trace ? String(DEFAULT_FPM_BASE_PORT) : undefined));
   const endpoints = resolveRelayEndpoints({
     zmqEndpoints: flags.zmqEndpoint,
     basePort: parseIntOption(
@@ -152,10 +185,18 @@ export function relayOptionsFromFlags(flags: RelayCliFlags, env: NodeJS.ProcessE
     dpStart: parseIntOption(flags.dpStart, "--dp-start"),
     dpSize: parseIntOption(flags.dpSize, "--dp-size"),
   });
+  if (flags.componentScope && flags.endpoint !== undefined)
+    throw new ConfigError("--component-scope and --endpoint contradict each other: give one");
+  // Dynamo 1.6.1 is endpoint-scoped; component scope is for older runtimes.
   const scope = resolveFpmScope(
-    { namespace: flags.namespace, component: flags.component, endpoint: flags.endpoint },
+    {
+      namespace: flags.namespace,
+      component: flags.component,
+      endpoint: flags.componentScope ? undefined : (flags.endpoint ?? DEFAULT_ENDPOINT),
+    },
     env,
   );
+  const plane = selectEventPlane(flags.eventPlane, env);
   for (const [name, value] of Object.entries(scope)) {
     if (value !== undefined && value.length === 0) throw new ConfigError(`--${name} must not be empty`);
   }
@@ -171,7 +212,10 @@ export function relayOptionsFromFlags(flags: RelayCliFlags, env: NodeJS.ProcessE
   }
   const relay: Omit<FpmEventRelayOptions, "logger"> = {
     endpoints,
-    nats: natsOptionsFromFlags(flags, env, "fpm-relay"),
+    eventPlane: plane.plane,
+    nats: plane.plane === "nats" ? natsOptionsFromFlags(flags, env, "fpm-relay") : undefined,
+    discovery: plane.discovery ?? undefined,
+    advertiseHost: plane.plane === "zmq" ? advertiseHost(env).host : undefined,
     scope,
     validate: parseValidate(flags.validate),
     maxPayloadBytes: parseIntOption(flags.maxPayloadBytes, "--max-payload-bytes"),
@@ -184,5 +228,6 @@ export function relayOptionsFromFlags(flags: RelayCliFlags, env: NodeJS.ProcessE
     relay,
     metricsPort: metricsPortRaw === undefined || metricsPortRaw === -1 ? null : metricsPortRaw,
     metricsHost: flags.metricsHost ?? RELAY_DEFAULTS.metricsHost,
+    plane,
   };
 }

@@ -1,10 +1,11 @@
 /**
- * `FpmEventRelay`: engine ZMQ -> checks -> NATS event plane (WIRE.md sections 3 and 4).
- * One SUB socket per dp_rank connects to the engine's PUB; each message is checked
+ * `FpmEventRelay`: engine ZMQ -> checks -> event plane, NATS or ZMQ (WIRE.md sections 3
+ * and 4). One SUB socket per dp_rank connects to the engine's PUB; each message is checked
  * (3 frames, size, seq frame, codec), accounted (seq gaps, restarts), and its ORIGINAL
- * payload bytes are wrapped in an envelope and published; it counts as forwarded once the
- * NATS server has confirmed it. Nothing on the hot path throws: every drop has a reason
- * and a counter.
+ * payload bytes are wrapped in an envelope and handed to the plane's transport
+ * (`RelayEnvelopeTransport`). On NATS it counts as forwarded once the server has confirmed
+ * it; on ZMQ once the PUB socket has taken it (see envelope-transport.ts). Nothing on the hot
+ * path throws: every drop has a reason and a counter.
  *
  * ```ts
  * const relay = new FpmEventRelay({ endpoints: resolveRelayEndpoints({ basePort: 20380 }), nats: { servers: ["nats://127.0.0.1:4222"] } });
@@ -18,8 +19,9 @@ import * as zmq from "zeromq";
 import { decodeFpm } from "../codec/fpm-decode.js";
 import type { FpmEndpoint } from "../engine/endpoints.js";
 import { decodeSeqFrame, FPM_FRAME_COUNT } from "../engine/frames.js";
-import { connectNats, type EventPlaneConnection } from "../eventplane/connection.js";
-import { fpmSubject } from "../eventplane/subject.js";
+import { openDiscovery } from "../discovery/selection.js";
+import { connectNats } from "../eventplane/connection.js";
+import { fpmSubject, resolveFpmScope } from "../eventplane/subject.js";
 import type { HealthReport } from "../metrics/http-server.js";
 import { type RelayDropReason, RelayMetrics, type RelayRankCounters } from "../metrics/relay-metrics.js";
 import { ConfigError, LifecycleError } from "../util/errors.js";
@@ -27,9 +29,12 @@ import { Logger } from "../util/log.js";
 import { defaultForwardPassMetrics, type ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
 import { ephemeralPortRange } from "../util/ports.js";
 import { endpointsInEphemeralRange } from "./endpoints.js";
-import { EnvelopePublisher, RankEnvelopeSource, randomPublisherId } from "./envelope-publisher.js";
+import { RankEnvelopeSource, randomPublisherId } from "./envelope-publisher.js";
+import type { RelayEnvelopeTransport } from "./envelope-transport.js";
+import { NatsRelayTransport } from "./nats-transport.js";
 import { type FpmEventRelayOptions, resolveRelayOptions } from "./options.js";
 import { SequenceTracker } from "./sequence-tracker.js";
+import { ZmqRelayTransport } from "./zmq-transport.js";
 
 /** Everything the relay keeps per dp_rank. */
 interface RankLink {
@@ -53,8 +58,7 @@ export class FpmEventRelay {
   private readonly links: RankLink[] = [];
   /** Every payload is decoded into this one object: the relay only reads counter_id from it, and forwards the original bytes. */
   private readonly scratch: ForwardPassMetrics = defaultForwardPassMetrics();
-  private conn: EventPlaneConnection | null = null;
-  private publisher: EnvelopePublisher | null = null;
+  private publisher: RelayEnvelopeTransport | null = null;
   private running = false;
   private stopped: Promise<void> | null = null;
 
@@ -65,13 +69,20 @@ export class FpmEventRelay {
     this.subject = fpmSubject(this.opts.scope ?? {});
   }
 
-  /** Connects NATS (a failure is a `NatsConnectError`), then every engine endpoint. */
+  /** The event plane this relay publishes on. */
+  get plane(): "nats" | "zmq" {
+    return this.opts.eventPlane;
+  }
+
+  /**
+   * Connects the event plane (NATS: a failure is a `NatsConnectError`; ZMQ: its discovery
+   * backend, `DiscoveryConnectError`), then every engine endpoint.
+   */
   async start(): Promise<void> {
     if (this.running || this.stopped) throw new LifecycleError("FpmEventRelay.start() may be called once");
-    const conn = await connectNats(this.opts.nats, this.logger.child("fpm.relay.nats"));
-    this.conn = conn;
+    this.publisher = await this.openPlane();
     try {
-      this.openEngines(conn);
+      await this.openEngines(this.publisher);
     } catch (err) {
       // Nothing may stay open when start fails, or the process would not exit.
       await this.stop();
@@ -79,20 +90,35 @@ export class FpmEventRelay {
     }
   }
 
-  private openEngines(conn: EventPlaneConnection): void {
-    const publisher = new EnvelopePublisher({
-      connection: conn,
-      subject: this.subject,
-      maxBufferedBytes: this.opts.maxBufferedBytes,
-      confirmTimeoutMs: this.opts.natsConfirmTimeoutMs,
+  private async openPlane(): Promise<RelayEnvelopeTransport> {
+    if (this.opts.eventPlane === "nats") {
+      const conn = await connectNats(this.opts.nats!, this.logger.child("fpm.relay.nats"));
+      return new NatsRelayTransport({
+        connection: conn,
+        subject: this.subject,
+        maxBufferedBytes: this.opts.maxBufferedBytes,
+        confirmTimeoutMs: this.opts.natsConfirmTimeoutMs,
+        metrics: this.metrics,
+        logger: this.logger,
+      });
+    }
+    const scope = resolveFpmScope(this.opts.scope ?? {});
+    const store = await openDiscovery(this.opts.discovery!, this.logger.child("fpm.relay.discovery"));
+    return new ZmqRelayTransport({
+      store,
+      scope: { namespace: scope.namespace, component: scope.component, endpoint: scope.endpoint! },
+      advertiseHost: this.opts.advertiseHost,
       metrics: this.metrics,
       logger: this.logger,
     });
-    this.publisher = publisher;
+  }
+
+  private async openEngines(publisher: RelayEnvelopeTransport): Promise<void> {
     const pickId = this.opts.publisherIdForRank ?? randomPublisherId;
     for (const endpoint of this.opts.endpoints) {
       const counters = this.metrics.rank(endpoint.dpRank);
       const source = new RankEnvelopeSource(endpoint.dpRank, pickId(endpoint.dpRank), counters);
+      await publisher.addRank(source);
       const socket = new zmq.Subscriber({
         receiveHighWaterMark: this.opts.receiveHighWaterMark,
         reconnectInterval: this.opts.zmqReconnectIntervalMs,
@@ -114,6 +140,7 @@ export class FpmEventRelay {
     this.running = true;
     for (const link of this.links) link.loop = this.receiveLoop(link);
     this.logger.info("relay started", {
+      plane: this.opts.eventPlane,
       subject: this.subject,
       validate: this.opts.validate ? "on" : "off",
       endpoints: this.opts.endpoints.map((e) => `${e.dpRank}=${e.url}`).join(","),
@@ -230,21 +257,16 @@ export class FpmEventRelay {
     this.publisher!.publish(link.source, payload, receivedAt);
   }
 
-  /**
-   * `/health`: 200 while NATS is connected and confirms what the relay publishes, else 503
-   * naming what is wrong (a server that stops reading keeps its TCP connection up).
-   */
+  /** `/health`: 200 while the event plane works (NATS connected; ZMQ records kept alive), else 503 naming what is wrong. */
   health(): HealthReport {
-    const nats = this.conn?.state ?? "not started";
-    const problems: string[] = [];
-    if (nats !== "connected") problems.push(`NATS ${nats}`);
-    else if (this.publisher?.confirmOverdue())
-      problems.push(`NATS server has not confirmed for ${this.publisher.confirmWaitMs()} ms`);
+    const plane = this.publisher?.health() ?? { problems: ["event plane not started"], fields: {} };
+    const problems = plane.problems;
     return {
       healthy: problems.length === 0,
       status: problems.length === 0 ? "ok" : problems.join("; "),
-      nats,
+      plane: this.opts.eventPlane,
       subject: this.subject,
+      ...plane.fields,
       bufferedBytes: this.publisher?.bufferedBytes ?? 0,
       engines: this.links.map((l) => ({
         dpRank: l.endpoint.dpRank,
@@ -255,15 +277,16 @@ export class FpmEventRelay {
     };
   }
 
-  /** The NATS connection state (`connected`, `disconnected`, `closed`), or null before start. */
+  /** The NATS connection state (`connected`, `disconnected`, `closed`), or null before start or on ZMQ. */
   get natsState(): string | null {
-    return this.conn?.state ?? null;
+    const nats = this.publisher?.health().fields.nats;
+    return typeof nats === "string" ? nats : null;
   }
 
   /**
-   * Stops receiving, publishes what is held if NATS is up, waits for the server to confirm
-   * it (bounded by `timeoutMs`; what is left is counted dropped), and closes everything.
-   * Safe to call twice.
+   * Stops receiving, publishes what is held if the plane is up (NATS: waits for the server
+   * to confirm it, bounded by `timeoutMs`; what is left is counted dropped), removes ZMQ
+   * discovery records, and closes everything. Safe to call twice.
    */
   stop(timeoutMs = 3000): Promise<void> {
     if (!this.stopped) this.stopped = this.doStop(timeoutMs);
@@ -275,9 +298,7 @@ export class FpmEventRelay {
     // Closing the socket also ends its event observer.
     for (const link of this.links) link.socket.close();
     await Promise.allSettled(this.links.map((l) => l.loop));
-    const deadline = Date.now() + timeoutMs;
-    if (this.publisher) await this.publisher.stop(timeoutMs);
-    if (this.conn) await this.conn.close(Math.max(100, deadline - Date.now()));
+    if (this.publisher) await this.publisher.shutdown(timeoutMs);
     this.logger.info("relay stopped", {
       received: this.metrics.allRanks().reduce((n, r) => n + r.received, 0),
       forwarded: this.metrics.allRanks().reduce((n, r) => n + r.forwarded, 0),

@@ -10,6 +10,7 @@
 import fs from "node:fs";
 import nodePath from "node:path";
 import { ConfigError } from "../util/errors.js";
+import { numberOption } from "../util/number-option.js";
 import { parseArrivalsNdjson, type LineProblem } from "./arrival-file.js";
 import { type Arrival, type ArrivalSource, ListArrivals, RateArrivals, type RequestLengths } from "./arrivals.js";
 import { type LoadShape, loadShapeProblem } from "./load-shape.js";
@@ -83,12 +84,11 @@ export function readArrivalsText(path: string, what: string): string {
 }
 
 function num(text: string | undefined, what: string, spec: string): number {
-  const v = text === undefined || text.trim() === "" ? NaN : Number(text);
-  if (!Number.isFinite(v) || v < 0)
-    throw new ConfigError(
-      `--arrivals ${spec}: ${what} must be a number >= 0, got ${JSON.stringify(text ?? "")} (forms: ${ARRIVALS_HELP})`,
-    );
-  return v;
+  try {
+    return numberOption(text ?? "", `--arrivals ${spec}: ${what}`, { min: 0 });
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message} (forms: ${ARRIVALS_HELP})`);
+  }
 }
 
 export function parseArrivalSpec(
@@ -149,9 +149,13 @@ export function parseArrivalSpec(
 /** Parses `MIN[:MAX]` token ranges of `--input-tokens` / `--output-tokens`. */
 export function parseTokenRange(text: string, flag: string): [number, number] {
   const parts = text.split(":");
-  const nums = parts.map((p) => (/^\d+$/.test(p.trim()) ? Number(p) : NaN));
-  if (parts.length > 2 || nums.some((n) => !Number.isInteger(n) || n < 1))
+  let nums: number[];
+  try {
+    if (parts.length > 2) throw new ConfigError("too many parts");
+    nums = parts.map((p) => numberOption(p, flag, { integer: true, min: 1 }));
+  } catch {
     throw new ConfigError(`${flag} ${JSON.stringify(text)}: give MIN or MIN:MAX, integers >= 1`);
+  }
   const [min, max = min] = nums;
   if (max < min) throw new ConfigError(`${flag} ${text}: MAX is below MIN`);
   return [min, max];

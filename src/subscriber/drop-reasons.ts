@@ -11,7 +11,13 @@
  *   `SEQUENCE_MAX_JUMP`; a relay publishes again what NATS did not confirm), or the
  *   engine's last `counter_id` again;
  * - `out_of_order`: a lower `counter_id` from another publisher than the engine's last;
- * - `engine_limit`: a new engine while `maxEngines` are tracked and none is on probation.
+ * - `engine_limit`: a new engine while `maxEngines` are tracked and none is on probation;
+ * - ZMQ plane (`ZMQ_FRAME_REASONS`, before the envelope is read): `frame_count` (not 4
+ *   frames), `frame_topic` (topic frame not `forward-pass-metrics`), `frame_ids` (id or
+ *   sequence frame not 8 bytes), `frame_header` (last frame shorter than its header, or
+ *   version not 1), `frame_length` (header length differs from what follows);
+ * - `frame_id_mismatch`: ZMQ plane: the id or sequence frame differs from the envelope's;
+ * - `unknown_publisher`: ZMQ plane: from a publisher with no discovery record (it left, or never registered).
  */
 export const SUBSCRIBER_DROP_REASONS = [
   "envelope_decode",
@@ -24,5 +30,12 @@ export const SUBSCRIBER_DROP_REASONS = [
   "duplicate",
   "out_of_order",
   "engine_limit",
+  "frame_count",
+  "frame_topic",
+  "frame_ids",
+  "frame_header",
+  "frame_length",
+  "frame_id_mismatch",
+  "unknown_publisher",
 ] as const;
 export type SubscriberDropReason = (typeof SUBSCRIBER_DROP_REASONS)[number];

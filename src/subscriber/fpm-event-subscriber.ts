@@ -1,8 +1,10 @@
 /**
- * `FpmEventSubscriber`: turns the FPM stream on the NATS event plane into trustworthy
- * per-engine state. It subscribes to the FPM subjects of a namespace (one or more
- * components, or all by wildcard), checks each envelope and decodes its payload, and
- * drops with a counted reason what is malformed, duplicated or older than what it has.
+ * `FpmEventSubscriber`: turns the FPM stream on the event plane into trustworthy per-engine
+ * state. It reads the FPM of a namespace (one or more components, or all), over NATS (the
+ * subjects of both scopes) or ZMQ (an `EnvelopeSource` that follows discovery), checks each
+ * envelope and decodes its payload, and drops with a counted reason what is malformed,
+ * duplicated or older than what it has. FPM with `worker_id` `""` (vLLM before Dynamo sets
+ * the id) is tracked and counted as unattributed; it belongs to no worker.
  *
  * Two ways to read, usable together: `recv` (an async iterator over accepted messages,
  * bounded, overflow counted) and tracking (the latest FPM per engine, `snapshot()`).
@@ -23,7 +25,8 @@
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { type EventEnvelopeView, decodeEnvelopeView } from "../codec/envelope.js";
 import { decodeFpm } from "../codec/fpm-decode.js";
-import { fpmSubscriptionSubjects } from "../eventplane/subject.js";
+import type { EnvelopeSink, EnvelopeSource, FrameIds } from "../eventplane/plane.js";
+import { componentOfSubject, fpmSubscriptionSubjects } from "../eventplane/subject.js";
 import { FPM_TOPIC, type ForwardPassMetrics, cloneFpm, copyFpmInto } from "../schema/forward-pass-metrics.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
@@ -52,8 +55,10 @@ export interface FpmMessage {
 }
 
 export interface FpmEventSubscriberOptions {
-  /** A connected NATS client (for example `EventPlaneConnection.nc`). Needed by `start()`; `ingest()` works without. */
+  /** A connected NATS client (for example `EventPlaneConnection.nc`). `start()` needs it or `source`; `ingest()` works without. */
   connection?: NatsConnection;
+  /** The event plane to read instead of NATS subscriptions on `connection` (for example a `ZmqEnvelopeSource`). */
+  source?: EnvelopeSource;
   /** Namespace. Default: env DYN_NAMESPACE, else `dynamo`. */
   namespace?: string;
   /** Components to follow; empty or absent: every component (wildcard). */
@@ -98,6 +103,8 @@ export interface FpmEventSubscriberStats {
   dropped: Record<SubscriberDropReason, number>;
   /** Messages missing from sequence gaps of a publisher (a gap counts once the envelope after it confirms it). */
   lost: number;
+  /** Accepted messages whose `worker_id` is `""` (no worker yet). */
+  unattributed: number;
   /** Breaks of a publisher's envelope `sequence` that were neither a gap nor in order, by reason. */
   sequenceResets: Record<SequenceResetReason, number>;
   /** Breaks of an engine's `counter_id` that were neither a gap nor an engine restart, by reason. */
@@ -114,18 +121,6 @@ export interface FpmEventSubscriberStats {
   /** Publishers followed now, and those forgotten to make room for new ones. */
   publishers: number;
   publishersEvicted: number;
-}
-
-/** Component of `namespace.{ns}.component.{comp}....`, percent-decoded. */
-export function componentOfSubject(subject: string): string {
-  const parts = subject.split(".");
-  const raw = parts[2] === "component" && parts.length > 3 ? parts[3] : "";
-  if (!raw.includes("%")) return raw;
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
 }
 
 export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
@@ -157,9 +152,29 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
   private readonly now: () => number;
   private readonly expiryEveryMs: number;
   private expiryTimer: NodeJS.Timeout | null = null;
-  private readonly counts = { received: 0, accepted: 0, lost: 0, expired: 0, removed: 0, evicted: 0, restarts: 0 };
+  private readonly counts = {
+    received: 0,
+    accepted: 0,
+    lost: 0,
+    unattributed: 0,
+    expired: 0,
+    removed: 0,
+    evicted: 0,
+    restarts: 0,
+  };
   private readonly sequenceResets = emptyResetCounts();
   private readonly counterResets = emptyResetCounts();
+  private readonly source?: EnvelopeSource;
+  private sourceReady: Promise<void> = Promise.resolve();
+  private readonly sink: EnvelopeSink = {
+    envelope: (subject, data, ids) => {
+      this.ingest(subject, data, ids);
+    },
+    dropped: (reason, detail) => {
+      this.counts.received++;
+      this.drop(reason, "", detail);
+    },
+  };
   private readonly drops = Object.fromEntries(SUBSCRIBER_DROP_REASONS.map((r) => [r, 0])) as Record<
     SubscriberDropReason,
     number
@@ -167,6 +182,7 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
 
   constructor(opts: FpmEventSubscriberOptions = {}) {
     this.nc = opts.connection;
+    this.source = opts.source;
     this.staleAfterMs = opts.staleAfterMs ?? 5000;
     this.maxEngines = opts.maxEngines ?? 10_000;
     this.maxPublishers = opts.maxPublishers ?? 2 * this.maxEngines;
@@ -196,9 +212,18 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
         : comps.flatMap((component) => fpmSubscriptionSubjects({ namespace: opts.namespace, component }, opts.env)));
   }
 
-  /** Subscribes on NATS and starts the expiry timer. */
+  /** Subscribes (NATS, or starts the `source`) and starts the expiry timer; `ready()` resolves once listening. */
   start(): this {
-    if (!this.nc) throw new ConfigError("FpmEventSubscriber.start() needs options.connection");
+    if (this.source) {
+      this.sourceReady = this.source.start(this.sink);
+      // Reported through ready(); without this a caller that never asks would crash the process.
+      this.sourceReady.catch((err) =>
+        this.logger.error("the event plane could not start", { error: (err as Error).message }),
+      );
+      this.startExpiry();
+      return this;
+    }
+    if (!this.nc) throw new ConfigError("FpmEventSubscriber.start() needs options.connection or options.source");
     for (const subject of this.subjects) {
       this.subs.push(
         this.nc.subscribe(subject, {
@@ -212,6 +237,11 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
     return this;
   }
 
+  /** Resolves once the source listens (rejects when it could not start, for example discovery unreachable). */
+  ready(): Promise<void> {
+    return this.sourceReady;
+  }
+
   /** Starts only the expiry timer (when messages come through `ingest`). */
   startExpiry(): void {
     if (this.staleAfterMs > 0 && !this.expiryTimer) {
@@ -222,6 +252,7 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
 
   /** Unsubscribes, stops the timer and ends `recv`. Tracked state stays readable. */
   async stop(): Promise<void> {
+    await this.source?.stop();
     for (const s of this.subs.splice(0)) {
       try {
         s.unsubscribe();
@@ -246,14 +277,21 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
   }
 
   /**
-   * Handles one NATS message (what the subscription callback calls; tests and benchmarks
-   * may call it directly). Never throws; returns the drop reason or null when accepted.
+   * Handles one envelope (what the plane's callback calls; tests and benchmarks may call it
+   * directly). `ids`: the ZMQ id and sequence frames, which must match the envelope. Never
+   * throws; returns the drop reason or null when accepted.
    */
-  ingest(subject: string, data: Uint8Array): SubscriberDropReason | null {
+  ingest(subject: string, data: Uint8Array, ids?: FrameIds): SubscriberDropReason | null {
     this.counts.received++;
     const env = decodeEnvelopeView(data, this.envelopeScratch);
     if (!env.ok) return this.drop(env.reason === "decode" ? "envelope_decode" : "envelope_schema", subject, env.detail);
     const v = env.value;
+    if (ids && (v.publisherId !== ids.publisherId || v.sequence !== ids.sequence))
+      return this.drop(
+        "frame_id_mismatch",
+        subject,
+        `frames say publisher ${ids.publisherId} sequence ${ids.sequence}, the envelope ${v.publisherId} ${v.sequence}`,
+      );
     if (v.topic !== FPM_TOPIC)
       return this.drop("wrong_topic", subject, `topic ${JSON.stringify(v.topic.slice(0, 64))}`);
     const pubKey: PublisherKey = v.publisherId;
@@ -331,6 +369,7 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
       this.emit({ type: "added", component: comp.component, workerId: fpm.workerId, dpRank: fpm.dpRank });
     }
     this.counts.accepted++;
+    if (fpm.workerId === "") this.counts.unattributed++;
     this.onAccepted?.(comp.component, fpm);
     if (this.queue || this.onMessage) {
       const m: FpmMessage = {

@@ -33,6 +33,11 @@ export class LifecycleError extends Error {
   override name = "LifecycleError";
 }
 
+/** The discovery backend (etcd) could not be reached at start: exit code 3. */
+export class DiscoveryConnectError extends Error {
+  override name = "DiscoveryConnectError";
+}
+
 /**
  * `encodeFpm` was given a value it cannot write exactly (a non-integer where the schema has
  * an int, a non-string worker id): a programming error, not input. A `TypeError`, as it was
@@ -47,6 +52,7 @@ export const errors = {
   ConfigError,
   UsageError,
   NatsConnectError,
+  DiscoveryConnectError,
   LifecycleError,
   FpmEncodeError,
 } as const;

@@ -1,5 +1,6 @@
 /** Waits for SIGINT/SIGTERM, an optional duration, or an explicit stop, whichever comes first. */
 import type { Logger } from "../util/log.js";
+import { numberValue, TIMER_SECONDS } from "./number-option.js";
 
 export interface StopSignal {
   /** Resolves with what stopped it. */
@@ -8,6 +9,8 @@ export interface StopSignal {
 }
 
 export function untilStopped(opts: { durationS?: number; logger?: Logger } = {}): StopSignal {
+  // A duration Node's timer cannot hold would fire after 1 ms: refuse it before listening.
+  if (opts.durationS !== undefined) numberValue(opts.durationS, "duration (s)", TIMER_SECONDS);
   let resolveDone!: (why: string) => void;
   const done = new Promise<string>((r) => (resolveDone = r));
   let timer: NodeJS.Timeout | null = null;

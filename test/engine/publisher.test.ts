@@ -32,7 +32,10 @@ async function subscriber(url: string): Promise<{ sub: zmq.Subscriber; frames: B
   return { sub, frames };
 }
 
-/** PUB/SUB joins asynchronously: publish probes until one arrives, then count from there. */
+/**
+ * PUB/SUB joins asynchronously: publish probes until one arrives, then wait for the last
+ * probe sent (the earlier ones may still be on their way), so the caller counts from there.
+ */
 async function waitJoined(pub: FpmPublisher, frames: Buffer[][]): Promise<void> {
   await waitFor(
     () => {
@@ -42,6 +45,12 @@ async function waitJoined(pub: FpmPublisher, frames: Buffer[][]): Promise<void> 
     },
     10_000,
     "the subscriber to join",
+  );
+  const lastProbe = pub.stats.nextSeq - 1;
+  await waitFor(
+    () => frames.length > 0 && decodeSeqFrame(frames[frames.length - 1][1]) === lastProbe,
+    10_000,
+    "the last probe",
   );
 }
 

@@ -71,15 +71,15 @@ test("eval - scenario planner keys take Dynamo 1.6.1's names and aliases", () =>
 
 test("eval - bad values name the scenario and the key", () => {
   rejects({ name: "s", arrivals: "constant:5" }, /duration_s is required/);
-  rejects({ ...minimal, duration_s: -1 }, /duration_s must be a number > 0/);
+  rejects({ ...minimal, duration_s: -1 }, /duration_s -1: must be a number > 0/);
   rejects({ ...minimal, workers: 9 }, /workers must be at most max_workers \(8\)/);
-  rejects({ ...minimal, workers: 1.5 }, /workers must be an integer/);
+  rejects({ ...minimal, workers: 1.5 }, /workers 1\.5: must be an integer/);
   rejects({ ...minimal, scale_down: "evict" }, /scale_down must be kill or drain/);
   rejects({ ...minimal, arrivals: "wave:1" }, /arrivals/, /unknown form/);
   rejects({ ...minimal, arrivals: "sine:10:130" }, /arrivals/, /PERIOD/);
   rejects({ ...minimal, input_tokens: "9:3" }, /input_tokens/);
   rejects({ ...minimal, engine: "b200" }, /unknown engine preset "b200"/);
-  rejects({ ...minimal, engine: { cost_a: -1 } }, /engine: cost_a must be a number >= 0/);
+  rejects({ ...minimal, engine: { cost_a: -1 } }, /engine: cost_a -1: must be a number >= 0/);
   rejects({ ...minimal, name: "a b" }, /name must be/);
   rejects({ ...minimal, planner: [] }, /planner must be an object/);
 });

@@ -30,13 +30,15 @@ function capture(): { logger: Logger; lines: string[] } {
 
 test("eventplane - options come from flags, then Dynamo's env vars, then defaults", () => {
   assert.deepEqual(natsOptionsFromFlags({}, {}).servers, ["nats://127.0.0.1:4222"]);
+  const certs = makeTestCertificates();
+  cleanups.push(() => certs.cleanup());
   const o = natsOptionsFromFlags(
     {},
-    { NATS_SERVER: "nats://a:4222, nats://b:4222", NATS_AUTH_TOKEN: "t", NATS_TLS_CA_CERT_PATH: "/etc/hostname" },
+    { NATS_SERVER: "nats://a:4222, nats://b:4222", NATS_AUTH_TOKEN: "t", NATS_TLS_CA_CERT_PATH: certs.caCert },
   );
   assert.deepEqual(o.servers, ["nats://a:4222", "nats://b:4222"]);
   assert.equal(o.token, "t");
-  assert.equal(o.tlsCaFile, "/etc/hostname");
+  assert.equal(o.tlsCaFile, certs.caCert);
   assert.equal(
     natsOptionsFromFlags({ nats: "nats://c:1", natsToken: "f" }, { NATS_SERVER: "nats://a:4222", NATS_AUTH_TOKEN: "t" })
       .token,

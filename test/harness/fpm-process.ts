@@ -109,9 +109,10 @@ export class FpmProcess {
     }
   }
 
-  /** Its stdout's JSON lines, parsed. */
+  /** Its stdout's JSON lines, parsed; while it runs, only the lines it has finished writing. */
   jsonLines(): Record<string, unknown>[] {
-    return this.stdout
+    const out = this.stdout;
+    return (this.running ? out.slice(0, out.lastIndexOf("\n") + 1) : out)
       .split("\n")
       .filter((l) => l.trim().startsWith("{"))
       .map((l) => JSON.parse(l));

@@ -2,7 +2,7 @@
  * A 3-node (or N-node) nats-server cluster on loopback for tests: each node has its own
  * client, cluster and monitoring port and routes to every other node. `start()` waits
  * until every node sees all its routes; `kill(i)` / `restart(i)` take one node down and
- * back on the same ports.
+ * back on the same ports, and `whileDown(i, body)` does both around `body`.
  */
 import { NatsServer } from "./nats-server.js";
 import { freePort, waitFor } from "./ports.js";
@@ -115,6 +115,19 @@ export class NatsCluster {
     await this.nodes[i].restart(0);
     this.up[i] = true;
     await this.waitForRoutes();
+  }
+
+  /**
+   * Stops node i, runs `body`, and starts node i again whatever `body` did, so a failing
+   * test cannot leave the next one waiting for a node that is not there.
+   */
+  async whileDown<T>(i: number, body: () => Promise<T>): Promise<T> {
+    await this.kill(i);
+    try {
+      return await body();
+    } finally {
+      await this.restart(i);
+    }
   }
 
   async cleanup(): Promise<void> {

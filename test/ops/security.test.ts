@@ -105,7 +105,8 @@ describe("ops security", () => {
               if (role.name === "relay" && !json) {
                 // The relay really publishes under these credentials: an observer sees the envelopes.
                 obs = await observer(url, c);
-                const sub = obs.subscribe("namespace.*.component.*.forward-pass-metrics");
+                // fpm relay publishes endpoint-scoped, as Dynamo 1.6.1 does.
+                const sub = obs.subscribe("namespace.*.component.*.endpoint.*.forward-pass-metrics");
                 await obs.flush();
                 pub = await new FpmPublisher({
                   endpoint: `tcp://127.0.0.1:${ports.zmq}`,

@@ -318,9 +318,12 @@ test("planner - default policy config: keys validated at start with the key's na
   assert.equal(c.backlogDrainS, 30);
   assert.equal(c.maxUtilization, 0.9);
   assert.equal(c.kvUseTarget, 0.9);
-  assert.throws(() => resolvePlannerConfig({ maxUtilization: 1.5 }), /max_utilization must be a number in \(0, 1\]/);
+  assert.throws(
+    () => resolvePlannerConfig({ maxUtilization: 1.5 }),
+    /max_utilization 1\.5: must be a number > 0 and <= 1/,
+  );
   assert.throws(() => resolvePlannerConfig({ kvUseTarget: 0 }), /kv_use_target/);
-  assert.throws(() => resolvePlannerConfig({ backlogDrainS: 0 }), /backlog_drain_seconds must be a number > 0/);
+  assert.throws(() => resolvePlannerConfig({ backlogDrainS: 0 }), /backlog_drain_seconds 0: must be a number > 0/);
   assert.throws(
     () => resolvePlannerConfig({ scaleDownStabilizationS: 120, scaleDownStabilizationMaxS: 60 }),
     /scale_down_stabilization_max_seconds \(60\) must be at least scale_down_stabilization_seconds \(120\)/,

@@ -86,8 +86,12 @@ test("planner - runs against NATS: one decision record per tick on stdout and on
     assert.equal(up.desired, 2);
     assert.equal(up.reason, "scale_up");
     assert.equal(up.engines[0].loadRatio, 1.5);
-    const lines = planner.stdout
-      .trim()
+    // The records on NATS can arrive before the same records' stdout lines reach this process.
+    await waitFor(() => planner.stdout.includes("\n"), 10_000, "a decision record on stdout");
+    // The planner keeps writing: read only the lines it has finished (the last may be half there).
+    const out = planner.stdout;
+    const lines = out
+      .slice(0, out.lastIndexOf("\n"))
       .split("\n")
       .map((l) => JSON.parse(l) as PlannerDecision);
     assert.ok(lines.length >= 1 && lines.every((d) => d.component === "backend" && typeof d.time === "string"));
@@ -103,16 +107,16 @@ test("planner - runs against NATS: one decision record per tick on stdout and on
   }
 });
 
-test("planner - command connector runs the scale command with the desired count, with a timeout", async () => {
+test("planner - command connector hands the values to the scale command as $1 $2 and FPM_* variables, with a timeout", async () => {
   const out = path.join(dir, "scaled.txt");
   const c = new CommandConnector({
-    command: `echo "{component} {replicas} $FPM_REPLICAS" >> ${out}`,
+    command: `printf '%s %s %s %s %s %s\\n' "$1" "$2" "$FPM_COMPONENT" "$FPM_REPLICAS" "$FPM_CURRENT_REPLICAS" "$FPM_DIRECTION" >> "${out}"`,
     logger: new Logger({ target: "t", level: "error" }),
     commandTimeoutMs: 5000,
   });
   const d = { component: "backend", desired: 3, direction: "up", replicas: 2 } as PlannerDecision;
   await c.apply(d, 0);
-  assert.equal(fs.readFileSync(out, "utf8"), "backend 3 3\n");
+  assert.equal(fs.readFileSync(out, "utf8"), "backend 3 backend 3 2 up\n");
   assert.equal(c.scaleInProgress({ component: "backend", liveWorkers: 2 }, 1000), true, "until 3 workers are live");
   assert.equal(c.scaleInProgress({ component: "backend", liveWorkers: 3 }, 2000), false);
   const slow = new CommandConnector({
@@ -124,4 +128,56 @@ test("planner - command connector runs the scale command with the desired count,
   assert.equal(slow.runs[0].timedOut, true);
   await c.close();
   await slow.close();
+});
+
+test("planner - fpm planner --connector command runs the scale command of a decision (real process and nats-server)", async () => {
+  const out = path.join(dir, "cli-scaled.txt");
+  const decisions = path.join(dir, "cli-decisions.ndjson");
+  const planner = new FpmProcess(
+    [
+      "planner",
+      "--namespace",
+      "scalecmd",
+      "--optimization-target",
+      "throughput",
+      "--max-kv-tokens",
+      "1000",
+      "--load-adjustment-interval",
+      "0.2",
+      "--connector",
+      "command",
+      "--scale-command",
+      'printf "%s %s %s\\n" "$1" "$FPM_REPLICAS" "$FPM_DIRECTION" >> "$SCALE_OUT"',
+      "--nats",
+      server.url,
+      "--decisions-file",
+      decisions,
+    ],
+    { env: { SCALE_OUT: out } },
+  );
+  try {
+    await planner.waitForLog("planner running");
+    let seq = 0n;
+    // One agg engine at 150% KV utilisation: throughput says up, to 2.
+    await waitFor(
+      async () => {
+        if (planner.exitCode !== null) throw new Error(`fpm planner exited: ${planner.stderr.slice(-2000)}`);
+        nc.publish(
+          "namespace.scalecmd.component.backend.forward-pass-metrics",
+          envelope(6n, seq++, { workerId: "w1", counterId: Number(seq), scheduled: { sumDecodeKvTokens: 1500 } }),
+        );
+        await nc.flush();
+        return fs.existsSync(out) && fs.readFileSync(out, "utf8").includes("\n");
+      },
+      20_000,
+      "the scale command to run",
+    ).catch((err: Error) => {
+      // What the planner said is what tells a slow machine from a wrong decision.
+      const records = fs.existsSync(decisions) ? fs.readFileSync(decisions, "utf8").slice(-3000) : "(none)";
+      throw new Error(`${err.message}; fpm planner stderr: ${planner.stderr.slice(-2000)}; decisions: ${records}`);
+    });
+    assert.equal(fs.readFileSync(out, "utf8").split("\n")[0], "backend 2 up");
+  } finally {
+    assert.equal(await planner.stop(), 0, planner.stderr.slice(-2000));
+  }
 });

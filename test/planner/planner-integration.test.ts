@@ -108,14 +108,29 @@ class Scenario {
     // ZMQ subscriptions take a moment: publish heartbeats until the planner sees this engine.
     await waitFor(
       () => {
+        if (this.planner.subscriber.get("backend", w.workerId, 0) !== undefined) return true;
         w.publisher.heartbeat();
         w.sent++;
-        return this.planner.subscriber.get("backend", w.workerId, 0) !== undefined;
+        return false;
       },
       20_000,
       `engine ${w.workerId} visible to the planner`,
     );
     this.workers.push(w);
+    // Earlier heartbeats may still be on their way: the first tick must not count them as its own.
+    await this.waitForLatest(`engine ${w.workerId}'s last heartbeat at the planner`);
+  }
+
+  /** Waits until the planner holds every engine's last message (counter_id is the publisher's seq). */
+  async waitForLatest(what: string): Promise<void> {
+    await waitFor(
+      () =>
+        this.workers.every(
+          (w) => this.planner.subscriber.get("backend", w.workerId, 0)?.fpm.counterId === w.publisher.stats.nextSeq - 1,
+        ),
+      20_000,
+      what,
+    );
   }
 
   async removeWorker(): Promise<void> {
@@ -152,11 +167,8 @@ class Scenario {
         expected++;
       }
     }
-    await waitFor(
-      () => this.planner.subscriber.stats().accepted >= before + expected,
-      20_000,
-      `${expected} messages at the planner`,
-    );
+    await this.waitForLatest(`${expected} messages at the planner`);
+    assert.equal(this.planner.subscriber.stats().accepted - before, expected, "every message of the tick accepted");
     this.nowMs += TICK_MS;
     this.planner.subscriber.expireStale(this.nowMs);
     const [d] = this.planner.tick(this.nowMs);

@@ -115,7 +115,8 @@ interface Setup {
 async function setUp(namespace: string): Promise<Setup> {
   const nats = await NatsServer.start();
   cleanups.push(() => nats.cleanup());
-  const collector = await SequenceCollector.start(nats.url, fpmSubject({ namespace }, {}));
+  // fpm relay publishes endpoint-scoped (backend/generate), as Dynamo 1.6.1 does.
+  const collector = await SequenceCollector.start(nats.url, fpmSubject({ namespace, endpoint: "generate" }, {}));
   cleanups.push(() => collector.nc.close());
   const subscriber = new FpmEventSubscriber({
     connection: collector.nc,

@@ -52,9 +52,12 @@ test("relay - bad configuration fails at start with exit code 2 and says what to
     { args: ["--zmq-endpoint", `ipc:///tmp/${"d".repeat(110)}.{rank}`], says: /over the OS limit of 107/ },
     { args: ["--zmq-endpoint", "udp://127.0.0.1:20380"], says: /only tcp:\/\/ and ipc:\/\// },
     { args: ["--zmq-endpoint", "tcp://127.0.0.1:65536"], says: /port 65536 is outside 1-65535/ },
-    { args: ["--base-port", "20380", "--dp-size", "0"], says: /--dp-size must be an integer in 1\.\.1024/ },
+    { args: ["--base-port", "20380", "--dp-size", "0"], says: /--dp-size 0: must be an integer in 1\.\.1024/ },
     { args: ["--base-port", "20380", "--validate", "maybe"], says: /--validate/ },
-    { args: ["--base-port", "20380", "--max-buffered-bytes", "lots"], says: /--max-buffered-bytes must be an integer/ },
+    {
+      args: ["--base-port", "20380", "--max-buffered-bytes", "lots"],
+      says: /--max-buffered-bytes "lots": must be an integer/,
+    },
     { args: ["--base-port", "20380"], env: { DYN_SYSTEM_PORT: "70000" }, says: /DYN_SYSTEM_PORT must be a port/ },
     { args: ["--base-port", "20380", "--nats-user", "relay"], says: /user and password go together/ },
     {

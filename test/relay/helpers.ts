@@ -85,7 +85,10 @@ export function payloadFor(pub: FpmPublisher, i: number, workerId = "w"): Uint8A
 
 /**
  * PUB/SUB joins asynchronously (the slow-joiner): send heartbeats until the relay has
- * received one on this rank, so what follows is not lost to the join.
+ * received one on this rank, so what follows is not lost to the join. Then wait until the
+ * last heartbeat sent has arrived and everything received is forwarded or dropped, so the
+ * caller's counts start from a standstill (an earlier probe can still be on its way when
+ * the first one is seen).
  */
 export async function waitJoined(relay: FpmEventRelay, pub: FpmPublisher, timeoutMs = 15_000): Promise<void> {
   const counters = relay.metrics.rank(pub.dpRank);
@@ -98,6 +101,12 @@ export async function waitJoined(relay: FpmEventRelay, pub: FpmPublisher, timeou
     },
     timeoutMs,
     `the relay to receive from dp_rank ${pub.dpRank}`,
+  );
+  const lastProbe = pub.stats.nextSeq - 1;
+  await waitFor(
+    () => counters.lastSeq === lastProbe && counters.forwarded + counters.droppedTotal() === counters.received,
+    timeoutMs,
+    `the relay to handle the last probe of dp_rank ${pub.dpRank}`,
   );
 }
 

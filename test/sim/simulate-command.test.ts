@@ -155,7 +155,7 @@ test("sim - bad simulate configuration fails at start with exit code 2 and says 
 }, async () => {
   const cases: [string[], RegExp][] = [
     [["--arrivals", "sometimes:3"], /--arrivals "sometimes:3": unknown form/],
-    [["--arrivals", "step:1:x:3"], /STEP must be a number/],
+    [["--arrivals", "step:1:x:3"], /STEP "x": must be a number/],
     [["--port-base", "49150", "--workers", "2", "--dp-ranks", "2"], /49151|port/],
     [["--input-tokens", "10:5"], /MAX is below MIN/],
     [["--speed", "0"], /--speed/],

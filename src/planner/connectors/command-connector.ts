@@ -1,20 +1,61 @@
 /**
- * `command` connector: runs a user-given command with the desired count, for example
- * `kubectl scale deployment/{component} --replicas={replicas}`. `{component}` and
- * `{replicas}` are replaced (and FPM_COMPONENT / FPM_REPLICAS are set); the command runs
- * through `/bin/sh -c` with a timeout. The current count is the number of distinct live
- * workers, and a scale is in progress until that count matches the desired one (or
- * `scaleTimeoutMs` passes).
+ * `command` connector: runs a user-given shell command with the desired count, for example
+ * `kubectl scale "deployment/$FPM_COMPONENT" --replicas="$FPM_REPLICAS"`. No value is ever
+ * pasted into the command text: it runs as `/bin/sh -c TEMPLATE fpm-scale COMPONENT REPLICAS`,
+ * so the values arrive as the positional parameters `$1` and `$2` and as the environment
+ * variables of SCALE_COMMAND_VARIABLES; component names outside SCALE_COMPONENT_NAME are
+ * refused. The command is killed after a timeout. The current count is the number of
+ * distinct live workers, and a scale is in progress until that count matches the desired
+ * one (or `scaleTimeoutMs` passes).
  */
 import { spawn } from "node:child_process";
+import { ConfigError } from "../../util/errors.js";
 import type { Logger } from "../../util/log.js";
+import { MAX_TIMER_MS, numberValue } from "../../util/number-option.js";
 import type { PlannerDecision } from "../decision.js";
 import type { ComponentLiveness, PendingScale, ReplicaConnector } from "./replica-connector.js";
 
+/** Environment variables the scale command gets, with what each holds. */
+export const SCALE_COMMAND_VARIABLES = {
+  FPM_COMPONENT: "the component to scale (also $1)",
+  FPM_REPLICAS: "the desired replica count (also $2)",
+  FPM_CURRENT_REPLICAS: "the replica count the decision started from",
+  FPM_DIRECTION: "up or down",
+} as const;
+
+/** Component names a scale command may receive: letters, digits, '.', '_' and '-', 1-128 characters, not starting with '-' or '.'. */
+export const SCALE_COMPONENT_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+const SCALE_COMPONENT_RULE =
+  "letters, digits, '.', '_' and '-' only, at most 128 characters, not starting with '-' or '.'";
+
+/** Throws ConfigError unless `component` may be handed to a scale command. */
+export function checkScaleComponent(component: string): void {
+  if (!SCALE_COMPONENT_NAME.test(component))
+    throw new ConfigError(
+      `component ${JSON.stringify(component)} cannot be given to --scale-command: a component name must be ${SCALE_COMPONENT_RULE}`,
+    );
+}
+
+/**
+ * Throws ConfigError for an empty template or one with the old `{component}` / `{replicas}`
+ * placeholders: their values used to be pasted into the shell text, and no rewrite of them is
+ * safe in every quoting context, so the user rewrites them once.
+ */
+export function checkScaleCommand(template: string): void {
+  if (template.trim() === "") throw new ConfigError("--scale-command must not be empty");
+  const old = template.match(/\{(component|replicas)\}/g);
+  if (old)
+    throw new ConfigError(
+      `--scale-command uses ${[...new Set(old)].join(" and ")}, which are no longer replaced (values are never pasted into shell text); ` +
+        `use the variables "$FPM_COMPONENT" and "$FPM_REPLICAS" (or "$1" and "$2"), double-quoted, for example: ` +
+        `kubectl scale "deployment/$FPM_COMPONENT" --replicas="$FPM_REPLICAS"`,
+    );
+}
+
 export interface CommandConnectorOptions {
-  /** Shell command template with `{component}` and `{replicas}`. Required. */
+  /** Shell command run by `/bin/sh -c`; reads the values from `$1`, `$2` or SCALE_COMMAND_VARIABLES. Required. */
   command: string;
-  /** The command is killed after this long. Default 60,000 ms. */
+  /** The command is killed after this long, an integer in 1..2^31-1 ms. Default 60,000 ms. */
   commandTimeoutMs?: number;
   /** How long to wait for the live count to match. Default 600,000 ms. */
   scaleTimeoutMs?: number;
@@ -29,11 +70,6 @@ export interface CommandRun {
   output: string;
 }
 
-/** Quotes a value for `/bin/sh` (component names come from subjects, so never trusted raw). */
-function shellQuote(v: string): string {
-  return /^[A-Za-z0-9_.:-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
-}
-
 export class CommandConnector implements ReplicaConnector {
   readonly name = "command";
   private readonly pending = new Map<string, PendingScale>();
@@ -43,8 +79,14 @@ export class CommandConnector implements ReplicaConnector {
   private readonly scaleTimeoutMs: number;
 
   constructor(private readonly opts: CommandConnectorOptions) {
-    this.commandTimeoutMs = opts.commandTimeoutMs ?? 60_000;
-    this.scaleTimeoutMs = opts.scaleTimeoutMs ?? 600_000;
+    checkScaleCommand(opts.command);
+    // A timer: beyond what Node's timers hold it would kill every command after 1 ms.
+    this.commandTimeoutMs = numberValue(opts.commandTimeoutMs ?? 60_000, "commandTimeoutMs", {
+      integer: true,
+      min: 1,
+      max: MAX_TIMER_MS,
+    });
+    this.scaleTimeoutMs = numberValue(opts.scaleTimeoutMs ?? 600_000, "scaleTimeoutMs", { min: 0 });
   }
 
   replicas(c: ComponentLiveness): number {
@@ -75,11 +117,20 @@ export class CommandConnector implements ReplicaConnector {
 
   async apply(d: PlannerDecision, nowMs: number): Promise<void> {
     if (d.direction === "hold") return;
+    if (!SCALE_COMPONENT_NAME.test(d.component) || !Number.isSafeInteger(d.desired) || d.desired < 0) {
+      this.opts.logger.limited("scale-refused", "error", "scale command not run: unsafe component name or count", {
+        component: JSON.stringify(d.component),
+        replicas: String(d.desired),
+      });
+      return;
+    }
     this.pending.set(d.component, { desired: d.desired, deadlineMs: nowMs + this.scaleTimeoutMs });
-    const command = this.opts.command
-      .replaceAll("{component}", shellQuote(d.component))
-      .replaceAll("{replicas}", String(d.desired));
-    const run = this.run(command, { FPM_COMPONENT: d.component, FPM_REPLICAS: String(d.desired) });
+    const run = this.run([d.component, String(d.desired)], {
+      FPM_COMPONENT: d.component,
+      FPM_REPLICAS: String(d.desired),
+      FPM_CURRENT_REPLICAS: String(d.replicas),
+      FPM_DIRECTION: d.direction,
+    });
     this.running.add(run);
     const r = await run;
     this.running.delete(run);
@@ -96,12 +147,14 @@ export class CommandConnector implements ReplicaConnector {
       });
   }
 
-  private run(command: string, env: Record<string, string>): Promise<CommandRun> {
+  private run(args: string[], env: Record<keyof typeof SCALE_COMMAND_VARIABLES, string>): Promise<CommandRun> {
+    const command = this.opts.command;
     return new Promise((resolve) => {
       let output = "";
       let timedOut = false;
+      // The values are arguments ($0 names the script in the shell's messages), never command text.
       // Own process group, so a timeout kills the shell's children too (they hold the pipes open).
-      const child = spawn("/bin/sh", ["-c", command], {
+      const child = spawn("/bin/sh", ["-c", command, "fpm-scale", ...args], {
         env: { ...process.env, ...env },
         stdio: ["ignore", "pipe", "pipe"],
         detached: true,
