@@ -209,8 +209,9 @@ test("planner - default policy: scale-down goes to the window's largest need, ne
   assert.deepEqual(decideDefault(input()), { desired: 3, rule: "hold" });
 });
 
-test("planner - default policy: the decision record names the rule and the figures it used, and /metrics shows them", async () => {
-  const p = new ComponentPlanner({
+/** An aggregated planner in default mode, sla target, 2,048-token chunks. */
+function aggPlanner(): ComponentPlanner {
+  return new ComponentPlanner({
     component: "backend",
     kind: "agg",
     config: resolvePlannerConfig({
@@ -222,18 +223,24 @@ test("planner - default policy: the decision record names the rule and the figur
       coldStartIterations: 0,
     }),
   });
-  // One engine, 5 ms + 2e-5 s/prefill token + 5e-7 s/decode KV token, 100 iterations in 5 s.
+}
+
+/**
+ * 100 iterations of one engine in 5 s (5 ms + 2e-5 s/prefill token + 5e-7 s/decode KV token,
+ * 4 decoding requests), `prefill(i)` tokens in iteration i, then the tick at 5 s.
+ */
+function feedAndTick(p: ComponentPlanner, prefill: (i: number) => number) {
   let last = fpm({ workerId: "w", counterId: 0 });
   for (let i = 1; i <= 100; i++) {
-    const prefill = (i % 7) * 100;
+    const tokens = prefill(i);
     const kv = 2000 + (i % 5) * 1000;
     last = fpm({
       workerId: "w",
       counterId: i,
-      wallTimeS: 0.005 + 2e-5 * prefill + 5e-7 * kv,
+      wallTimeS: 0.005 + 2e-5 * tokens + 5e-7 * kv,
       scheduled: {
-        numPrefillRequests: prefill > 0 ? 1 : 0,
-        sumPrefillTokens: prefill,
+        numPrefillRequests: tokens > 0 ? 1 : 0,
+        sumPrefillTokens: tokens,
         numDecodeRequests: 4,
         sumDecodeKvTokens: kv,
       },
@@ -247,6 +254,13 @@ test("planner - default policy: the decision record names the rule and the figur
     scaleInProgress: false,
     pendingReplicas: 0,
   });
+  return { d, last };
+}
+
+test("planner - default policy: the decision record names the rule and the figures it used, and /metrics shows them", async () => {
+  const p = aggPlanner();
+  // One engine, 5 ms + 2e-5 s/prefill token + 5e-7 s/decode KV token, 100 iterations in 5 s.
+  const { d } = feedAndTick(p, (i) => (i % 7) * 100);
   assert.equal(d.rule, "hold");
   assert.equal(d.reason, "no_change");
   const f = d.predicted!;
@@ -268,39 +282,10 @@ test("planner - default policy: the decision record names the rule and the figur
 });
 
 test("planner - default policy: the engines' TTFT estimates take the prompt per request, not per scheduled chunk", () => {
-  const p = new ComponentPlanner({
-    component: "backend",
-    kind: "agg",
-    config: resolvePlannerConfig({
-      optimizationTarget: "sla",
-      maxNumBatchedTokens: 2048,
-      maxKvTokens: 65_536,
-      ttftMs: 100,
-      itlMs: 50,
-      coldStartIterations: 0,
-    }),
-  });
+  const p = aggPlanner();
   // Every prompt is 3,048 tokens: a full 2,048-token chunk, then the last 1,000 in the next
   // iteration (a continuation, not a new request). Per scheduled chunk that averages 1,524.
-  let last = fpm({ workerId: "w", counterId: 0 });
-  for (let i = 1; i <= 100; i++) {
-    const prefill = i % 2 === 1 ? 2048 : 1000;
-    const kv = 2000 + (i % 5) * 1000;
-    last = fpm({
-      workerId: "w",
-      counterId: i,
-      wallTimeS: 0.005 + 2e-5 * prefill + 5e-7 * kv,
-      scheduled: { numPrefillRequests: 1, sumPrefillTokens: prefill, numDecodeRequests: 4, sumDecodeKvTokens: kv },
-    });
-    p.ingest(last, i * 50);
-  }
-  const d = p.tick({
-    nowMs: 5000,
-    engines: [{ workerId: "w", dpRank: 0, fpm: last }],
-    replicas: 1,
-    scaleInProgress: false,
-    pendingReplicas: 0,
-  });
+  const { d, last } = feedAndTick(p, (i) => (i % 2 === 1 ? 2048 : 1000));
   assert.equal(d.predicted!.promptTokens, 3048, "the policy sizes with the prompt per request");
   const m = p.model as AggModel;
   const kv = last.scheduledRequests.sumDecodeKvTokens;
