@@ -4,8 +4,10 @@
  * `ContenderEnv` (the scenario's load and its sizing table: the oracle's knowledge).
  *
  * Built in: `default` and `parity` (the planner in each mode, on the scenario's planner
- * keys), `fixed-peak` (a fixed deployment sized for the scenario's peak rate) and
- * `oracle` (knows the arrival schedule, see controllers.ts). Two ways to add one:
+ * keys), `fixed-peak` (a fixed deployment sized for the scenario's peak rate), `oracle`
+ * (knows the arrival schedule, see controllers.ts) and `reactive-bound` (the oracle
+ * without foresight: what no planner reacting to the load can beat at the oracle's sizing).
+ * Two ways to add one:
  *
  * - a planner configuration: `plannerContender("window-60", { mode: "default", ... })` in
  *   `BUILTIN_CONTENDERS`, or `fpm evaluate --contender NAME=FILE.json` (planner keys,
@@ -17,7 +19,7 @@
  */
 import { ConfigError } from "../util/errors.js";
 import type { ScalingController } from "./closed-loop.js";
-import { FixedController, OracleController } from "./controllers.js";
+import { FixedController, OracleController, ReactiveBoundController } from "./controllers.js";
 import { PlannerController } from "./planner-controller.js";
 import { type Scenario, scenarioPlannerConfig } from "./scenario.js";
 import type { ScenarioLoad } from "./scenario-load.js";
@@ -69,6 +71,13 @@ export const BUILTIN_CONTENDERS: readonly Contender[] = [
         Math.min(s.maxWorkers, needFor(env.sizing, env.load.peakRate)),
         scenarioPlannerConfig(s).loadAdjustmentIntervalS,
       ),
+  },
+  {
+    name: "reactive-bound",
+    description:
+      "the oracle without foresight: sees a rise when it happens, asks at once for the need and the shortfall again, pays the start-up",
+    create: (_s, env) =>
+      new ReactiveBoundController((t) => needFor(env.sizing, env.load.rateAt(t)), env.sizing.concurrency),
   },
   {
     name: "oracle",

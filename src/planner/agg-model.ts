@@ -35,10 +35,19 @@ export class AggModel extends RegressionModel {
     this.avgNumDecode.add(s.numDecodeRequests);
   }
 
-  /** TTFT in seconds: the chunk loop over `queued + avg_isl` with the engine's scheduled decode KV. */
-  estimateTtft(queuedPrefillTokens: number, maxNumBatchedTokens: number, currentDecodeKv: number): number | null {
+  /**
+   * TTFT in seconds: the chunk loop over `queued + prompt` (`avg_isl` unless given) with the
+   * engine's scheduled decode KV.
+   */
+  estimateTtft(
+    queuedPrefillTokens: number,
+    maxNumBatchedTokens: number,
+    currentDecodeKv: number,
+    promptTokens?: number,
+  ): number | null {
     if (!this.ensureFitted() || !(maxNumBatchedTokens > 0)) return null;
-    return this.chunkedPrefillTime(queuedPrefillTokens + this.avgIsl.value, maxNumBatchedTokens, currentDecodeKv);
+    const tokens = queuedPrefillTokens + (promptTokens ?? this.avgIsl.value);
+    return this.chunkedPrefillTime(tokens, maxNumBatchedTokens, currentDecodeKv);
   }
 
   /** ITL in seconds: predict([avg_prefill_tokens, scheduled + queued decode KV + avg_decode_len]). */

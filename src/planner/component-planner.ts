@@ -33,7 +33,14 @@ import {
   replicasFor,
   ScaleDownWindow,
 } from "./default-policy.js";
-import { addIteration, demandOf, type EngineWindow, newEngineWindow, rollWindow } from "./engine-window.js";
+import {
+  addIteration,
+  demandOf,
+  type EngineWindow,
+  newEngineWindow,
+  promptTokensPerRequest,
+  rollWindow,
+} from "./engine-window.js";
 import { decideDynamo161 } from "./parity/decide-1-6-1.js";
 import { DEFAULT_MAX_NUM_BATCHED_TOKENS, EnginePerfEstimate } from "./parity/perf-estimate.js";
 import { allocation } from "./pending-replicas.js";
@@ -108,6 +115,8 @@ export class ComponentPlanner {
   private readonly downWindow: ScaleDownWindow;
   private workPerPromptToken = 0;
   private smoothDemand: number | null = null;
+  /** Prompt tokens per request, as the last window that saw requests start measured it; 0 before. */
+  private promptTokens = 0;
 
   constructor(opts: ComponentPlannerOptions) {
     this.component = opts.component;
@@ -283,7 +292,7 @@ export class ComponentPlanner {
     const n = input.replicas;
     const pending = input.pendingReplicas ?? 0;
     const alloc = allocation(n, pending);
-    const engines = this.estimate(input.engines);
+    const engines = this.estimate(input.engines, this.windowPromptTokens(input));
     const gate = (reason: DecisionReason): PlannerDecision => this.record(input, engines, reason, alloc, "gate");
     if (!c.enableLoadScaling) return gate("disabled");
     if (input.scaleInProgress && input.pendingReplicas === undefined) return gate("scaling_in_progress");
@@ -385,6 +394,22 @@ export class ComponentPlanner {
     return { prefillS: coef[0], decodeKvS: coef[1], decodeRequestS: 0 };
   }
 
+  /**
+   * The prompt length the TTFT estimates take in default mode: per request, as the policy
+   * sizes with (the models' average is per scheduled chunk, short under chunked prefill).
+   * Undefined until a window saw a request start: the model's average then.
+   */
+  private windowPromptTokens(input: TickInput): number | undefined {
+    const windows: EngineWindow[] = [];
+    for (const e of input.engines) {
+      const p = this.progress.get(e.workerId)?.get(e.dpRank);
+      if (p) windows.push(p.window);
+    }
+    const now = promptTokensPerRequest(windows);
+    if (now > 0) this.promptTokens = now;
+    return this.promptTokens > 0 ? this.promptTokens : undefined;
+  }
+
   /** The windows of the live engines, each restarted at `nowMs`; `ttft` gets each one's TTFT estimate. */
   private takeWindows(input: TickInput, estimates: EngineEstimate[], ttft: (number | undefined)[]): EngineWindow[] {
     const out: EngineWindow[] = [];
@@ -428,8 +453,8 @@ export class ComponentPlanner {
     return this.record(input, engines, out.reason, out.desired ?? hold, out.rule);
   }
 
-  /** Per-engine estimates (sla) or load ratios (throughput/latency). */
-  private estimate(latest: readonly EngineLatest[]): EngineEstimate[] {
+  /** Per-engine estimates (sla) or load ratios (throughput/latency); TTFT over `promptTokens` when given. */
+  private estimate(latest: readonly EngineLatest[], promptTokens?: number): EngineEstimate[] {
     const c = this.config;
     const out: EngineEstimate[] = new Array(latest.length);
     const sla = c.optimizationTarget === "sla";
@@ -443,13 +468,13 @@ export class ComponentPlanner {
         if (fitted) {
           const m = this.model;
           if (m instanceof PrefillModel) {
-            const t = m.estimateTtft(q.sumPrefillTokens, c.maxNumBatchedTokens ?? 0);
+            const t = m.estimateTtft(q.sumPrefillTokens, c.maxNumBatchedTokens ?? 0, promptTokens);
             if (t !== null) e.ttftMs = t * 1000;
           } else if (m instanceof DecodeModel) {
             const t = m.estimateItl(s.sumDecodeKvTokens, q.sumDecodeKvTokens);
             if (t !== null) e.itlMs = t * 1000;
           } else {
-            const t = m.estimateTtft(q.sumPrefillTokens, c.maxNumBatchedTokens ?? 0, s.sumDecodeKvTokens);
+            const t = m.estimateTtft(q.sumPrefillTokens, c.maxNumBatchedTokens ?? 0, s.sumDecodeKvTokens, promptTokens);
             if (t !== null) e.ttftMs = t * 1000;
             const l = m.estimateItl(s.sumDecodeKvTokens, q.sumDecodeKvTokens);
             if (l !== null) e.itlMs = l * 1000;

@@ -178,6 +178,12 @@ export interface DemandFigures {
  * windows without a queue (a saturated engine's ratio is distorted: admissions stall while
  * decoding goes on).
  */
+/**
+ * How far above the served work the arriving prompts' work must be, in standard deviations of
+ * the window's request count (Poisson: 1/sqrt(n) relative), to count as a rise without a queue.
+ */
+export const ARRIVAL_NOISE_SIGMAS = 3;
+
 export function demandOf(
   windows: readonly EngineWindow[],
   nowMs: number,
@@ -229,10 +235,13 @@ export function demandOf(
   // What arrives is what was served plus what the queues grew by (a shrinking queue was served
   // on top of the arrivals).
   // Right after a rise the engines admit everything and stretch their steps: the decode work
-  // of what they admitted is still to come, so while queues grow the prompts arriving, as
-  // work, bound it too.
+  // of what they admitted is still to come, so the prompts arriving, as work, bound it too
+  // while queues grow, or while they exceed the served work by more than the noise of the
+  // window's request count could (engines with KV to spare admit a rise without a queue).
   const arriving = k * (prefillTokens / Math.max(windowS, 1e-3) + growthTokens);
-  const demand = Math.max(0, served + k * growthTokens, growthTokens > 0 ? arriving : 0);
+  const noise = ARRIVAL_NOISE_SIGMAS / Math.sqrt(Math.max(1, requests));
+  const rising = growthTokens > 0 || arriving > served * (1 + noise);
+  const demand = Math.max(0, served + k * growthTokens, rising ? arriving : 0);
   return {
     engines: windows.length,
     windowS,
@@ -241,7 +250,7 @@ export function demandOf(
     served,
     backlogS: k * queuedTokens + costs.prefillS * queuedDecodeKv,
     requestRate: Math.max(0, newRequests + growthRequests),
-    promptTokens: requests > 0 ? prefillTokens / requests : 0,
+    promptTokens: promptTokensPerRequest(windows),
     promptVar: varCount > 0 ? varSum / varCount : 0,
     observedWorkPerPromptToken: prefillTokens > 0 ? windowsWork(windows, costs) / prefillTokens : 0,
     kvDemandTokens: kvDemand,
@@ -253,6 +262,17 @@ export function demandOf(
 }
 
 /** Work served over the windows, engine-seconds. */
+/** Mean prompt tokens per request the windows saw start (from requests, not chunks); 0 when none started. */
+export function promptTokensPerRequest(windows: readonly EngineWindow[]): number {
+  let tokens = 0;
+  let requests = 0;
+  for (const w of windows) {
+    tokens += w.prefillTokens;
+    requests += w.newPrefillRequests;
+  }
+  return requests > 0 ? tokens / requests : 0;
+}
+
 function windowsWork(windows: readonly EngineWindow[], costs: WorkCosts): number {
   let s = 0;
   for (const w of windows) s += costs.prefillS * w.prefillTokens + decodeWork(w, costs);

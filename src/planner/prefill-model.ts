@@ -28,10 +28,11 @@ export class PrefillModel extends RegressionModel {
 
   /**
    * TTFT in seconds of the next request on an engine with `queuedPrefillTokens` waiting:
-   * the chunk loop over `queued + avg_isl`. Null when the model is not fitted.
+   * the chunk loop over `queued + prompt`, the prompt `avg_isl` unless given. Null when the
+   * model is not fitted.
    */
-  estimateTtft(queuedPrefillTokens: number, maxNumBatchedTokens: number): number | null {
+  estimateTtft(queuedPrefillTokens: number, maxNumBatchedTokens: number, promptTokens?: number): number | null {
     if (!this.ensureFitted() || !(maxNumBatchedTokens > 0)) return null;
-    return this.chunkedPrefillTime(queuedPrefillTokens + this.avgIsl.value, maxNumBatchedTokens);
+    return this.chunkedPrefillTime(queuedPrefillTokens + (promptTokens ?? this.avgIsl.value), maxNumBatchedTokens);
   }
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { runClosedLoop } from "../../src/eval/closed-loop.js";
 import { resolveContender } from "../../src/eval/contenders.js";
+import { boundScaleUp, releaseTo } from "../../src/eval/controllers.js";
 import { evaluate } from "../../src/eval/evaluation.js";
 import { renderJsonLines, renderTable } from "../../src/eval/report.js";
 import { parseScenarios } from "../../src/eval/scenario.js";
@@ -84,6 +85,33 @@ test("eval - the oracle has workers ready before the step; the fixed deployment 
   assert.deepEqual(fixed.actions, []);
   assert.deepEqual(fixed.provisioned.values, [2]);
   assert.equal(fixed.replicaSeconds, 2 * 90);
+});
+
+test("eval - the reactive bound sees the step when it comes, asks for the need and the shortfall again, pays the start-up", () => {
+  // Hand-worked: 10 req/s needs 1 worker, 60 req/s needs 2 (38.5 < 60 <= 77.5). At 30 s the
+  // bound sees 2 against 1 allocated and asks 2 + (2 - 1) = 3; they are ready at 40 s, and
+  // it lets the third go once the queue has drained, the last when the step has ended.
+  assert.equal(boundScaleUp(2, 1), 3);
+  assert.equal(boundScaleUp(4, 4), 4, "no shortfall, no extra");
+  assert.equal(boundScaleUp(3, 2), 4);
+  assert.equal(releaseTo(1, 3, 100, sizing.concurrency), 2, "100 in flight fit on 2 workers (141.9), not on 1 (67.3)");
+  assert.equal(releaseTo(1, 3, 60, sizing.concurrency), 1);
+  assert.equal(releaseTo(1, 3, 150, sizing.concurrency), 3, "150 in flight need all 3");
+  const load = scenarioLoad(step);
+  const controller = resolveContender({ name: "reactive-bound" }).create(step, { load, sizing });
+  assert.equal(controller.initialWorkers, 1, "the need of the load at 0 s");
+  const trace = runClosedLoop({ scenario: step, arrivals: load.source(), controller });
+  const [up, ...rest] = trace.actions;
+  assert.deepEqual([up.tS, up.from, up.to], [30, 1, 3], "no foresight: not before the step, at once when it comes");
+  assert.ok(
+    rest.every((a) => a.to < a.from && a.tS >= 40),
+    "only scale-downs follow, once the new workers are ready",
+  );
+  assert.deepEqual(
+    rest.map((a) => a.to),
+    [2, 1],
+  );
+  assert.ok(rest[1].tS >= 60, `the last goes after the step (at ${rest[1].tS})`);
 });
 
 test("eval - scale-down by drain restarts nothing; by kill the killed worker's requests restart", () => {

@@ -11,6 +11,7 @@ import {
   TTFT_TAIL_SIGMAS,
 } from "../../src/planner/default-policy.js";
 import type { DemandFigures } from "../../src/planner/engine-window.js";
+import type { AggModel } from "../../src/planner/agg-model.js";
 import { ComponentPlanner } from "../../src/planner/component-planner.js";
 import { resolvePlannerConfig } from "../../src/planner/planner-config.js";
 import { plannerKeysFrom } from "../../src/planner/planner-options.js";
@@ -208,8 +209,9 @@ test("planner - default policy: scale-down goes to the window's largest need, ne
   assert.deepEqual(decideDefault(input()), { desired: 3, rule: "hold" });
 });
 
-test("planner - default policy: the decision record names the rule and the figures it used, and /metrics shows them", async () => {
-  const p = new ComponentPlanner({
+/** An aggregated planner in default mode, sla target, 2,048-token chunks. */
+function aggPlanner(): ComponentPlanner {
+  return new ComponentPlanner({
     component: "backend",
     kind: "agg",
     config: resolvePlannerConfig({
@@ -221,18 +223,24 @@ test("planner - default policy: the decision record names the rule and the figur
       coldStartIterations: 0,
     }),
   });
-  // One engine, 5 ms + 2e-5 s/prefill token + 5e-7 s/decode KV token, 100 iterations in 5 s.
+}
+
+/**
+ * 100 iterations of one engine in 5 s (5 ms + 2e-5 s/prefill token + 5e-7 s/decode KV token,
+ * 4 decoding requests), `prefill(i)` tokens in iteration i, then the tick at 5 s.
+ */
+function feedAndTick(p: ComponentPlanner, prefill: (i: number) => number) {
   let last = fpm({ workerId: "w", counterId: 0 });
   for (let i = 1; i <= 100; i++) {
-    const prefill = (i % 7) * 100;
+    const tokens = prefill(i);
     const kv = 2000 + (i % 5) * 1000;
     last = fpm({
       workerId: "w",
       counterId: i,
-      wallTimeS: 0.005 + 2e-5 * prefill + 5e-7 * kv,
+      wallTimeS: 0.005 + 2e-5 * tokens + 5e-7 * kv,
       scheduled: {
-        numPrefillRequests: prefill > 0 ? 1 : 0,
-        sumPrefillTokens: prefill,
+        numPrefillRequests: tokens > 0 ? 1 : 0,
+        sumPrefillTokens: tokens,
         numDecodeRequests: 4,
         sumDecodeKvTokens: kv,
       },
@@ -246,6 +254,13 @@ test("planner - default policy: the decision record names the rule and the figur
     scaleInProgress: false,
     pendingReplicas: 0,
   });
+  return { d, last };
+}
+
+test("planner - default policy: the decision record names the rule and the figures it used, and /metrics shows them", async () => {
+  const p = aggPlanner();
+  // One engine, 5 ms + 2e-5 s/prefill token + 5e-7 s/decode KV token, 100 iterations in 5 s.
+  const { d } = feedAndTick(p, (i) => (i % 7) * 100);
   assert.equal(d.rule, "hold");
   assert.equal(d.reason, "no_change");
   const f = d.predicted!;
@@ -264,6 +279,21 @@ test("planner - default policy: the decision record names the rule and the figur
   assert.match(text, /fpm_planner_demand_engine_seconds\{component="backend"\} 0\.\d+/);
   assert.match(text, /fpm_planner_scale_down_window_seconds\{component="backend"\} 60/);
   assert.match(text, /fpm_planner_decision_rules_total\{component="backend",rule="hold"\} 1/);
+});
+
+test("planner - default policy: the engines' TTFT estimates take the prompt per request, not per scheduled chunk", () => {
+  const p = aggPlanner();
+  // Every prompt is 3,048 tokens: a full 2,048-token chunk, then the last 1,000 in the next
+  // iteration (a continuation, not a new request). Per scheduled chunk that averages 1,524.
+  const { d, last } = feedAndTick(p, (i) => (i % 2 === 1 ? 2048 : 1000));
+  assert.equal(d.predicted!.promptTokens, 3048, "the policy sizes with the prompt per request");
+  const m = p.model as AggModel;
+  const kv = last.scheduledRequests.sumDecodeKvTokens;
+  const perRequest = m.estimateTtft(0, 2048, kv, 3048)! * 1000;
+  const perChunk = m.estimateTtft(0, 2048, kv)! * 1000;
+  assert.ok(Math.abs(m.avgIsl.value - 1524) < 1e-6, `the model's average is per chunk (${m.avgIsl.value})`);
+  assert.ok(perRequest > perChunk + 10, "two chunks' time, not one");
+  assert.equal(d.engines[0].ttftMs, perRequest);
 });
 
 test("planner - default policy config: keys validated at start with the key's name", () => {

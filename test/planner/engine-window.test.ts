@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  ARRIVAL_NOISE_SIGMAS,
   addIteration,
   demandOf,
   newEngineWindow,
@@ -57,8 +58,8 @@ test("planner - engine window: an iteration that filled the budget is followed b
   assert.equal(w.lastFilledBudget, false, "a heartbeat: nothing continues");
 });
 
-test("planner - engine window: demand is served work plus queue growth as work, with the backlog and arrival rate", () => {
-  // Ten iterations in 5 s: 500 prompt tokens (one new request) and 10,000 decode KV tokens each.
+/** Ten 20 ms iterations over 5 s, one new 500-token prompt and 10,000 decode KV tokens each; `queued` after the last. */
+function tenIterations(queued: { numPrefillRequests?: number; sumPrefillTokens?: number }) {
   const w = newEngineWindow(0);
   for (let i = 1; i <= 10; i++)
     addIteration(
@@ -67,10 +68,16 @@ test("planner - engine window: demand is served work plus queue growth as work, 
         counterId: i,
         wallTimeS: 0.02,
         scheduled: { numPrefillRequests: 1, sumPrefillTokens: 500, sumDecodeKvTokens: 10_000, numDecodeRequests: 20 },
-        queued: i === 10 ? { numPrefillRequests: 2, sumPrefillTokens: 1000 } : {},
+        queued: i === 10 ? queued : {},
       }),
       2048,
     );
+  return w;
+}
+
+test("planner - engine window: demand is served work plus queue growth as work, with the backlog and arrival rate", () => {
+  // Ten iterations in 5 s: 500 prompt tokens (one new request) and 10,000 decode KV tokens each.
+  const w = tenIterations({ numPrefillRequests: 2, sumPrefillTokens: 1000 });
   const d = demandOf([w], 5000, COSTS, 3e-5);
   // Served: 10 x (500 x 2e-5 + 10,000 x 5e-7) = 0.15 engine-s over 5 s; growth 1,000 tokens x 3e-5 over 5 s.
   assert.ok(Math.abs(d.served - 0.03) < 1e-12);
@@ -84,6 +91,17 @@ test("planner - engine window: demand is served work plus queue growth as work, 
   const next = rollWindow(w, 5000);
   assert.equal(next.queuedTokensAtStart, 1000);
   assert.equal(demandOf([next], 10_000, COSTS, 3e-5).demand, 0);
+});
+
+test("planner - engine window: prompts arriving beyond the noise of their count bound the demand without a queue", () => {
+  // Ten iterations in 5 s, one new 500-token prompt each, no queue: served 0.03 engine-s/s.
+  const w = tenIterations({});
+  // 10 requests: the noise is 3 / sqrt(10) = 0.95 of the served work, so above 0.0585 counts.
+  assert.equal(ARRIVAL_NOISE_SIGMAS, 3);
+  // 1,000 prompt tokens/s x 1e-4 s of work each (long outputs still to decode) = 0.1: a rise.
+  assert.ok(Math.abs(demandOf([w], 5000, COSTS, 1e-4).demand - 0.1) < 1e-12);
+  // x 5e-5 = 0.05: within the noise, the served work stands.
+  assert.ok(Math.abs(demandOf([w], 5000, COSTS, 5e-5).demand - 0.03) < 1e-12);
 });
 
 test("planner - engine window: preempted requests waiting mark KV saturation, and their recompute is backlog", () => {
