@@ -23,7 +23,7 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { DELIVERY_DROP_REASONS } from "../src/eventplane/confirmed-publisher.js";
-import { RELAY_DROP_REASONS } from "../src/metrics/relay-metrics.js";
+import { RELAY_DROP_REASONS } from "../src/relay/relay-metrics.js";
 import { NatsCluster } from "../test/harness/nats-cluster.js";
 import { freePort, sleep, waitFor } from "../test/harness/ports.js";
 import { FpmProcess } from "../test/harness/fpm-process.js";

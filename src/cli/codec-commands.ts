@@ -21,6 +21,17 @@ async function inputBytes(arg: string | undefined, file: string | undefined, wha
   return readStdin();
 }
 
+interface DecodeFlags {
+  file?: string;
+  envelope?: boolean;
+  compact?: boolean;
+}
+
+interface EncodeFlags {
+  file?: string;
+  binary?: boolean;
+}
+
 export function registerCodecCommands(program: Command, ctx: CommandContext): void {
   program
     .command("decode")
@@ -35,46 +46,8 @@ export function registerCodecCommands(program: Command, ctx: CommandContext): vo
       "after",
       "\nOn a rejected input, prints `<reason>: <detail>` on stderr and exits 2.\nReasons: decode, schema, unsupported_version, invalid_value.",
     )
-    .action(async (hex: string | undefined, opts: { file?: string; envelope?: boolean; compact?: boolean }) => {
-      const indent = opts.compact ? undefined : 2;
-      let bytes: Buffer;
-      try {
-        bytes = await inputBytes(hex, opts.file, "payload");
-      } catch (err) {
-        ctx.stderr(`fpm decode: ${(err as Error).message}`);
-        ctx.exitCode = EXIT.USAGE;
-        return;
-      }
-      if (opts.envelope) {
-        const env = decodeEnvelope(bytes);
-        if (!env.ok) {
-          ctx.stderr(`envelope ${env.reason}: ${env.detail}`);
-          ctx.exitCode = EXIT.USAGE;
-          return;
-        }
-        const fpm = decodeFpm(env.value.payload);
-        const out = {
-          publisher_id: env.value.publisherId,
-          sequence: env.value.sequence,
-          published_at: env.value.publishedAtMs,
-          topic: env.value.topic,
-          payload: fpm.ok ? toWireObject(fpm.value) : { rejected: fpm.reason, detail: fpm.detail },
-          payload_hex: Buffer.from(env.value.payload).toString("hex"),
-        };
-        ctx.stdout(stringifyExact(out, indent));
-        if (!fpm.ok) {
-          ctx.stderr(`payload ${fpm.reason}: ${fpm.detail}`);
-          ctx.exitCode = EXIT.USAGE;
-        }
-        return;
-      }
-      const r = decodeFpm(bytes);
-      if (!r.ok) {
-        ctx.stderr(`${r.reason}: ${r.detail}`);
-        ctx.exitCode = EXIT.USAGE;
-        return;
-      }
-      ctx.stdout(stringifyExact(toWireObject(r.value), indent));
+    .action(async (hex: string | undefined, flags: DecodeFlags) => {
+      ctx.exitCode = await runDecode(hex, flags, ctx);
     });
 
   program
@@ -85,31 +58,75 @@ export function registerCodecCommands(program: Command, ctx: CommandContext): vo
     .argument("[json]", "the message as JSON; without it, --file or stdin")
     .option("-f, --file <path>", "read the JSON from a file")
     .option("--binary", "write raw bytes to stdout instead of hex")
-    .action(async (json: string | undefined, opts: { file?: string; binary?: boolean }) => {
-      const text =
-        json ??
-        (opts.file !== undefined ? readFileBytes(opts.file).toString("utf8") : (await readStdin()).toString("utf8"));
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch (err) {
-        ctx.stderr(`fpm encode: input is not JSON: ${(err as Error).message}`);
-        ctx.exitCode = EXIT.USAGE;
-        return;
-      }
-      let bytes: Uint8Array;
-      try {
-        bytes = encodeFpm(fpmFromJson(parsed));
-      } catch (err) {
-        const e = err as { issues?: { path: PropertyKey[]; message: string }[]; message: string };
-        const detail = e.issues
-          ? e.issues.map((i) => `$.${i.path.map(String).join(".")}: ${i.message}`).join("; ")
-          : e.message;
-        ctx.stderr(`fpm encode: not a valid ForwardPassMetrics: ${detail}`);
-        ctx.exitCode = EXIT.USAGE;
-        return;
-      }
-      if (opts.binary) ctx.stdoutBytes(bytes);
-      else ctx.stdout(Buffer.from(bytes).toString("hex"));
+    .action(async (json: string | undefined, flags: EncodeFlags) => {
+      ctx.exitCode = await runEncode(json, flags, ctx);
     });
+}
+
+async function runDecode(hex: string | undefined, flags: DecodeFlags, ctx: CommandContext): Promise<number> {
+  const indent = flags.compact ? undefined : 2;
+  let bytes: Buffer;
+  try {
+    bytes = await inputBytes(hex, flags.file, "payload");
+  } catch (err) {
+    ctx.stderr(`fpm decode: ${(err as Error).message}`);
+    return EXIT.USAGE;
+  }
+  if (flags.envelope) return decodeEnvelopeBytes(bytes, indent, ctx);
+  const r = decodeFpm(bytes);
+  if (!r.ok) {
+    ctx.stderr(`${r.reason}: ${r.detail}`);
+    return EXIT.USAGE;
+  }
+  ctx.stdout(stringifyExact(toWireObject(r.value), indent));
+  return EXIT.OK;
+}
+
+/** `fpm decode --envelope`: the envelope's fields and its decoded payload (or why it was rejected). */
+function decodeEnvelopeBytes(bytes: Buffer, indent: number | undefined, ctx: CommandContext): number {
+  const env = decodeEnvelope(bytes);
+  if (!env.ok) {
+    ctx.stderr(`envelope ${env.reason}: ${env.detail}`);
+    return EXIT.USAGE;
+  }
+  const fpm = decodeFpm(env.value.payload);
+  const out = {
+    publisher_id: env.value.publisherId,
+    sequence: env.value.sequence,
+    published_at: env.value.publishedAtMs,
+    topic: env.value.topic,
+    payload: fpm.ok ? toWireObject(fpm.value) : { rejected: fpm.reason, detail: fpm.detail },
+    payload_hex: Buffer.from(env.value.payload).toString("hex"),
+  };
+  ctx.stdout(stringifyExact(out, indent));
+  if (fpm.ok) return EXIT.OK;
+  ctx.stderr(`payload ${fpm.reason}: ${fpm.detail}`);
+  return EXIT.USAGE;
+}
+
+async function runEncode(json: string | undefined, flags: EncodeFlags, ctx: CommandContext): Promise<number> {
+  const text =
+    json ??
+    (flags.file !== undefined ? readFileBytes(flags.file).toString("utf8") : (await readStdin()).toString("utf8"));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    ctx.stderr(`fpm encode: input is not JSON: ${(err as Error).message}`);
+    return EXIT.USAGE;
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = encodeFpm(fpmFromJson(parsed));
+  } catch (err) {
+    const e = err as { issues?: { path: PropertyKey[]; message: string }[]; message: string };
+    const detail = e.issues
+      ? e.issues.map((i) => `$.${i.path.map(String).join(".")}: ${i.message}`).join("; ")
+      : e.message;
+    ctx.stderr(`fpm encode: not a valid ForwardPassMetrics: ${detail}`);
+    return EXIT.USAGE;
+  }
+  if (flags.binary) ctx.stdoutBytes(bytes);
+  else ctx.stdout(Buffer.from(bytes).toString("hex"));
+  return EXIT.OK;
 }

@@ -157,7 +157,7 @@ export class DemoRun {
     this.say(`demo: nats-server on ${url}; logs in ${this.opts.logDir}`);
     this.conn = await connectNats(
       { servers: [url], name: "fpm-demo" },
-      new Logger({ target: "fpm::demo", level: "warn" }),
+      new Logger({ target: "fpm.demo", level: "warn" }),
     );
   }
 
@@ -169,7 +169,7 @@ export class DemoRun {
       staleAfterMs: ENGINE_GONE_MS,
       expiryCheckIntervalMs: 250,
       maxEngines: MAX_VIEW_ENGINES,
-      logger: new Logger({ target: "fpm::demo::subscriber", level: "error" }),
+      logger: new Logger({ target: "fpm.demo.subscriber", level: "error" }),
     }).start();
   }
 

@@ -132,6 +132,6 @@ async function runDemo(flags: DemoFlags, ctx: CommandContext): Promise<number> {
   if (flags.summaryJson) fs.writeFileSync(flags.summaryJson, JSON.stringify(summary, null, 2));
   const failure = run.current.failure;
   if (failure === null) return EXIT.OK;
-  new Logger({ target: "fpm::demo" }).error("the demo failed", { detail: failure });
+  new Logger({ target: "fpm.demo" }).error("the demo failed", { detail: failure });
   return EXIT.FAILURE;
 }

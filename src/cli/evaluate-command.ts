@@ -15,7 +15,7 @@ import { renderPlot } from "../eval/plot.js";
 import { renderJsonLines, renderTable } from "../eval/report.js";
 import { loadScenarioFile, parseScenario, type Scenario, scenarioPlannerIgnored } from "../eval/scenario.js";
 import { scenarioLoad } from "../eval/scenario-load.js";
-import { readArrivalsText } from "../sim/arrival-spec.js";
+import { readNdjsonText } from "../recording/ndjson-file.js";
 import { engineConfig } from "../sim/engine-presets.js";
 import { arrivalsFromRecording } from "../sim/recording-arrivals.js";
 import { ConfigError } from "../util/errors.js";
@@ -147,7 +147,7 @@ export function contenderSpecs(flags: Pick<EvaluateFlags, "contenders" | "conten
 
 function recordingScenario(flags: EvaluateFlags, logger: Logger): Scenario {
   const file = flags.fromRecording!;
-  const text = readArrivalsText(file, `--from-recording ${file}`);
+  const text = readNdjsonText(file, `--from-recording ${file}`);
   const traffic = arrivalsFromRecording(text.split("\n"));
   for (const p of traffic.problems.slice(0, 10))
     logger.warn("skipped a recording line", { line: p.line, reason: p.reason });
@@ -194,8 +194,8 @@ function recordingScenario(flags: EvaluateFlags, logger: Logger): Scenario {
   );
 }
 
-async function runEvaluate(files: string[], flags: EvaluateFlags, ctx: CommandContext): Promise<number> {
-  const logger = new Logger({ target: "fpm::evaluate", level: flags.quiet ? "warn" : undefined });
+/** The scenarios to run: a recording's, the files' (or the standard set), picked by --scenario, with the overrides. */
+function selectScenarios(files: string[], flags: EvaluateFlags, logger: Logger): Scenario[] {
   if (!flags.fromRecording)
     for (const [v, flag] of [
       [flags.arrivalsOut, "--arrivals-out"],
@@ -219,11 +219,16 @@ async function runEvaluate(files: string[], flags: EvaluateFlags, ctx: CommandCo
   }
   const engine = flags.engine === undefined ? undefined : engineConfig(flags.engine);
   const plannerKeys = flags.plannerConfig ? readJsonObject(flags.plannerConfig, "--planner-config") : undefined;
-  scenarios = scenarios.map((s) => ({
+  return scenarios.map((s) => ({
     ...s,
     engine: engine ?? s.engine,
     planner: plannerKeys ? { ...s.planner, ...plannerKeys } : s.planner,
   }));
+}
+
+async function runEvaluate(files: string[], flags: EvaluateFlags, ctx: CommandContext): Promise<number> {
+  const logger = new Logger({ target: "fpm.evaluate", level: flags.quiet ? "warn" : undefined });
+  const scenarios = selectScenarios(files, flags, logger);
   const contenders = contenderSpecs(flags);
   const threads =
     flags.threads === undefined

@@ -1,18 +1,23 @@
 /** `fpm planner`: the load-adjusting planner on a Dynamo deployment's event plane (NATS or ZMQ), until SIGINT/SIGTERM. */
 import fs from "node:fs";
-import readline from "node:readline";
 import { type Command, Option } from "commander";
-import { addNatsCliOptions } from "../eventplane/connection.js";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { addNatsCliOptions, type EventPlaneConnection } from "../eventplane/connection.js";
 import { openEnvelopeSource } from "../eventplane/open-source.js";
+import type { EnvelopeSource } from "../eventplane/plane.js";
+import { namespaceFrom } from "../eventplane/subject.js";
 import { type MetricsServer, serveMetrics } from "../metrics/http-server.js";
-import { DEFAULT_MAX_ENGINE_SERIES } from "../metrics/planner-metrics.js";
+import { DEFAULT_MAX_ENGINE_SERIES } from "../planner/planner-metrics.js";
 import { CommandConnector, SCALE_COMMAND_VARIABLES } from "../planner/connectors/command-connector.js";
 import { VirtualConnector } from "../planner/connectors/virtual-connector.js";
 import { DECISION_REASONS, type PlannerDecision } from "../planner/decision.js";
+import { decisionRecordText } from "../planner/decision-record.js";
 import { FpmPlanner } from "../planner/fpm-planner.js";
+import { OfflinePlanner } from "../planner/offline-planner.js";
+import type { PlannerConfig } from "../planner/planner-config.js";
 import { FPM_OPTION_KEYS, IMPLEMENTED_KEYS } from "../planner/planner-config-keys.js";
-import { type PlannerCliFlags, plannerOptionsFromFlags } from "../planner/planner-options.js";
-import { replayTrace } from "../planner/trace-replay.js";
+import { type PlannerCliFlags, plannerOptionsFromFlags, warnIgnoredKeys } from "../planner/planner-options.js";
+import { openNdjsonLines } from "../recording/ndjson-file.js";
 import { SUBSCRIBER_DROP_REASONS } from "../subscriber/drop-reasons.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
@@ -46,7 +51,8 @@ The old {component} and {replicas} placeholders are refused (exit 2).
 
 Output: one JSON decision record per component per tick on stdout (or --decisions-file):
 time, component, kind, mode, target, replicas, desired, direction (up|down|hold), reason,
-engines (per-engine ttftMs / itlMs / loadRatio), model (status, intercept, coef, samples).
+engines (per-engine ttftMs / itlMs / loadRatio), model (status, intercept, coef, samples), and
+rule, pending, predicted; every field in schemas/planner_decision.v1.schema.json (in the package).
 Reasons: ${DECISION_REASONS.join(", ")}.
 
 Event plane: --event-plane, else DYN_EVENT_PLANE, else zmq when a discovery backend is
@@ -68,7 +74,21 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
     .command("planner")
     .description(
       "Load-adjusting planner: fits a latency model from FPM and decides replica counts (Dynamo planner parity mode, improved default mode)",
-    )
+    );
+  addPlannerSelectionOptions(cmd);
+  addModelOptions(cmd);
+  addScalingOptions(cmd);
+  addTrackingOptions(cmd);
+  addNatsCliOptions(cmd);
+  cmd.addHelpText("after", HELP_AFTER);
+  cmd.action(async (flags: PlannerCliFlags) => {
+    ctx.exitCode = await runPlannerCommand(flags, ctx);
+  });
+}
+
+/** What is planned: the deployment, its components, the mode and the target. */
+function addPlannerSelectionOptions(cmd: Command): void {
+  cmd
     .option("--config <file>", "JSON config file (reference key names); flags override it")
     .addOption(eventPlaneOption())
     .option("--namespace <ns>", "namespace (env DYN_NAMESPACE; default dynamo)")
@@ -100,7 +120,12 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
         "--optimization-target <t>",
         "sla: regression against --ttft/--itl; throughput/latency/load: static thresholds (default throughput)",
       ).choices(["sla", "throughput", "latency", "load"]),
-    )
+    );
+}
+
+/** The latency model: sampling, the SLA and the engine facts its formulas need. */
+function addModelOptions(cmd: Command): void {
+  cmd
     .option("--load-adjustment-interval <s>", "seconds between decisions (default 5)")
     .option("--max-num-fpm-samples <n>", "samples kept per model, and moving-average window (default 64)")
     .option("--fpm-sample-bucket-size <n>", "total buckets, a perfect square (default 16)")
@@ -111,15 +136,24 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
     )
     .option("--ttft <ms>", "TTFT SLA in ms (default 500)")
     .option("--itl <ms>", "ITL SLA in ms (default 50)")
+    .option("--max-num-batched-tokens <n>", "engine's max_num_batched_tokens (sla on prefill/agg)")
+    .option("--context-length <n>", "engine's context length (throughput/latency on prefill)")
+    .option("--max-kv-tokens <n>", "engine's KV cache capacity in tokens (throughput/latency on decode/agg)")
+    .option(
+      "--speculative-nextn <n>",
+      "speculative decoding depth: ITL is divided by the accept length, clamped to [1, n+1] (default 0: off)",
+    );
+}
+
+/** How far it may scale, the load thresholds, and the default policy's own settings. */
+function addScalingOptions(cmd: Command): void {
+  cmd
     .option("--min-endpoint <n>", "replica floor (default 1; 0 allows scale to zero)")
     .option("--prefill-min-endpoint <n>", "replica floor of prefill components (default: --min-endpoint)")
     .option("--decode-min-endpoint <n>", "replica floor of decode and agg components (default: --min-endpoint)")
     .option("--max-gpu-budget <n>", "GPU ceiling per component (default 8; -1: none)")
     .option("--min-gpu-budget <n>", "GPU floor per component (default -1: none)")
     .option("--gpus-per-replica <n>", "GPUs one replica uses (default 1)")
-    .option("--max-num-batched-tokens <n>", "engine's max_num_batched_tokens (sla on prefill/agg)")
-    .option("--context-length <n>", "engine's context length (throughput/latency on prefill)")
-    .option("--max-kv-tokens <n>", "engine's KV cache capacity in tokens (throughput/latency on decode/agg)")
     .option("--prefill-scale-up-queue-tokens <n>", "load target: queued prefill tokens that ask for a replica more")
     .option(
       "--prefill-scale-down-queue-tokens <n>",
@@ -130,10 +164,6 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
       "--decode-scale-down-kv-rate <pct>",
       "load target: KV use percent every engine must be at or under to scale down",
     )
-    .option(
-      "--speculative-nextn <n>",
-      "speculative decoding depth: ITL is divided by the accept length, clamped to [1, n+1] (default 0: off)",
-    )
     .option("--advisory", "compute and record decisions, never hand them to the connector")
     .option(
       "--cold-start-iterations <n>",
@@ -143,7 +173,12 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
       "--scale-down-stabilization <s>",
       "default mode, sla: a scale-down respects the largest need of the last s seconds (scale_down_stabilization_seconds, default 60)",
     )
-    .option("--no-load-scaling", "observe and report only; every tick says disabled")
+    .option("--no-load-scaling", "observe and report only; every tick says disabled");
+}
+
+/** The engines it tracks, the connector that actuates, and where records and metrics go. */
+function addTrackingOptions(cmd: Command): void {
+  cmd
     .option("--stale-after-ms <ms>", "default mode: expire an engine silent this long (default 5000)")
     .option("--max-engines <n>", "engines tracked at most; new ones on probation make room first (default 10000)")
     .option(
@@ -174,70 +209,99 @@ export function registerPlannerCommand(program: Command, ctx: CommandContext): v
       "--replay-trace <file>",
       "offline: replay a JSON-lines FPM trace through the planner core and exit (no NATS)",
     );
-  addNatsCliOptions(cmd);
-  cmd.addHelpText("after", HELP_AFTER);
-  cmd.action(async (flags: PlannerCliFlags) => {
-    const opts = plannerOptionsFromFlags(flags);
-    let out: (line: string) => void = ctx.stdout;
-    let file: number | null = null;
-    if (opts.decisionsFile) {
-      try {
-        file = fs.openSync(opts.decisionsFile, "a");
-      } catch (err) {
-        throw new ConfigError(`cannot open --decisions-file ${opts.decisionsFile}: ${(err as Error).message}`);
-      }
-      const fd = file;
-      out = (line) => fs.writeSync(fd, `${line}\n`);
-    }
-    const write = (d: PlannerDecision) => out(JSON.stringify(d));
-    try {
-      if (opts.replayTrace) {
-        warnIgnoredKeys(opts, new Logger({ target: "fpm.planner" }));
-        await replay(opts.replayTrace, opts.config, write);
-        ctx.exitCode = EXIT.OK;
-        return;
-      }
-      await run(opts, flags, write, ctx);
-    } finally {
-      if (file !== null) fs.closeSync(file);
-    }
-  });
 }
 
-/** The one start-up warning naming every config key fpm accepted but does not implement. */
-function warnIgnoredKeys(opts: ReturnType<typeof plannerOptionsFromFlags>, logger: Logger): void {
-  if (opts.ignoredKeys.length === 0) return;
-  logger.warn("config keys fpm does not implement were ignored", {
-    keys: opts.ignoredKeys.map((k) => `${k.key} (${k.why})`).join("; "),
-  });
-}
+type PlannerCommandOptions = ReturnType<typeof plannerOptionsFromFlags>;
 
-async function replay(
-  path: string,
-  config: Parameters<typeof replayTrace>[1],
-  write: (d: PlannerDecision) => void,
-): Promise<void> {
-  let stream: fs.ReadStream;
+/** Where decision records go: stdout, or appended to --decisions-file. */
+function openDecisionOutput(
+  opts: PlannerCommandOptions,
+  ctx: CommandContext,
+): { write: (d: PlannerDecision) => void; close: () => void } {
+  if (!opts.decisionsFile) return { write: (d) => ctx.stdout(decisionRecordText(d)), close: () => {} };
+  let fd: number;
   try {
-    fs.accessSync(path, fs.constants.R_OK);
-    stream = fs.createReadStream(path, "utf8");
+    fd = fs.openSync(opts.decisionsFile, "a");
   } catch (err) {
-    throw new ConfigError(`cannot read --replay-trace ${path}: ${(err as Error).message}`);
+    throw new ConfigError(`cannot open --decisions-file ${opts.decisionsFile}: ${(err as Error).message}`);
   }
-  const lines: string[] = [];
-  for await (const line of readline.createInterface({ input: stream, crlfDelay: Infinity })) lines.push(line);
-  replayTrace(lines, config, write);
+  return { write: (d) => fs.writeSync(fd, `${decisionRecordText(d)}\n`), close: () => fs.closeSync(fd) };
 }
 
-async function run(
-  opts: ReturnType<typeof plannerOptionsFromFlags>,
+async function runPlannerCommand(flags: PlannerCliFlags, ctx: CommandContext): Promise<number> {
+  const opts = plannerOptionsFromFlags(flags);
+  const output = openDecisionOutput(opts, ctx);
+  try {
+    if (opts.replayTrace) {
+      warnIgnoredKeys(opts.ignoredKeys, new Logger({ target: "fpm.planner" }));
+      await replay(opts.replayTrace, opts.config, output.write);
+      return EXIT.OK;
+    }
+    return await run(opts, flags, output.write);
+  } finally {
+    output.close();
+  }
+}
+
+/** `--replay-trace`: the trace's ticks through the offline planner, line by line as they are read. */
+async function replay(path: string, config: PlannerConfig, write: (d: PlannerDecision) => void): Promise<void> {
+  const offline = new OfflinePlanner({ config, onDecision: write });
+  for await (const line of openNdjsonLines(path, `--replay-trace ${path}`)) offline.replayTraceLine(line);
+}
+
+/** The connector that actuates: the scale command, or decisions on NATS for an external actuator. */
+function makeConnector(opts: PlannerCommandOptions, namespace: string, nc: NatsConnection | undefined, logger: Logger) {
+  return opts.connector === "command"
+    ? new CommandConnector({
+        command: opts.scaleCommand!,
+        commandTimeoutMs: opts.commandTimeoutMs,
+        scaleTimeoutMs: opts.scaleTimeoutMs,
+        logger: logger.child("connector"),
+      })
+    : new VirtualConnector({
+        connection: nc,
+        namespace,
+        decisionsSubject: opts.decisionsSubject,
+        replicasSubject: opts.replicasSubject,
+        scaleTimeoutMs: opts.scaleTimeoutMs,
+        logger: logger.child("connector"),
+      });
+}
+
+/** /metrics and /health of a running planner, when a port is set; null when off. */
+async function servePlannerMetrics(
+  opts: PlannerCommandOptions,
+  planner: FpmPlanner,
+  source: EnvelopeSource,
+  conn: EventPlaneConnection | null,
+  logger: Logger,
+): Promise<MetricsServer | null> {
+  if (opts.metricsPort === null) return null;
+  const health = () => {
+    const h = planner.health();
+    const problems = source.problems();
+    return { ...h, healthy: h.healthy && problems.length === 0, plane: source.plane, problems, nats: conn?.state };
+  };
+  try {
+    return await serveMetrics(
+      { registry: planner.metrics.registry, health, host: opts.metricsHost, port: opts.metricsPort },
+      logger,
+    );
+  } catch (err) {
+    await source.stop();
+    throw err;
+  }
+}
+
+/** The planner on its event plane (and discovery), with its connector; not started yet. */
+async function openPlanner(
+  opts: PlannerCommandOptions,
   flags: PlannerCliFlags,
   write: (d: PlannerDecision) => void,
-  ctx: CommandContext,
-): Promise<void> {
-  const logger = new Logger({ target: "fpm.planner" });
-  warnIgnoredKeys(opts, logger);
-  const namespace = opts.namespace ?? (process.env.DYN_NAMESPACE || "dynamo");
+  logger: Logger,
+) {
+  const namespace = namespaceFrom(opts.namespace);
+  const components = opts.components.map((c) => c.component);
   const {
     source,
     nats: conn,
@@ -246,28 +310,13 @@ async function run(
   } = await openEnvelopeSource({
     flags,
     namespace,
-    components: opts.components.map((c) => c.component),
+    components,
     natsName: "fpm-planner",
     logger,
     withDiscovery: true,
     keepNats: true,
   });
-  const connector =
-    opts.connector === "command"
-      ? new CommandConnector({
-          command: opts.scaleCommand!,
-          commandTimeoutMs: opts.commandTimeoutMs,
-          scaleTimeoutMs: opts.scaleTimeoutMs,
-          logger: logger.child("connector"),
-        })
-      : new VirtualConnector({
-          connection: conn?.nc,
-          namespace,
-          decisionsSubject: opts.decisionsSubject,
-          replicasSubject: opts.replicasSubject,
-          scaleTimeoutMs: opts.scaleTimeoutMs,
-          logger: logger.child("connector"),
-        });
+  const connector = makeConnector(opts, namespace, conn?.nc, logger);
   const planner = new FpmPlanner({
     connection: conn?.nc,
     source,
@@ -282,23 +331,23 @@ async function run(
     onDecision: write,
     logger,
   });
-  let server: MetricsServer | null = null;
-  if (opts.metricsPort !== null) {
-    const health = () => {
-      const h = planner.health();
-      const problems = source.problems();
-      return { ...h, healthy: h.healthy && problems.length === 0, plane: source.plane, problems, nats: conn?.state };
-    };
-    try {
-      server = await serveMetrics(
-        { registry: planner.metrics.registry, health, host: opts.metricsHost, port: opts.metricsPort },
-        logger,
-      );
-    } catch (err) {
-      await source.stop();
-      throw err;
-    }
-  }
+  return { planner, source, conn, choice, discovery, connector, namespace };
+}
+
+async function run(
+  opts: PlannerCommandOptions,
+  flags: PlannerCliFlags,
+  write: (d: PlannerDecision) => void,
+): Promise<number> {
+  const logger = new Logger({ target: "fpm.planner" });
+  warnIgnoredKeys(opts.ignoredKeys, logger);
+  const { planner, source, conn, choice, discovery, connector, namespace } = await openPlanner(
+    opts,
+    flags,
+    write,
+    logger,
+  );
+  const server = await servePlannerMetrics(opts, planner, source, conn ?? null, logger);
   // Listening before start: a SIGTERM right after "planner running" must stop it cleanly.
   const stopped = untilStopped();
   planner.start();
@@ -315,7 +364,7 @@ async function run(
     namespace,
     components: opts.components.map((c) => `${c.component}:${c.kind}`).join(","),
     mode: opts.config.mode,
-    target: opts.config.optimizationTarget,
+    optimization_target: opts.config.optimizationTarget,
     interval_s: opts.config.loadAdjustmentIntervalS,
     connector: connector.name,
     from: source.describe(),
@@ -327,5 +376,5 @@ async function run(
   await planner.stop();
   await Promise.all([conn?.close(), server?.stop(), choice.plane === "nats" ? discovery?.close() : undefined]);
   clearTimeout(force);
-  ctx.exitCode = EXIT.OK;
+  return EXIT.OK;
 }

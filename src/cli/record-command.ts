@@ -1,15 +1,15 @@
 /**
  * `fpm record`: saves the FPM stream of a namespace from the event plane (NATS or ZMQ) to
  * NDJSON, one message per line with its envelope metadata and payload bytes as hex (format:
- * src/sim/stream-recording.ts). ZMQ messages are recorded under their scope's NATS subject.
+ * src/recording/stream-recording.ts). ZMQ messages are recorded under their scope's NATS subject.
  */
 import fs from "node:fs";
 import { performance } from "node:perf_hooks";
 import type { Command } from "commander";
 import { addNatsCliOptions, type NatsCliFlags } from "../eventplane/connection.js";
 import { openEnvelopeSource } from "../eventplane/open-source.js";
-import { DEFAULT_NAMESPACE } from "../eventplane/subject.js";
-import { recordLine } from "../sim/stream-recording.js";
+import { DEFAULT_NAMESPACE, namespaceFrom } from "../eventplane/subject.js";
+import { recordLine } from "../recording/stream-recording.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
 import type { CommandContext } from "./context.js";
@@ -55,21 +55,45 @@ Stops on SIGINT/SIGTERM, --count or --duration, then prints how many messages it
   });
 }
 
-async function runRecord(flags: RecordFlags, ctx: CommandContext): Promise<number> {
-  const logger = new Logger({ target: "fpm::record" });
-  const count = optionalNumberOption(flags.count, "--count", { integer: true, min: 1 }) ?? Infinity;
-  const durationS = optionalNumberOption(flags.duration, "--duration", TIMER_SECONDS);
+/** The recording's lines, written in batches to --output (created or truncated) or stdout. */
+function openRecordOutput(output: string | undefined, ctx: CommandContext) {
   let fd: number | null = null;
-  if (flags.output) {
+  if (output) {
     try {
-      fd = fs.openSync(flags.output, "w");
+      fd = fs.openSync(output, "w");
     } catch (err) {
-      throw new ConfigError(`--output ${flags.output}: cannot write it (${(err as Error).message})`);
+      throw new ConfigError(`--output ${output}: cannot write it (${(err as Error).message})`);
     }
   }
+  let pending: string[] = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    const text = `${pending.join("\n")}\n`;
+    pending = [];
+    if (fd !== null) fs.writeSync(fd, text);
+    else ctx.stdout(text.slice(0, -1));
+  };
+  return {
+    flush,
+    push: (line: string) => {
+      pending.push(line);
+      if (pending.length >= 1024) flush();
+    },
+    close: () => {
+      flush();
+      if (fd !== null) fs.closeSync(fd);
+    },
+  };
+}
+
+async function runRecord(flags: RecordFlags, ctx: CommandContext): Promise<number> {
+  const logger = new Logger({ target: "fpm.record" });
+  const count = optionalNumberOption(flags.count, "--count", { integer: true, min: 1 }) ?? Infinity;
+  const durationS = optionalNumberOption(flags.duration, "--duration", TIMER_SECONDS);
+  const out = openRecordOutput(flags.output, ctx);
   const { source, choice } = await openEnvelopeSource({
     flags,
-    namespace: flags.namespace ?? (process.env.DYN_NAMESPACE || DEFAULT_NAMESPACE),
+    namespace: namespaceFrom(flags.namespace),
     components: flags.component ? [flags.component] : [],
     subjects: flags.subject,
     natsName: "fpm-record",
@@ -81,14 +105,6 @@ async function runRecord(flags: RecordFlags, ctx: CommandContext): Promise<numbe
   }
   let written = 0;
   let invalid = 0;
-  let pending: string[] = [];
-  const flush = () => {
-    if (pending.length === 0) return;
-    const text = `${pending.join("\n")}\n`;
-    pending = [];
-    if (fd !== null) fs.writeSync(fd, text);
-    else ctx.stdout(text.slice(0, -1));
-  };
   const stopped = untilStopped({ durationS, logger });
   let frameDrops = 0;
   try {
@@ -97,9 +113,8 @@ async function runRecord(flags: RecordFlags, ctx: CommandContext): Promise<numbe
         if (written >= count) return;
         const line = recordLine(subject, data, performance.timeOrigin + performance.now());
         if (line.includes('"invalid"')) invalid++;
-        pending.push(line);
+        out.push(line);
         written++;
-        if (pending.length >= 1024) flush();
         if (written >= count) stopped.stop("count");
       },
       dropped: (reason, detail) => {
@@ -111,13 +126,12 @@ async function runRecord(flags: RecordFlags, ctx: CommandContext): Promise<numbe
     await source.stop();
     throw err;
   }
-  const flusher = setInterval(flush, 200);
+  const flusher = setInterval(out.flush, 200);
   logger.info("recording", { from: source.describe(), output: flags.output ?? "stdout" });
   await stopped.done;
   clearInterval(flusher);
   await source.stop();
-  flush();
-  if (fd !== null) fs.closeSync(fd);
-  logger.info("recorded", { messages: written, invalidEnvelopes: invalid, droppedFrames: frameDrops });
+  out.close();
+  logger.info("recorded", { messages: written, invalid_envelopes: invalid, dropped_frames: frameDrops });
   return EXIT.OK;
 }

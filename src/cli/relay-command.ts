@@ -1,9 +1,10 @@
 /** `fpm relay`: run an `FpmEventRelay` beside an inference worker until SIGINT/SIGTERM. */
 import { type Command, Option } from "commander";
 import { addNatsCliOptions } from "../eventplane/connection.js";
+import { DEFAULT_COMPONENT, DEFAULT_NAMESPACE } from "../eventplane/subject.js";
 import { logEventPlane } from "../eventplane/plane-selection.js";
 import { type MetricsServer, serveMetrics } from "../metrics/http-server.js";
-import { RELAY_DROP_REASONS } from "../metrics/relay-metrics.js";
+import { RELAY_DROP_REASONS } from "../relay/relay-metrics.js";
 import { RELAY_DEFAULTS, type RelayCliFlags, relayOptionsFromFlags } from "../relay/options.js";
 import { FpmEventRelay } from "../relay/relay.js";
 import { Logger } from "../util/log.js";
@@ -42,13 +43,26 @@ export function registerRelayCommand(program: Command, ctx: CommandContext): voi
     .command("relay")
     .description(
       "Relay Forward Pass Metrics from an engine's ZMQ PUB sockets to the event plane (NATS or ZMQ), validated and accounted",
+    );
+  addEngineOptions(cmd);
+  addScopeOptions(cmd);
+  addLimitOptions(cmd);
+  cmd
+    .option(
+      "--metrics-port <port>",
+      "serve /metrics and /health on this port (env DYN_SYSTEM_PORT; -1: off; 0: a free port)",
     )
-    .addOption(
-      new Option(
-        "--event-plane <plane>",
-        "nats or zmq (env DYN_EVENT_PLANE; unset: zmq when a discovery backend is configured, else nats)",
-      ).choices(["nats", "zmq"]),
-    )
+    .option("--metrics-host <host>", "address for /metrics and /health", RELAY_DEFAULTS.metricsHost);
+  addNatsCliOptions(cmd);
+  cmd.addHelpText("after", HELP_AFTER);
+  cmd.action(async (flags: RelayCliFlags) => {
+    ctx.exitCode = await runRelay(flags);
+  });
+}
+
+/** Where the engines are: ZMQ endpoints, or a base port and the dp_ranks. */
+function addEngineOptions(cmd: Command): void {
+  cmd
     .option(
       "--zmq-endpoint <url>",
       "engine endpoint, tcp://host:port or ipc://path; repeatable; {rank} expands to each rank",
@@ -59,11 +73,30 @@ export function registerRelayCommand(program: Command, ctx: CommandContext): voi
       "base port: rank N connects to tcp://127.0.0.1:{base+N} (env DYN_FORWARDPASS_METRIC_PORT)",
     )
     .option("--dp-start <rank>", "first dp_rank", "0")
-    .option("--dp-size <n>", "number of dp_ranks", "1")
-    .option("--namespace <ns>", "subject namespace (env DYN_NAMESPACE; default dynamo)")
-    .option("--component <name>", "component", "backend")
-    .option("--endpoint <name>", "endpoint; FPM is endpoint-scoped as in Dynamo 1.6.1 (default generate)")
-    .option("--component-scope", "publish component-scoped instead (older Dynamo runtimes; NATS plane only)")
+    .option("--dp-size <n>", "number of dp_ranks", "1");
+}
+
+/** Where FPM goes: the event plane and the scope of its subject or records. */
+function addScopeOptions(cmd: Command): void {
+  cmd
+    .addOption(
+      new Option(
+        "--event-plane <plane>",
+        "nats or zmq (env DYN_EVENT_PLANE; unset: zmq when a discovery backend is configured, else nats)",
+      ).choices(["nats", "zmq"]),
+    )
+    .option("--namespace <ns>", `subject namespace (env DYN_NAMESPACE; default ${DEFAULT_NAMESPACE})`)
+    .option("--component <name>", "component", DEFAULT_COMPONENT)
+    .option(
+      "--endpoint <name>",
+      `endpoint; FPM is endpoint-scoped as in Dynamo 1.6.1 (default ${RELAY_DEFAULTS.endpoint})`,
+    )
+    .option("--component-scope", "publish component-scoped instead (older Dynamo runtimes; NATS plane only)");
+}
+
+/** What is checked, and the bounds of every buffer. */
+function addLimitOptions(cmd: Command): void {
+  cmd
     .addOption(
       new Option(
         "--validate <mode>",
@@ -91,55 +124,49 @@ export function registerRelayCommand(program: Command, ctx: CommandContext): voi
       "--receive-hwm <n>",
       "ZMQ receive high-water mark per engine, in messages",
       String(RELAY_DEFAULTS.receiveHighWaterMark),
-    )
-    .option(
-      "--metrics-port <port>",
-      "serve /metrics and /health on this port (env DYN_SYSTEM_PORT; -1: off; 0: a free port)",
-    )
-    .option("--metrics-host <host>", "address for /metrics and /health", RELAY_DEFAULTS.metricsHost);
-  addNatsCliOptions(cmd);
-  cmd.addHelpText("after", HELP_AFTER);
-  cmd.action(async (flags: RelayCliFlags) => {
-    const parsed = relayOptionsFromFlags(flags);
-    const logger = new Logger({ target: "fpm.relay" });
-    logEventPlane(parsed.plane, logger);
-    const relay = new FpmEventRelay({ ...parsed.relay, logger });
-    // Listening before start: a SIGTERM right after "relay started" must stop it cleanly.
-    const stopped = untilStopped();
+    );
+}
+
+async function runRelay(flags: RelayCliFlags): Promise<number> {
+  const parsed = relayOptionsFromFlags(flags);
+  const logger = new Logger({ target: "fpm.relay" });
+  logEventPlane(parsed.plane, logger);
+  const relay = new FpmEventRelay({ ...parsed.relay, logger });
+  // Listening before start: a SIGTERM right after "relay started" must stop it cleanly.
+  const stopped = untilStopped();
+  try {
+    await relay.start();
+  } catch (err) {
+    stopped.stop("start failed");
+    throw err;
+  }
+  let server: MetricsServer | null = null;
+  if (parsed.metricsPort !== null) {
     try {
-      await relay.start();
+      server = await serveMetrics(
+        {
+          registry: relay.metrics.registry,
+          health: () => relay.health(),
+          host: parsed.metricsHost,
+          port: parsed.metricsPort,
+        },
+        logger,
+      );
     } catch (err) {
       stopped.stop("start failed");
+      await relay.stop();
       throw err;
     }
-    let server: MetricsServer | null = null;
-    if (parsed.metricsPort !== null) {
-      try {
-        server = await serveMetrics(
-          {
-            registry: relay.metrics.registry,
-            health: () => relay.health(),
-            host: parsed.metricsHost,
-            port: parsed.metricsPort,
-          },
-          logger,
-        );
-      } catch (err) {
-        stopped.stop("start failed");
-        await relay.stop();
-        throw err;
-      }
-    }
-    const signal = await stopped.done;
-    logger.info("stopping", { signal });
-    // A second signal, or a stuck flush, must not keep the process past the budget.
-    const force = setTimeout(() => {
-      logger.error("shutdown took too long; exiting");
-      process.exit(EXIT.OK);
-    }, SHUTDOWN_BUDGET_MS + 500);
-    force.unref();
-    await Promise.all([relay.stop(SHUTDOWN_BUDGET_MS / 2), server?.stop()]);
-    clearTimeout(force);
-    ctx.exitCode = EXIT.OK;
-  });
+  }
+  const signal = await stopped.done;
+  logger.info("stopping", { signal });
+  // A second signal, or a stuck flush, must not keep the process past the budget.
+  const force = setTimeout(() => {
+    logger.error("shutdown took too long; exiting");
+    process.exit(EXIT.OK);
+  }, SHUTDOWN_BUDGET_MS + 500);
+  force.unref();
+  await Promise.all([relay.stop(SHUTDOWN_BUDGET_MS / 2), server?.stop()]);
+  clearTimeout(force);
+  return EXIT.OK;
 }

@@ -6,16 +6,18 @@
  */
 import fs from "node:fs";
 import { performance } from "node:perf_hooks";
-import readline from "node:readline";
 import type { Command } from "commander";
 import { addNatsCliOptions, connectNats, type NatsCliFlags, natsOptionsFromFlags } from "../eventplane/connection.js";
 import { type PlannerConfig, resolvePlannerConfig } from "../planner/planner-config.js";
 import { IMPLEMENTED_KEYS } from "../planner/planner-config-keys.js";
+import { readPlannerConfigFile, warnIgnoredKeys } from "../planner/planner-options.js";
 import type { ModelKind } from "../planner/regression-model.js";
-import { OfflinePlanner } from "../sim/offline-planner.js";
+import { decisionRecordText } from "../planner/decision-record.js";
+import { OfflinePlanner } from "../planner/offline-planner.js";
 import { untilStopped } from "../util/stop-signal.js";
 import { MAX_TIMER_MS, numberOption, optionalNumberOption } from "../util/number-option.js";
-import { readRecording, recordedBytes } from "../sim/stream-recording.js";
+import { type LineProblem, openNdjsonLines } from "../recording/ndjson-file.js";
+import { readRecording, recordedBytes } from "../recording/stream-recording.js";
 import { ConfigError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
 import { componentOfSubject } from "../eventplane/subject.js";
@@ -41,51 +43,11 @@ interface ReplayFlags extends NatsCliFlags {
   maxGpuBudget?: string;
 }
 
-/** Reference (snake_case) config keys accepted in --planner-config, mapped to PlannerConfig fields. */
-const CONFIG_KEYS: Record<string, keyof PlannerConfig> = {
-  mode: "mode",
-  load_adjustment_interval: "loadAdjustmentIntervalS",
-  max_num_fpm_samples: "maxNumFpmSamples",
-  fpm_sample_bucket_size: "fpmSampleBucketSize",
-  load_min_observations: "loadMinObservations",
-  load_scaling_down_sensitivity: "loadScalingDownSensitivity",
-  ttft: "ttftMs",
-  itl: "itlMs",
-  min_endpoint: "minEndpoint",
-  max_gpu_budget: "maxGpuBudget",
-  gpus_per_replica: "gpusPerReplica",
-  optimization_target: "optimizationTarget",
-  max_num_batched_tokens: "maxNumBatchedTokens",
-  context_length: "contextLength",
-  max_kv_tokens: "maxKvTokens",
-  enable_load_scaling: "enableLoadScaling",
-  cold_start_iterations: "coldStartIterations",
-};
-
-function plannerConfigFrom(flags: ReplayFlags): PlannerConfig {
-  const partial: Record<string, unknown> = {};
-  if (flags.plannerConfig) {
-    let obj: unknown;
-    try {
-      obj = JSON.parse(fs.readFileSync(flags.plannerConfig, "utf8"));
-    } catch (err) {
-      throw new ConfigError(
-        `--planner-config ${flags.plannerConfig}: not a readable JSON file (${(err as Error).message})`,
-      );
-    }
-    if (typeof obj !== "object" || obj === null)
-      throw new ConfigError(`--planner-config ${flags.plannerConfig}: must hold a JSON object`);
-    for (const [k, v] of Object.entries(obj)) {
-      const field =
-        CONFIG_KEYS[k] ??
-        (Object.values(CONFIG_KEYS).includes(k as keyof PlannerConfig) ? (k as keyof PlannerConfig) : undefined);
-      if (!field)
-        throw new ConfigError(
-          `--planner-config: unknown key ${JSON.stringify(k)}; known: ${Object.keys(CONFIG_KEYS).join(", ")}`,
-        );
-      partial[field] = v;
-    }
-  }
+/** The planner's settings: the --planner-config file (the planner's config keys), then the flags. */
+function plannerConfigFrom(flags: ReplayFlags, logger: Logger): PlannerConfig {
+  const file = flags.plannerConfig ? readPlannerConfigFile(flags.plannerConfig, "--planner-config") : undefined;
+  warnIgnoredKeys(file?.ignored ?? [], logger);
+  const partial: Record<string, unknown> = { ...file?.partial };
   const set = (field: keyof PlannerConfig, v: unknown) => {
     if (v !== undefined) partial[field] = v;
   };
@@ -118,7 +80,7 @@ export function registerReplayCommand(program: Command, ctx: CommandContext): vo
     .option("--to-planner", "no NATS: feed the planner core offline and print one decision JSON line per tick")
     .option(
       "--planner-config <file>",
-      "planner settings as JSON (reference keys: load_adjustment_interval, ttft, itl, optimization_target, ...)",
+      "planner settings as JSON: the keys of fpm planner --config (Dynamo 1.6.1's planner keys; see fpm planner --help)",
     )
     .option("--kind <kind>", "planner model of every component: prefill, decode or agg", "agg")
     .option("--interval <s>", "planner tick period, seconds (load_adjustment_interval)")
@@ -147,42 +109,48 @@ A malformed line is reported on stderr with its line number and skipped.`,
   });
 }
 
-function openLines(file: string): AsyncIterable<string> {
-  if (file !== "-" && !fs.existsSync(file)) throw new ConfigError(`recording ${file} does not exist`);
-  const input = file === "-" ? process.stdin : fs.createReadStream(file, { encoding: "utf8" });
-  return readline.createInterface({ input, crlfDelay: Infinity });
+/** `--to-planner`: the recording through the offline planner, its decision records on stdout. */
+async function replayToPlanner(
+  file: string,
+  flags: ReplayFlags,
+  ctx: CommandContext,
+  logger: Logger,
+  onProblem: (p: LineProblem) => void,
+) {
+  const offline = new OfflinePlanner({
+    config: plannerConfigFrom(flags, logger),
+    kind: flags.kind as ModelKind,
+    onDecision: (d) => ctx.stdout(decisionRecordText(d)),
+  });
+  for await (const m of readRecording(openNdjsonLines(file, `recording ${file}`), onProblem))
+    offline.feed(m, flags.subject ? componentOfSubject(flags.subject) : componentOfSubject(m.subject));
+  offline.finish();
+  const { messages, invalid, ticks, componentsRefused } = offline.totals;
+  return { messages, invalid, ticks, components_refused: componentsRefused };
 }
 
 async function runReplay(file: string, flags: ReplayFlags, ctx: CommandContext): Promise<number> {
-  const logger = new Logger({ target: "fpm::replay" });
+  const logger = new Logger({ target: "fpm.replay" });
   const speed =
     flags.speed === "max" ? Infinity : numberOption(flags.speed, "--speed (or max)", { min: 0, above: true });
   if (!["prefill", "decode", "agg"].includes(flags.kind))
     throw new ConfigError(`--kind ${flags.kind}: must be prefill, decode or agg`);
   let problems = 0;
-  const onProblem = (p: { line: number; reason: string }) => {
+  const onProblem = (p: LineProblem) => {
     problems++;
     logger.limited("bad-line", "warn", "skipped a malformed recording line", { line: p.line, reason: p.reason });
   };
 
   if (flags.toPlanner) {
-    const config = plannerConfigFrom(flags);
-    const offline = new OfflinePlanner({
-      config,
-      kind: flags.kind as ModelKind,
-      onDecision: (d) => ctx.stdout(JSON.stringify(d)),
-    });
-    for await (const m of readRecording(openLines(file), onProblem))
-      offline.feed(m, flags.subject ? componentOfSubject(flags.subject) : componentOfSubject(m.subject));
-    offline.finish();
-    logger.info("replayed offline into the planner", { ...offline.totals, malformedLines: problems });
+    const totals = await replayToPlanner(file, flags, ctx, logger, onProblem);
+    logger.info("replayed offline into the planner", { ...totals, malformed_lines: problems });
     return EXIT.OK;
   }
 
-  if (file !== "-" && !fs.existsSync(file)) throw new ConfigError(`recording ${file} does not exist`);
+  if (file !== "-" && !fs.existsSync(file)) throw new ConfigError(`recording ${file}: cannot read it (no such file)`);
   const conn = await connectNats(natsOptionsFromFlags(flags, process.env, "fpm-replay"), logger);
   // Opened only now: readline drops lines emitted before its iterator is being read.
-  const lines = openLines(file);
+  const lines = openNdjsonLines(file, `recording ${file}`);
   const stopped = untilStopped({ logger });
   let stop = false;
   void stopped.done.then(() => (stop = true));
@@ -210,6 +178,6 @@ async function runReplay(file: string, flags: ReplayFlags, ctx: CommandContext):
   stopped.stop("done");
   await conn.flush(10_000);
   await conn.close();
-  logger.info("replayed", { messages: sent, malformedLines: problems });
+  logger.info("replayed", { messages: sent, malformed_lines: problems });
   return EXIT.OK;
 }

@@ -5,10 +5,11 @@
  */
 import { type Command, Option } from "commander";
 import { decodeEnvelope } from "../codec/envelope.js";
+import type { EventEnvelope } from "../schema/envelope.js";
 import { decodeFpm } from "../codec/fpm-decode.js";
 import { addNatsCliOptions, type NatsCliFlags } from "../eventplane/connection.js";
 import { openEnvelopeSource } from "../eventplane/open-source.js";
-import { componentOfSubject, DEFAULT_NAMESPACE } from "../eventplane/subject.js";
+import { componentOfSubject, DEFAULT_NAMESPACE, namespaceFrom } from "../eventplane/subject.js";
 import { type ForwardPassMetrics, toWireObject } from "../schema/forward-pass-metrics.js";
 import { untilStopped } from "../util/stop-signal.js";
 import { MAX_TIMER_MS, numberOption, optionalNumberOption, TIMER_SECONDS } from "../util/number-option.js";
@@ -67,89 +68,116 @@ decode requests/KV tokens, queued prefill requests/tokens, queued (preempted) de
   });
 }
 
+/** What `fpm tail` has seen: the engines' rows, the drops by reason, and how many messages were shown. */
+class TailView {
+  readonly rows = new Map<string, EngineRow>();
+  readonly dropped = new Map<string, number>();
+  refused = 0;
+  shown = 0;
+  private lastDrawMs = Date.now();
+
+  constructor(private readonly maxEngines: number) {}
+
+  drop(reason: string): void {
+    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
+  }
+
+  /** The engine's row takes its latest message; a new engine past --max-engines is counted, not shown. */
+  update(subject: string, v: ForwardPassMetrics): void {
+    const key = `${subject}\u0000${v.workerId}\u0000${v.dpRank}`;
+    const row = this.rows.get(key);
+    if (row) {
+      row.fpm = v;
+      row.messages++;
+      row.windowMessages++;
+      row.lastAtMs = Date.now();
+    } else if (this.rows.size < this.maxEngines) {
+      const component = componentOfSubject(subject) || "?";
+      this.rows.set(key, { component, fpm: v, messages: 1, windowMessages: 1, lastAtMs: Date.now() });
+    } else {
+      this.refused++;
+    }
+  }
+
+  /** The table since the last one; message rates are over the time between them. */
+  table(): string {
+    const now = Date.now();
+    const windowS = (now - this.lastDrawMs) / 1000;
+    const text = renderEngineTable([...this.rows.values()], windowS, now, {
+      dropped: this.dropped,
+      refused: this.refused,
+    });
+    this.lastDrawMs = now;
+    for (const r of this.rows.values()) r.windowMessages = 0;
+    return text;
+  }
+}
+
+/** One `--json` line: the subject, the envelope's fields and the decoded payload. */
+function tailJsonLine(subject: string, env: EventEnvelope, v: ForwardPassMetrics): string {
+  return stringifyExact({
+    subject,
+    publisher_id: env.publisherId.toString(),
+    sequence: env.sequence,
+    published_at: env.publishedAtMs,
+    payload: toWireObject(v),
+    payload_hex: Buffer.from(env.payload).toString("hex"),
+  });
+}
+
+/** The decoded message, or null when it was dropped (counted by reason, logged rate-limited). */
+function decodeTailMessage(
+  subject: string,
+  data: Uint8Array,
+  view: TailView,
+  logger: Logger,
+): { env: EventEnvelope; fpm: ForwardPassMetrics } | null {
+  const env = decodeEnvelope(data);
+  if (!env.ok) {
+    view.drop(`envelope_${env.reason}`);
+    const fields = { subject, reason: env.reason, detail: env.detail };
+    logger.limited("bad-envelope", "warn", "dropped a malformed envelope", fields);
+    return null;
+  }
+  const fpm = decodeFpm(env.value.payload);
+  if (!fpm.ok) {
+    view.drop(fpm.reason);
+    const fields = { subject, reason: fpm.reason, detail: fpm.detail };
+    logger.limited("bad-payload", "warn", "dropped a malformed payload", fields);
+    return null;
+  }
+  return { env: env.value, fpm: fpm.value };
+}
+
 async function runTail(flags: TailFlags, ctx: CommandContext): Promise<number> {
-  const logger = new Logger({ target: "fpm::tail" });
+  const logger = new Logger({ target: "fpm.tail" });
   const count = optionalNumberOption(flags.count, "--count", { integer: true, min: 1 }) ?? Infinity;
   const durationS = optionalNumberOption(flags.duration, "--duration", TIMER_SECONDS);
   const intervalMs = numberOption(flags.interval, "--interval", { min: 50, max: MAX_TIMER_MS });
-  const maxEngines = numberOption(flags.maxEngines, "--max-engines", { integer: true, min: 1 });
+  const view = new TailView(numberOption(flags.maxEngines, "--max-engines", { integer: true, min: 1 }));
   const workers = flags.worker ? new Set(flags.worker) : null;
   const { source } = await openEnvelopeSource({
     flags,
-    namespace: flags.namespace ?? (process.env.DYN_NAMESPACE || DEFAULT_NAMESPACE),
+    namespace: namespaceFrom(flags.namespace),
     components: flags.component ? [flags.component] : [],
     natsName: "fpm-tail",
     logger,
   });
-
-  const rows = new Map<string, EngineRow>();
-  const dropped = new Map<string, number>();
-  let shown = 0;
-  let refused = 0;
   const stopped = untilStopped({ durationS, logger });
   const onMessage = (subject: string, data: Uint8Array) => {
-    if (shown >= count) return;
-    const env = decodeEnvelope(data);
-    if (!env.ok) {
-      dropped.set(`envelope_${env.reason}`, (dropped.get(`envelope_${env.reason}`) ?? 0) + 1);
-      logger.limited("bad-envelope", "warn", "dropped a malformed envelope", {
-        subject,
-        reason: env.reason,
-        detail: env.detail,
-      });
-      return;
-    }
-    const fpm = decodeFpm(env.value.payload);
-    if (!fpm.ok) {
-      dropped.set(fpm.reason, (dropped.get(fpm.reason) ?? 0) + 1);
-      logger.limited("bad-payload", "warn", "dropped a malformed payload", {
-        subject,
-        reason: fpm.reason,
-        detail: fpm.detail,
-      });
-      return;
-    }
-    const v = fpm.value;
-    if (workers && !workers.has(v.workerId)) return;
-    shown++;
-    if (flags.json) {
-      ctx.stdout(
-        stringifyExact({
-          subject,
-          publisher_id: env.value.publisherId.toString(),
-          sequence: env.value.sequence,
-          published_at: env.value.publishedAtMs,
-          payload: toWireObject(v),
-          payload_hex: Buffer.from(env.value.payload).toString("hex"),
-        }),
-      );
-    } else {
-      const key = `${subject}\u0000${v.workerId}\u0000${v.dpRank}`;
-      const row = rows.get(key);
-      if (row) {
-        row.fpm = v;
-        row.messages++;
-        row.windowMessages++;
-        row.lastAtMs = Date.now();
-      } else if (rows.size < maxEngines) {
-        rows.set(key, {
-          component: componentOfSubject(subject) || "?",
-          fpm: v,
-          messages: 1,
-          windowMessages: 1,
-          lastAtMs: Date.now(),
-        });
-      } else {
-        refused++;
-      }
-    }
-    if (shown >= count) stopped.stop("count");
+    if (view.shown >= count) return;
+    const m = decodeTailMessage(subject, data, view, logger);
+    if (!m || (workers && !workers.has(m.fpm.workerId))) return;
+    view.shown++;
+    if (flags.json) ctx.stdout(tailJsonLine(subject, m.env, m.fpm));
+    else view.update(subject, m.fpm);
+    if (view.shown >= count) stopped.stop("count");
   };
   try {
     await source.start({
       envelope: onMessage,
       dropped: (reason, detail) => {
-        dropped.set(reason, (dropped.get(reason) ?? 0) + 1);
+        view.drop(reason);
         logger.limited(`bad-${reason}`, "warn", "dropped a malformed ZMQ message", { reason, detail });
       },
     });
@@ -159,16 +187,8 @@ async function runTail(flags: TailFlags, ctx: CommandContext): Promise<number> {
   }
   logger.info("tailing", { from: source.describe() });
   const tty = !flags.json && process.stdout.isTTY === true;
-  let lastDraw = Date.now();
-  const draw = () => {
-    const now = Date.now();
-    const text = renderEngineTable([...rows.values()], (now - lastDraw) / 1000, now, { dropped, refused });
-    lastDraw = now;
-    for (const r of rows.values()) r.windowMessages = 0;
-    // In place on a terminal (home + clear to end); a plain snapshot per period otherwise.
-    if (tty) process.stdout.write(`\x1b[H\x1b[2J${text}\n`);
-    else ctx.stdout(`${text}\n`);
-  };
+  // In place on a terminal (home + clear to end); a plain snapshot per period otherwise.
+  const draw = () => (tty ? process.stdout.write(`\x1b[H\x1b[2J${view.table()}\n`) : ctx.stdout(`${view.table()}\n`));
   const timer = flags.json ? null : setInterval(draw, intervalMs);
   await stopped.done;
   if (timer) clearInterval(timer);

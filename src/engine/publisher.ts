@@ -24,6 +24,10 @@ import { checkZmqEndpoint } from "./endpoints.js";
 import { EMPTY_TOPIC, encodeSeqFrame } from "./frames.js";
 import { heartbeatIntervalMs } from "./heartbeat-interval.js";
 
+/** Messages waiting to be handed to ZMQ at most, by default. */
+export const DEFAULT_MAX_QUEUED_MESSAGES = 10_000;
+/** ZMQ send high-water mark (messages per subscriber), by default. */
+export const DEFAULT_SEND_HIGH_WATER_MARK = 10_000;
 /** How long `bind()` retries a port still held by a socket that is closing. */
 const BIND_RETRY_MS = 1000;
 
@@ -34,13 +38,13 @@ export interface FpmPublisherOptions {
   workerId?: string;
   /** Stamped into every payload's `dp_rank`. Default 0. */
   dpRank?: number;
-  /** Messages waiting to be handed to ZMQ; beyond it `publish` drops and counts. Default 10,000. */
+  /** Messages waiting to be handed to ZMQ; beyond it `publish` drops and counts. Default DEFAULT_MAX_QUEUED_MESSAGES (10,000). */
   maxQueuedMessages?: number;
   /** Idle heartbeat interval. Default: env DYN_FPM_HEARTBEAT_INTERVAL_MS, else 1000 (valid 1..300000). */
   heartbeatIntervalMs?: number;
   /** Send idle heartbeats at all. Default true. */
   heartbeats?: boolean;
-  /** ZMQ send high-water mark (messages per subscriber). Default 10,000. */
+  /** ZMQ send high-water mark (messages per subscriber). Default DEFAULT_SEND_HIGH_WATER_MARK (10,000). */
   sendHighWaterMark?: number;
   /** Environment to read DYN_FPM_HEARTBEAT_INTERVAL_MS from. Default process.env. */
   env?: NodeJS.ProcessEnv;
@@ -92,11 +96,14 @@ export class FpmPublisher {
     this.endpoint = opts.endpoint;
     this.workerId = opts.workerId ?? "";
     this.dpRank = opts.dpRank ?? 0;
-    this.maxQueued = opts.maxQueuedMessages ?? 10_000;
+    this.maxQueued = opts.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES;
     if (!Number.isInteger(this.maxQueued) || this.maxQueued < 1)
       throw new ConfigError(`maxQueuedMessages must be a positive integer, got ${this.maxQueued}`);
     this.heartbeatIntervalMs = heartbeatIntervalMs(opts.heartbeatIntervalMs, opts.env);
-    this.socket = new zmq.Publisher({ sendHighWaterMark: opts.sendHighWaterMark ?? 10_000, linger: 500 });
+    this.socket = new zmq.Publisher({
+      sendHighWaterMark: opts.sendHighWaterMark ?? DEFAULT_SEND_HIGH_WATER_MARK,
+      linger: 500,
+    });
     if (opts.heartbeats ?? true) this.startHeartbeats();
   }
 

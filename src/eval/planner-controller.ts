@@ -47,7 +47,7 @@ export class PlannerController implements ScalingController {
       connector,
       now: () => this.nowMs,
       autoTick: false,
-      logger: this.opts.logger ?? new Logger({ target: "fpm::evaluate::planner", level: "warn" }),
+      logger: this.opts.logger ?? new Logger({ target: "fpm.evaluate.planner", level: "warn" }),
       env: {},
       onDecision: (d) => {
         this.reasons[d.reason] = (this.reasons[d.reason] ?? 0) + 1;

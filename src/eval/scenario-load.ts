@@ -5,7 +5,7 @@
  * Rate forms give their rate exactly; arrival lists (`file:`, `recording:`) give a centred
  * moving average over `LIST_RATE_WINDOW_S`.
  */
-import type { LineProblem } from "../sim/arrival-file.js";
+import type { LineProblem } from "../recording/ndjson-file.js";
 import { parseArrivalSpec } from "../sim/arrival-spec.js";
 import { type Arrival, type ArrivalSource, ListArrivals, RateArrivals } from "../sim/arrivals.js";
 import { rateAt as shapeRateAt } from "../sim/load-shape.js";

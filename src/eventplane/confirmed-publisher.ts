@@ -220,7 +220,7 @@ export class ConfirmedPublisher {
       "nats-unavailable",
       "warn",
       "NATS is not taking messages and the buffer is full: dropping the oldest",
-      { maxBufferedBytes: this.maxBytes, unconfirmedBytes: this.unconfirmed.bytes },
+      { max_buffered_bytes: this.maxBytes, unconfirmed_bytes: this.unconfirmed.bytes },
     );
   }
 

@@ -20,6 +20,12 @@ import { checkNatsCredentials } from "./nats-credentials.js";
 export const DEFAULT_NATS_SERVER = "nats://127.0.0.1:4222";
 
 /** How to reach and authenticate to NATS. Only one authentication method is used (see `natsOptionsFromFlags`). */
+/** Time allowed for the first connection, per server, by default (ms). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+/** Reconnect attempts are spaced from the minimum, doubling to the maximum, by default (ms). */
+export const DEFAULT_RECONNECT_MIN_MS = 250;
+export const DEFAULT_RECONNECT_MAX_MS = 5000;
+
 export interface NatsConnectionOptions {
   /** Server URLs (`nats://host:port`, `tls://host:port`, or `host:port`). Default `[nats://127.0.0.1:4222]`. */
   servers: string[];
@@ -40,11 +46,11 @@ export interface NatsConnectionOptions {
   tlsKeyFile?: string;
   /** Connection name shown by the server (`nats server report connections`). Default `fpm`. */
   name?: string;
-  /** Time allowed for the first connection, per server. Default 5000 ms. */
+  /** Time allowed for the first connection, per server. Default DEFAULT_CONNECT_TIMEOUT_MS (5000 ms). */
   connectTimeoutMs?: number;
-  /** Shortest wait between reconnect attempts; the wait doubles with the outage up to `reconnectMaxMs`. Default 250 ms. */
+  /** Shortest wait between reconnect attempts; the wait doubles with the outage up to `reconnectMaxMs`. Default DEFAULT_RECONNECT_MIN_MS (250 ms). */
   reconnectMinMs?: number;
-  /** Longest reconnect delay. Default 5000 ms. */
+  /** Longest reconnect delay. Default DEFAULT_RECONNECT_MAX_MS (5000 ms). */
   reconnectMaxMs?: number;
 }
 
@@ -276,7 +282,7 @@ function toClientOptions(opts: NatsConnectionOptions, onReconnectDelay: () => nu
   const o: NodeConnectionOptions = {
     servers: opts.servers,
     name: opts.name ?? "fpm",
-    timeout: opts.connectTimeoutMs ?? 5000,
+    timeout: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     reconnect: true,
     maxReconnectAttempts: -1,
     waitOnFirstConnect: false,
@@ -462,8 +468,8 @@ function startFailureHint(err: unknown): string {
  * client reconnects forever, attempts spaced from `reconnectMinMs` doubling to `reconnectMaxMs`.
  */
 export async function connectNats(opts: NatsConnectionOptions, logger: Logger): Promise<EventPlaneConnection> {
-  const min = opts.reconnectMinMs ?? 250;
-  const max = Math.max(min, opts.reconnectMaxMs ?? 5000);
+  const min = opts.reconnectMinMs ?? DEFAULT_RECONNECT_MIN_MS;
+  const max = Math.max(min, opts.reconnectMaxMs ?? DEFAULT_RECONNECT_MAX_MS);
   // The client asks for a delay on every turn of its dial loop, so derive the backoff from
   // how long the outage has lasted: attempts land near 0, min, 2*min, 4*min, ... up to max.
   let outageStart: number | null = null;

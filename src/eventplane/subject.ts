@@ -1,5 +1,6 @@
 /**
- * Subjects of the FPM event plane (docs/design/wire-format.md section 4), built and parsed here only. Segments
+ * Subjects of the FPM event plane (docs/design/wire-format.md section 4) and of the planner's
+ * decisions and replica reports, built and parsed here only. Segments
  * are percent-encoded as newer Dynamo runtimes do, so a `.` inside a name cannot split a
  * subject level. The ZMQ plane has no subjects on the wire, but its messages are handed to
  * the subscriber under the subject the same scope has over NATS, so both planes read alike.
@@ -41,12 +42,17 @@ export function encodeSubjectSegment(segment: string): string {
   return out;
 }
 
+/** The namespace: the one given, else env DYN_NAMESPACE, else Dynamo's default `dynamo`. */
+export function namespaceFrom(given: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return given ?? (env.DYN_NAMESPACE || DEFAULT_NAMESPACE);
+}
+
 /** Resolves the defaults of a scope (namespace from `env.DYN_NAMESPACE`). */
 export function resolveFpmScope(
   scope: FpmSubjectScope = {},
   env: NodeJS.ProcessEnv = process.env,
 ): Required<Omit<FpmSubjectScope, "endpoint">> & { endpoint?: string } {
-  const namespace = scope.namespace ?? (env.DYN_NAMESPACE || DEFAULT_NAMESPACE);
+  const namespace = namespaceFrom(scope.namespace, env);
   const component = scope.component ?? DEFAULT_COMPONENT;
   return scope.endpoint === undefined ? { namespace, component } : { namespace, component, endpoint: scope.endpoint };
 }
@@ -86,7 +92,7 @@ function segmentOrWildcard(value: string | undefined): string {
  * `namespace.dynamo.component.*.forward-pass-metrics`.
  */
 export function fpmSubscriptionSubject(scope: FpmSubscriptionScope = {}, env: NodeJS.ProcessEnv = process.env): string {
-  const ns = scope.namespace ?? (env.DYN_NAMESPACE || DEFAULT_NAMESPACE);
+  const ns = namespaceFrom(scope.namespace, env);
   const base = `namespace.${segmentOrWildcard(ns)}.component.${segmentOrWildcard(scope.component)}`;
   return scope.endpoint === undefined
     ? `${base}.${FPM_TOPIC}`
@@ -134,6 +140,16 @@ export function parseFpmSubject(subject: string): ParsedFpmSubject | null {
   if (p.length === 7 && p[4] === "endpoint")
     return { namespace: decodeSegment(p[1]), component: decodeSegment(p[3]), endpoint: decodeSegment(p[5]) };
   return null;
+}
+
+/** Where the planner publishes its decision records (one JSON object per message). */
+export function plannerDecisionsSubject(namespace: string): string {
+  return `namespace.${encodeSubjectSegment(namespace)}.planner.decisions`;
+}
+
+/** Where a deployer reports the replicas it runs, for the planner's virtual connector. */
+export function plannerReplicasSubject(namespace: string): string {
+  return `namespace.${encodeSubjectSegment(namespace)}.planner.replicas`;
 }
 
 /** The component a subject names (percent-decoded), or `""` when it is no FPM subject. */

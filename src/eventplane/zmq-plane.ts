@@ -16,13 +16,12 @@ import type { Logger } from "../util/log.js";
 import type { EnvelopeSink, EnvelopeSource } from "./plane.js";
 import { fpmSubject } from "./subject.js";
 import { checkZmqFrames, publisherKey } from "./zmq-frames.js";
+import { zmqReceiveLoop } from "./zmq-receive-loop.js";
 
 export const ZMQ_SOURCE_DEFAULTS = {
   /** Dynamo's SUB high-water mark. */
   receiveHighWaterMark: 100_000,
 } as const;
-
-const YIELD_EVERY = 256;
 
 export interface ZmqEnvelopeSourceOptions {
   store: DiscoveryStore;
@@ -173,26 +172,17 @@ export class ZmqEnvelopeSource implements EnvelopeSource {
     });
   }
 
-  private async receiveLoop(): Promise<void> {
-    let sinceYield = 0;
-    while (this.running) {
-      if (++sinceYield >= YIELD_EVERY) {
-        sinceYield = 0;
-        await new Promise((r) => setImmediate(r));
-      }
-      let frames: Buffer[];
-      try {
-        frames = await this.socket.receive();
-      } catch (err) {
-        if (!this.running || this.socket.closed) return;
+  private receiveLoop(): Promise<void> {
+    return zmqReceiveLoop({
+      socket: this.socket,
+      running: () => this.running,
+      onMessage: (frames) => this.handle(frames),
+      onError: (err, retryInMs) =>
         this.opts.logger.limited("zmq-receive", "warn", "ZMQ receive failed; retrying", {
-          error: (err as Error).message,
-        });
-        await new Promise((r) => setTimeout(r, 100));
-        continue;
-      }
-      this.handle(frames);
-    }
+          error: err.message,
+          retry_in_ms: retryInMs,
+        }),
+    });
   }
 
   /** One message: frames checked, mapped to its publisher's subject, handed on. Never throws. */

@@ -1,6 +1,6 @@
 /**
  * The planner of one component (prefill, decode or agg): feeds its model and decides the
- * replica count each tick (PLANNER.md "Sampling" and "Decisions"). Pure: time and the
+ * replica count each tick (docs/design/planner-algorithm.md sections 2 and 7). Pure: time and the
  * engines' latest messages come in as arguments; no I/O.
  *
  * Parity mode feeds the latest message of each engine once per tick, as the reference, and
@@ -13,6 +13,7 @@
  * every engine has been idle for a whole interval.
  */
 import type { ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
+import { DEFAULT_MAX_ENGINES } from "../subscriber/fpm-event-subscriber.js";
 import { AggModel } from "./agg-model.js";
 import { DecodeModel } from "./decode-model.js";
 import {
@@ -121,7 +122,7 @@ export class ComponentPlanner {
     this.component = opts.component;
     this.kind = opts.kind;
     this.config = opts.config;
-    this.maxEngines = opts.maxEngines ?? 10_000;
+    this.maxEngines = opts.maxEngines ?? DEFAULT_MAX_ENGINES;
     const modelOpts = {
       maxSamples: opts.config.maxNumFpmSamples,
       bucketCount: opts.config.fpmSampleBucketSize,

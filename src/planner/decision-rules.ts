@@ -1,5 +1,5 @@
 /**
- * The reference's decision rules before Dynamo 1.6 (PLANNER.md "Decisions"), used by the
+ * The reference's decision rules before Dynamo 1.6 (docs/design/planner-algorithm.md section 7), used by the
  * default mode and by parity mode's `pre-1.6` rules, as pure functions of estimates or load
  * ratios: no state, no I/O, so every branch is unit-testable. Dynamo 1.6.1's rules are in
  * parity/.
@@ -48,7 +48,7 @@ export interface Thresholds {
 }
 
 /**
- * The static thresholds (PLANNER.md table); `load` takes the config's four thresholds
+ * The static thresholds (docs/design/planner-algorithm.md section 7); `load` takes the config's four thresholds
  * (prefill on raw queued tokens, decode and agg on KV use), compared inclusively.
  */
 export function thresholdsFor(

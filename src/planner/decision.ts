@@ -74,7 +74,13 @@ export const DECISION_RULES = [
 ] as const;
 export type DecisionRule = (typeof DECISION_RULES)[number];
 
-export type DecisionDirection = "up" | "down" | "hold";
+/** Against the allocation (ready + starting replicas). */
+export const DECISION_DIRECTIONS = ["up", "down", "hold"] as const;
+export type DecisionDirection = (typeof DECISION_DIRECTIONS)[number];
+
+/** The limit that set the default policy's need: utilisation, ITL, TTFT or KV use. */
+export const PREDICTION_LIMITS = ["utilization", "itl", "ttft", "kv"] as const;
+export type PredictionLimit = (typeof PREDICTION_LIMITS)[number];
 
 /** Per-engine view at the tick: estimates in ms (sla) or load ratio (throughput/latency/load). */
 export interface EngineEstimate {
@@ -119,7 +125,7 @@ export interface PredictedFigures {
   replicasNeeded: number;
   replicasWithBacklog: number;
   /** The limit that set replicasNeeded (utilization, itl, ttft, kv), or null. */
-  limitedBy: string | null;
+  limitedBy: PredictionLimit | null;
   /** Largest need over the stabilization window, and the window's length now (s). */
   windowReplicas: number;
   windowS: number;

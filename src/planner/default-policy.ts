@@ -12,6 +12,7 @@
  *   W grows when a scale-up soon follows a scale-down (the lull was a gap between peaks);
  * - `decideDefault`: one decision from those, naming the rule and the figures it used.
  */
+import type { PredictionLimit } from "./decision.js";
 import type { DemandFigures } from "./engine-window.js";
 
 /** The engine as the planner knows it: fitted costs and configured facts. */
@@ -111,7 +112,6 @@ export function predictAt(m: number, d: DemandFigures, e: EngineModel): Predicti
 }
 
 /** Which limit a prediction breaks first, or null when it meets them all. */
-export type PredictionLimit = "utilization" | "itl" | "ttft" | "kv";
 
 export function limitBroken(p: Prediction, l: PolicyLimits): PredictionLimit | null {
   if (!(p.utilization <= l.maxUtilization)) return "utilization";

@@ -15,8 +15,9 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { type ModelCardEvent, ModelCardWatch } from "../discovery/model-card-watch.js";
 import type { DiscoveryStore } from "../discovery/store.js";
 import type { EnvelopeSource } from "../eventplane/plane.js";
-import { PlannerMetrics } from "../metrics/planner-metrics.js";
-import { FpmEventSubscriber } from "../subscriber/fpm-event-subscriber.js";
+import { namespaceFrom } from "../eventplane/subject.js";
+import { PlannerMetrics } from "./planner-metrics.js";
+import { DEFAULT_STALE_AFTER_MS, FpmEventSubscriber } from "../subscriber/fpm-event-subscriber.js";
 import type { EngineEvent } from "../subscriber/tracked-engine.js";
 import { Logger } from "../util/log.js";
 import { ComponentPlanner } from "./component-planner.js";
@@ -52,11 +53,11 @@ export interface FpmPlannerOptions {
   config: PlannerConfig;
   /** Default: a `VirtualConnector` publishing on `namespace.{ns}.planner.decisions`. */
   connector?: ReplicaConnector;
-  /** Engines silent this long are expired (default mode). Default 5000; parity mode never expires. */
+  /** Engines silent this long are expired (default mode). Default DEFAULT_STALE_AFTER_MS (5000); parity mode never expires. */
   staleAfterMs?: number;
-  /** Engines tracked at most (new ones start on probation, see `FpmEventSubscriberOptions.maxEngines`). Default 10,000. */
+  /** Engines tracked at most (new ones start on probation, see `FpmEventSubscriberOptions.maxEngines`). Default DEFAULT_MAX_ENGINES (10,000). */
   maxEngines?: number;
-  /** Engines with per-engine series at most, when `metrics` is not given. Default 2000. */
+  /** Engines with per-engine series at most, when `metrics` is not given. Default DEFAULT_MAX_ENGINE_SERIES (2000). */
   maxEngineSeries?: number;
   /** Receives every decision record. */
   onDecision?: (d: PlannerDecision) => void;
@@ -90,9 +91,9 @@ export class FpmPlanner {
 
   constructor(opts: FpmPlannerOptions) {
     this.opts = opts;
-    this.logger = opts.logger ?? new Logger({ target: "planner" });
+    this.logger = opts.logger ?? new Logger({ target: "fpm.planner" });
     this.now = opts.now ?? Date.now;
-    this.namespace = opts.namespace ?? ((opts.env ?? process.env).DYN_NAMESPACE || "dynamo");
+    this.namespace = namespaceFrom(opts.namespace, opts.env);
     this.metrics = opts.metrics ?? new PlannerMetrics({ maxEngineSeries: opts.maxEngineSeries });
     for (const c of opts.components) {
       this.planners.set(
@@ -113,7 +114,7 @@ export class FpmPlanner {
       namespace: this.namespace,
       components: opts.components.map((c) => c.component),
       // The reference has no time-based expiry: in parity a silent engine stays until removed.
-      staleAfterMs: parity ? 0 : (opts.staleAfterMs ?? 5000),
+      staleAfterMs: parity ? 0 : (opts.staleAfterMs ?? DEFAULT_STALE_AFTER_MS),
       maxEngines: opts.maxEngines,
       // FPM without a worker id (vLLM before Dynamo names it) belongs to no replica: kept out of the model and the gates.
       onAccepted: parity

@@ -1,6 +1,7 @@
 /**
- * The planner's configuration: Dynamo 1.6.1's planner keys and defaults (PLANNER.md
- * "Configuration" and "What Dynamo 1.6.1 changed") plus the engine facts its formulas need,
+ * The planner's configuration: Dynamo 1.6.1's planner keys and defaults
+ * (docs/design/planner-algorithm.md section 1, docs/design/planner-parity.md "Configuration
+ * keys") plus the engine facts its formulas need,
  * with validation that fails at start with a message saying what to change. Which file key
  * sets which field, and which 1.6.1 keys fpm only names in a warning, is in
  * planner-config-keys.ts.
@@ -14,7 +15,7 @@ export type OptimizationTarget = (typeof OPTIMIZATION_TARGETS)[number];
 /** `parity`: the reference's sampling and rules, for one-for-one comparison; `default`: the improvements. */
 export const PLANNER_MODES = ["default", "parity"] as const;
 export type PlannerMode = (typeof PLANNER_MODES)[number];
-/** Which reference parity mode reproduces: Dynamo 1.6.1's rules, or the rules before 1.6 (PLANNER.md "Decisions"). */
+/** Which reference parity mode reproduces: Dynamo 1.6.1's rules, or the rules before 1.6 (docs/design/planner-algorithm.md section 7). */
 export const PARITY_RULES = ["1.6.1", "pre-1.6"] as const;
 export type ParityRules = (typeof PARITY_RULES)[number];
 /** Dynamo's deployment mode (its config key `mode`): which components a planner scales. */

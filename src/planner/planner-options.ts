@@ -8,8 +8,9 @@
 import fs from "node:fs";
 import type { NatsCliFlags } from "../eventplane/connection.js";
 import { selectEventPlane } from "../eventplane/plane-selection.js";
-import { DEFAULT_MAX_ENGINE_SERIES } from "../metrics/planner-metrics.js";
+import { DEFAULT_MAX_ENGINE_SERIES } from "./planner-metrics.js";
 import { ConfigError } from "../util/errors.js";
+import type { Logger } from "../util/log.js";
 import {
   MAX_TIMER_MS,
   MAX_TIMER_S,
@@ -18,7 +19,9 @@ import {
   numberValue,
   timerSecondsToMs,
 } from "../util/number-option.js";
-import { checkScaleCommand, checkScaleComponent } from "./connectors/command-connector.js";
+import { checkScaleCommand, checkScaleComponent, DEFAULT_COMMAND_TIMEOUT_MS } from "./connectors/command-connector.js";
+import { DEFAULT_SCALE_TIMEOUT_MS } from "./connectors/replica-connector.js";
+import { DEFAULT_MAX_ENGINES, DEFAULT_STALE_AFTER_MS } from "../subscriber/fpm-event-subscriber.js";
 import type { PlannedComponent } from "./fpm-planner.js";
 import {
   checkComponentRequirements,
@@ -194,22 +197,31 @@ function attentionDpFrom(v: unknown, path: string): Partial<Record<ModelKind, nu
 
 const INT_MIN1 = { integer: true, min: 1 };
 
-function readConfigFile(path: string): ConfigFile {
+/** Reads a planner config file given with `flag` (`--config` of fpm planner, `--planner-config` of fpm replay). */
+export function readPlannerConfigFile(path: string, flag = "--config"): ConfigFile {
   let text: string;
   try {
     text = fs.readFileSync(path, "utf8");
   } catch (err) {
-    throw new ConfigError(`cannot read --config ${path}: ${(err as Error).message}`);
+    throw new ConfigError(`cannot read ${flag} ${path}: ${(err as Error).message}`);
   }
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`--config ${path} is not valid JSON: ${(err as Error).message}`);
+    throw new ConfigError(`${flag} ${path} is not valid JSON: ${(err as Error).message}`);
   }
   if (typeof v !== "object" || v === null || Array.isArray(v))
-    throw new ConfigError(`--config ${path} must hold a JSON object`);
-  return plannerKeysFrom(v as Record<string, unknown>, `--config ${path}`);
+    throw new ConfigError(`${flag} ${path} must hold a JSON object`);
+  return plannerKeysFrom(v as Record<string, unknown>, `${flag} ${path}`);
+}
+
+/** The one start-up warning naming every config key fpm accepted but does not implement. */
+export function warnIgnoredKeys(ignored: readonly IgnoredKey[], logger: Logger): void {
+  if (ignored.length === 0) return;
+  logger.warn("config keys fpm does not implement were ignored", {
+    keys: ignored.map((k) => `${k.key} (${k.why})`).join("; "),
+  });
 }
 
 /**
@@ -299,7 +311,9 @@ export function plannerOptionsFromFlags(
   flags: PlannerCliFlags,
   env: NodeJS.ProcessEnv = process.env,
 ): PlannerCommandOptions {
-  const parsed: ConfigFile = flags.config ? readConfigFile(flags.config) : { partial: {}, other: {}, ignored: [] };
+  const parsed: ConfigFile = flags.config
+    ? readPlannerConfigFile(flags.config)
+    : { partial: {}, other: {}, ignored: [] };
   const file = parsed.other;
   const partial: Partial<PlannerConfig> = { ...parsed.partial };
   for (const [flag, key] of FLAG_KEYS) {
@@ -364,7 +378,7 @@ export function plannerOptionsFromFlags(
     if (port === 0) port = -1;
   } else if (envPort !== undefined) port = numberOption(envPort, "DYN_SYSTEM_PORT", portRule);
   const metricsPort = port === -1 ? null : port;
-  const maxEngines = numberSetting(flags.maxEngines, "--max-engines", file, "max_engines", 10_000);
+  const maxEngines = numberSetting(flags.maxEngines, "--max-engines", file, "max_engines", DEFAULT_MAX_ENGINES);
   const maxEngineSeries = numberSetting(
     flags.maxEngineSeries,
     "--max-engine-series",
@@ -377,15 +391,23 @@ export function plannerOptionsFromFlags(
     config,
     namespace: str(flags.namespace, "namespace"),
     components,
-    staleAfterMs: numberSetting(flags.staleAfterMs, "--stale-after-ms", file, "stale_after_ms", 5000),
+    staleAfterMs: numberSetting(flags.staleAfterMs, "--stale-after-ms", file, "stale_after_ms", DEFAULT_STALE_AFTER_MS),
     maxEngines,
     maxEngineSeries,
     connector,
     scaleCommand,
     commandTimeoutMs: timerSecondsToMs(
-      numberSetting(flags.commandTimeout, "--command-timeout", file, "command_timeout", 60),
+      numberSetting(
+        flags.commandTimeout,
+        "--command-timeout",
+        file,
+        "command_timeout",
+        DEFAULT_COMMAND_TIMEOUT_MS / 1000,
+      ),
     ),
-    scaleTimeoutMs: timerSecondsToMs(numberSetting(flags.scaleTimeout, "--scale-timeout", file, "scale_timeout", 600)),
+    scaleTimeoutMs: timerSecondsToMs(
+      numberSetting(flags.scaleTimeout, "--scale-timeout", file, "scale_timeout", DEFAULT_SCALE_TIMEOUT_MS / 1000),
+    ),
     decisionsSubject: str(flags.decisionsSubject, "decisions_subject"),
     replicasSubject: str(flags.replicasSubject, "replicas_subject"),
     decisionsFile: str(flags.decisionsFile, "decisions_file"),

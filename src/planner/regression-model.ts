@@ -8,10 +8,14 @@ import type { ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
 import { BucketedSampleStore } from "./bucketed-samples.js";
 import { fitOls, type OlsFit } from "./ols.js";
 
-export type ModelKind = "prefill" | "decode" | "agg";
+/** The planner's model kinds: a prefill, a decode or an aggregated (both) component. */
+export const MODEL_KINDS = ["prefill", "decode", "agg"] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
 
 /** `fitted`: estimates available; the others say why not. */
-export type FitStatus = "fitted" | "insufficient_data" | "fit_rejected";
+/** A model's fit: fitted, too few samples, or a fit rejected (a negative coefficient). */
+export const FIT_STATUSES = ["fitted", "insufficient_data", "fit_rejected"] as const;
+export type FitStatus = (typeof FIT_STATUSES)[number];
 
 export interface RegressionModelOptions {
   /** Samples kept (`max_num_fpm_samples`), also the window of every moving average. Default 64. */

@@ -1,5 +1,5 @@
 /**
- * Wraps payloads in Dynamo's event envelope (WIRE.md section 4), one publisher identity
+ * Wraps payloads in Dynamo's event envelope (docs/design/wire-format.md section 4.3), one publisher identity
  * per dp_rank, and publishes them through a `ConfirmedPublisher`: an envelope counts as
  * forwarded once the NATS server has confirmed it, and every one that leaves otherwise is
  * counted dropped under its reason on its dp_rank.
@@ -8,7 +8,7 @@ import crypto from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { ConfirmedPublisher } from "../eventplane/confirmed-publisher.js";
 import type { EventPlaneConnection } from "../eventplane/connection.js";
-import type { RelayMetrics, RelayNatsReadings, RelayRankCounters } from "../metrics/relay-metrics.js";
+import type { RelayMetrics, RelayNatsReadings, RelayRankCounters } from "./relay-metrics.js";
 import { FPM_TOPIC } from "../schema/forward-pass-metrics.js";
 import type { Logger } from "../util/log.js";
 import { RankEnvelopeWriter } from "./envelope-writer.js";

@@ -3,7 +3,7 @@
  * bound) over a connected `EventPlaneConnection`, behind `RelayEnvelopeTransport`.
  */
 import type { EventPlaneConnection } from "../eventplane/connection.js";
-import type { RelayMetrics } from "../metrics/relay-metrics.js";
+import type { RelayMetrics } from "./relay-metrics.js";
 import type { Logger } from "../util/log.js";
 import { EnvelopePublisher, type RankEnvelopeSource } from "./envelope-publisher.js";
 import type { RelayEnvelopeTransport } from "./envelope-transport.js";

@@ -16,6 +16,10 @@ import { MAX_TIMER_MS, numberValue } from "../util/number-option.js";
 import { parseIntOption, resolveRelayEndpoints } from "./endpoints.js";
 
 export const RELAY_DEFAULTS = {
+  eventPlane: "nats",
+  /** Dynamo 1.6.1's scope: the endpoint `generate` of the component. */
+  endpoint: DEFAULT_ENDPOINT,
+  validate: true,
   maxPayloadBytes: 65_536,
   maxBufferedBytes: 8 * 1024 * 1024,
   receiveHighWaterMark: 10_000,
@@ -28,7 +32,7 @@ export const RELAY_DEFAULTS = {
 export interface FpmEventRelayOptions {
   /** Engine endpoints, one per dp_rank (see `resolveRelayEndpoints`). Required, at least one. */
   endpoints: FpmEndpoint[];
-  /** The event plane. Default `nats` (`fpm relay` chooses with `selectEventPlane`). */
+  /** The event plane. Default RELAY_DEFAULTS.eventPlane (`nats`; `fpm relay` chooses with `selectEventPlane`). */
   eventPlane?: EventPlaneKind;
   /** How to reach NATS (see `natsOptionsFromFlags`). Required on the NATS plane. */
   nats?: NatsConnectionOptions;
@@ -38,9 +42,12 @@ export interface FpmEventRelayOptions {
   advertiseHost?: string;
   /**
    * Scope: namespace (default env DYN_NAMESPACE, else `dynamo`), component (default `backend`),
-   * optional endpoint (absent: component scope, NATS only; `fpm relay` defaults to `generate`).
+   * endpoint (default RELAY_DEFAULTS.endpoint, `generate`: Dynamo 1.6.1's endpoint scope, as
+   * `fpm relay`).
    */
   scope?: FpmSubjectScope;
+  /** Publish on the component-scoped subject of Dynamo before 1.6 (NATS only; no `scope.endpoint`). Default false. */
+  componentScope?: boolean;
   /** `true` (default): frame count, size, seq frame and codec checks. `false`: frame count only, like Dynamo's relay. */
   validate?: boolean;
   /** Payloads larger than this are dropped as `oversize` (when validating). Default 65,536 bytes. */
@@ -99,30 +106,42 @@ function positive(value: number | undefined, fallback: number, what: string, max
   return numberValue(value ?? fallback, what, { integer: true, min: 1, max });
 }
 
+/** The scope a relay publishes on: endpoint scope unless `componentScope` asks for the component's subject. */
+function relayScope(opts: FpmEventRelayOptions): ReturnType<typeof resolveFpmScope> {
+  if (opts.componentScope && opts.scope?.endpoint !== undefined)
+    throw new ConfigError("componentScope and scope.endpoint contradict each other: give one");
+  const endpoint = opts.componentScope ? undefined : (opts.scope?.endpoint ?? RELAY_DEFAULTS.endpoint);
+  return resolveFpmScope({ ...opts.scope, endpoint });
+}
+
 /** Checks library options and fills their defaults. */
-export function resolveRelayOptions(
-  opts: FpmEventRelayOptions,
-): Required<Omit<FpmEventRelayOptions, "logger" | "publisherIdForRank" | "scope" | "nats" | "discovery">> &
-  Pick<FpmEventRelayOptions, "logger" | "publisherIdForRank" | "scope" | "nats" | "discovery"> {
+export function resolveRelayOptions(opts: FpmEventRelayOptions): Required<
+  Omit<FpmEventRelayOptions, "logger" | "publisherIdForRank" | "scope" | "nats" | "discovery">
+> &
+  Pick<FpmEventRelayOptions, "logger" | "publisherIdForRank" | "nats" | "discovery"> & {
+    scope: ReturnType<typeof resolveFpmScope>;
+  } {
   if (!opts.endpoints || opts.endpoints.length === 0)
     throw new ConfigError("the relay needs at least one engine endpoint");
-  const eventPlane = opts.eventPlane ?? "nats";
+  const eventPlane = opts.eventPlane ?? RELAY_DEFAULTS.eventPlane;
   if (eventPlane === "nats" && !opts.nats) throw new ConfigError("the NATS plane needs NATS connection options");
   if (eventPlane === "zmq") {
     if (!opts.discovery)
       throw new ConfigError(
         "the ZMQ plane needs a discovery backend (DYN_DISCOVERY_BACKEND, ETCD_ENDPOINTS or DYN_FILE_KV)",
       );
-    if (opts.scope?.endpoint === undefined)
+    if (opts.componentScope)
       throw new ConfigError(
-        "the ZMQ plane is endpoint-scoped (as Dynamo 1.6.1): give --endpoint, or drop --component-scope; component scope exists on NATS only",
+        "the ZMQ plane is endpoint-scoped (as Dynamo 1.6.1): drop --component-scope (componentScope); component scope exists on NATS only",
       );
   }
   return {
     ...opts,
     eventPlane,
+    scope: relayScope(opts),
+    componentScope: opts.componentScope ?? false,
     advertiseHost: opts.advertiseHost ?? (eventPlane === "zmq" ? advertiseHost().host : ""),
-    validate: opts.validate ?? true,
+    validate: opts.validate ?? RELAY_DEFAULTS.validate,
     maxPayloadBytes: positive(
       opts.maxPayloadBytes,
       RELAY_DEFAULTS.maxPayloadBytes,
@@ -187,12 +206,12 @@ export function relayOptionsFromFlags(flags: RelayCliFlags, env: NodeJS.ProcessE
   });
   if (flags.componentScope && flags.endpoint !== undefined)
     throw new ConfigError("--component-scope and --endpoint contradict each other: give one");
-  // Dynamo 1.6.1 is endpoint-scoped; component scope is for older runtimes.
+  // Dynamo 1.6.1 is endpoint-scoped (the library's default too); component scope is for older runtimes.
   const scope = resolveFpmScope(
     {
       namespace: flags.namespace,
       component: flags.component,
-      endpoint: flags.componentScope ? undefined : (flags.endpoint ?? DEFAULT_ENDPOINT),
+      endpoint: flags.componentScope ? undefined : (flags.endpoint ?? RELAY_DEFAULTS.endpoint),
     },
     env,
   );
@@ -217,6 +236,7 @@ export function relayOptionsFromFlags(flags: RelayCliFlags, env: NodeJS.ProcessE
     discovery: plane.discovery ?? undefined,
     advertiseHost: plane.plane === "zmq" ? advertiseHost(env).host : undefined,
     scope,
+    componentScope: flags.componentScope ?? false,
     validate: parseValidate(flags.validate),
     maxPayloadBytes: parseIntOption(flags.maxPayloadBytes, "--max-payload-bytes"),
     maxBufferedBytes: parseIntOption(flags.maxBufferedBytes, "--max-buffered-bytes"),

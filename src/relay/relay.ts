@@ -1,6 +1,6 @@
 /**
- * `FpmEventRelay`: engine ZMQ -> checks -> event plane, NATS or ZMQ (WIRE.md sections 3
- * and 4). One SUB socket per dp_rank connects to the engine's PUB; each message is checked
+ * `FpmEventRelay`: engine ZMQ -> checks -> event plane, NATS or ZMQ (docs/design/wire-format.md
+ * sections 3 and 4). One SUB socket per dp_rank connects to the engine's PUB; each message is checked
  * (3 frames, size, seq frame, codec), accounted (seq gaps, restarts), and its ORIGINAL
  * payload bytes are wrapped in an envelope and handed to the plane's transport
  * (`RelayEnvelopeTransport`). On NATS it counts as forwarded once the server has confirmed
@@ -21,9 +21,10 @@ import type { FpmEndpoint } from "../engine/endpoints.js";
 import { decodeSeqFrame, FPM_FRAME_COUNT } from "../engine/frames.js";
 import { openDiscovery } from "../discovery/selection.js";
 import { connectNats } from "../eventplane/connection.js";
-import { fpmSubject, resolveFpmScope } from "../eventplane/subject.js";
+import { fpmSubject } from "../eventplane/subject.js";
+import { zmqReceiveLoop } from "../eventplane/zmq-receive-loop.js";
 import type { HealthReport } from "../metrics/http-server.js";
-import { type RelayDropReason, RelayMetrics, type RelayRankCounters } from "../metrics/relay-metrics.js";
+import { type RelayDropReason, RelayMetrics, type RelayRankCounters } from "./relay-metrics.js";
 import { ConfigError, LifecycleError } from "../util/errors.js";
 import { Logger } from "../util/log.js";
 import { defaultForwardPassMetrics, type ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
@@ -46,10 +47,6 @@ interface RankLink {
   loop: Promise<void> | null;
 }
 
-const RECEIVE_BACKOFF_MIN_MS = 10;
-const RECEIVE_BACKOFF_MAX_MS = 1000;
-const YIELD_EVERY = 256;
-
 export class FpmEventRelay {
   readonly metrics = new RelayMetrics();
   readonly subject: string;
@@ -66,7 +63,7 @@ export class FpmEventRelay {
   constructor(options: FpmEventRelayOptions) {
     this.opts = resolveRelayOptions(options);
     this.logger = options.logger ?? new Logger({ target: "fpm.relay" });
-    this.subject = fpmSubject(this.opts.scope ?? {});
+    this.subject = fpmSubject(this.opts.scope);
   }
 
   /** The event plane this relay publishes on. */
@@ -92,7 +89,7 @@ export class FpmEventRelay {
 
   private async openPlane(): Promise<RelayEnvelopeTransport> {
     if (this.opts.eventPlane === "nats") {
-      const conn = await connectNats(this.opts.nats!, this.logger.child("fpm.relay.nats"));
+      const conn = await connectNats(this.opts.nats!, this.logger.child("nats"));
       return new NatsRelayTransport({
         connection: conn,
         subject: this.subject,
@@ -102,8 +99,8 @@ export class FpmEventRelay {
         logger: this.logger,
       });
     }
-    const scope = resolveFpmScope(this.opts.scope ?? {});
-    const store = await openDiscovery(this.opts.discovery!, this.logger.child("fpm.relay.discovery"));
+    const scope = this.opts.scope;
+    const store = await openDiscovery(this.opts.discovery!, this.logger.child("discovery"));
     return new ZmqRelayTransport({
       store,
       scope: { namespace: scope.namespace, component: scope.component, endpoint: scope.endpoint! },
@@ -152,7 +149,7 @@ export class FpmEventRelay {
         "engine port in the kernel's ephemeral range: if the engine starts after the relay, the relay's reconnects can take the port first and the engine fails to bind; use ports below the range",
         {
           endpoints: risky.map((e) => e.url).join(","),
-          ephemeralRange: `${low}-${high}`,
+          ephemeral_range: `${low}-${high}`,
         },
       );
     }
@@ -162,51 +159,37 @@ export class FpmEventRelay {
     const events = socket.events;
     events.on("connect", () => {
       counters.engineConnected = 1;
-      this.logger.info("engine connected", { dpRank: endpoint.dpRank, endpoint: endpoint.url });
+      this.logger.info("engine connected", { dp_rank: endpoint.dpRank, endpoint: endpoint.url });
     });
     events.on("disconnect", () => {
       counters.engineConnected = 0;
-      this.logger.warn("engine disconnected; reconnecting", { dpRank: endpoint.dpRank, endpoint: endpoint.url });
+      this.logger.warn("engine disconnected; reconnecting", { dp_rank: endpoint.dpRank, endpoint: endpoint.url });
     });
   }
 
-  private async receiveLoop(link: RankLink): Promise<void> {
-    let backoff = RECEIVE_BACKOFF_MIN_MS;
-    let sinceYield = 0;
-    while (this.running) {
-      // receive() resolves without a trip through the event loop while ZMQ has messages
-      // queued; yield now and then so timers, /metrics and the NATS socket get their turn.
-      if (++sinceYield >= YIELD_EVERY) {
-        sinceYield = 0;
-        await new Promise((r) => setImmediate(r));
-      }
-      let frames: Buffer[];
-      try {
-        frames = await link.socket.receive();
-      } catch (err) {
-        if (!this.running || link.socket.closed) return;
+  private receiveLoop(link: RankLink): Promise<void> {
+    return zmqReceiveLoop({
+      socket: link.socket,
+      running: () => this.running,
+      onMessage: (frames) => this.handle(link, frames, performance.now()),
+      // The burst is over when ZMQ has nothing more queued: publish the batch right away.
+      onIdle: () => this.publisher!.flushBatch(),
+      onError: (err, retryInMs) => {
         link.counters.receiveErrors++;
         this.logger.limited(`receive-${link.endpoint.dpRank}`, "warn", "ZMQ receive failed; retrying", {
-          dpRank: link.endpoint.dpRank,
-          error: (err as Error).message,
-          retryInMs: backoff,
+          dp_rank: link.endpoint.dpRank,
+          error: err.message,
+          retry_in_ms: retryInMs,
         });
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, RECEIVE_BACKOFF_MAX_MS);
-        continue;
-      }
-      backoff = RECEIVE_BACKOFF_MIN_MS;
-      this.handle(link, frames, performance.now());
-      // The burst is over when ZMQ has nothing more queued: publish the batch right away.
-      if (!link.socket.readable) this.publisher!.flushBatch();
-    }
+      },
+    });
   }
 
   private drop(link: RankLink, reason: RelayDropReason, detail: string): void {
     link.counters.dropped[reason]++;
     link.tracker.skip();
     this.logger.limited(`drop-${reason}`, "warn", "dropped a message from the engine", {
-      dpRank: link.endpoint.dpRank,
+      dp_rank: link.endpoint.dpRank,
       reason,
       detail,
     });
@@ -245,9 +228,9 @@ export class FpmEventRelay {
       if (counterId !== 0 && counterId !== seq) {
         c.counterIdMismatches++;
         this.logger.limited("counter-id", "debug", "counter_id differs from the seq frame", {
-          dpRank: link.endpoint.dpRank,
+          dp_rank: link.endpoint.dpRank,
           seq,
-          counterId,
+          counter_id: counterId,
         });
       }
     }

@@ -1,5 +1,5 @@
 /**
- * Sequence accounting of one dp_rank from the ZMQ seq frame (WIRE.md section 3), fed only
+ * Sequence accounting of one dp_rank from the ZMQ seq frame (docs/design/wire-format.md section 3), fed only
  * with messages that passed the relay's checks. A `SequenceFollower` judges every break by
  * the message after it, so one bad seq adds nothing to `lost` or `engineRestarts`:
  * - a gap of at most `SEQUENCE_MAX_JUMP` counts the missing messages as lost, less the
@@ -10,7 +10,7 @@
  *   ones never sent, so they are not counted as lost;
  * - a longer forward jump is a reset `jump`, a bad seq the next one undoes a reset `reverted`.
  */
-import type { RelayRankCounters } from "../metrics/relay-metrics.js";
+import type { RelayRankCounters } from "./relay-metrics.js";
 import { SEQUENCE_MAX_JUMP, SequenceFollower, type SequenceStep } from "../util/sequence-follower.js";
 
 export class SequenceTracker {

@@ -12,7 +12,7 @@ import { eventChannelJson } from "../discovery/records.js";
 import type { DiscoveryStore } from "../discovery/store.js";
 import { tcpEndpoint } from "../eventplane/advertise-host.js";
 import { encodeZmqFrames, publisherIdFrame } from "../eventplane/zmq-frames.js";
-import type { RelayMetrics, RelayRankCounters } from "../metrics/relay-metrics.js";
+import type { RelayMetrics, RelayRankCounters } from "./relay-metrics.js";
 import { FPM_TOPIC } from "../schema/forward-pass-metrics.js";
 import { ConfigError } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
@@ -61,7 +61,7 @@ export class ZmqRelayTransport implements RelayEnvelopeTransport {
   private sendError(counters: RelayRankCounters, err: unknown): void {
     counters.dropped.publish_error++;
     this.opts.logger.limited("zmq-send", "warn", "the ZMQ PUB socket refused an envelope", {
-      dpRank: counters.dpRank,
+      dp_rank: counters.dpRank,
       error: (err as Error).message,
     });
   }
@@ -107,7 +107,7 @@ export class ZmqRelayTransport implements RelayEnvelopeTransport {
       }),
     );
     this.opts.logger.info("ZMQ publisher registered", {
-      dpRank: source.dpRank,
+      dp_rank: source.dpRank,
       publisher_id: source.publisherId.toString(),
       endpoint,
       bound: socket.lastEndpoint,
@@ -134,8 +134,8 @@ export class ZmqRelayTransport implements RelayEnvelopeTransport {
       if (pub.queue.length - pub.queueHead >= ZMQ_PLANE_DEFAULTS.maxQueued) {
         counters.dropped.zmq_queue_full++;
         this.opts.logger.limited("zmq-queue", "warn", "the ZMQ send queue is full: dropping envelopes", {
-          dpRank: counters.dpRank,
-          maxQueued: ZMQ_PLANE_DEFAULTS.maxQueued,
+          dp_rank: counters.dpRank,
+          max_queued: ZMQ_PLANE_DEFAULTS.maxQueued,
         });
         return;
       }
@@ -198,7 +198,7 @@ export class ZmqRelayTransport implements RelayEnvelopeTransport {
       fields: {
         discovery: `${this.opts.store.backend} ${this.opts.store.where}`,
         publishers: this.pubs.map((p) => ({
-          dpRank: p.source.dpRank,
+          dp_rank: p.source.dpRank,
           publisher_id: p.source.publisherId.toString(),
           endpoint: p.endpoint,
           subscribers: p.source.counters.zmqSubscribers,

@@ -4,13 +4,8 @@
  * (`t` in seconds from the start; `cached_tokens` optional). A malformed line is reported
  * with its line number and skipped, never fatal.
  */
+import type { LineProblem } from "../recording/ndjson-file.js";
 import type { Arrival } from "./arrivals.js";
-
-export interface LineProblem {
-  /** 1-based line number. */
-  line: number;
-  reason: string;
-}
 
 export interface ParsedArrivals {
   arrivals: Arrival[];

@@ -7,11 +7,11 @@
  * (reconstructed from an `fpm record` recording, see recording-arrivals.ts).
  * Rates are requests per second for the whole deployment; times are simulated seconds.
  */
-import fs from "node:fs";
 import nodePath from "node:path";
 import { ConfigError } from "../util/errors.js";
+import { type LineProblem, readNdjsonText } from "../recording/ndjson-file.js";
 import { numberOption } from "../util/number-option.js";
-import { parseArrivalsNdjson, type LineProblem } from "./arrival-file.js";
+import { parseArrivalsNdjson } from "./arrival-file.js";
 import { type Arrival, type ArrivalSource, ListArrivals, RateArrivals, type RequestLengths } from "./arrivals.js";
 import { type LoadShape, loadShapeProblem } from "./load-shape.js";
 import { arrivalsFromRecording } from "./recording-arrivals.js";
@@ -65,24 +65,6 @@ const RATE_FORMS: Record<LoadShape["kind"], [string, string, (number | null)?][]
   ],
 };
 
-/** Largest arrivals file or recording read whole (a bigger one is refused, not half-read). */
-export const MAX_ARRIVALS_FILE_BYTES = 512 * 2 ** 20;
-
-/** Reads an arrivals file or a recording for `what` (the form, for messages); ConfigError when unreadable or too big. */
-export function readArrivalsText(path: string, what: string): string {
-  try {
-    const size = fs.statSync(path).size;
-    if (size > MAX_ARRIVALS_FILE_BYTES)
-      throw new ConfigError(
-        `${what}: ${Math.round(size / 2 ** 20)} MiB is more than ${MAX_ARRIVALS_FILE_BYTES / 2 ** 20} MiB; cut it into shorter pieces`,
-      );
-    return fs.readFileSync(path, "utf8");
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    throw new ConfigError(`${what}: cannot read it (${(err as Error).message})`);
-  }
-}
-
 function num(text: string | undefined, what: string, spec: string): number {
   try {
     return numberOption(text ?? "", `--arrivals ${spec}: ${what}`, { min: 0 });
@@ -131,7 +113,7 @@ export function parseArrivalSpec(
     case "recording": {
       const given = rest.join(":");
       const path = opts.baseDir === undefined ? given : nodePath.resolve(opts.baseDir, given);
-      const text = readArrivalsText(path, `--arrivals ${name}:${given}`);
+      const text = readNdjsonText(path, `--arrivals ${name}:${given}`);
       const parsed = name === "file" ? parseArrivalsNdjson(text) : arrivalsFromRecording(text.split("\n"), opts.seed);
       const arrivals = opts.endS === undefined ? parsed.arrivals : parsed.arrivals.filter((a) => a.atS < opts.endS!);
       return {

@@ -8,16 +8,19 @@
  */
 import { SeededRandom } from "./prng.js";
 
+/** The cost model's coefficients by default: a toy engine (fpm simulate's defaults), not calibrated. */
+export const DEFAULT_COST_MODEL = { a: 0.005, b: 2e-5, c: 5e-7, d: 0, noise: 0.02 } as const;
+
 export interface CostModelOptions {
-  /** Fixed cost per iteration, seconds. Default 0.005. */
+  /** Fixed cost per iteration, seconds. Default DEFAULT_COST_MODEL.a (0.005). */
   a?: number;
-  /** Seconds per freshly computed prefill token. Default 2e-5. */
+  /** Seconds per freshly computed prefill token. Default DEFAULT_COST_MODEL.b (2e-5). */
   b?: number;
-  /** Seconds per KV token read by decoding requests. Default 5e-7. */
+  /** Seconds per KV token read by decoding requests. Default DEFAULT_COST_MODEL.c (5e-7). */
   c?: number;
-  /** Seconds per decoding request in the iteration. Default 0. */
+  /** Seconds per decoding request in the iteration. Default DEFAULT_COST_MODEL.d (0). */
   d?: number;
-  /** Relative standard deviation of the multiplicative noise; 0 = deterministic. Default 0.02. */
+  /** Relative standard deviation of the multiplicative noise; 0 = deterministic. Default DEFAULT_COST_MODEL.noise (0.02). */
   noise?: number;
   /** Seed of the noise stream. Default 1. */
   seed?: number;
@@ -35,11 +38,11 @@ export class CostModel {
   private readonly rng: SeededRandom;
 
   constructor(opts: CostModelOptions = {}) {
-    this.a = opts.a ?? 0.005;
-    this.b = opts.b ?? 2e-5;
-    this.c = opts.c ?? 5e-7;
-    this.d = opts.d ?? 0;
-    this.noise = opts.noise ?? 0.02;
+    this.a = opts.a ?? DEFAULT_COST_MODEL.a;
+    this.b = opts.b ?? DEFAULT_COST_MODEL.b;
+    this.c = opts.c ?? DEFAULT_COST_MODEL.c;
+    this.d = opts.d ?? DEFAULT_COST_MODEL.d;
+    this.noise = opts.noise ?? DEFAULT_COST_MODEL.noise;
     this.rng = new SeededRandom(opts.seed ?? 1);
     for (const [k, v] of Object.entries({ a: this.a, b: this.b, c: this.c, d: this.d, noise: this.noise })) {
       if (!Number.isFinite(v) || v < 0) throw new RangeError(`cost model ${k} must be a finite number >= 0, got ${v}`);

@@ -54,6 +54,11 @@ export interface WorkerEvent {
   atS: number;
 }
 
+/** Most workers (running or starting), by default. */
+export const DEFAULT_MAX_WORKERS = 64;
+/** Worker ids are this prefix and a counter, by default. */
+export const DEFAULT_WORKER_ID_PREFIX = "sim-worker-";
+
 export interface SimulatedDeploymentOptions {
   arrivals: ArrivalSource;
   /** Workers ready at time 0. Default 1. */
@@ -69,9 +74,9 @@ export interface SimulatedDeploymentOptions {
   startupDelayS?: number;
   /** Emit idle heartbeats on the simulated clock this often; unset: none (a real-time publisher sends them). */
   heartbeatIntervalS?: number;
-  /** Prefix of worker ids; a counter follows. Default "sim-worker-". */
+  /** Prefix of worker ids; a counter follows. Default DEFAULT_WORKER_ID_PREFIX ("sim-worker-"). */
   workerIdPrefix?: string;
-  /** Most workers (running or starting). Default 64. */
+  /** Most workers (running or starting). Default DEFAULT_MAX_WORKERS (64). */
   maxWorkers?: number;
   /** How `setWorkerCount` removes workers. Default `kill`. */
   scaleDown?: ScaleDownMode;
@@ -243,7 +248,7 @@ export class SimulatedDeployment {
   }
 
   maxWorkers(): number {
-    return this.opts.maxWorkers ?? 64;
+    return this.opts.maxWorkers ?? DEFAULT_MAX_WORKERS;
   }
 
   /**
@@ -286,7 +291,7 @@ export class SimulatedDeployment {
     let slot = 0;
     while (used.has(slot)) slot++;
     const gen = this.generation++;
-    const worker = new SimWorker(`${this.opts.workerIdPrefix ?? "sim-worker-"}${gen}`, slot, gen);
+    const worker = new SimWorker(`${this.opts.workerIdPrefix ?? DEFAULT_WORKER_ID_PREFIX}${gen}`, slot, gen);
     const seed = this.opts.seed ?? 1;
     for (let r = 0; r < this.dpRanks; r++) {
       const cost = new CostModel({ ...this.opts.cost, seed: seed * 7919 + gen * 131 + r + 1 });

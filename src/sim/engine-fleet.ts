@@ -6,15 +6,19 @@
  */
 import fs from "node:fs";
 import { performance } from "node:perf_hooks";
+import { DEFAULT_FPM_BASE_PORT } from "../engine/endpoints.js";
 import { FpmPublisher } from "../engine/publisher.js";
 import type { Logger } from "../util/log.js";
 import type { ForwardPassEvent, WorkerEvent } from "./deployment.js";
 
+/** Where simulated engines bind by default: loopback only. */
+export const DEFAULT_SIM_ENGINE_HOST = "127.0.0.1";
+
 export interface SimulatedEngineFleetOptions {
   dpRanks: number;
-  /** tcp: rank r of worker slot s binds `tcp://{host}:{portBase + s * dpRanks + r}`. */
+  /** tcp: rank r of worker slot s binds `tcp://{host}:{portBase + s * dpRanks + r}`. Default DEFAULT_FPM_BASE_PORT (20380). */
   portBase?: number;
-  /** Host to bind on. Default 127.0.0.1 (loopback only). */
+  /** Host to bind on. Default DEFAULT_SIM_ENGINE_HOST (127.0.0.1, loopback only). */
   host?: string;
   /** ipc instead of tcp: rank r of slot s binds `ipc://{ipcPrefix}-{s}.{r}`. */
   ipcPrefix?: string;
@@ -46,7 +50,7 @@ export class SimulatedEngineFleet {
   /** The endpoint of one engine. */
   endpoint(slot: number, dpRank: number): string {
     if (this.opts.ipcPrefix) return `ipc://${this.opts.ipcPrefix}-${slot}.${dpRank}`;
-    return `tcp://${this.opts.host ?? "127.0.0.1"}:${(this.opts.portBase ?? 20380) + slot * this.opts.dpRanks + dpRank}`;
+    return `tcp://${this.opts.host ?? DEFAULT_SIM_ENGINE_HOST}:${(this.opts.portBase ?? DEFAULT_FPM_BASE_PORT) + slot * this.opts.dpRanks + dpRank}`;
   }
 
   endpoints(slot: number): string[] {
@@ -133,15 +137,15 @@ export class SimulatedEngineFleet {
       try {
         await pub.bind();
         this.publishers.set(`${workerId}\u0000${dpRank}`, pub);
-        this.opts.logger.debug("engine bound", { workerId, dpRank, endpoint });
+        this.opts.logger.debug("engine bound", { worker_id: workerId, dp_rank: dpRank, endpoint });
         return;
       } catch (err) {
         await pub.close(0).catch(() => undefined);
         if (attempt === 9) {
           this.totals.bindFailures++;
           this.opts.logger.error("engine could not bind its FPM endpoint; it stays silent", {
-            workerId,
-            dpRank,
+            worker_id: workerId,
+            dp_rank: dpRank,
             endpoint,
             error: (err as Error).message,
           });

@@ -11,8 +11,8 @@
  * ```
  */
 import { ConfigError } from "../util/errors.js";
-import type { CostModelOptions } from "./cost-model.js";
-import type { EngineSchedulerOptions } from "./engine-scheduler.js";
+import { type CostModelOptions, DEFAULT_COST_MODEL } from "./cost-model.js";
+import { DEFAULT_ENGINE_SCHEDULER, type EngineSchedulerOptions } from "./engine-scheduler.js";
 
 /** One GPU's public figures. */
 export interface GpuFigures {
@@ -200,8 +200,12 @@ export const PRESET_SPECS: readonly EnginePresetSpec[] = [
 export const DEFAULT_ENGINE: EngineConfig = {
   name: "default",
   description: "fpm simulate's defaults: 5 ms + 20 us/prefill token + 0.5 us/decode KV token, 65,536 KV tokens",
-  cost: { a: 0.005, b: 2e-5, c: 5e-7, d: 0, noise: 0.02 },
-  scheduler: { maxNumBatchedTokens: 2048, maxNumSeqs: 256, kvCapacityTokens: 65536 },
+  cost: { ...DEFAULT_COST_MODEL },
+  scheduler: {
+    maxNumBatchedTokens: DEFAULT_ENGINE_SCHEDULER.maxNumBatchedTokens,
+    maxNumSeqs: DEFAULT_ENGINE_SCHEDULER.maxNumSeqs,
+    kvCapacityTokens: DEFAULT_ENGINE_SCHEDULER.kvCapacityTokens,
+  },
   gpusPerEngine: 1,
 };
 

@@ -19,16 +19,24 @@ import type { SimRequest } from "./sim-request.js";
 import { LifecycleError } from "../util/errors.js";
 import { RunningVariance } from "./welford.js";
 
+/** The simulated engine's limits by default (vLLM-like). */
+export const DEFAULT_ENGINE_SCHEDULER = {
+  maxNumBatchedTokens: 2048,
+  maxNumSeqs: 256,
+  kvCapacityTokens: 65536,
+  maxQueuedRequests: 10_000,
+} as const;
+
 export interface EngineSchedulerOptions {
-  /** Token budget of one iteration (vLLM `max_num_batched_tokens`). Default 2048. */
+  /** Token budget of one iteration (vLLM `max_num_batched_tokens`). Default DEFAULT_ENGINE_SCHEDULER (2048). */
   maxNumBatchedTokens?: number;
-  /** Most requests running at once (vLLM `max_num_seqs`). Default 256. */
+  /** Most requests running at once (vLLM `max_num_seqs`). Default DEFAULT_ENGINE_SCHEDULER (256). */
   maxNumSeqs?: number;
-  /** KV cache capacity in tokens. Default 65536. */
+  /** KV cache capacity in tokens. Default DEFAULT_ENGINE_SCHEDULER (65536). */
   kvCapacityTokens?: number;
   /** Split long prompts over iterations (vLLM chunked prefill). Default true. */
   chunkedPrefill?: boolean;
-  /** Most requests waiting; arrivals beyond it are rejected and counted. Default 10000. */
+  /** Most requests waiting; arrivals beyond it are rejected and counted. Default DEFAULT_ENGINE_SCHEDULER (10000). */
   maxQueuedRequests?: number;
   /**
    * Compute the FPM-only fields (variances, queued metrics) of each plan. Default true;
@@ -74,11 +82,11 @@ export class EngineScheduler {
   readonly totals = { enqueued: 0, rejected: 0, finished: 0, preemptions: 0, iterations: 0 };
 
   constructor(opts: EngineSchedulerOptions = {}) {
-    this.maxNumBatchedTokens = opts.maxNumBatchedTokens ?? 2048;
-    this.maxNumSeqs = opts.maxNumSeqs ?? 256;
-    this.kvCapacityTokens = opts.kvCapacityTokens ?? 65536;
+    this.maxNumBatchedTokens = opts.maxNumBatchedTokens ?? DEFAULT_ENGINE_SCHEDULER.maxNumBatchedTokens;
+    this.maxNumSeqs = opts.maxNumSeqs ?? DEFAULT_ENGINE_SCHEDULER.maxNumSeqs;
+    this.kvCapacityTokens = opts.kvCapacityTokens ?? DEFAULT_ENGINE_SCHEDULER.kvCapacityTokens;
     this.chunkedPrefill = opts.chunkedPrefill ?? true;
-    this.maxQueuedRequests = opts.maxQueuedRequests ?? 10_000;
+    this.maxQueuedRequests = opts.maxQueuedRequests ?? DEFAULT_ENGINE_SCHEDULER.maxQueuedRequests;
     this.fpmMetrics = opts.fpmMetrics ?? true;
     for (const [k, v] of Object.entries({
       maxNumBatchedTokens: this.maxNumBatchedTokens,

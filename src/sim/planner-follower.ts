@@ -1,18 +1,17 @@
 /**
  * Closed loop: the simulator as the planner's actuator. It listens to the decisions the
- * planner publishes (`namespace.{ns}.planner.decisions`, one JSON object each, with
- * `component`, `desired` and `direction`) and sets the simulated worker count to
- * `desired`; new workers become ready after the deployment's start-up delay. Like a real
+ * planner publishes (`namespace.{ns}.planner.decisions`, one decision record each, read
+ * by decision-record.ts) and sets the simulated worker count to `desired`; new workers become ready after the deployment's start-up delay. Like a real
  * deployer it reports what it runs on `namespace.{ns}.planner.replicas`
- * (`{"component", "replicas": ready, "pending": starting, "workers": [ids]}`) after every
+ * (a replica report, replica-report.ts: ready, starting and the worker ids) after every
  * change and every `reportIntervalMs`, so the planner sees a scale complete, counts the
  * replicas still starting, and forgets the engines of removed workers.
  */
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { parseDecisionRecord } from "../planner/decision-record.js";
+import { replicaReportText } from "../planner/replica-report.js";
 import type { Logger } from "../util/log.js";
 import type { SimulatedDeployment } from "./deployment.js";
-
-export { plannerDecisionsSubject, plannerReplicasSubject } from "../planner/connectors/virtual-connector.js";
 
 /** How often the replica report is repeated without a change, for a planner that starts later. */
 export const DEFAULT_REPORT_INTERVAL_MS = 1000;
@@ -59,49 +58,42 @@ export class PlannerFollower {
     if (this.opts.reportSubject === "" || this.opts.nc.isClosed()) return;
     const d = this.opts.deployment;
     const ready = d.readyWorkerCount();
-    const body = {
+    const body = replicaReportText({
       component: this.opts.component,
       replicas: ready,
       pending: d.workerCount() - ready,
       workers: d.workerIds(),
-    };
+    });
     try {
-      this.opts.nc.publish(this.opts.reportSubject, JSON.stringify(body));
+      this.opts.nc.publish(this.opts.reportSubject, body);
       this.totals.reports++;
     } catch (err) {
       this.opts.logger.limited("report-publish", "warn", "could not publish a replica report", { error: String(err) });
     }
   }
 
-  /** Applies one decision message; malformed ones are counted and skipped. */
+  /** Applies one decision message; one that is no decision record is counted and skipped. */
   handle(bytes: Uint8Array): void {
-    let d: Record<string, unknown>;
-    try {
-      const v = JSON.parse(Buffer.from(bytes).toString("utf8"));
-      if (typeof v !== "object" || v === null) throw new Error("not an object");
-      d = v as Record<string, unknown>;
-    } catch {
+    const r = parseDecisionRecord(bytes);
+    if (!r.ok) {
       this.totals.malformed++;
-      this.opts.logger.limited("decision-malformed", "warn", "ignored a planner decision that is not a JSON object");
+      this.opts.logger.limited("decision-malformed", "warn", "ignored a message that is no planner decision record", {
+        reason: r.reason,
+      });
       return;
     }
-    if (d.component !== undefined && d.component !== this.opts.component) return;
+    const d = r.value;
+    if (d.component !== this.opts.component) return;
     this.totals.decisions++;
-    const desired = d.desired;
-    if (typeof desired !== "number" || !Number.isInteger(desired) || desired < 0) {
-      this.totals.malformed++;
-      this.opts.logger.limited("decision-desired", "warn", "ignored a planner decision without an integer `desired`");
-      return;
-    }
     if (d.direction === "hold") return;
     const from = this.opts.deployment.workerCount();
-    this.opts.deployment.setWorkerCount(desired);
+    this.opts.deployment.setWorkerCount(d.desired);
     const to = this.opts.deployment.workerCount();
     if (to !== from) {
       this.totals.applied++;
       this.report();
-      this.opts.logger.info("planner decision applied", { from, to, reason: String(d.reason ?? "") });
-      this.opts.onScale?.(from, to, String(d.reason ?? ""));
+      this.opts.logger.info("planner decision applied", { from, to, reason: d.reason });
+      this.opts.onScale?.(from, to, d.reason);
     }
   }
 

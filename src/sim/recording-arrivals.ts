@@ -17,11 +17,11 @@
  *   Prefix-cache hits look like continuing chunks and are under-counted as arrivals.
  */
 import { decodeFpm } from "../codec/fpm-decode.js";
+import type { LineProblem } from "../recording/ndjson-file.js";
+import { parseRecordLine } from "../recording/stream-recording.js";
 import type { ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
-import type { LineProblem } from "./arrival-file.js";
 import type { Arrival } from "./arrivals.js";
 import { SeededRandom } from "./prng.js";
-import { parseRecordLine } from "./stream-recording.js";
 
 /** Seconds per window over which lengths are averaged. */
 export const LENGTH_WINDOW_S = 10;

@@ -54,6 +54,13 @@ export interface FpmMessage {
   fpm: ForwardPassMetrics;
 }
 
+/** An engine silent this long (ms) is expired, by default. */
+export const DEFAULT_STALE_AFTER_MS = 5000;
+/** Engines tracked at most, by default. */
+export const DEFAULT_MAX_ENGINES = 10_000;
+/** Capacity of the `recv` queue, by default. */
+export const DEFAULT_RECV_QUEUE_SIZE = 10_000;
+
 export interface FpmEventSubscriberOptions {
   /** A connected NATS client (for example `EventPlaneConnection.nc`). `start()` needs it or `source`; `ingest()` works without. */
   connection?: NatsConnection;
@@ -67,16 +74,16 @@ export interface FpmEventSubscriberOptions {
   subjects?: string[];
   /** Turn on the `recv` iterator. Default false (tracking only). */
   recv?: boolean;
-  /** Capacity of the `recv` queue; the oldest is dropped and counted beyond it. Default 10,000. */
+  /** Capacity of the `recv` queue; the oldest is dropped and counted beyond it. Default DEFAULT_RECV_QUEUE_SIZE (10,000). */
   recvQueueSize?: number;
-  /** An engine silent this long (ms) is expired and reported; 0 never expires. Default 5000. */
+  /** An engine silent this long (ms) is expired and reported; 0 never expires. Default DEFAULT_STALE_AFTER_MS (5000). */
   staleAfterMs?: number;
   /** How often expiry is checked (ms). Default min(1000, staleAfterMs / 2). */
   expiryCheckIntervalMs?: number;
   /**
    * Engines tracked at most. When full, a new engine takes the place of one still on
    * probation (fewest messages, then oldest; counted `evicted`); when every engine has left
-   * probation, the new one is refused (`engine_limit`). Default 10,000.
+   * probation, the new one is refused (`engine_limit`). Default DEFAULT_MAX_ENGINES (10,000).
    */
   maxEngines?: number;
   /**
@@ -183,11 +190,11 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
   constructor(opts: FpmEventSubscriberOptions = {}) {
     this.nc = opts.connection;
     this.source = opts.source;
-    this.staleAfterMs = opts.staleAfterMs ?? 5000;
-    this.maxEngines = opts.maxEngines ?? 10_000;
+    this.staleAfterMs = opts.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+    this.maxEngines = opts.maxEngines ?? DEFAULT_MAX_ENGINES;
     this.maxPublishers = opts.maxPublishers ?? 2 * this.maxEngines;
     this.publishers = new PublisherTable(this.maxPublishers);
-    const queueSize = opts.recvQueueSize ?? 10_000;
+    const queueSize = opts.recvQueueSize ?? DEFAULT_RECV_QUEUE_SIZE;
     for (const [name, v] of [
       ["staleAfterMs", this.staleAfterMs],
       ["maxEngines", this.maxEngines],
@@ -201,7 +208,7 @@ export class FpmEventSubscriber implements AsyncIterable<FpmMessage> {
     this.queue = opts.recv ? new BoundedQueue<FpmMessage>(queueSize) : null;
     this.onMessage = opts.onMessage;
     this.onAccepted = opts.onAccepted;
-    this.logger = opts.logger ?? new Logger({ target: "subscriber" });
+    this.logger = opts.logger ?? new Logger({ target: "fpm.subscriber" });
     this.now = opts.now ?? Date.now;
     this.expiryEveryMs = opts.expiryCheckIntervalMs ?? Math.max(10, Math.min(1000, this.staleAfterMs / 2));
     const comps = (opts.components ?? []).filter((c) => c !== "" && c !== "*");

@@ -12,6 +12,11 @@ import { LineSplitter } from "./line-splitter.js";
 /** What becomes of a stream of the child: read here (`pipe`), shared with ours (`inherit`) or dropped. */
 export type ChildStdio = "pipe" | "inherit" | "ignore";
 
+/** Stderr lines kept for error messages, by default. */
+export const DEFAULT_KEEP_STDERR_LINES = 40;
+/** How long `waitForLine` waits, by default (ms). */
+export const DEFAULT_WAIT_FOR_LINE_MS = 20_000;
+
 export interface ManagedProcessOptions {
   /** Short name for logs, summaries and errors (`relay-1`, `planner`). */
   name: string;
@@ -38,7 +43,7 @@ export interface ManagedProcessOptions {
   keepOutputChars?: number;
   /** Append every stderr chunk to this file (the process's log). */
   logPath?: string;
-  /** Stderr lines kept for error messages (`recentStderr()`). Default 40. */
+  /** Stderr lines kept for error messages (`recentStderr()`). Default DEFAULT_KEEP_STDERR_LINES (40). */
   keepStderrLines?: number;
 }
 
@@ -94,7 +99,7 @@ export class ManagedProcess {
       if (this.opts.onStdoutLine) for (const line of out.push(d)) callSafely(this.opts.onStdoutLine, line);
     });
     const err = new LineSplitter(MAX_LINE);
-    const keepLines = this.opts.keepStderrLines ?? 40;
+    const keepLines = this.opts.keepStderrLines ?? DEFAULT_KEEP_STDERR_LINES;
     this.child.stderr?.setEncoding("utf8").on("data", (d: string) => {
       if (this.logFd !== null) fs.writeSync(this.logFd, d);
       if (keep > 0) this.stderrText = (this.stderrText + d).slice(-keep);
@@ -127,14 +132,14 @@ export class ManagedProcess {
 
   /**
    * Waits until a complete line of the kept output (`keepOutputChars`) matches, and returns it.
-   * Fails when the process exits first or `timeoutMs` passes, with its recent stderr.
+   * Fails when the process exits first or `timeoutMs` (default DEFAULT_WAIT_FOR_LINE_MS) passes, with its recent stderr.
    */
   async waitForLine(
     match: RegExp | string,
     opts: { stream?: "stdout" | "stderr"; timeoutMs?: number } = {},
   ): Promise<string> {
     const stream = opts.stream ?? "stdout";
-    const timeoutMs = opts.timeoutMs ?? 20_000;
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_WAIT_FOR_LINE_MS;
     const test = typeof match === "string" ? (l: string) => l.includes(match) : (l: string) => match.test(l);
     const deadline = Date.now() + timeoutMs;
     for (;;) {

@@ -2,7 +2,10 @@
  * Logging as Dynamo does it: level from DYN_LOG (error, warn, info, debug, trace; default
  * info), text lines or one JSON object per line when DYN_LOGGING_JSONL=true, on stderr.
  * `limited()` bounds a flood (for example of malformed messages) to a few lines per window
- * and reports how many it suppressed.
+ * and reports how many it suppressed. One vocabulary everywhere: targets are
+ * `fpm.<command or component>[.<part>]` (`fpm.relay`, `fpm.relay.nats`, `fpm.planner.connector`),
+ * field names snake_case like the wire names and the Prometheus labels (`dp_rank`,
+ * `publisher_id`, `retry_in_ms`); test/util/log-vocabulary.test.ts checks real runs.
  */
 
 export type LogLevel = "error" | "warn" | "info" | "debug" | "trace";
@@ -10,8 +13,12 @@ const ORDER: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3, 
 
 export type LogFields = Record<string, unknown>;
 
+/** Lines `limited()` lets through per key and window, and the window (ms), by default. */
+export const DEFAULT_LOG_LIMIT_PER_WINDOW = 5;
+export const DEFAULT_LOG_LIMIT_WINDOW_MS = 10_000;
+
 export interface LoggerOptions {
-  /** Component name shown on every line (`target` in JSON). */
+  /** Component name shown on every line (`target` in JSON): `fpm.<command or component>`. */
   target: string;
   /** Default: from DYN_LOG, else info. */
   level?: LogLevel;
@@ -19,9 +26,9 @@ export interface LoggerOptions {
   json?: boolean;
   /** Default: process.stderr. */
   sink?: (line: string) => void;
-  /** Lines allowed per key and window by `limited()`. Default 5. */
+  /** Lines allowed per key and window by `limited()`. Default DEFAULT_LOG_LIMIT_PER_WINDOW (5). */
   limitPerWindow?: number;
-  /** Window of `limited()` in ms. Default 10000. */
+  /** Window of `limited()` in ms. Default DEFAULT_LOG_LIMIT_WINDOW_MS (10000). */
   limitWindowMs?: number;
 }
 
@@ -58,13 +65,14 @@ export class Logger {
     this.level = opts.level ?? levelFromEnv(process.env.DYN_LOG);
     this.json = opts.json ?? process.env.DYN_LOGGING_JSONL?.toLowerCase() === "true";
     this.sink = opts.sink ?? ((line) => process.stderr.write(`${line}\n`));
-    this.limitPerWindow = opts.limitPerWindow ?? 5;
-    this.limitWindowMs = opts.limitWindowMs ?? 10_000;
+    this.limitPerWindow = opts.limitPerWindow ?? DEFAULT_LOG_LIMIT_PER_WINDOW;
+    this.limitWindowMs = opts.limitWindowMs ?? DEFAULT_LOG_LIMIT_WINDOW_MS;
   }
 
-  child(target: string): Logger {
+  /** A logger for a part of this one: target `<this target>.<part>`, the same level, format, sink and limits. */
+  child(part: string): Logger {
     return new Logger({
-      target,
+      target: `${this.target}.${part}`,
       level: this.level,
       json: this.json,
       sink: this.sink,
@@ -122,9 +130,10 @@ export class Logger {
     if (!this.enabled(level)) return;
     const time = new Date().toISOString();
     if (this.json) {
-      this.sink(
-        JSON.stringify({ time, level: level.toUpperCase(), target: this.target, message: msg, ...fields }, jsonSafe),
-      );
+      const line = { time, level: level.toUpperCase(), target: this.target, message: msg, ...fields };
+      // A field may not pass for the line's own keys (a `target` field once hid the logger's target).
+      Object.assign(line, { time, level: level.toUpperCase(), target: this.target, message: msg });
+      this.sink(JSON.stringify(line, jsonSafe));
       return;
     }
     let line = `${time} ${level.toUpperCase().padEnd(5)} ${this.target}: ${msg}`;

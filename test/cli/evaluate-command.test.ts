@@ -10,7 +10,7 @@ import { encodeFpm } from "../../src/codec/fpm-encode.js";
 import { FPM_TOPIC } from "../../src/schema/forward-pass-metrics.js";
 import { RateArrivals } from "../../src/sim/arrivals.js";
 import { SimulatedDeployment } from "../../src/sim/deployment.js";
-import { recordLine } from "../../src/sim/stream-recording.js";
+import { recordLine } from "../../src/recording/stream-recording.js";
 import { REPO_ROOT } from "../harness/vectors.js";
 
 const FPM = path.join(REPO_ROOT, "bin", "fpm.js");

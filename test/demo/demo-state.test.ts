@@ -2,12 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { plannerArgs, relayArgs, simulateArgs } from "../../src/cli/demo-children.js";
-import {
-  parseDecisionRecord,
-  plannerLineEvent,
-  relayCountsFrom,
-  simulatorLineEvent,
-} from "../../src/cli/demo-input.js";
+import { plannerLineEvent, relayCountsFrom, simulatorLineEvent } from "../../src/cli/demo-input.js";
 import {
   applyDemoEvent,
   type DemoEvent,
@@ -23,8 +18,10 @@ import {
 } from "../../src/cli/demo-state.js";
 import { renderLiveView, renderSummary } from "../../src/cli/demo-view.js";
 import { parseSimulateEvent } from "../../src/cli/simulate-events.js";
+import { parseDecisionRecord } from "../../src/planner/decision-record.js";
 import { defaultForwardPassMetrics } from "../../src/schema/forward-pass-metrics.js";
 import { parsePrometheusText } from "../../src/util/prometheus-text.js";
+import { decisionRecord } from "../harness/decision-record.js";
 
 const SETTINGS: DemoSettings = {
   durationS: 60,
@@ -190,25 +187,28 @@ test("demo - the load follows the step; the headless line and the views render f
 });
 
 test("demo - planner lines: decision records are read, anything else is ignored", () => {
-  const record = {
-    time: "t",
-    component: "backend",
+  const record = decisionRecord({
     replicas: 2,
     desired: 3,
     direction: "up",
     reason: "scale_up",
+    rule: "demand_scale_up",
     engines: [{ workerId: "w", dpRank: 0, ttftMs: 130 }],
-    model: {},
-  };
+  });
   const e = plannerLineEvent(JSON.stringify(record), 7.5);
   assert.equal(e?.atS, 7.5);
-  assert.equal(e?.record.desired, 3);
+  assert.deepEqual(e?.record, record);
   assert.equal(plannerLineEvent("planner running", 1), null);
-  assert.equal(parseDecisionRecord("{not json"), null);
-  assert.equal(parseDecisionRecord(JSON.stringify({ ...record, desired: -1 })), null);
-  assert.equal(parseDecisionRecord(JSON.stringify({ ...record, direction: "sideways" })), null);
-  assert.equal(parseDecisionRecord(JSON.stringify({ ...record, engines: [{ workerId: 5 }] })), null);
-  assert.deepEqual(parseDecisionRecord(JSON.stringify({ ...record, engines: undefined }))?.engines, []);
+  for (const bad of [
+    "{not json",
+    JSON.stringify({ ...record, desired: -1 }),
+    JSON.stringify({ ...record, direction: "sideways" }),
+    JSON.stringify({ ...record, engines: [{ workerId: 5 }] }),
+    JSON.stringify({ ...record, engines: undefined }),
+  ]) {
+    assert.equal(plannerLineEvent(bad, 1), null, bad);
+    assert.equal(parseDecisionRecord(bad).ok, false, bad);
+  }
 });
 
 test("demo - simulator lines follow the --events contract; malformed ones are ignored", () => {

@@ -15,7 +15,7 @@ import type { AggModel } from "../../src/planner/agg-model.js";
 import { ComponentPlanner } from "../../src/planner/component-planner.js";
 import { resolvePlannerConfig } from "../../src/planner/planner-config.js";
 import { plannerKeysFrom } from "../../src/planner/planner-options.js";
-import { PlannerMetrics } from "../../src/metrics/planner-metrics.js";
+import { PlannerMetrics } from "../../src/planner/planner-metrics.js";
 import { ConfigError } from "../../src/util/errors.js";
 import { fpm } from "./fpm-fixture.js";
 

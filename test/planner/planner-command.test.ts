@@ -6,6 +6,7 @@ import path from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { CommandConnector } from "../../src/planner/connectors/command-connector.js";
 import type { PlannerDecision } from "../../src/planner/decision.js";
+import { parseDecisionRecord } from "../../src/planner/decision-record.js";
 import { Logger } from "../../src/util/log.js";
 import type { NatsServer } from "../harness/nats-server.js";
 import { FpmProcess, runFpm } from "../harness/fpm-process.js";
@@ -47,9 +48,13 @@ test("planner - runs against NATS: one decision record per tick on stdout and on
     }),
   );
   const decisionsOnNats: PlannerDecision[] = [];
+  /** Messages on the decisions subject that are no decision record (by the schema). */
+  const notRecords: string[] = [];
   const sub = nc.subscribe("namespace.cmdns.planner.decisions", {
     callback: (_e, m) => {
-      decisionsOnNats.push(JSON.parse(Buffer.from(m.data).toString()));
+      const r = parseDecisionRecord(m.data);
+      if (r.ok) decisionsOnNats.push(r.value);
+      else notRecords.push(r.reason);
     },
   });
   await nc.flush();
@@ -93,7 +98,12 @@ test("planner - runs against NATS: one decision record per tick on stdout and on
     const lines = out
       .slice(0, out.lastIndexOf("\n"))
       .split("\n")
-      .map((l) => JSON.parse(l) as PlannerDecision);
+      .map((l) => {
+        const r = parseDecisionRecord(l);
+        assert.ok(r.ok, `stdout line is a decision record (${!r.ok && r.reason}): ${l}`);
+        return r.value;
+      });
+    assert.deepEqual(notRecords, [], "every message on the decisions subject is a decision record");
     assert.ok(lines.length >= 1 && lines.every((d) => d.component === "backend" && typeof d.time === "string"));
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     assert.match(metrics, /fpm_planner_decisions_total\{component="backend",direction="up",reason="scale_up"\} [1-9]/);

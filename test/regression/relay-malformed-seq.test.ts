@@ -11,7 +11,7 @@ import { after, before, test } from "node:test";
 import * as zmq from "zeromq";
 import { encodeFpm } from "../../src/codec/fpm-encode.js";
 import { encodeSeqFrame } from "../../src/engine/frames.js";
-import type { RelayRankCounters } from "../../src/metrics/relay-metrics.js";
+import type { RelayRankCounters } from "../../src/relay/relay-metrics.js";
 import { defaultForwardPassMetrics } from "../../src/schema/forward-pass-metrics.js";
 import { NatsServer } from "../harness/nats-server.js";
 import { freePort, waitFor } from "../harness/ports.js";

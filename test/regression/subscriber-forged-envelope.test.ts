@@ -49,6 +49,8 @@ async function pipeline(subscriberOpts: { maxPublishers?: number } = {}) {
     endpoints: [{ dpRank: 0, url }],
     nats: { servers: [nats.url] },
     scope: { namespace: NAMESPACE },
+    // The forger sends on SUBJECT, the component-scoped subject: the relay publishes there too.
+    componentScope: true,
   });
   cleanups.push(() => relay.stop());
   const conn = await connect({ servers: nats.url, name: "subscriber" });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fpmSubject } from "../../src/eventplane/subject.js";
 import { relayOptionsFromFlags } from "../../src/relay/options.js";
+import { FpmEventRelay } from "../../src/relay/relay.js";
 
 const ENV = { DYN_FORWARDPASS_METRIC_PORT: "20400" };
 
@@ -13,6 +14,29 @@ test("relay - fpm relay defaults to Dynamo 1.6.1's endpoint scope (backend/gener
   const old = relayOptionsFromFlags({ componentScope: true }, ENV);
   assert.equal(old.relay.scope?.endpoint, undefined);
   assert.throws(() => relayOptionsFromFlags({ componentScope: true, endpoint: "x" }, ENV), /contradict/);
+});
+
+test("relay - FpmEventRelay as a library defaults to the same endpoint scope as fpm relay (Dynamo 1.6.1's)", () => {
+  const base = { endpoints: [{ dpRank: 0, url: "tcp://127.0.0.1:20400" }], nats: { servers: ["nats://127.0.0.1:1"] } };
+  const fromCommand = relayOptionsFromFlags({ namespace: "lib" }, ENV).relay;
+  assert.equal(new FpmEventRelay({ ...base, scope: { namespace: "lib" } }).subject, fpmSubject(fromCommand.scope));
+  assert.equal(
+    new FpmEventRelay({ ...base, scope: { namespace: "lib" } }).subject,
+    "namespace.lib.component.backend.endpoint.generate.forward-pass-metrics",
+  );
+  assert.equal(
+    new FpmEventRelay({ ...base, scope: { namespace: "lib", endpoint: "chat" } }).subject,
+    "namespace.lib.component.backend.endpoint.chat.forward-pass-metrics",
+  );
+  assert.equal(
+    new FpmEventRelay({ ...base, scope: { namespace: "lib" }, componentScope: true }).subject,
+    "namespace.lib.component.backend.forward-pass-metrics",
+    "component scope on request, as --component-scope",
+  );
+  assert.throws(
+    () => new FpmEventRelay({ ...base, scope: { endpoint: "x" }, componentScope: true }),
+    /componentScope and scope.endpoint contradict/,
+  );
 });
 
 test("relay - DYN_FPM_TRACE without DYN_FORWARDPASS_METRIC_PORT means base port 20380", () => {

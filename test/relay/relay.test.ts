@@ -9,7 +9,7 @@ import { encodeFpm } from "../../src/codec/fpm-encode.js";
 import { FpmPublisher } from "../../src/engine/publisher.js";
 import { encodeSeqFrame } from "../../src/engine/frames.js";
 import { fpmSubject } from "../../src/eventplane/subject.js";
-import { RELAY_DROP_REASONS } from "../../src/metrics/relay-metrics.js";
+import { RELAY_DROP_REASONS } from "../../src/relay/relay-metrics.js";
 import { defaultForwardPassMetrics } from "../../src/schema/forward-pass-metrics.js";
 import { NatsServer } from "../harness/nats-server.js";
 import { freePort, waitFor } from "../harness/ports.js";
@@ -42,8 +42,8 @@ async function publisher(endpoint: string, dpRank: number): Promise<FpmPublisher
 }
 
 test("relay - 4 ranks arrive byte-identical, in order per rank, on the right subject, with correct envelopes", async () => {
-  const subject = fpmSubject({ namespace: "ns.test", component: "backend" });
-  assert.equal(subject, "namespace.ns%2Etest.component.backend.forward-pass-metrics");
+  const subject = fpmSubject({ namespace: "ns.test", component: "backend", endpoint: "generate" });
+  assert.equal(subject, "namespace.ns%2Etest.component.backend.endpoint.generate.forward-pass-metrics");
   const collector = await EnvelopeCollector.start(nats.url, subject);
   cleanups.push(() => collector.close());
   const ports = await Promise.all([0, 1, 2, 3].map(() => freePort()));
@@ -109,7 +109,7 @@ test("relay - 4 ranks arrive byte-identical, in order per rank, on the right sub
 });
 
 test("relay - every invalid vector is dropped with its reason and nothing is published for it", async () => {
-  const subject = fpmSubject({ namespace: "vectors" });
+  const subject = fpmSubject({ namespace: "vectors", endpoint: "generate" });
   const collector = await EnvelopeCollector.start(nats.url, subject);
   cleanups.push(() => collector.close());
   const port = await freePort();
@@ -159,7 +159,7 @@ test("relay - malformed frames (count, seq frame, oversize) are dropped with the
   const raw = new zmq.Publisher({ linger: 0 });
   await raw.bind(url);
   cleanups.push(() => raw.close());
-  const collector = await EnvelopeCollector.start(nats.url, fpmSubject({ namespace: "frames" }));
+  const collector = await EnvelopeCollector.start(nats.url, fpmSubject({ namespace: "frames", endpoint: "generate" }));
   cleanups.push(() => collector.close());
   let seq = 0;
   const valid = () => encodeFpm({ ...defaultForwardPassMetrics(), counterId: seq, wallTimeS: 0.01 });
@@ -238,7 +238,7 @@ test("relay - malformed frames (count, seq frame, oversize) are dropped with the
 test("relay - an engine started after the relay (ipc, SGLang style) is picked up", async () => {
   const dir = tmpDir();
   const url = `ipc://${dir}/fpm.{rank}`;
-  const collector = await EnvelopeCollector.start(nats.url, fpmSubject({ namespace: "late" }));
+  const collector = await EnvelopeCollector.start(nats.url, fpmSubject({ namespace: "late", endpoint: "generate" }));
   cleanups.push(() => collector.close());
   const relay = await startRelay({
     endpoints: [0, 1].map((r) => ({ dpRank: r, url: url.replace("{rank}", String(r)) })),
@@ -319,7 +319,7 @@ test("relay - a sequence gap is counted as lost", async () => {
 test("relay - a restarted relay picks up the running engine with a new publisher_id, sequence from 0, no loss", async () => {
   const port = await freePort();
   const url = `tcp://127.0.0.1:${port}`;
-  const subject = fpmSubject({ namespace: "restart" });
+  const subject = fpmSubject({ namespace: "restart", endpoint: "generate" });
   const collector = await EnvelopeCollector.start(nats.url, subject);
   cleanups.push(() => collector.close());
   const pub = await publisher(url, 0);

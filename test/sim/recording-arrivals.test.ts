@@ -10,7 +10,7 @@ import {
 import { RateArrivals } from "../../src/sim/arrivals.js";
 import { SimulatedDeployment } from "../../src/sim/deployment.js";
 import { arrivalsFromRecording } from "../../src/sim/recording-arrivals.js";
-import { recordLine } from "../../src/sim/stream-recording.js";
+import { recordLine } from "../../src/recording/stream-recording.js";
 
 const SUBJECT = "namespace.dynamo.component.backend.forward-pass-metrics";
 let sequence = 0;

@@ -9,6 +9,7 @@ import type { ForwardPassMetrics } from "../../src/schema/forward-pass-metrics.j
 import type { NatsServer } from "../harness/nats-server.js";
 import { type NatsTestbed, startNatsTestbed } from "../harness/nats-testbed.js";
 import { freePort, waitFor } from "../harness/ports.js";
+import { decisionRecord } from "../harness/decision-record.js";
 import { FpmProcess } from "../harness/fpm-process.js";
 
 let server: NatsServer;
@@ -233,10 +234,15 @@ test("sim - closed loop: simulate follows the planner's decisions on NATS, with 
     await sim.waitForLog("following planner decisions");
     const subject = "namespace.loop.planner.decisions";
     nc.publish(subject, "not json");
-    nc.publish(subject, JSON.stringify({ component: "prefill", desired: 4, direction: "up", reason: "scale_up" }));
     nc.publish(
       subject,
-      JSON.stringify({ component: "backend", replicas: 1, desired: 3, direction: "up", reason: "scale_up" }),
+      JSON.stringify(decisionRecord({ component: "prefill", desired: 4, direction: "up", reason: "scale_up" })),
+    );
+    // A partial record is no decision record: not followed (it would start sim-worker-3).
+    nc.publish(subject, JSON.stringify({ component: "backend", desired: 4, direction: "up", reason: "scale_up" }));
+    nc.publish(
+      subject,
+      JSON.stringify(decisionRecord({ replicas: 1, desired: 3, direction: "up", reason: "scale_up" })),
     );
     await waitFor(
       () => sim.jsonLines().filter((l) => l.event === "worker_ready").length === 3,
@@ -253,7 +259,7 @@ test("sim - closed loop: simulate follows the planner's decisions on NATS, with 
     assert.deepEqual(ready.endpoints, [`tcp://127.0.0.1:${base + 2}`]);
     nc.publish(
       subject,
-      JSON.stringify({ component: "backend", replicas: 3, desired: 1, direction: "down", reason: "scale_down" }),
+      JSON.stringify(decisionRecord({ replicas: 3, desired: 1, direction: "down", reason: "scale_down" })),
     );
     await waitFor(
       () => sim.jsonLines().filter((l) => l.event === "worker_stopped").length === 2,
@@ -274,9 +280,10 @@ test("sim - closed loop: simulate follows the planner's decisions on NATS, with 
       3,
       "the prefill decision was not followed",
     );
+    assert.ok(!sim.jsonLines().some((l) => l.worker_id === "sim-worker-3"), "the partial record was not followed");
   } finally {
     await sim.stop();
   }
   assert.equal(sim.exitCode, 0);
-  assert.match(sim.stderr, /ignored a planner decision that is not a JSON object/);
+  assert.match(sim.stderr, /ignored a message that is no planner decision record reason="not JSON"/);
 });

@@ -6,7 +6,7 @@ import { renderEngineTable } from "../../src/cli/tail-command.js";
 import { componentOfSubject } from "../../src/eventplane/subject.js";
 import { describeDecision, replicaStrip } from "../../src/cli/demo-view.js";
 import { defaultForwardPassMetrics } from "../../src/schema/forward-pass-metrics.js";
-import { parseRecordLine, recordedBytes, recordLine } from "../../src/sim/stream-recording.js";
+import { parseRecordLine, recordedBytes, recordLine } from "../../src/recording/stream-recording.js";
 
 const SUBJECT = "namespace.dynamo.component.back%2Eend.forward-pass-metrics";
 

@@ -219,7 +219,7 @@ test("tools - replay reports a malformed recording line with its number, skips i
   );
   assert.match(replay.stderr, /line=2 reason="not JSON"/);
   assert.match(replay.stderr, /line=4 reason="payload must be hex"/);
-  assert.match(replay.stderr, /malformedLines=2/);
+  assert.match(replay.stderr, /malformed_lines=2/);
 });
 
 test("tools - replay --to-planner runs the planner offline on the recording's clock", async () => {

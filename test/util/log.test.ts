@@ -58,3 +58,14 @@ test("log - limited() keys are bounded: a flood of distinct keys shares one buck
   for (let i = 0; i < 10_000; i++) log.limited(`key-${i}`, "warn", "x");
   assert.ok(lines.length <= 257, `at most 256 keys + the shared one, got ${lines.length}`);
 });
+
+test("log - a child logs under <target>.<part>; a field cannot replace the line's own keys", () => {
+  const lines: string[] = [];
+  const log = new Logger({ target: "fpm.planner", json: true, level: "info", sink: (l) => lines.push(l) });
+  log.child("connector").info("scaled", { target: "sla", message: "x", replicas: 2 });
+  const obj = JSON.parse(lines[0]);
+  assert.equal(obj.target, "fpm.planner.connector");
+  assert.equal(obj.message, "scaled");
+  assert.equal(obj.replicas, 2);
+  assert.deepEqual(Object.keys(obj).slice(0, 4), ["time", "level", "target", "message"]);
+});

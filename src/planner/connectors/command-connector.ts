@@ -13,7 +13,15 @@ import { ConfigError } from "../../util/errors.js";
 import type { Logger } from "../../util/log.js";
 import { MAX_TIMER_MS, numberValue } from "../../util/number-option.js";
 import type { PlannerDecision } from "../decision.js";
-import type { ComponentLiveness, PendingScale, ReplicaConnector } from "./replica-connector.js";
+import {
+  type ComponentLiveness,
+  DEFAULT_SCALE_TIMEOUT_MS,
+  type PendingScale,
+  type ReplicaConnector,
+} from "./replica-connector.js";
+
+/** The scale command is killed after this long, by default (ms). */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
 
 /** Environment variables the scale command gets, with what each holds. */
 export const SCALE_COMMAND_VARIABLES = {
@@ -55,9 +63,9 @@ export function checkScaleCommand(template: string): void {
 export interface CommandConnectorOptions {
   /** Shell command run by `/bin/sh -c`; reads the values from `$1`, `$2` or SCALE_COMMAND_VARIABLES. Required. */
   command: string;
-  /** The command is killed after this long, an integer in 1..2^31-1 ms. Default 60,000 ms. */
+  /** The command is killed after this long, an integer in 1..2^31-1 ms. Default DEFAULT_COMMAND_TIMEOUT_MS (60,000 ms). */
   commandTimeoutMs?: number;
-  /** How long to wait for the live count to match. Default 600,000 ms. */
+  /** How long to wait for the live count to match. Default DEFAULT_SCALE_TIMEOUT_MS (600,000 ms). */
   scaleTimeoutMs?: number;
   logger: Logger;
 }
@@ -81,12 +89,12 @@ export class CommandConnector implements ReplicaConnector {
   constructor(private readonly opts: CommandConnectorOptions) {
     checkScaleCommand(opts.command);
     // A timer: beyond what Node's timers hold it would kill every command after 1 ms.
-    this.commandTimeoutMs = numberValue(opts.commandTimeoutMs ?? 60_000, "commandTimeoutMs", {
+    this.commandTimeoutMs = numberValue(opts.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS, "commandTimeoutMs", {
       integer: true,
       min: 1,
       max: MAX_TIMER_MS,
     });
-    this.scaleTimeoutMs = numberValue(opts.scaleTimeoutMs ?? 600_000, "scaleTimeoutMs", { min: 0 });
+    this.scaleTimeoutMs = numberValue(opts.scaleTimeoutMs ?? DEFAULT_SCALE_TIMEOUT_MS, "scaleTimeoutMs", { min: 0 });
   }
 
   replicas(c: ComponentLiveness): number {

@@ -8,6 +8,9 @@
  */
 import type { PlannerDecision } from "../decision.js";
 
+/** How long a scale may stay in progress before the planner stops waiting, by default (ms). */
+export const DEFAULT_SCALE_TIMEOUT_MS = 600_000;
+
 export interface ComponentLiveness {
   component: string;
   /** Distinct worker ids with at least one live engine now. */

@@ -9,59 +9,20 @@
  * reaches the desired value or `scaleTimeoutMs` passes.
  */
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { encodeSubjectSegment } from "../../eventplane/subject.js";
+import { plannerDecisionsSubject, plannerReplicasSubject } from "../../eventplane/subject.js";
 import type { Logger } from "../../util/log.js";
 import type { PlannerDecision } from "../decision.js";
-import type { ComponentLiveness, PendingScale, ReplicaConnector } from "./replica-connector.js";
+import { decisionRecordText } from "../decision-record.js";
+import { MAX_REPORTED_WORKERS, parseReplicaReport, type ReplicaReport } from "../replica-report.js";
+import {
+  type ComponentLiveness,
+  DEFAULT_SCALE_TIMEOUT_MS,
+  type PendingScale,
+  type ReplicaConnector,
+} from "./replica-connector.js";
 
-export function plannerDecisionsSubject(namespace: string): string {
-  return `namespace.${encodeSubjectSegment(namespace)}.planner.decisions`;
-}
-
-export function plannerReplicasSubject(namespace: string): string {
-  return `namespace.${encodeSubjectSegment(namespace)}.planner.replicas`;
-}
-
-/** What a deployer reports for one component. */
-export interface ReplicaReport {
-  /** Replicas ready (taking requests). */
-  replicas: number;
-  /** Replicas started and not yet ready. */
-  pending?: number;
-  /** Ids of the workers it runs (ready and starting). */
-  workers?: ReadonlySet<string>;
-}
-
-/** Most worker ids one report may list, and the longest id: a report is bounded like any input. */
-export const MAX_REPORTED_WORKERS = 10_000;
-const MAX_WORKER_ID_LENGTH = 256;
+/** Reports from this many components at most are kept; others are ignored and counted. */
 const MAX_COMPONENTS = 1000;
-
-/** Parses a report; null when malformed. */
-export function parseReplicaReport(bytes: Uint8Array): ({ component: string } & ReplicaReport) | null {
-  let v: { component?: unknown; replicas?: unknown; pending?: unknown; workers?: unknown };
-  try {
-    v = JSON.parse(Buffer.from(bytes).toString("utf8"));
-  } catch {
-    return null;
-  }
-  if (typeof v !== "object" || v === null) return null;
-  const count = (x: unknown) => typeof x === "number" && Number.isInteger(x) && x >= 0;
-  if (typeof v.component !== "string" || !count(v.replicas)) return null;
-  if (v.pending !== undefined && !count(v.pending)) return null;
-  let workers: Set<string> | undefined;
-  if (v.workers !== undefined) {
-    if (!Array.isArray(v.workers) || v.workers.length > MAX_REPORTED_WORKERS) return null;
-    if (!v.workers.every((w) => typeof w === "string" && w.length <= MAX_WORKER_ID_LENGTH)) return null;
-    workers = new Set(v.workers as string[]);
-  }
-  return {
-    component: v.component,
-    replicas: v.replicas as number,
-    ...(v.pending !== undefined ? { pending: v.pending as number } : {}),
-    ...(workers ? { workers } : {}),
-  };
-}
 
 export interface VirtualConnectorOptions {
   /** Publishes decisions; absent: decisions go nowhere but the records (offline replay). */
@@ -72,7 +33,7 @@ export interface VirtualConnectorOptions {
   decisionsSubject?: string;
   /** Where a deployer reports counts; default `namespace.{ns}.planner.replicas`; "" turns it off. */
   replicasSubject?: string;
-  /** How long a scale may stay in progress before the planner stops waiting. Default 600,000 ms. */
+  /** How long a scale may stay in progress before the planner stops waiting. Default DEFAULT_SCALE_TIMEOUT_MS (600,000 ms). */
   scaleTimeoutMs?: number;
   logger: Logger;
 }
@@ -91,7 +52,7 @@ export class VirtualConnector implements ReplicaConnector {
   constructor(private readonly opts: VirtualConnectorOptions) {
     this.decisionsSubject = opts.decisionsSubject ?? plannerDecisionsSubject(opts.namespace);
     this.replicasSubject = opts.replicasSubject ?? plannerReplicasSubject(opts.namespace);
-    this.timeoutMs = opts.scaleTimeoutMs ?? 600_000;
+    this.timeoutMs = opts.scaleTimeoutMs ?? DEFAULT_SCALE_TIMEOUT_MS;
     if (opts.connection && this.replicasSubject !== "") {
       this.sub = opts.connection.subscribe(this.replicasSubject, {
         callback: (_e, m) => {
@@ -155,7 +116,7 @@ export class VirtualConnector implements ReplicaConnector {
       this.pending.set(d.component, { desired: d.desired, deadlineMs: nowMs + this.timeoutMs });
     if (!this.opts.connection) return;
     try {
-      this.opts.connection.publish(this.decisionsSubject, JSON.stringify(d));
+      this.opts.connection.publish(this.decisionsSubject, decisionRecordText(d));
     } catch (err) {
       this.opts.logger.limited("decision-publish", "warn", "could not publish a decision", { error: String(err) });
     }

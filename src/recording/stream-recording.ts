@@ -14,7 +14,7 @@
  */
 import { decodeEnvelope, encodeEnvelope } from "../codec/envelope.js";
 import type { EventEnvelope } from "../schema/envelope.js";
-import type { LineProblem } from "./arrival-file.js";
+import type { LineProblem } from "./ndjson-file.js";
 
 export interface RecordedMessage {
   subject: string;

@@ -8,7 +8,7 @@
  * subscriber's message accounting by reason.
  */
 import { Counter, Gauge, Registry } from "prom-client";
-import type { EngineEstimate, PlannerDecision } from "../planner/decision.js";
+import type { EngineEstimate, PlannerDecision } from "./decision.js";
 import type { ForwardPassMetrics } from "../schema/forward-pass-metrics.js";
 import { SUBSCRIBER_DROP_REASONS } from "../subscriber/drop-reasons.js";
 import type { FpmEventSubscriberStats } from "../subscriber/fpm-event-subscriber.js";
