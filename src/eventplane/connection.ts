@@ -19,13 +19,13 @@ import { checkNatsCredentials } from "./nats-credentials.js";
 
 export const DEFAULT_NATS_SERVER = "nats://127.0.0.1:4222";
 
-/** How to reach and authenticate to NATS. Only one authentication method is used (see `natsOptionsFromFlags`). */
 /** Time allowed for the first connection, per server, by default (ms). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 /** Reconnect attempts are spaced from the minimum, doubling to the maximum, by default (ms). */
 export const DEFAULT_RECONNECT_MIN_MS = 250;
 export const DEFAULT_RECONNECT_MAX_MS = 5000;
 
+/** How to reach and authenticate to NATS. Only one authentication method is used (see `natsOptionsFromFlags`). */
 export interface NatsConnectionOptions {
   /** Server URLs (`nats://host:port`, `tls://host:port`, or `host:port`). Default `[nats://127.0.0.1:4222]`. */
   servers: string[];

@@ -173,17 +173,17 @@ export interface DemandFigures {
 }
 
 /**
- * The component's demand from its engines' windows at `nowMs`. `workPerPromptToken` turns
- * queued prompt tokens into work; the caller learns it from `observedWorkPerPromptToken` of
- * windows without a queue (a saturated engine's ratio is distorted: admissions stall while
- * decoding goes on).
- */
-/**
  * How far above the served work the arriving prompts' work must be, in standard deviations of
  * the window's request count (Poisson: 1/sqrt(n) relative), to count as a rise without a queue.
  */
 export const ARRIVAL_NOISE_SIGMAS = 3;
 
+/**
+ * The component's demand from its engines' windows at `nowMs`. `workPerPromptToken` turns
+ * queued prompt tokens into work; the caller learns it from `observedWorkPerPromptToken` of
+ * windows without a queue (a saturated engine's ratio is distorted: admissions stall while
+ * decoding goes on).
+ */
 export function demandOf(
   windows: readonly EngineWindow[],
   nowMs: number,
@@ -261,7 +261,6 @@ export function demandOf(
   };
 }
 
-/** Work served over the windows, engine-seconds. */
 /** Mean prompt tokens per request the windows saw start (from requests, not chunks); 0 when none started. */
 export function promptTokensPerRequest(windows: readonly EngineWindow[]): number {
   let tokens = 0;
@@ -273,6 +272,7 @@ export function promptTokensPerRequest(windows: readonly EngineWindow[]): number
   return requests > 0 ? tokens / requests : 0;
 }
 
+/** Work served over the windows, engine-seconds. */
 function windowsWork(windows: readonly EngineWindow[], costs: WorkCosts): number {
   let s = 0;
   for (const w of windows) s += costs.prefillS * w.prefillTokens + decodeWork(w, costs);

@@ -12,9 +12,9 @@ import { fitOls, type OlsFit } from "./ols.js";
 export const MODEL_KINDS = ["prefill", "decode", "agg"] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 
-/** `fitted`: estimates available; the others say why not. */
 /** A model's fit: fitted, too few samples, or a fit rejected (a negative coefficient). */
 export const FIT_STATUSES = ["fitted", "insufficient_data", "fit_rejected"] as const;
+/** `fitted`: estimates available; the others say why not. */
 export type FitStatus = (typeof FIT_STATUSES)[number];
 
 export interface RegressionModelOptions {
