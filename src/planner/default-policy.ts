@@ -112,7 +112,6 @@ export function predictAt(m: number, d: DemandFigures, e: EngineModel): Predicti
 }
 
 /** Which limit a prediction breaks first, or null when it meets them all. */
-
 export function limitBroken(p: Prediction, l: PolicyLimits): PredictionLimit | null {
   if (!(p.utilization <= l.maxUtilization)) return "utilization";
   if (!(p.itlMs <= l.itlMs)) return "itl";
