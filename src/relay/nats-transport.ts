@@ -3,21 +3,11 @@
  * bound) over a connected `EventPlaneConnection`, behind `RelayEnvelopeTransport`.
  */
 import type { EventPlaneConnection } from "../eventplane/connection.js";
-import type { RelayMetrics } from "./relay-metrics.js";
-import type { Logger } from "../util/log.js";
-import { EnvelopePublisher, type RankEnvelopeSource } from "./envelope-publisher.js";
+import { EnvelopePublisher, type EnvelopePublisherOptions, type RankEnvelopeSource } from "./envelope-publisher.js";
 import type { RelayEnvelopeTransport } from "./envelope-transport.js";
 
-export interface NatsRelayTransportOptions {
-  connection: EventPlaneConnection;
-  subject: string;
-  /** Bound in envelope bytes on what is held for NATS, confirmed or not. */
-  maxBufferedBytes: number;
-  /** A confirmation round-trip unanswered this long makes the relay unhealthy. */
-  confirmTimeoutMs?: number;
-  metrics: RelayMetrics;
-  logger: Logger;
-}
+/** The NATS transport takes exactly what its publisher does. */
+export type NatsRelayTransportOptions = EnvelopePublisherOptions;
 
 export class NatsRelayTransport implements RelayEnvelopeTransport {
   readonly plane = "nats" as const;

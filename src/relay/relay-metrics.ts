@@ -149,29 +149,37 @@ export class RelayMetrics {
       (r) => r.counterIdMismatches,
     );
     counterFrom("fpm_relay_receive_errors_total", "ZMQ receive errors (retried with backoff)", (r) => r.receiveErrors);
-    new Counter({
-      name: "fpm_relay_seq_resets_total",
-      help: "Seq breaks that were neither a loss nor an engine restart, per dp_rank and reason (jump, back, reverted)",
-      labelNames: ["dp_rank", "reason"],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const r of ranks())
-          for (const reason of SEQUENCE_RESET_REASONS)
-            this.inc({ dp_rank: String(r.dpRank), reason }, r.seqResets[reason]);
-      },
-    });
-    new Counter({
-      name: "fpm_relay_dropped_total",
-      help: "Messages dropped, per dp_rank and reason",
-      labelNames: ["dp_rank", "reason"],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const r of ranks())
-          for (const reason of RELAY_DROP_REASONS) this.inc({ dp_rank: String(r.dpRank), reason }, r.dropped[reason]);
-      },
-    });
+    const reasonCounterFrom = <R extends string>(
+      name: string,
+      help: string,
+      reasons: readonly R[],
+      read: (r: RelayRankCounters) => Record<R, number>,
+    ) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ["dp_rank", "reason"],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const r of ranks()) {
+            const counts = read(r);
+            for (const reason of reasons) this.inc({ dp_rank: String(r.dpRank), reason }, counts[reason]);
+          }
+        },
+      });
+    reasonCounterFrom(
+      "fpm_relay_seq_resets_total",
+      "Seq breaks that were neither a loss nor an engine restart, per dp_rank and reason (jump, back, reverted)",
+      SEQUENCE_RESET_REASONS,
+      (r) => r.seqResets,
+    );
+    reasonCounterFrom(
+      "fpm_relay_dropped_total",
+      "Messages dropped, per dp_rank and reason",
+      RELAY_DROP_REASONS,
+      (r) => r.dropped,
+    );
     const gaugeFrom = (name: string, help: string, read: (r: RelayRankCounters) => number | null) =>
       new Gauge({
         name,
